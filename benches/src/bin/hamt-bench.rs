@@ -1,0 +1,410 @@
+//! `hamt-bench`: runs every scenario for every implementation and writes `docs/benchmarks.md`, `.json` and `.svg`.
+//!
+//! ```text
+//! cargo run --profile bench -p hamt-benches --bin hamt-bench -- [--quick] [--out DIR] [--filter TEXT] [--impl A,B]
+//! ```
+//!
+//! Each measurement runs in a child process of its own (this same binary, started with `--child`), so that the
+//! allocator state a large map leaves behind when it is freed cannot slow the next timed section down, and so that
+//! the counting allocator sees only the map it measures. The parent only plans, collects and writes.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use hamt_benches::alloc;
+use hamt_benches::maps::Implementation;
+use hamt_benches::memory::{self, HeapFigures};
+use hamt_benches::report::{self, Failure, MemoryResult, Meta, REFERENCE, Report, TimeResult, VariantMemoryResult};
+use hamt_benches::sampler::{Sampler, median};
+use hamt_benches::scenarios::{KeyKind, Scenario};
+
+const USAGE: &str = "usage: hamt-bench [--quick] [--out DIR] [--filter TEXT] [--impl NAME,NAME]
+
+  --quick        fewer sizes and samples (under 5 minutes on 2 cores)
+  --out DIR      where to write benchmarks.{md,json,svg} (default: the workspace's docs/)
+  --filter TEXT  only the scenarios whose name contains TEXT (\"memory\" and \"variant\" select the heap figures)
+  --impl LIST    only these implementations (comma-separated; std is always measured)";
+
+/// What one run measures.
+struct Plan {
+    quick: bool,
+    sizes: &'static [usize],
+    colliding_sizes: &'static [usize],
+    variant_sizes: &'static [usize],
+    memory_sizes: &'static [usize],
+    min_sample_time: Duration,
+    timeout: Duration,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Self {
+                quick,
+                sizes: &[10_000, 100_000],
+                colliding_sizes: &[10_000],
+                variant_sizes: &[10_000],
+                memory_sizes: &[10_000, 100_000, 1_000_000],
+                min_sample_time: Duration::from_millis(5),
+                timeout: Duration::from_secs(180),
+            }
+        } else {
+            Self {
+                quick,
+                sizes: &[1_000, 10_000, 100_000, 1_000_000],
+                colliding_sizes: &[1_000, 10_000],
+                variant_sizes: &[10_000, 100_000, 1_000_000],
+                memory_sizes: &[10_000, 100_000, 1_000_000],
+                min_sample_time: Duration::from_millis(20),
+                timeout: Duration::from_secs(900),
+            }
+        }
+    }
+
+    fn samples(&self, size: usize) -> usize {
+        match (self.quick, size) {
+            (true, _) | (false, 1_000_000..) => 3,
+            (false, 100_000..) => 5,
+            (false, _) => 7,
+        }
+    }
+
+    fn sampling(&self) -> String {
+        if self.quick {
+            format!(
+                "Each measurement takes 3 samples of at least {} ms of timed calls (or one call, if longer), after \
+                 one untimed warm-up call.",
+                self.min_sample_time.as_millis()
+            )
+        } else {
+            format!(
+                "Each measurement takes 7 samples (3 at 1M entries, 5 at 100k) of at least {} ms of timed calls (or \
+                 one call, if longer), after one untimed warm-up call.",
+                self.min_sample_time.as_millis()
+            )
+        }
+    }
+
+    fn sizes(&self, scenario: Scenario, key: KeyKind) -> &'static [usize] {
+        match (scenario, key) {
+            (_, KeyKind::Colliding) => self.colliding_sizes,
+            (Scenario::Variants, _) => self.variant_sizes,
+            _ => self.sizes,
+        }
+    }
+}
+
+/// One child process's work.
+#[derive(Debug, Clone)]
+enum Job {
+    Time { scenario: Scenario, key: KeyKind, size: usize, implementation: Implementation, samples: usize },
+    Memory { implementation: Implementation, size: usize },
+    VariantMemory { implementation: Implementation, size: usize },
+}
+
+impl Job {
+    fn describe(&self) -> String {
+        match self {
+            Self::Time { scenario, key, size, implementation, .. } => {
+                format!("{} {} {} {}", scenario.name(), key.name(), report::size_label(*size), implementation.name())
+            }
+            Self::Memory { implementation, size } => {
+                format!("heap per entry {} {}", report::size_label(*size), implementation.name())
+            }
+            Self::VariantMemory { implementation, size } => {
+                format!("heap per variant {} {}", report::size_label(*size), implementation.name())
+            }
+        }
+    }
+
+    fn child_arguments(&self, plan: &Plan) -> Vec<String> {
+        match self {
+            Self::Time { scenario, key, size, implementation, samples } => vec![
+                "time".to_owned(),
+                scenario.name().to_owned(),
+                key.name().to_owned(),
+                size.to_string(),
+                implementation.name().to_owned(),
+                samples.to_string(),
+                plan.min_sample_time.as_micros().to_string(),
+            ],
+            Self::Memory { implementation, size } => {
+                vec!["memory".to_owned(), implementation.name().to_owned(), size.to_string()]
+            }
+            Self::VariantMemory { implementation, size } => {
+                vec!["variant-memory".to_owned(), implementation.name().to_owned(), size.to_string()]
+            }
+        }
+    }
+}
+
+struct Options {
+    quick: bool,
+    out: PathBuf,
+    filter: Option<String>,
+    implementations: Vec<Implementation>,
+}
+
+fn parse_options(arguments: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        quick: false,
+        out: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs")),
+        filter: None,
+        implementations: Implementation::ALL.to_vec(),
+    };
+    let mut arguments = arguments.iter();
+    while let Some(argument) = arguments.next() {
+        match argument.as_str() {
+            "--quick" => options.quick = true,
+            "--out" => options.out = PathBuf::from(arguments.next().ok_or("--out needs a directory")?),
+            "--filter" => options.filter = Some(arguments.next().ok_or("--filter needs a text")?.clone()),
+            "--impl" => {
+                let names = arguments.next().ok_or("--impl needs a list")?;
+                let mut chosen = vec![REFERENCE];
+                for name in names.split(',') {
+                    let implementation =
+                        Implementation::from_name(name).ok_or_else(|| format!("unknown implementation {name}"))?;
+                    if !chosen.contains(&implementation) {
+                        chosen.push(implementation);
+                    }
+                }
+                chosen.sort();
+                options.implementations = chosen;
+            }
+            // `cargo bench` passes `--bench` to every target it runs; ignore it.
+            "--bench" => {}
+            "--help" | "-h" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    Ok(options)
+}
+
+fn plan_jobs(plan: &Plan, options: &Options) -> Vec<Job> {
+    let selected = |name: &str| options.filter.as_ref().is_none_or(|filter| name.contains(filter.as_str()));
+    let mut jobs = Vec::new();
+    for scenario in Scenario::ALL {
+        if !selected(scenario.name()) {
+            continue;
+        }
+        for &key in scenario.keys() {
+            for &size in plan.sizes(scenario, key) {
+                // std first, so that the progress lines can show ratios as they come.
+                let mut implementations = options.implementations.clone();
+                implementations.sort_by_key(|&implementation| implementation != REFERENCE);
+                for implementation in implementations {
+                    if scenario.applies_to(implementation) {
+                        let samples = plan.samples(size);
+                        jobs.push(Job::Time { scenario, key, size, implementation, samples });
+                    }
+                }
+            }
+        }
+    }
+    if selected("memory_per_entry") {
+        for &size in plan.memory_sizes {
+            for &implementation in &options.implementations {
+                jobs.push(Job::Memory { implementation, size });
+            }
+        }
+    }
+    if selected("variant_memory") {
+        for &size in plan.variant_sizes {
+            for &implementation in &options.implementations {
+                jobs.push(Job::VariantMemory { implementation, size });
+            }
+        }
+    }
+    jobs
+}
+
+/// What a child printed on success: the numbers after `ok`.
+fn run_child(job: &Job, plan: &Plan) -> Result<Vec<f64>, String> {
+    let executable = std::env::current_exe().map_err(|error| format!("cannot find this executable: {error}"))?;
+    let mut child = Command::new(executable)
+        .arg("--child")
+        .args(job.child_arguments(plan))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot start a child process: {error}"))?;
+    let mut stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut stderr = child.stderr.take().ok_or("no stderr")?;
+    let stdout_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if started.elapsed() > plan.timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(format!("timed out after {} s", plan.timeout.as_secs()));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(error) => break Err(format!("cannot wait for the child process: {error}")),
+        }
+    };
+    let output = stdout_reader.join().unwrap_or_default();
+    let errors = stderr_reader.join().unwrap_or_default();
+    let status = status?;
+    if !status.success() {
+        let tail: Vec<&str> = errors.lines().filter(|line| !line.trim().is_empty()).collect();
+        let tail = tail[tail.len().saturating_sub(3)..].join(" / ");
+        return Err(format!("child failed ({status}): {tail}"));
+    }
+    let line = output.lines().find_map(|line| line.strip_prefix("ok")).ok_or("the child printed no result")?;
+    line.split_whitespace()
+        .map(|number| number.parse::<f64>().map_err(|error| format!("bad number {number}: {error}")))
+        .collect()
+}
+
+fn parent(options: &Options) -> ExitCode {
+    let plan = Plan::new(options.quick);
+    let jobs = plan_jobs(&plan, options);
+    let started = Instant::now();
+    let mut report = Report::default();
+    eprintln!("hamt-bench: {} measurements, each in a process of its own", jobs.len());
+    for (index, job) in jobs.iter().enumerate() {
+        let result = run_child(job, &plan);
+        let elapsed = started.elapsed().as_secs();
+        let mut progress =
+            format!("[{:>4}/{}] {:>2}:{:02} {:<44}", index + 1, jobs.len(), elapsed / 60, elapsed % 60, job.describe());
+        match (job, result) {
+            (_, Err(message)) => {
+                progress.push_str(&format!(" FAILED: {message}"));
+                report.failures.push(Failure { what: job.describe(), message });
+            }
+            (&Job::Time { scenario, key, size, implementation, .. }, Ok(samples_ns)) => {
+                let result =
+                    TimeResult { scenario, key, size, implementation, median_ns: median(&samples_ns), samples_ns };
+                let per = scenario.unit().map_or_else(
+                    || report::format_time(result.median_ns),
+                    |unit| format!("{}/{unit}", report::format_time(result.ns_per_element())),
+                );
+                progress.push_str(&format!(" {per:>16}"));
+                report.times.push(result);
+                let ratio = report.ratio(scenario, key, size, implementation, REFERENCE);
+                if let Some(ratio) = ratio.filter(|_| implementation != REFERENCE) {
+                    progress.push_str(&format!("  {} std", report::format_ratio(ratio)));
+                }
+            }
+            (&Job::Memory { implementation, size }, Ok(figures)) => {
+                let per_entry = HeapFigures { bytes: figures[0], allocations: figures[1] };
+                progress.push_str(&format!(" {:.1} B/entry", per_entry.bytes));
+                report.memory.push(MemoryResult { implementation, size, per_entry });
+            }
+            (&Job::VariantMemory { implementation, size }, Ok(figures)) => {
+                let per_variant = HeapFigures { bytes: figures[0], allocations: figures[1] };
+                progress.push_str(&format!(" {:.0} B/variant", per_variant.bytes));
+                let variants = figures[2] as usize;
+                report.variant_memory.push(VariantMemoryResult { implementation, size, variants, per_variant });
+            }
+        }
+        eprintln!("{progress}");
+    }
+    let mut meta = Meta::collect();
+    meta.quick = options.quick;
+    meta.command = if options.quick { "cargo xtask bench --quick" } else { "cargo xtask bench" }.to_owned();
+    meta.sampling = plan.sampling();
+    meta.duration_seconds = started.elapsed().as_secs_f64();
+    report.meta = meta;
+    if let Err(error) = write_files(&report, options) {
+        eprintln!("hamt-bench: cannot write the report: {error}");
+        return ExitCode::FAILURE;
+    }
+    eprintln!();
+    for target in report.targets() {
+        eprintln!("target {:<52} {:<22} {}", target.scenario, target.status.label(), target.measured);
+    }
+    eprintln!(
+        "hamt-bench: wrote benchmarks.md, .json and .svg to {} in {:.0} s",
+        options.out.display(),
+        report.meta.duration_seconds
+    );
+    if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("hamt-bench: {} measurements failed; see the report", report.failures.len());
+        ExitCode::FAILURE
+    }
+}
+
+fn write_files(report: &Report, options: &Options) -> std::io::Result<()> {
+    std::fs::create_dir_all(&options.out)?;
+    std::fs::write(options.out.join("benchmarks.md"), report.markdown())?;
+    std::fs::write(options.out.join("benchmarks.json"), report.json())?;
+    std::fs::write(options.out.join("benchmarks.svg"), report.svg())?;
+    Ok(())
+}
+
+/// The child side: one measurement, printed as `ok` and numbers.
+fn child(arguments: &[String]) -> Result<Vec<f64>, String> {
+    let argument = |index: usize| arguments.get(index).map(String::as_str).ok_or("missing argument");
+    let number = |index: usize| -> Result<usize, String> {
+        argument(index)?.parse::<usize>().map_err(|error| format!("bad number: {error}"))
+    };
+    let implementation = |index: usize| -> Result<Implementation, String> {
+        let name = argument(index)?;
+        Implementation::from_name(name).ok_or_else(|| format!("unknown implementation {name}"))
+    };
+    match argument(0)? {
+        "time" => {
+            let scenario = Scenario::from_name(argument(1)?).ok_or("unknown scenario")?;
+            let key = KeyKind::from_name(argument(2)?).ok_or("unknown key kind")?;
+            let size = number(3)?;
+            let implementation = implementation(4)?;
+            let samples = number(5)?;
+            let min_sample_time = Duration::from_micros(number(6)? as u64);
+            let mut sampler = Sampler::new(samples, min_sample_time);
+            scenario.run_with(implementation, key, size, &mut sampler);
+            Ok(sampler.results().to_vec())
+        }
+        "memory" => {
+            alloc::start_counting();
+            let figures = memory::map_heap_per_entry(implementation(1)?, number(2)?);
+            Ok(vec![figures.bytes, figures.allocations])
+        }
+        "variant-memory" => {
+            alloc::start_counting();
+            let (figures, variants) = memory::variant_heap(implementation(1)?, number(2)?);
+            Ok(vec![figures.bytes, figures.allocations, variants as f64])
+        }
+        other => Err(format!("unknown child mode {other}")),
+    }
+}
+
+fn main() -> ExitCode {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if arguments.first().map(String::as_str) == Some("--child") {
+        return match child(&arguments[1..]) {
+            Ok(numbers) => {
+                let numbers: Vec<String> = numbers.iter().map(|number| format!("{number}")).collect();
+                println!("ok {}", numbers.join(" "));
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("hamt-bench child: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match parse_options(&arguments) {
+        Ok(options) => parent(&options),
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! Benchmarks of `hamt-core` against std's `HashMap`, imbl and rpds.
+//!
+//! The crate has three users: the criterion harness in `benches/maps/` (`cargo bench -p hamt-benches`), the
+//! report binary `hamt-bench` behind `cargo xtask bench`, which writes `docs/benchmarks.{md,json,svg}`, and its own
+//! tests, which check that every scenario computes the same result for every implementation.
+//!
+//! - [`keys`]: seeded data generators (`u64`, `String` and colliding keys).
+//! - [`maps`]: the [`BenchMap`](maps::BenchMap) trait and its implementations for every map measured.
+//! - [`scenarios`]: the workloads, written once over `BenchMap` and a [`Timer`](scenarios::Timer).
+//! - [`sampler`]: the report binary's timer (samples and medians).
+//! - [`alloc`]: the counting global allocator, and [`memory`]: the heap figures measured with it.
+//! - [`report`]: the figures of a run, the targets of the issue, and the Markdown, JSON and SVG written from them.
+
+pub mod alloc;
+pub mod keys;
+pub mod maps;
+pub mod memory;
+pub mod report;
+pub mod sampler;
+pub mod scenarios;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1224 @@
+//! The figures of one run, the targets of the benchmark issue evaluated on them, and the three files written from
+//! them: `docs/benchmarks.md`, `docs/benchmarks.json` and `docs/benchmarks.svg`.
+//!
+//! Every ratio is computed here from medians measured in the same run; nothing in the output is typed in by hand.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use crate::maps::Implementation;
+use crate::memory::HeapFigures;
+use crate::scenarios::{KeyKind, Scenario, VARIANTS};
+
+/// Appends a formatted line to a `String`.
+macro_rules! line {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {{
+        writeln!($out, $($arg)*).expect("writing to a String cannot fail");
+    }};
+}
+
+/// The implementation every ratio to std is taken against: std's map with the shared fast hasher.
+pub const REFERENCE: Implementation = Implementation::StdFold;
+
+/// Our map in the flavour the targets are set for.
+pub const OURS: Implementation = Implementation::HamtRc;
+
+/// Where and how the run was made.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    /// When the run ended, in UTC.
+    pub date: String,
+    /// The processor's model name.
+    pub cpu: String,
+    /// Logical cores available.
+    pub cores: usize,
+    /// Total memory, as `/proc/meminfo` puts it.
+    pub memory: String,
+    /// The compiler's `--version`.
+    pub rustc: String,
+    /// The versions of the crates compared, from `Cargo.lock`.
+    pub versions: Vec<(String, String)>,
+    /// Whether the code was compiled with the `popcnt` target feature.
+    pub popcnt: bool,
+    /// Whether this was a `--quick` run.
+    pub quick: bool,
+    /// How the run was started.
+    pub command: String,
+    /// How the samples were taken, in words.
+    pub sampling: String,
+    /// How long the whole run took, in seconds.
+    pub duration_seconds: f64,
+}
+
+impl Meta {
+    /// Reads the machine, compiler and crate versions of this run.
+    pub fn collect() -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|line| line.strip_prefix("model name").and_then(|rest| rest.split_once(':')))
+            .map_or_else(|| "unknown".to_owned(), |(_, name)| name.trim().to_owned());
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let memory = meminfo
+            .lines()
+            .find_map(|line| line.strip_prefix("MemTotal:"))
+            .and_then(|kilobytes| kilobytes.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or_else(|| "unknown".to_owned(), |kilobytes| format!("{:.1} GiB", kilobytes / 1024.0 / 1024.0));
+        let lock_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock");
+        let lock = std::fs::read_to_string(lock_path).unwrap_or_default();
+        let versions = ["hamt-core", "imbl", "rpds", "archery", "triomphe", "foldhash", "criterion"]
+            .into_iter()
+            .map(|name| (name.to_owned(), locked_version(&lock, name).unwrap_or_else(|| "unknown".to_owned())))
+            .collect();
+        Self {
+            date: utc_now(),
+            cpu,
+            cores: std::thread::available_parallelism().map_or(0, usize::from),
+            memory,
+            rustc: env!("HAMT_BENCH_RUSTC").to_owned(),
+            versions,
+            popcnt: cfg!(target_feature = "popcnt"),
+            ..Self::default()
+        }
+    }
+}
+
+/// The version of package `name` in the text of a `Cargo.lock`.
+fn locked_version(lock: &str, name: &str) -> Option<String> {
+    let wanted = format!("name = \"{name}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted {
+            let version = lines.next()?.trim().strip_prefix("version = \"")?.strip_suffix('"')?;
+            return Some(version.to_owned());
+        }
+    }
+    None
+}
+
+/// The current date and time in UTC, as `YYYY-MM-DD HH:MM UTC`.
+pub fn utc_now() -> String {
+    let seconds =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs());
+    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
+    let (year, month, day) = civil_from_days(days);
+    let minutes_today = (seconds % 86_400) / 60;
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", minutes_today / 60, minutes_today % 60)
+}
+
+/// Converts days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `civil_from_days`).
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, u32::try_from(month).unwrap_or(1), u32::try_from(day).unwrap_or(1))
+}
+
+/// One timed measurement: a scenario, a key kind, a size and an implementation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeResult {
+    /// The workload.
+    pub scenario: Scenario,
+    /// The key type.
+    pub key: KeyKind,
+    /// The number of entries.
+    pub size: usize,
+    /// The map measured.
+    pub implementation: Implementation,
+    /// Nanoseconds per run of the scenario's routine, one value per sample.
+    pub samples_ns: Vec<f64>,
+    /// Their median.
+    pub median_ns: f64,
+}
+
+impl TimeResult {
+    /// The median divided by the scenario's number of elements.
+    pub fn ns_per_element(&self) -> f64 {
+        self.median_ns / self.scenario.elements(self.implementation, self.size).max(1) as f64
+    }
+}
+
+/// The heap of one map of `size` `u64 -> u64` entries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryResult {
+    /// The map measured.
+    pub implementation: Implementation,
+    /// The number of entries.
+    pub size: usize,
+    /// Live requested bytes and allocations, per entry.
+    pub per_entry: HeapFigures,
+}
+
+/// The extra heap of each variant in the variants workload.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VariantMemoryResult {
+    /// The map measured.
+    pub implementation: Implementation,
+    /// The size of the base.
+    pub size: usize,
+    /// How many variants were made.
+    pub variants: usize,
+    /// Extra live requested bytes and allocations, per variant.
+    pub per_variant: HeapFigures,
+}
+
+/// A measurement that did not produce a figure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What was being measured.
+    pub what: String,
+    /// Why it failed (the end of the child's error output).
+    pub message: String,
+}
+
+/// Everything a run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Where and how.
+    pub meta: Meta,
+    /// The timings.
+    pub times: Vec<TimeResult>,
+    /// Bytes per entry.
+    pub memory: Vec<MemoryResult>,
+    /// Bytes per variant.
+    pub variant_memory: Vec<VariantMemoryResult>,
+    /// What failed.
+    pub failures: Vec<Failure>,
+}
+
+/// Whether a target is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Every part measured, every part reached.
+    Met,
+    /// Every part measured was reached, but some parts were not measured in this run.
+    MetWhereMeasured,
+    /// At least one part was missed.
+    Missed,
+    /// Nothing was measured.
+    NotMeasured,
+}
+
+impl Status {
+    /// The word used in the report.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Met => "met",
+            Self::MetWhereMeasured => "met where measured",
+            Self::Missed => "missed",
+            Self::NotMeasured => "not measured",
+        }
+    }
+}
+
+/// A target of the issue, evaluated on a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetResult {
+    /// The scenario, as the issue names it.
+    pub scenario: &'static str,
+    /// The target, as the issue states it.
+    pub target: &'static str,
+    /// What this run measured for it.
+    pub measured: String,
+    /// Whether it is reached.
+    pub status: Status,
+}
+
+/// How a measured value reads.
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    Ratio,
+    Nanoseconds,
+    Bytes,
+}
+
+/// One comparison of a target: a value that must not exceed a limit.
+#[derive(Debug, Clone)]
+struct Check {
+    label: String,
+    value: Option<f64>,
+    limit: f64,
+    unit: Unit,
+}
+
+impl Check {
+    fn new(label: impl Into<String>, value: Option<f64>, limit: f64, unit: Unit) -> Self {
+        Self { label: label.into(), value, limit, unit }
+    }
+
+    fn met(&self) -> Option<bool> {
+        self.value.map(|value| value <= self.limit)
+    }
+
+    fn describe(&self) -> String {
+        let value = match (self.value, self.unit) {
+            (None, _) => "not measured".to_owned(),
+            (Some(value), Unit::Ratio) => format_ratio(value),
+            (Some(value), Unit::Nanoseconds) => format_time(value),
+            (Some(value), Unit::Bytes) => format!("{value:.0} B"),
+        };
+        if self.label.is_empty() { value } else { format!("{}: {value}", self.label) }
+    }
+}
+
+/// Reads a size as the issue does: `1k`, `10k`, `1M`.
+pub fn size_label(size: usize) -> String {
+    if size >= 1_000_000 && size % 1_000_000 == 0 {
+        format!("{}M", size / 1_000_000)
+    } else if size >= 1_000 && size % 1_000 == 0 {
+        format!("{}k", size / 1_000)
+    } else {
+        size.to_string()
+    }
+}
+
+/// Reads a duration in nanoseconds with a unit that keeps three or four digits.
+pub fn format_time(nanoseconds: f64) -> String {
+    if nanoseconds < 1_000.0 {
+        format!("{nanoseconds:.1} ns")
+    } else if nanoseconds < 1_000_000.0 {
+        format!("{:.2} µs", nanoseconds / 1_000.0)
+    } else if nanoseconds < 1_000_000_000.0 {
+        format!("{:.2} ms", nanoseconds / 1_000_000.0)
+    } else {
+        format!("{:.2} s", nanoseconds / 1_000_000_000.0)
+    }
+}
+
+/// Reads a ratio with enough digits to tell small ones apart.
+pub fn format_ratio(ratio: f64) -> String {
+    if !ratio.is_finite() {
+        "-".to_owned()
+    } else if ratio < 0.01 {
+        format!("{ratio:.4}x")
+    } else if ratio < 0.1 {
+        format!("{ratio:.3}x")
+    } else if ratio < 10.0 {
+        format!("{ratio:.2}x")
+    } else {
+        format!("{ratio:.1}x")
+    }
+}
+
+impl Report {
+    /// The measurement of `implementation` in one scenario, key kind and size.
+    pub fn time(
+        &self,
+        scenario: Scenario,
+        key: KeyKind,
+        size: usize,
+        implementation: Implementation,
+    ) -> Option<&TimeResult> {
+        self.times.iter().find(|result| {
+            result.scenario == scenario
+                && result.key == key
+                && result.size == size
+                && result.implementation == implementation
+        })
+    }
+
+    /// The time per element of `implementation` divided by that of `peer`, both measured in this run. Per element,
+    /// so that the variants workload compares fairly when std made fewer variants.
+    pub fn ratio(
+        &self,
+        scenario: Scenario,
+        key: KeyKind,
+        size: usize,
+        implementation: Implementation,
+        peer: Implementation,
+    ) -> Option<f64> {
+        let mine = self.time(scenario, key, size, implementation)?.ns_per_element();
+        let theirs = self.time(scenario, key, size, peer)?.ns_per_element();
+        (theirs > 0.0).then(|| mine / theirs)
+    }
+
+    /// The heap per entry of `implementation` at `size`.
+    pub fn memory(&self, implementation: Implementation, size: usize) -> Option<HeapFigures> {
+        self.memory
+            .iter()
+            .find(|result| result.implementation == implementation && result.size == size)
+            .map(|result| result.per_entry)
+    }
+
+    /// The extra heap per variant of `implementation` with a base of `size`.
+    pub fn variant_memory(&self, implementation: Implementation, size: usize) -> Option<&VariantMemoryResult> {
+        self.variant_memory.iter().find(|result| result.implementation == implementation && result.size == size)
+    }
+
+    /// The ratio of two heaps per entry.
+    pub fn memory_ratio(&self, implementation: Implementation, peer: Implementation, size: usize) -> Option<f64> {
+        let mine = self.memory(implementation, size)?.bytes;
+        let theirs = self.memory(peer, size)?.bytes;
+        (theirs > 0.0).then(|| mine / theirs)
+    }
+
+    /// The sizes measured for a scenario and key kind, smallest first.
+    pub fn sizes(&self, scenario: Scenario, key: KeyKind) -> Vec<usize> {
+        let sizes: BTreeSet<usize> = self
+            .times
+            .iter()
+            .filter(|result| result.scenario == scenario && result.key == key)
+            .map(|result| result.size)
+            .collect();
+        sizes.into_iter().collect()
+    }
+
+    /// The key kinds measured for a scenario.
+    fn keys(&self, scenario: Scenario) -> Vec<KeyKind> {
+        let keys: BTreeSet<KeyKind> =
+            self.times.iter().filter(|result| result.scenario == scenario).map(|result| result.key).collect();
+        keys.into_iter().collect()
+    }
+
+    /// The implementations measured.
+    fn implementations(&self) -> Vec<Implementation> {
+        let measured: BTreeSet<Implementation> = self
+            .times
+            .iter()
+            .map(|result| result.implementation)
+            .chain(self.memory.iter().map(|result| result.implementation))
+            .collect();
+        measured.into_iter().collect()
+    }
+
+    /// The ratio to std of our map, one check per size.
+    fn ratio_checks(&self, scenario: Scenario, key: KeyKind, sizes: &[usize], limit: f64) -> Vec<Check> {
+        sizes
+            .iter()
+            .map(|&size| {
+                let ratio = self.ratio(scenario, key, size, OURS, REFERENCE);
+                Check::new(size_label(size), ratio, limit, Unit::Ratio)
+            })
+            .collect()
+    }
+
+    /// Every target of the issue, evaluated on this run.
+    pub fn targets(&self) -> Vec<TargetResult> {
+        let u64_key = KeyKind::U64;
+        let mut targets = Vec::new();
+        let mut add = |scenario: &'static str, target: &'static str, checks: Vec<Check>| {
+            targets.push(evaluate(scenario, target, &checks));
+        };
+        let mut lookups = self.ratio_checks(Scenario::LookupHit, u64_key, &[10_000], 2.0);
+        lookups.extend(self.ratio_checks(Scenario::LookupHit, u64_key, &[1_000_000], 3.0));
+        add("lookup, present keys, 10k / 1M", "<= 2x / <= 3x std", lookups);
+        add(
+            "lookup, absent keys, 1M",
+            "<= 3.5x std",
+            self.ratio_checks(Scenario::LookupMiss, u64_key, &[1_000_000], 3.5),
+        );
+        let mut builds = self.ratio_checks(Scenario::BuildInsertMut, u64_key, &[10_000], 1.5);
+        builds.extend(self.ratio_checks(Scenario::BuildInsertMut, u64_key, &[1_000_000], 2.5));
+        add("build by in-place insert, 10k / 1M", "<= 1.5x / <= 2.5x std", builds);
+        let from_iter_sizes = self.sizes(Scenario::FromIter, u64_key);
+        add(
+            "`from_iter` of N entries, every size",
+            "<= 1.5x std's `collect`",
+            self.ratio_checks(Scenario::FromIter, u64_key, &from_iter_sizes, 1.5),
+        );
+        add("in-place remove, 100k", "<= 3x std", self.ratio_checks(Scenario::RemoveMutHalf, u64_key, &[100_000], 3.0));
+        let persistent_checks = self
+            .sizes(Scenario::BuildPersistent, u64_key)
+            .into_iter()
+            .flat_map(|size| {
+                let label = size_label(size);
+                [
+                    Check::new(
+                        format!("{label} vs imbl"),
+                        self.ratio(Scenario::BuildPersistent, u64_key, size, OURS, Implementation::Imbl),
+                        0.25,
+                        Unit::Ratio,
+                    ),
+                    Check::new(
+                        format!("{label} vs rpds"),
+                        self.ratio(Scenario::BuildPersistent, u64_key, size, OURS, Implementation::Rpds),
+                        0.5,
+                        Unit::Ratio,
+                    ),
+                ]
+            })
+            .collect();
+        add("persistent insert, every size", "<= 0.25x imbl and <= 0.5x rpds", persistent_checks);
+        add(
+            "full iteration, 100k and 1M",
+            "<= 2x std",
+            self.ratio_checks(Scenario::Iterate, u64_key, &[100_000, 1_000_000], 2.0),
+        );
+        add(
+            "bytes per entry, 1M `u64 -> u64`",
+            "<= 0.8x std",
+            vec![Check::new("", self.memory_ratio(OURS, REFERENCE, 1_000_000), 0.8, Unit::Ratio)],
+        );
+        add(
+            "500 variants of 10k: time; bytes per variant",
+            "<= 0.6x rpds; <= 700 bytes",
+            vec![
+                Check::new(
+                    "time vs rpds",
+                    self.ratio(Scenario::Variants, u64_key, 10_000, OURS, Implementation::Rpds),
+                    0.6,
+                    Unit::Ratio,
+                ),
+                Check::new(
+                    "bytes per variant",
+                    self.variant_memory(OURS, 10_000).map(|result| result.per_variant.bytes),
+                    700.0,
+                    Unit::Bytes,
+                ),
+            ],
+        );
+        add(
+            "equality with a one-key variant, 100k",
+            "O(depth): under 1 us",
+            vec![Check::new(
+                "",
+                self.time(Scenario::EqOneKeyVariant, u64_key, 100_000, OURS).map(|result| result.median_ns),
+                1_000.0,
+                Unit::Nanoseconds,
+            )],
+        );
+        add(
+            "equality, same content built in another order, 100k",
+            "<= 0.5x std",
+            self.ratio_checks(Scenario::EqOtherOrder, u64_key, &[100_000], 0.5),
+        );
+        add(
+            "diff against a variant with 10 changes, 1M",
+            "under 20 us",
+            vec![Check::new(
+                "",
+                self.time(Scenario::Diff, u64_key, 1_000_000, OURS).map(|result| result.median_ns),
+                20_000.0,
+                Unit::Nanoseconds,
+            )],
+        );
+        let colliding_sizes = self.sizes(Scenario::LookupHit, KeyKind::Colliding);
+        add(
+            "lookups under heavy collisions (64 distinct hashes)",
+            "<= 1.5x std",
+            self.ratio_checks(Scenario::LookupHit, KeyKind::Colliding, &colliding_sizes, 1.5),
+        );
+        let flavour_checks: Vec<Check> = self
+            .times
+            .iter()
+            .filter(|result| result.implementation == OURS)
+            .map(|result| {
+                Check::new(
+                    format!("{} {} {}", result.scenario.name(), result.key.name(), size_label(result.size)),
+                    self.ratio(result.scenario, result.key, result.size, Implementation::HamtArcT, OURS),
+                    1.3,
+                    Unit::Ratio,
+                )
+            })
+            .collect();
+        add("`ArcTK` flavour against `RcK`, every scenario", "<= 1.3x", flavour_checks);
+        targets
+    }
+
+    /// `docs/benchmarks.md`.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let meta = &self.meta;
+        line!(out, "# Benchmarks");
+        line!(out);
+        line!(
+            out,
+            "Generated by `{}` on {}{}. Do not edit by hand: run it again.",
+            meta.command,
+            meta.date,
+            if meta.quick { " (a `--quick` run: fewer sizes and samples)" } else { "" }
+        );
+        line!(out);
+        line!(out, "![Ratio to std HashMap per scenario](benchmarks.svg)");
+        line!(out);
+        line!(out, "## Machine and versions");
+        line!(out);
+        line!(out, "| | |");
+        line!(out, "|---|---|");
+        line!(out, "| processor | {} |", meta.cpu);
+        line!(out, "| cores | {} |", meta.cores);
+        line!(out, "| memory | {} |", meta.memory);
+        line!(out, "| compiler | {} |", meta.rustc);
+        line!(
+            out,
+            "| profile | `bench` (thin LTO, one codegen unit), `popcnt` {} |",
+            if meta.popcnt { "enabled" } else { "**not** enabled" }
+        );
+        for (name, version) in &meta.versions {
+            line!(out, "| {name} | {version} |");
+        }
+        line!(out, "| run time | {:.0} s |", meta.duration_seconds);
+        line!(out);
+        line!(out, "## Method");
+        line!(out);
+        line!(
+            out,
+            "Every figure is a median of samples taken in a process of its own: the binary starts itself once per \
+             scenario, key type, size and implementation, so that no map freed by one measurement leaves the \
+             allocator in a state that another pays for. {} All maps except `std-sip` hash with the same \
+             foldhash hasher and seed, so that ratios compare structures, not hash functions. Ratios are of medians \
+             measured in this run; lower is better.",
+            meta.sampling
+        );
+        line!(out);
+        line!(
+            out,
+            "Heap figures are requested bytes and live allocations counted by a global allocator that wraps the system one, in a process of their own; they do not include the allocator's own overhead."
+        );
+        line!(out);
+        line!(out, "| name | map |");
+        line!(out, "|---|---|");
+        for implementation in Implementation::ALL {
+            line!(out, "| `{}` | {} |", implementation.name(), implementation.description());
+        }
+        line!(out);
+        self.write_targets(&mut out);
+        self.write_scenarios(&mut out);
+        self.write_memory(&mut out);
+        if !self.failures.is_empty() {
+            line!(out, "## Failures");
+            line!(out);
+            line!(out, "These measurements produced no figure:");
+            line!(out);
+            for failure in &self.failures {
+                line!(out, "- {}: `{}`", failure.what, failure.message.replace('`', "'").replace('\n', " "));
+            }
+            line!(out);
+        }
+        out
+    }
+
+    fn write_targets(&self, out: &mut String) {
+        line!(out, "## Targets");
+        line!(out);
+        line!(
+            out,
+            "The numbers the core must reach (issue 3), for `{}` against the named peer, with every ratio taken \
+             from this run. A target whose sizes this run did not measure says so.",
+            OURS.name()
+        );
+        line!(out);
+        line!(out, "| scenario | target | measured | status |");
+        line!(out, "|---|---|---|---|");
+        for target in self.targets() {
+            let status = match target.status {
+                Status::Missed => format!("**{}**", target.status.label()),
+                _ => target.status.label().to_owned(),
+            };
+            line!(out, "| {} | {} | {} | {status} |", target.scenario, target.target, target.measured);
+        }
+        line!(out);
+    }
+
+    fn write_scenarios(&self, out: &mut String) {
+        let implementations = self.implementations();
+        let peers: Vec<Implementation> =
+            implementations.iter().copied().filter(|implementation| !implementation.is_ours()).collect();
+        let flavours: Vec<Implementation> = implementations
+            .iter()
+            .copied()
+            .filter(|&implementation| implementation.is_ours() && implementation != OURS)
+            .collect();
+        line!(out, "## Timings");
+        line!(out);
+        for scenario in Scenario::ALL {
+            let keys = self.keys(scenario);
+            if keys.is_empty() {
+                continue;
+            }
+            let baseline = if scenario.is_persistent_only() { Implementation::Imbl } else { REFERENCE };
+            let columns: Vec<Implementation> =
+                implementations.iter().copied().filter(|&implementation| scenario.applies_to(implementation)).collect();
+            line!(out, "### {} (`{}`)", scenario.title(), scenario.name());
+            line!(out);
+            let what = match scenario.unit() {
+                Some(unit) => format!("Median time per {unit}"),
+                None => "Median time of one operation".to_owned(),
+            };
+            line!(out, "{what}, and in parentheses its ratio to `{}`.", baseline.name());
+            if scenario == Scenario::Variants {
+                line!(
+                    out,
+                    " All {VARIANTS} variants are kept alive; the total is {VARIANTS} times the time per variant. \
+                     std clones the base then inserts; with a base of 1M it makes only {} variants, which would \
+                     otherwise need about 18 GB.",
+                    crate::scenarios::STD_FEW_VARIANTS
+                );
+            }
+            if scenario.is_persistent_only() {
+                line!(out, " std's map shares nothing between versions and is left out.");
+            }
+            line!(out);
+            line!(
+                out,
+                "| key | size | {} |",
+                columns
+                    .iter()
+                    .map(|implementation| format!("`{}`", implementation.name()))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+            line!(out, "|---|---|{}", "---|".repeat(columns.len()));
+            for &key in &keys {
+                for size in self.sizes(scenario, key) {
+                    let cells: Vec<String> = columns
+                        .iter()
+                        .map(|&implementation| match self.time(scenario, key, size, implementation) {
+                            None => "-".to_owned(),
+                            Some(result) => {
+                                let time = if scenario.unit().is_some() {
+                                    format_time(result.ns_per_element())
+                                } else {
+                                    format_time(result.median_ns)
+                                };
+                                match self.ratio(scenario, key, size, implementation, baseline) {
+                                    Some(ratio) if implementation != baseline => {
+                                        format!("{time} ({})", format_ratio(ratio))
+                                    }
+                                    _ => time,
+                                }
+                            }
+                        })
+                        .collect();
+                    line!(out, "| {} | {} | {} |", key.name(), size_label(size), cells.join(" | "));
+                }
+            }
+            line!(out);
+            let versus: Vec<Implementation> = peers.iter().copied().filter(|&peer| scenario.applies_to(peer)).collect();
+            line!(out, "`{}` against each peer, and the other flavours against `{}`:", OURS.name(), OURS.name());
+            line!(out);
+            let mut header: Vec<String> = versus.iter().map(|peer| format!("vs `{}`", peer.name())).collect();
+            header.extend(flavours.iter().map(|flavour| format!("`{}` / `{}`", flavour.name(), OURS.name())));
+            line!(out, "| key | size | {} |", header.join(" | "));
+            line!(out, "|---|---|{}", "---|".repeat(header.len()));
+            for &key in &keys {
+                for size in self.sizes(scenario, key) {
+                    let cells: Vec<String> = versus
+                        .iter()
+                        .map(|&peer| self.ratio(scenario, key, size, OURS, peer))
+                        .chain(flavours.iter().map(|&flavour| self.ratio(scenario, key, size, flavour, OURS)))
+                        .map(|ratio| ratio.map_or_else(|| "-".to_owned(), format_ratio))
+                        .collect();
+                    line!(out, "| {} | {} | {} |", key.name(), size_label(size), cells.join(" | "));
+                }
+            }
+            line!(out);
+        }
+    }
+
+    fn write_memory(&self, out: &mut String) {
+        let implementations = self.implementations();
+        let sizes: BTreeSet<usize> = self.memory.iter().map(|result| result.size).collect();
+        if !sizes.is_empty() {
+            line!(out, "## Heap per entry");
+            line!(out);
+            line!(
+                out,
+                "Live requested bytes per entry of one `u64 -> u64` map built by in-place inserts, in parentheses the \
+                 ratio to `{}`, then live allocations per entry.",
+                REFERENCE.name()
+            );
+            line!(out);
+            line!(
+                out,
+                "| size | {} |",
+                implementations
+                    .iter()
+                    .map(|implementation| format!("`{}`", implementation.name()))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+            line!(out, "|---|{}", "---|".repeat(implementations.len()));
+            for &size in &sizes {
+                let cells: Vec<String> = implementations
+                    .iter()
+                    .map(|&implementation| match self.memory(implementation, size) {
+                        None => "-".to_owned(),
+                        Some(figures) => {
+                            let ratio = self
+                                .memory_ratio(implementation, REFERENCE, size)
+                                .filter(|_| implementation != REFERENCE)
+                                .map(|ratio| format!(" ({})", format_ratio(ratio)))
+                                .unwrap_or_default();
+                            format!("{:.1} B{ratio}, {:.3} allocs", figures.bytes, figures.allocations)
+                        }
+                    })
+                    .collect();
+                line!(out, "| {} | {} |", size_label(size), cells.join(" | "));
+            }
+            line!(out);
+        }
+        let sizes: BTreeSet<usize> = self.variant_memory.iter().map(|result| result.size).collect();
+        if !sizes.is_empty() {
+            line!(out, "## Heap per variant");
+            line!(out);
+            line!(
+                out,
+                "Extra live requested bytes per variant when {VARIANTS} variants of a `u64 -> u64` base each add one \
+                 key and all stay alive, then extra live allocations per variant. Against std: `clone()` then \
+                 insert."
+            );
+            line!(out);
+            line!(
+                out,
+                "| base | {} |",
+                implementations
+                    .iter()
+                    .map(|implementation| format!("`{}`", implementation.name()))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+            line!(out, "|---|{}", "---|".repeat(implementations.len()));
+            for &size in &sizes {
+                let cells: Vec<String> = implementations
+                    .iter()
+                    .map(|&implementation| match self.variant_memory(implementation, size) {
+                        None => "-".to_owned(),
+                        Some(result) => {
+                            let few = if result.variants == VARIANTS {
+                                String::new()
+                            } else {
+                                format!(" ({} variants)", result.variants)
+                            };
+                            format!(
+                                "{} B, {:.1} allocs{few}",
+                                format_bytes(result.per_variant.bytes),
+                                result.per_variant.allocations
+                            )
+                        }
+                    })
+                    .collect();
+                line!(out, "| {} | {} |", size_label(size), cells.join(" | "));
+            }
+            line!(out);
+        }
+    }
+
+    /// `docs/benchmarks.json`.
+    pub fn json(&self) -> String {
+        let meta = &self.meta;
+        let mut out = String::new();
+        line!(out, "{{");
+        line!(out, "  \"meta\": {{");
+        line!(out, "    \"date\": {},", json_string(&meta.date));
+        line!(out, "    \"cpu\": {},", json_string(&meta.cpu));
+        line!(out, "    \"cores\": {},", meta.cores);
+        line!(out, "    \"memory\": {},", json_string(&meta.memory));
+        line!(out, "    \"rustc\": {},", json_string(&meta.rustc));
+        line!(out, "    \"popcnt\": {},", meta.popcnt);
+        line!(out, "    \"quick\": {},", meta.quick);
+        line!(out, "    \"command\": {},", json_string(&meta.command));
+        line!(out, "    \"sampling\": {},", json_string(&meta.sampling));
+        line!(out, "    \"duration_seconds\": {},", json_number(meta.duration_seconds));
+        line!(out, "    \"reference\": {},", json_string(REFERENCE.name()));
+        let versions: Vec<String> = meta
+            .versions
+            .iter()
+            .map(|(name, version)| format!("{}: {}", json_string(name), json_string(version)))
+            .collect();
+        line!(out, "    \"versions\": {{{}}}", versions.join(", "));
+        line!(out, "  }},");
+        line!(out, "  \"results\": [");
+        let results: Vec<String> = self
+            .times
+            .iter()
+            .map(|result| {
+                let ratio_to = |peer| {
+                    json_option(self.ratio(result.scenario, result.key, result.size, result.implementation, peer))
+                };
+                let samples: Vec<String> = result.samples_ns.iter().map(|&sample| json_number(sample)).collect();
+                format!(
+                    "    {{\"scenario\": {}, \"key\": {}, \"size\": {}, \"implementation\": {}, \"median_ns\": {}, \
+                     \"elements\": {}, \"ns_per_element\": {}, \"ratio_to_std\": {}, \"ratio_to_imbl\": {}, \
+                     \"ratio_to_rpds\": {}, \"samples_ns\": [{}]}}",
+                    json_string(result.scenario.name()),
+                    json_string(result.key.name()),
+                    result.size,
+                    json_string(result.implementation.name()),
+                    json_number(result.median_ns),
+                    result.scenario.elements(result.implementation, result.size),
+                    json_number(result.ns_per_element()),
+                    ratio_to(REFERENCE),
+                    ratio_to(Implementation::Imbl),
+                    ratio_to(Implementation::Rpds),
+                    samples.join(", ")
+                )
+            })
+            .collect();
+        line!(out, "{}", results.join(",\n"));
+        line!(out, "  ],");
+        line!(out, "  \"memory\": [");
+        let memory: Vec<String> = self
+            .memory
+            .iter()
+            .map(|result| {
+                format!(
+                    "    {{\"scenario\": \"heap_per_entry\", \"key\": \"u64\", \"size\": {}, \"implementation\": {}, \
+                     \"bytes_per_entry\": {}, \"allocations_per_entry\": {}, \"ratio_to_std\": {}}}",
+                    result.size,
+                    json_string(result.implementation.name()),
+                    json_number(result.per_entry.bytes),
+                    json_number(result.per_entry.allocations),
+                    json_option(self.memory_ratio(result.implementation, REFERENCE, result.size))
+                )
+            })
+            .collect();
+        line!(out, "{}", memory.join(",\n"));
+        line!(out, "  ],");
+        line!(out, "  \"variant_memory\": [");
+        let variants: Vec<String> = self
+            .variant_memory
+            .iter()
+            .map(|result| {
+                format!(
+                    "    {{\"scenario\": \"heap_per_variant\", \"key\": \"u64\", \"size\": {}, \"implementation\": {}, \
+                     \"variants\": {}, \"bytes_per_variant\": {}, \"allocations_per_variant\": {}}}",
+                    result.size,
+                    json_string(result.implementation.name()),
+                    result.variants,
+                    json_number(result.per_variant.bytes),
+                    json_number(result.per_variant.allocations)
+                )
+            })
+            .collect();
+        line!(out, "{}", variants.join(",\n"));
+        line!(out, "  ],");
+        line!(out, "  \"targets\": [");
+        let targets: Vec<String> = self
+            .targets()
+            .iter()
+            .map(|target| {
+                format!(
+                    "    {{\"scenario\": {}, \"target\": {}, \"measured\": {}, \"status\": {}}}",
+                    json_string(target.scenario),
+                    json_string(target.target),
+                    json_string(&target.measured),
+                    json_string(target.status.label())
+                )
+            })
+            .collect();
+        line!(out, "{}", targets.join(",\n"));
+        line!(out, "  ],");
+        line!(out, "  \"failures\": [");
+        let failures: Vec<String> = self
+            .failures
+            .iter()
+            .map(|failure| {
+                format!(
+                    "    {{\"what\": {}, \"message\": {}}}",
+                    json_string(&failure.what),
+                    json_string(&failure.message)
+                )
+            })
+            .collect();
+        line!(out, "{}", failures.join(",\n"));
+        line!(out, "  ]");
+        line!(out, "}}");
+        out
+    }
+
+    /// `docs/benchmarks.svg`: for each scenario, the ratio of every implementation to std's map, on a log scale.
+    pub fn svg(&self) -> String {
+        let chart_size = |sizes: Vec<usize>| -> Option<usize> {
+            if sizes.contains(&100_000) { Some(100_000) } else { sizes.last().copied() }
+        };
+        let mut groups: Vec<ChartGroup> = Vec::new();
+        let mut persistent_groups: Vec<ChartGroup> = Vec::new();
+        for scenario in Scenario::ALL {
+            let key = if scenario.keys().contains(&KeyKind::U64) { KeyKind::U64 } else { continue };
+            let size = if scenario == Scenario::Variants {
+                self.sizes(scenario, key).first().copied()
+            } else {
+                chart_size(self.sizes(scenario, key))
+            };
+            let Some(size) = size else { continue };
+            let baseline = if scenario.is_persistent_only() { Implementation::Imbl } else { REFERENCE };
+            let bars = Implementation::ALL
+                .into_iter()
+                .filter(|&implementation| implementation != baseline && scenario.applies_to(implementation))
+                .filter_map(|implementation| {
+                    self.ratio(scenario, key, size, implementation, baseline).map(|ratio| (implementation, ratio))
+                })
+                .collect();
+            let group = ChartGroup { label: format!("{} {}", scenario.name(), size_label(size)), bars };
+            if scenario.is_persistent_only() { persistent_groups.push(group) } else { groups.push(group) }
+        }
+        if let Some(size) = chart_size(self.sizes(Scenario::LookupHit, KeyKind::Colliding)) {
+            let bars = Implementation::ALL
+                .into_iter()
+                .filter(|&implementation| implementation != REFERENCE)
+                .filter_map(|implementation| {
+                    self.ratio(Scenario::LookupHit, KeyKind::Colliding, size, implementation, REFERENCE)
+                        .map(|ratio| (implementation, ratio))
+                })
+                .collect();
+            groups.push(ChartGroup { label: format!("lookup_hit colliding {}", size_label(size)), bars });
+        }
+        let memory_sizes: Vec<usize> =
+            self.memory.iter().map(|result| result.size).collect::<BTreeSet<_>>().into_iter().collect();
+        if let Some(size) = memory_sizes.last().copied() {
+            let bars = Implementation::ALL
+                .into_iter()
+                .filter(|&implementation| implementation != REFERENCE)
+                .filter_map(|implementation| {
+                    self.memory_ratio(implementation, REFERENCE, size).map(|ratio| (implementation, ratio))
+                })
+                .collect();
+            groups.push(ChartGroup { label: format!("heap bytes/entry {}", size_label(size)), bars });
+        }
+        groups.retain(|group| !group.bars.is_empty());
+        persistent_groups.retain(|group| !group.bars.is_empty());
+        render_chart(
+            &[
+                ChartPanel {
+                    title: format!(
+                        "Ratio to std HashMap (same foldhash hasher), u64 keys; log scale, lower is better{}",
+                        if self.meta.quick { " (quick run)" } else { "" }
+                    ),
+                    groups,
+                },
+                ChartPanel {
+                    title: "Persistent scenarios: ratio to imbl (std shares nothing between versions)".to_owned(),
+                    groups: persistent_groups,
+                },
+            ],
+            &self.meta.date,
+        )
+    }
+}
+
+/// Evaluates the checks of one target.
+fn evaluate(scenario: &'static str, target: &'static str, checks: &[Check]) -> TargetResult {
+    let outcomes: Vec<Option<bool>> = checks.iter().map(Check::met).collect();
+    let status = if outcomes.contains(&Some(false)) {
+        Status::Missed
+    } else if outcomes.iter().all(Option::is_none) {
+        Status::NotMeasured
+    } else if outcomes.contains(&None) {
+        Status::MetWhereMeasured
+    } else {
+        Status::Met
+    };
+    let measured = if checks.len() > 4 {
+        let measured: Vec<&Check> = checks.iter().filter(|check| check.value.is_some()).collect();
+        let within = measured.iter().filter(|check| check.met() == Some(true)).count();
+        let worst = measured
+            .iter()
+            .max_by(|a, b| (a.value.unwrap_or(0.0) / a.limit).total_cmp(&(b.value.unwrap_or(0.0) / b.limit)));
+        match worst {
+            None => "not measured".to_owned(),
+            Some(worst) => format!("{within} of {} within; worst {}", measured.len(), worst.describe()),
+        }
+    } else if checks.is_empty() {
+        "not measured".to_owned()
+    } else {
+        checks.iter().map(Check::describe).collect::<Vec<_>>().join("; ")
+    };
+    TargetResult { scenario, target, measured, status }
+}
+
+/// Reads a byte count.
+fn format_bytes(bytes: f64) -> String {
+    if bytes >= 10_240.0 { format!("{:.0} Ki", bytes / 1024.0) } else { format!("{bytes:.0}") }
+}
+
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for character in text.chars() {
+        match character {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            control if u32::from(control) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(control));
+            }
+            other => out.push(other),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn json_number(value: f64) -> String {
+    if value.is_finite() { format!("{value}") } else { "null".to_owned() }
+}
+
+fn json_option(value: Option<f64>) -> String {
+    value.map_or_else(|| "null".to_owned(), json_number)
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// One cluster of bars: a scenario and the ratio of each implementation.
+struct ChartGroup {
+    label: String,
+    bars: Vec<(Implementation, f64)>,
+}
+
+/// One chart with its own title and groups.
+struct ChartPanel {
+    title: String,
+    groups: Vec<ChartGroup>,
+}
+
+fn color(implementation: Implementation) -> &'static str {
+    match implementation {
+        Implementation::HamtRc => "#1f4e9c",
+        Implementation::HamtArc => "#4a90d9",
+        Implementation::HamtArcT => "#9cc3ee",
+        Implementation::StdFold => "#333333",
+        Implementation::StdSip => "#999999",
+        Implementation::Imbl => "#e8772e",
+        Implementation::Rpds => "#2f9e44",
+        Implementation::RpdsSync => "#94d49e",
+    }
+}
+
+const BAR_WIDTH: f64 = 9.0;
+const GROUP_GAP: f64 = 16.0;
+const PLOT_HEIGHT: f64 = 260.0;
+const LEFT_MARGIN: f64 = 64.0;
+const LABEL_SPACE: f64 = 150.0;
+const TITLE_SPACE: f64 = 34.0;
+
+/// Draws bar charts with a logarithmic y axis; bars start at ratio 1, so that faster goes down and slower up.
+fn render_chart(panels: &[ChartPanel], date: &str) -> String {
+    let widest = panels
+        .iter()
+        .map(|panel| panel.groups.iter().map(|group| group.bars.len() as f64 * BAR_WIDTH + GROUP_GAP).sum::<f64>())
+        .fold(0.0_f64, f64::max);
+    let width = (LEFT_MARGIN + widest + 170.0).max(640.0);
+    let panel_height = TITLE_SPACE + PLOT_HEIGHT + LABEL_SPACE;
+    let height = panel_height * panels.len() as f64 + 30.0;
+    let mut out = String::new();
+    line!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
+         viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">"
+    );
+    line!(out, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
+    for (index, panel) in panels.iter().enumerate() {
+        render_panel(&mut out, panel, index as f64 * panel_height);
+    }
+    // The legend, at the right of the first panel.
+    let legend_x = width - 160.0;
+    for (index, implementation) in Implementation::ALL.into_iter().enumerate() {
+        let y = TITLE_SPACE + 10.0 + index as f64 * 16.0;
+        line!(
+            out,
+            "<rect x=\"{legend_x:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{}\"/>",
+            y - 9.0,
+            color(implementation)
+        );
+        line!(out, "<text x=\"{:.1}\" y=\"{y:.1}\">{}</text>", legend_x + 15.0, implementation.name());
+    }
+    line!(
+        out,
+        "<text x=\"{LEFT_MARGIN}\" y=\"{:.1}\" fill=\"#666\">Generated {} by hamt-bench; see benchmarks.md for every figure.</text>",
+        height - 10.0,
+        xml_escape(date)
+    );
+    line!(out, "</svg>");
+    out
+}
+
+fn render_panel(out: &mut String, panel: &ChartPanel, top: f64) {
+    line!(
+        out,
+        "<text x=\"{LEFT_MARGIN}\" y=\"{:.1}\" font-size=\"14\" font-weight=\"bold\">{}</text>",
+        top + 20.0,
+        xml_escape(&panel.title)
+    );
+    let ratios: Vec<f64> = panel
+        .groups
+        .iter()
+        .flat_map(|group| group.bars.iter().map(|&(_, ratio)| ratio))
+        .filter(|ratio| ratio.is_finite() && *ratio > 0.0)
+        .collect();
+    if ratios.is_empty() {
+        line!(out, "<text x=\"{LEFT_MARGIN}\" y=\"{:.1}\">nothing measured</text>", top + 50.0);
+        return;
+    }
+    let low = ratios.iter().copied().fold(1.0_f64, f64::min).log10().floor();
+    let high = ratios.iter().copied().fold(1.0_f64, f64::max).log10().ceil().max(low + 1.0);
+    let plot_top = top + TITLE_SPACE;
+    let y_of = |ratio: f64| plot_top + (high - ratio.log10()) / (high - low) * PLOT_HEIGHT;
+    let plot_width: f64 = panel.groups.iter().map(|group| group.bars.len() as f64 * BAR_WIDTH + GROUP_GAP).sum::<f64>();
+    // Grid lines at 1, 2 and 5 times each power of ten.
+    let mut exponent = low;
+    while exponent <= high {
+        for (factor, strong) in [(1.0, true), (2.0, false), (5.0, false)] {
+            let ratio = factor * 10f64.powf(exponent);
+            if ratio.log10() > high + 1e-9 {
+                continue;
+            }
+            let y = y_of(ratio);
+            line!(
+                out,
+                "<line x1=\"{LEFT_MARGIN}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{}\"/>",
+                LEFT_MARGIN + plot_width,
+                if strong { "#bbb" } else { "#eee" }
+            );
+            line!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#444\">{}</text>",
+                LEFT_MARGIN - 6.0,
+                y + 4.0,
+                format_ratio(ratio)
+            );
+        }
+        exponent += 1.0;
+    }
+    let baseline = y_of(1.0);
+    let mut x = LEFT_MARGIN + GROUP_GAP / 2.0;
+    for group in &panel.groups {
+        let group_width = group.bars.len() as f64 * BAR_WIDTH;
+        for (index, &(implementation, ratio)) in group.bars.iter().enumerate() {
+            let y = y_of(ratio);
+            let (bar_top, bar_height) = if y < baseline { (y, baseline - y) } else { (baseline, y - baseline) };
+            line!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{bar_top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{} {}: {}</title></rect>",
+                x + index as f64 * BAR_WIDTH,
+                BAR_WIDTH - 1.0,
+                bar_height.max(0.5),
+                color(implementation),
+                xml_escape(&group.label),
+                implementation.name(),
+                format_ratio(ratio)
+            );
+        }
+        let label_x = x + group_width / 2.0;
+        let label_y = plot_top + PLOT_HEIGHT + 12.0;
+        line!(
+            out,
+            "<text x=\"{label_x:.1}\" y=\"{label_y:.1}\" text-anchor=\"end\" transform=\"rotate(-40 {label_x:.1} {label_y:.1})\">{}</text>",
+            xml_escape(&group.label)
+        );
+        x += group_width + GROUP_GAP;
+    }
+    line!(
+        out,
+        "<line x1=\"{LEFT_MARGIN}\" x2=\"{:.1}\" y1=\"{baseline:.1}\" y2=\"{baseline:.1}\" stroke=\"#000\"/>",
+        LEFT_MARGIN + plot_width
+    );
+    line!(
+        out,
+        "<line x1=\"{LEFT_MARGIN}\" x2=\"{LEFT_MARGIN}\" y1=\"{plot_top:.1}\" y2=\"{:.1}\" stroke=\"#000\"/>",
+        plot_top + PLOT_HEIGHT
+    );
+}

@@ -1,0 +1,100 @@
+//! Bulk construction: a trie built bottom-up from entries sorted by hash.
+//!
+//! Sorting by hash puts the entries in trie order (hash bits are consumed from the top), so every node's contents
+//! are a contiguous run: each node is allocated once at its exact size, parents before children, which lays the
+//! nodes out in depth-first order in memory. Nothing is copied or reallocated, and lookups and iteration on the
+//! result touch memory in the order it was allocated.
+
+use alloc::vec::Vec;
+use core::hash::{BuildHasher, Hash};
+
+use crate::hasher::hash_of;
+use crate::kind::PointerKind;
+use crate::raw::{Builder, Node, Shape};
+use crate::trie::{BITS, COLLISION_SHIFT, bit_at};
+
+/// Builds a canonical trie from `entries`; later entries win over earlier ones with an equal key. Returns the root
+/// and the number of distinct keys.
+pub(crate) fn build<K, V, P, S, I>(entries: I, hasher: &S) -> (Option<Node<K, V, P>>, usize)
+where
+    P: PointerKind,
+    K: Hash + Eq,
+    S: BuildHasher,
+    I: IntoIterator<Item = (K, V)>,
+{
+    let mut hashed: Vec<(u64, (K, V))> = entries.into_iter().map(|(k, v)| (hash_of(hasher, &k), (k, v))).collect();
+    // A stable sort keeps equal keys in their input order, so deduplication can keep the last.
+    hashed.sort_by_key(|(hash, _)| *hash);
+    let hashed = dedup_keep_last(hashed);
+    let len = hashed.len();
+    if len == 0 {
+        return (None, 0);
+    }
+    let hashes: Vec<u64> = hashed.iter().map(|(hash, _)| *hash).collect();
+    let mut entries = hashed.into_iter().map(|(_, entry)| entry);
+    let root = build_node(&hashes, &mut entries, 0);
+    (Some(root), len)
+}
+
+/// Removes all but the last of each run of equal keys (which are adjacent in hash order, within equal hashes).
+fn dedup_keep_last<K: Eq, V>(sorted: Vec<(u64, (K, V))>) -> Vec<(u64, (K, V))> {
+    if !sorted.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+        return sorted;
+    }
+    let mut kept: Vec<(u64, (K, V))> = Vec::with_capacity(sorted.len());
+    let mut run_start = 0;
+    for (hash, entry) in sorted {
+        if kept.last().is_none_or(|last| last.0 != hash) {
+            run_start = kept.len();
+        }
+        // Within a run of equal hashes, a later equal key replaces the earlier one in place.
+        match kept[run_start..].iter_mut().find(|(_, existing)| existing.0 == entry.0) {
+            Some(slot) => slot.1 = entry,
+            None => kept.push((hash, entry)),
+        }
+    }
+    kept
+}
+
+/// Builds the node at `shift` for a run of distinct keys with these sorted hashes, taking their entries from
+/// `entries` in order. The run holds two or more entries, or is the root.
+fn build_node<K, V, P: PointerKind>(
+    hashes: &[u64],
+    entries: &mut impl Iterator<Item = (K, V)>,
+    shift: u32,
+) -> Node<K, V, P> {
+    if shift >= COLLISION_SHIFT {
+        let mut builder = Builder::new(Shape::collision(hashes.len()));
+        for entry in entries.take(hashes.len()) {
+            builder.push_entry(entry);
+        }
+        return builder.finish();
+    }
+    // The runs of equal bits at this level: one entry stays inline, two or more make a child.
+    let mut groups = [(0u32, 0usize, 0usize); 32];
+    let mut group_count = 0;
+    let (mut datamap, mut nodemap) = (0u32, 0u32);
+    let mut start = 0;
+    while start < hashes.len() {
+        let bit = bit_at(hashes[start], shift);
+        let end = start + hashes[start..].iter().take_while(|&&hash| bit_at(hash, shift) == bit).count();
+        if end - start == 1 {
+            datamap |= bit;
+        } else {
+            nodemap |= bit;
+        }
+        groups[group_count] = (bit, start, end);
+        group_count += 1;
+        start = end;
+    }
+    // Allocate the parent before its children, so that the nodes lie in depth-first order.
+    let mut builder = Builder::new(Shape::bitmap(datamap, nodemap));
+    for &(_, start, end) in &groups[..group_count] {
+        if end - start == 1 {
+            builder.push_entry(entries.next().expect("one entry per hash"));
+        } else {
+            builder.push_child(build_node(&hashes[start..end], entries, shift + BITS));
+        }
+    }
+    builder.finish()
+}

@@ -1,0 +1,379 @@
+//! The entry API: one key's place in a map, to inspect and change in place.
+
+use core::fmt;
+use core::hash::{BuildHasher, Hash};
+
+use crate::kind::PointerKind;
+use crate::map::HamtMap;
+use crate::trie;
+
+/// A key's place in a map, from [`HamtMap::entry`]: occupied or vacant.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_core::{Entry, HamtMap};
+///
+/// let mut map: HamtMap<&str, Vec<u32>> = HamtMap::new();
+/// map.entry("a").or_default().push(1);
+/// map.entry("a").and_modify(|list| list.push(2)).or_default();
+/// assert_eq!(map["a"], [1, 2]);
+/// assert!(matches!(map.entry("b"), Entry::Vacant(_)));
+/// ```
+pub enum Entry<'a, K, V, P: PointerKind, S> {
+    /// The key is in the map.
+    Occupied(OccupiedEntry<'a, K, V, P, S>),
+    /// The key is not in the map.
+    Vacant(VacantEntry<'a, K, V, P, S>),
+}
+
+/// An occupied [`Entry`].
+pub struct OccupiedEntry<'a, K, V, P: PointerKind, S> {
+    map: &'a mut HamtMap<K, V, P, S>,
+    key: K,
+    hash: u64,
+}
+
+/// A vacant [`Entry`].
+pub struct VacantEntry<'a, K, V, P: PointerKind, S> {
+    map: &'a mut HamtMap<K, V, P, S>,
+    key: K,
+    hash: u64,
+}
+
+impl<'a, K, V, P, S> Entry<'a, K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    /// The value, inserting `default` first if the key is vacant.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<&str, i32> = hamt_core::HamtMap::new();
+    /// *map.entry("a").or_insert(1) += 1;
+    /// assert_eq!(map["a"], 2);
+    /// ```
+    pub fn or_insert(self, default: V) -> &'a mut V {
+        self.or_insert_with(|| default)
+    }
+
+    /// The value, inserting `make()` first if the key is vacant.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<&str, String> = hamt_core::HamtMap::new();
+    /// map.entry("a").or_insert_with(|| "x".repeat(3));
+    /// assert_eq!(map["a"], "xxx");
+    /// ```
+    pub fn or_insert_with<F: FnOnce() -> V>(self, make: F) -> &'a mut V {
+        match self {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(make()),
+        }
+    }
+
+    /// The value, inserting `make(&key)` first if the key is vacant.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<&str, usize> = hamt_core::HamtMap::new();
+    /// assert_eq!(*map.entry("four").or_insert_with_key(|key| key.len()), 4);
+    /// ```
+    pub fn or_insert_with_key<F: FnOnce(&K) -> V>(self, make: F) -> &'a mut V {
+        match self {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let value = make(&entry.key);
+                entry.insert(value)
+            }
+        }
+    }
+
+    /// The value, inserting `V::default()` first if the key is vacant.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<&str, u32> = hamt_core::HamtMap::new();
+    /// *map.entry("a").or_default() += 5;
+    /// assert_eq!(map["a"], 5);
+    /// ```
+    pub fn or_default(self) -> &'a mut V
+    where
+        V: Default,
+    {
+        self.or_insert_with(V::default)
+    }
+
+    /// Calls `modify` on the value if the key is occupied; returns the entry for chaining.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<&str, u32> = [("a", 1)].into();
+    /// map.entry("a").and_modify(|v| *v += 1).or_insert(0);
+    /// map.entry("b").and_modify(|v| *v += 1).or_insert(0);
+    /// assert_eq!((map["a"], map["b"]), (2, 0));
+    /// ```
+    pub fn and_modify<F: FnOnce(&mut V)>(self, modify: F) -> Self {
+        match self {
+            Entry::Occupied(mut entry) => {
+                modify(entry.get_mut());
+                Entry::Occupied(entry)
+            }
+            vacant @ Entry::Vacant(_) => vacant,
+        }
+    }
+
+    /// The key this entry is for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<&str, u32> = hamt_core::HamtMap::new();
+    /// assert_eq!(map.entry("a").key(), &"a");
+    /// ```
+    pub fn key(&self) -> &K {
+        match self {
+            Entry::Occupied(entry) => entry.key(),
+            Entry::Vacant(entry) => entry.key(),
+        }
+    }
+}
+
+impl<'a, K, V, P, S> OccupiedEntry<'a, K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    pub(crate) fn new(map: &'a mut HamtMap<K, V, P, S>, key: K, hash: u64) -> Self {
+        OccupiedEntry { map, key, hash }
+    }
+
+    fn stored(&self) -> &(K, V) {
+        let root = self.map.root().expect("an occupied entry's map is not empty");
+        trie::get(root, self.hash, &self.key).expect("an occupied entry's key is in the map")
+    }
+
+    /// The key stored in the map.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = [("a", 1)].into();
+    /// if let Entry::Occupied(entry) = map.entry("a") {
+    ///     assert_eq!(entry.key(), &"a");
+    /// }
+    /// ```
+    pub fn key(&self) -> &K {
+        &self.stored().0
+    }
+
+    /// The value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = [("a", 1)].into();
+    /// if let Entry::Occupied(entry) = map.entry("a") {
+    ///     assert_eq!(entry.get(), &1);
+    /// }
+    /// ```
+    pub fn get(&self) -> &V {
+        &self.stored().1
+    }
+
+    /// The value, mutably (copying shared nodes on its path).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = [("a", 1)].into();
+    /// if let Entry::Occupied(mut entry) = map.entry("a") {
+    ///     *entry.get_mut() = 9;
+    /// }
+    /// assert_eq!(map["a"], 9);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut V {
+        let root = self.map.root_mut().expect("an occupied entry's map is not empty");
+        trie::get_mut(root, self.hash, &self.key).expect("an occupied entry's key is in the map")
+    }
+
+    /// The value, mutably, for as long as the map was borrowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = [("a", 1)].into();
+    /// if let Entry::Occupied(entry) = map.entry("a") {
+    ///     *entry.into_mut() += 1;
+    /// }
+    /// assert_eq!(map["a"], 2);
+    /// ```
+    pub fn into_mut(self) -> &'a mut V {
+        let root = self.map.root_mut().expect("an occupied entry's map is not empty");
+        trie::get_mut(root, self.hash, &self.key).expect("an occupied entry's key is in the map")
+    }
+
+    /// Replaces the value, returning the old one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = [("a", 1)].into();
+    /// if let Entry::Occupied(mut entry) = map.entry("a") {
+    ///     assert_eq!(entry.insert(2), 1);
+    /// }
+    /// ```
+    pub fn insert(&mut self, value: V) -> V {
+        core::mem::replace(self.get_mut(), value)
+    }
+
+    /// Removes the entry, returning its value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = [("a", 1)].into();
+    /// if let Entry::Occupied(entry) = map.entry("a") {
+    ///     assert_eq!(entry.remove(), 1);
+    /// }
+    /// assert!(map.is_empty());
+    /// ```
+    pub fn remove(self) -> V {
+        self.remove_entry().1
+    }
+
+    /// Removes the entry, returning the stored key and the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = [("a", 1)].into();
+    /// if let Entry::Occupied(entry) = map.entry("a") {
+    ///     assert_eq!(entry.remove_entry(), ("a", 1));
+    /// }
+    /// ```
+    pub fn remove_entry(self) -> (K, V) {
+        self.map.remove_entry_mut(&self.key).expect("an occupied entry's key is in the map")
+    }
+}
+
+impl<'a, K, V, P, S> VacantEntry<'a, K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    pub(crate) fn new(map: &'a mut HamtMap<K, V, P, S>, key: K, hash: u64) -> Self {
+        VacantEntry { map, key, hash }
+    }
+
+    /// The key this entry would insert.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = hamt_core::HamtMap::new();
+    /// if let Entry::Vacant(entry) = map.entry("a") {
+    ///     assert_eq!(entry.key(), &"a");
+    /// }
+    /// ```
+    pub fn key(&self) -> &K {
+        &self.key
+    }
+
+    /// The key, given back without inserting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<String, u32> = hamt_core::HamtMap::new();
+    /// if let Entry::Vacant(entry) = map.entry("a".to_string()) {
+    ///     assert_eq!(entry.into_key(), "a");
+    /// }
+    /// ```
+    pub fn into_key(self) -> K {
+        self.key
+    }
+
+    /// Inserts `value` for the key, returning a mutable reference to it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = hamt_core::HamtMap::new();
+    /// if let Entry::Vacant(entry) = map.entry("a") {
+    ///     *entry.insert(1) += 1;
+    /// }
+    /// assert_eq!(map["a"], 2);
+    /// ```
+    pub fn insert(self, value: V) -> &'a mut V {
+        let key = self.key.clone();
+        self.map.update_in_place(trie::Insert { key: self.key, value });
+        let root = self.map.root_mut().expect("an entry was just inserted");
+        trie::get_mut(root, self.hash, &key).expect("an entry was just inserted")
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug, P, S> fmt::Debug for Entry<'_, K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Entry::Occupied(entry) => f.debug_tuple("Occupied").field(entry).finish(),
+            Entry::Vacant(entry) => f.debug_tuple("Vacant").field(entry).finish(),
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug, P, S> fmt::Debug for OccupiedEntry<'_, K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OccupiedEntry").field("key", self.key()).field("value", self.get()).finish()
+    }
+}
+
+impl<K: fmt::Debug, V, P: PointerKind, S> fmt::Debug for VacantEntry<'_, K, V, P, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("VacantEntry").field(&self.key).finish()
+    }
+}

@@ -1,0 +1,1196 @@
+//! The persistent hash map.
+
+use core::borrow::Borrow;
+use core::fmt;
+use core::hash::{BuildHasher, Hash, Hasher};
+use core::ops::{BitOr, Index};
+
+use archery::RcK;
+
+use crate::build::build;
+use crate::diff::Diff;
+use crate::entry::{Entry, OccupiedEntry, VacantEntry};
+use crate::hasher::{DefaultHashBuilder, HasherId, hash_of, stable_hash};
+use crate::iter::{IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
+use crate::kind::PointerKind;
+use crate::ops::{Built, Count, Merge, MergeKind, Merger, Shared, is_subnode, nodes_equal};
+use crate::raw::Node;
+use crate::trie::{self, Change, Insert, Left, Persistent, Remove, Update, UpdateWith};
+
+/// A persistent hash map: a CHAMP trie whose versions share every node they have in common.
+///
+/// Cloning is O(1). [`insert`](Self::insert), [`remove`](Self::remove) and [`update_with`](Self::update_with)
+/// return a new map that shares all unchanged nodes with the old one and copies only the path to the change
+/// (O(log₃₂ n) nodes). Their `_mut` twins ([`insert_mut`](Self::insert_mut), [`remove_mut`](Self::remove_mut)),
+/// and the by-value [`with`](Self::with) / [`without`](Self::without), change nodes in place where this map is
+/// their only owner, so a map that is not shared costs no more to update than a mutable one.
+///
+/// Equality, [`diff`](Self::diff) and the set operations walk two maps side by side and skip the subtrees they
+/// share, so comparing a map with a version derived from it costs what differs, not the size of the map.
+///
+/// - `P` is the pointer kind: [`RcK`] (the default, single-threaded), or `ArcK` / `ArcTK` for maps that are
+///   `Send + Sync` (see [`PointerKind`]).
+/// - `S` is the hasher, [`DefaultHashBuilder`] unless given by [`with_hasher`](Self::with_hasher).
+///
+/// # Examples
+///
+/// ```
+/// use hamt_core::HamtMap;
+///
+/// let v1: HamtMap<&str, i32> = HamtMap::new().insert("apples", 3);
+/// let v2 = v1.insert("pears", 5);
+/// assert_eq!(v1.len(), 1); // the old version is unchanged
+/// assert_eq!(v2.get("pears"), Some(&5));
+///
+/// let mut v3 = v2.clone(); // O(1)
+/// v3.insert_mut("apples", 4); // copies only the path to "apples"
+/// assert_eq!((v2["apples"], v3["apples"]), (3, 4));
+/// ```
+pub struct HamtMap<K, V, P: PointerKind = RcK, S = DefaultHashBuilder> {
+    root: Option<Node<K, V, P>>,
+    len: usize,
+    hasher: S,
+    hasher_id: HasherId,
+}
+
+impl<K, V> HamtMap<K, V> {
+    /// An empty map with the default pointer kind and hasher. Allocates nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<String, u32> = hamt_core::HamtMap::new();
+    /// assert!(map.is_empty());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_hasher(DefaultHashBuilder)
+    }
+}
+
+impl<K, V, P: PointerKind, S> HamtMap<K, V, P, S> {
+    /// An empty map that hashes keys with `hasher`. Allocates nothing.
+    ///
+    /// Maps derived from this one (by clone or update) share the hasher. Two maps created separately with hashers
+    /// that have state (such as std's `RandomState`) are compared and merged by lookups rather than side by side,
+    /// since nothing proves they hash alike; zero-sized hashers such as [`DefaultHashBuilder`] always do.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::hash_map::RandomState;
+    /// use hamt_core::HamtMap;
+    ///
+    /// let map: HamtMap<u32, u32, archery::RcK, RandomState> = HamtMap::with_hasher(RandomState::new());
+    /// assert_eq!(map.insert(1, 2).get(&1), Some(&2));
+    /// ```
+    #[must_use]
+    pub fn with_hasher(hasher: S) -> Self {
+        HamtMap { root: None, len: 0, hasher, hasher_id: HasherId::new::<S>() }
+    }
+
+    /// The map's hasher.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{DefaultHashBuilder, HamtMap};
+    ///
+    /// let map: HamtMap<u8, u8> = HamtMap::new();
+    /// let _: &DefaultHashBuilder = map.hasher();
+    /// ```
+    pub fn hasher(&self) -> &S {
+        &self.hasher
+    }
+
+    /// The number of entries. O(1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [(1, 'a'), (2, 'b')].into();
+    /// assert_eq!(map.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the map has no entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = hamt_core::HamtMap::<u8, u8>::new();
+    /// assert!(map.is_empty());
+    /// assert!(!map.insert(1, 1).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the two maps are the same version: they share their root node (or are both empty). O(1).
+    ///
+    /// Maps that are `ptr_eq` are equal; equal maps need not be `ptr_eq`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [(1, 2)].into();
+    /// let copy = map.clone();
+    /// assert!(map.ptr_eq(&copy));
+    /// assert!(!map.ptr_eq(&copy.insert(1, 2)));
+    /// ```
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        match (&self.root, &other.root) {
+            (Some(a), Some(b)) => a.ptr_eq(b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
+    /// An iterator over the entries, in trie order (which depends on the hashes, not on insertion order).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [(1, 10), (2, 20)].into();
+    /// let mut entries: Vec<_> = map.iter().collect();
+    /// entries.sort();
+    /// assert_eq!(entries, [(&1, &10), (&2, &20)]);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, K, V, P> {
+        Iter::new(self.root.as_ref(), self.len)
+    }
+
+    /// An iterator over the keys.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [("a", 1)].into();
+    /// assert_eq!(map.keys().collect::<Vec<_>>(), [&"a"]);
+    /// ```
+    pub fn keys(&self) -> Keys<'_, K, V, P> {
+        Keys { inner: self.iter() }
+    }
+
+    /// An iterator over the values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [("a", 1), ("b", 2)].into();
+    /// assert_eq!(map.values().sum::<i32>(), 3);
+    /// ```
+    pub fn values(&self) -> Values<'_, K, V, P> {
+        Values { inner: self.iter() }
+    }
+
+    /// Removes every entry. Nodes shared with other versions stay alive for them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<_, _> = [(1, 1)].into();
+    /// let old = map.clone();
+    /// map.clear();
+    /// assert!(map.is_empty() && old.len() == 1);
+    /// ```
+    pub fn clear(&mut self) {
+        self.root = None;
+        self.len = 0;
+    }
+
+    pub(crate) fn root(&self) -> Option<&Node<K, V, P>> {
+        self.root.as_ref()
+    }
+
+    pub(crate) fn root_mut(&mut self) -> Option<&mut Node<K, V, P>> {
+        self.root.as_mut()
+    }
+
+    /// Whether both maps are known to hash keys alike, so that their tries can be walked side by side.
+    pub(crate) fn hashes_like(&self, other: &Self) -> bool {
+        self.hasher_id == other.hasher_id
+    }
+
+    /// A map with this map's hasher and the given contents.
+    fn derived(&self, root: Option<Node<K, V, P>>, len: usize) -> Self
+    where
+        S: Clone,
+    {
+        HamtMap { root, len, hasher: self.hasher.clone(), hasher_id: self.hasher_id }
+    }
+}
+
+impl<K, V, P, S> HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    /// The value for `key`.
+    ///
+    /// # Complexity
+    /// O(log₃₂ n): one node per level, about 4 at a million entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<String, i32> = [("a".to_string(), 1)].into();
+    /// assert_eq!(map.get("a"), Some(&1)); // look up a `String` key by `&str`
+    /// assert_eq!(map.get("b"), None);
+    /// ```
+    #[inline]
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.get_key_value(key).map(|(_, value)| value)
+    }
+
+    /// The stored key and value for `key`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [(1, "one")].into();
+    /// assert_eq!(map.get_key_value(&1), Some((&1, &"one")));
+    /// ```
+    #[inline]
+    pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let root = self.root.as_ref()?;
+        trie::get(root, hash_of(&self.hasher, key), key).map(|(k, v)| (k, v))
+    }
+
+    /// Whether the map has an entry for `key`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [(1, ())].into();
+    /// assert!(map.contains_key(&1) && !map.contains_key(&2));
+    /// ```
+    #[inline]
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.get_key_value(key).is_some()
+    }
+
+    /// An iterator over the differences that turn this map into `other`: keys [`Added`](crate::DiffItem::Added)
+    /// in `other`, [`Removed`](crate::DiffItem::Removed) from this map, and
+    /// [`Changed`](crate::DiffItem::Changed) values.
+    ///
+    /// # Complexity
+    /// When the maps hash alike (derived from one another, or using a zero-sized hasher such as the default),
+    /// the two tries are walked together and subtrees they share are skipped: the cost is O(d · log n) for d
+    /// differences, whatever the size of the maps. Otherwise every key of both maps is looked up in the other.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{DiffItem, HamtMap};
+    ///
+    /// let base: HamtMap<u32, u32> = (0..100_000).map(|i| (i, i)).collect();
+    /// let variant = base.insert(7, 0);
+    /// assert_eq!(base.diff(&variant).collect::<Vec<_>>(), [DiffItem::Changed { key: &7, old: &7, new: &0 }]);
+    /// ```
+    pub fn diff<'a>(&'a self, other: &'a Self) -> Diff<'a, K, V, P, S>
+    where
+        V: PartialEq,
+    {
+        Diff::new(self, other)
+    }
+
+    /// Whether every entry of this map is in `other` with an equal value.
+    ///
+    /// # Complexity
+    /// Shared subtrees are skipped when the maps hash alike (see [`diff`](Self::diff)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let small: hamt_core::HamtMap<_, _> = [(1, 'a')].into();
+    /// let large = small.insert(2, 'b');
+    /// assert!(small.is_submap(&large) && !large.is_submap(&small));
+    /// assert!(!small.insert(1, 'z').is_submap(&large));
+    /// ```
+    pub fn is_submap(&self, other: &Self) -> bool
+    where
+        V: PartialEq,
+    {
+        if self.len > other.len {
+            return false;
+        }
+        match (&self.root, &other.root) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(a), Some(b)) if self.hashes_like(other) => is_subnode(a, b, 0, &self.hasher),
+            (Some(_), Some(_)) => self.iter().all(|(key, value)| other.get(key) == Some(value)),
+        }
+    }
+}
+
+impl<K, V, P, S> HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher + Clone,
+{
+    /// A new map with `key` set to `value`; this map is unchanged.
+    ///
+    /// If the key was present, the new map keeps the stored key and takes the new value.
+    ///
+    /// # Complexity
+    /// O(log₃₂ n): copies the nodes on the path to the key and shares all others with this map. To update a map you
+    /// own without keeping the old version, [`insert_mut`](Self::insert_mut) and [`with`](Self::with) change
+    /// unshared nodes in place instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let v1: hamt_core::HamtMap<_, _> = [("a", 1)].into();
+    /// let v2 = v1.insert("a", 2).insert("b", 3);
+    /// assert_eq!((v1.get("a"), v2.get("a"), v2.len()), (Some(&1), Some(&2), 2));
+    /// ```
+    #[must_use]
+    pub fn insert(&self, key: K, value: V) -> Self {
+        self.updated_persistent(Insert { key, value })
+    }
+
+    /// A new map without `key`; this map is unchanged. If the key is absent, the result shares everything with
+    /// this map (it is [`ptr_eq`](Self::ptr_eq) to it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let v1: hamt_core::HamtMap<_, _> = [("a", 1), ("b", 2)].into();
+    /// let v2 = v1.remove("a");
+    /// assert_eq!((v1.len(), v2.len()), (2, 1));
+    /// assert!(v2.remove("zzz").ptr_eq(&v2));
+    /// ```
+    #[must_use]
+    pub fn remove<Q>(&self, key: &Q) -> Self
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.updated_persistent(Remove(key))
+    }
+
+    /// A new map where `key`'s value is what `f` makes of the current one: `f(None)` for an absent key,
+    /// `f(Some(&value))` for a present one; returning `None` removes the key. One walk down the trie does the
+    /// lookup and the insert, change or removal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let counts: hamt_core::HamtMap<&str, u32> = [("a", 1)].into();
+    /// let bump = |count: Option<&u32>| Some(count.map_or(1, |c| c + 1));
+    /// let counts = counts.update_with("a", bump).update_with("b", bump);
+    /// assert_eq!((counts["a"], counts["b"]), (2, 1));
+    /// let counts = counts.update_with("a", |_| None);
+    /// assert!(!counts.contains_key("a"));
+    /// ```
+    #[must_use]
+    pub fn update_with<F>(&self, key: K, f: F) -> Self
+    where
+        F: FnOnce(Option<&V>) -> Option<V>,
+    {
+        self.updated_persistent(UpdateWith { key, decide: f })
+    }
+
+    /// This map with `key` set to `value`, taking the map by value: the by-value twin of [`insert`](Self::insert),
+    /// for code written as `map = map.with(k, v)`.
+    ///
+    /// When `self` is the only handle to its nodes, this updates them in place like
+    /// [`insert_mut`](Self::insert_mut) (no path copy, nothing to free); when other versions share them, it copies
+    /// the path like `insert`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map = hamt_core::HamtMap::new();
+    /// for i in 0..100 {
+    ///     map = map.with(i, i * i); // in place: nobody else holds `map`
+    /// }
+    /// assert_eq!(map.get(&9), Some(&81));
+    /// ```
+    #[must_use]
+    pub fn with(mut self, key: K, value: V) -> Self {
+        self.insert_mut(key, value);
+        self
+    }
+
+    /// This map without `key`, taking the map by value: the by-value twin of [`remove`](Self::remove), in place
+    /// where the nodes are unshared.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [(1, 1), (2, 2)].into();
+    /// assert_eq!(map.without(&1).len(), 1);
+    /// ```
+    #[must_use]
+    pub fn without<Q>(mut self, key: &Q) -> Self
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.remove_mut(key);
+        self
+    }
+
+    fn updated_persistent<U>(&self, op: U) -> Self
+    where
+        K: Borrow<U::Key>,
+        U::Key: Hash,
+        U: Update<K, V>,
+    {
+        let hash = hash_of(&self.hasher, op.key());
+        let Some(root) = &self.root else {
+            return match op.vacant() {
+                Some(entry) => self.derived(Some(trie::single(entry, hash, 0)), 1),
+                None => self.clone(),
+            };
+        };
+        match trie::update_persistent(root, hash, 0, op, &self.hasher) {
+            Persistent::Unchanged => self.clone(),
+            Persistent::Node(node, change) => {
+                self.derived(Some(node), self.len.wrapping_add_signed(change.len_delta()))
+            }
+            Persistent::Empty(_) => self.derived(None, 0),
+            Persistent::Single(..) => unreachable!("the root never collapses into its parent"),
+        }
+    }
+}
+
+impl<K, V, P, S> HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    /// Sets `key` to `value` in this map, returning the old value. The stored key is kept if present.
+    ///
+    /// Nodes this map owns alone are changed in place; the first shared node on the path and those below it are
+    /// copied (other versions keep seeing their own contents).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map = hamt_core::HamtMap::new();
+    /// assert_eq!(map.insert_mut("a", 1), None);
+    /// assert_eq!(map.insert_mut("a", 2), Some(1));
+    /// ```
+    pub fn insert_mut(&mut self, key: K, value: V) -> Option<V> {
+        self.update_in_place(Insert { key, value }).into_old()
+    }
+
+    /// Removes `key` from this map, returning its value. When the key is absent nothing is copied, even where
+    /// nodes are shared.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<_, _> = [("a", 1)].into();
+    /// assert_eq!(map.remove_mut("a"), Some(1));
+    /// assert_eq!(map.remove_mut("a"), None);
+    /// ```
+    pub fn remove_mut<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.update_in_place(Remove(key)).into_old()
+    }
+
+    /// Removes `key` from this map, returning the stored key and value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<_, _> = [("a", 1)].into();
+    /// assert_eq!(map.remove_entry_mut("a"), Some(("a", 1)));
+    /// ```
+    pub fn remove_entry_mut<Q>(&mut self, key: &Q) -> Option<(K, V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let stored = self.get_key_value(key)?.0.clone();
+        self.remove_mut(key).map(|value| (stored, value))
+    }
+
+    /// The in-place twin of [`update_with`](Self::update_with): sets, changes or removes `key` in this map as `f`
+    /// decides, returning the old value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<&str, i32> = hamt_core::HamtMap::new();
+    /// map.update_with_mut("n", |n| Some(n.copied().unwrap_or(0) + 1));
+    /// map.update_with_mut("n", |n| Some(n.copied().unwrap_or(0) + 1));
+    /// assert_eq!(map["n"], 2);
+    /// ```
+    pub fn update_with_mut<F>(&mut self, key: K, f: F) -> Option<V>
+    where
+        F: FnOnce(Option<&V>) -> Option<V>,
+    {
+        self.update_in_place(UpdateWith { key, decide: f }).into_old()
+    }
+
+    pub(crate) fn update_in_place<U>(&mut self, op: U) -> Change<V>
+    where
+        K: Borrow<U::Key>,
+        U::Key: Hash,
+        U: Update<K, V>,
+    {
+        let hash = hash_of(&self.hasher, op.key());
+        let Some(root) = &mut self.root else {
+            if let Some(entry) = op.vacant() {
+                self.root = Some(trie::single(entry, hash, 0));
+                self.len = 1;
+                return Change::Inserted;
+            }
+            return Change::Nothing;
+        };
+        let (change, left) = trie::update_mut(root, hash, 0, op, &self.hasher);
+        if left == Left::Nothing {
+            self.root = None;
+        }
+        self.len = self.len.wrapping_add_signed(change.len_delta());
+        change
+    }
+
+    /// A mutable reference to the value for `key`. Copies the shared nodes on the path to it, but only when the key
+    /// is present.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<_, _> = [("a", 1)].into();
+    /// let old = map.clone();
+    /// *map.get_mut("a").unwrap() += 10;
+    /// assert_eq!((old["a"], map["a"]), (1, 11));
+    /// ```
+    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = hash_of(&self.hasher, key);
+        trie::get_mut(self.root.as_mut()?, hash, key)
+    }
+
+    /// The entry for `key`, to inspect and change in place, as with std's `HashMap::entry`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut words: hamt_core::HamtMap<&str, usize> = hamt_core::HamtMap::new();
+    /// for word in "a rose is a rose".split(' ') {
+    ///     *words.entry(word).or_insert(0) += 1;
+    /// }
+    /// assert_eq!((words["rose"], words["is"]), (2, 1));
+    /// ```
+    pub fn entry(&mut self, key: K) -> Entry<'_, K, V, P, S> {
+        let hash = hash_of(&self.hasher, &key);
+        let present = self.root.as_ref().is_some_and(|root| trie::get(root, hash, &key).is_some());
+        if present {
+            Entry::Occupied(OccupiedEntry::new(self, key, hash))
+        } else {
+            Entry::Vacant(VacantEntry::new(self, key, hash))
+        }
+    }
+
+    /// Keeps only the entries for which `keep` returns `true`; `keep` may also change the values it keeps.
+    ///
+    /// # Complexity
+    /// O(n) to visit every entry, plus O(log₃₂ n) per removed entry. Nodes shared with other versions are copied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<_, _> = (0..10).map(|i| (i, i)).collect();
+    /// map.retain(|key, value| {
+    ///     *value *= 10;
+    ///     key % 2 == 0
+    /// });
+    /// assert_eq!(map.len(), 5);
+    /// assert_eq!(map.get(&4), Some(&40));
+    /// ```
+    pub fn retain<F>(&mut self, mut keep: F)
+    where
+        F: FnMut(&K, &mut V) -> bool,
+    {
+        let doomed: alloc::vec::Vec<K> =
+            self.iter_mut().filter_map(|(key, value)| (!keep(key, value)).then(|| key.clone())).collect();
+        for key in &doomed {
+            self.remove_mut(key);
+        }
+    }
+
+    /// An iterator over the entries with mutable values. Nodes shared with other versions are copied first (so
+    /// that the other versions do not see the changes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<_, _> = [(1, 1), (2, 2)].into();
+    /// for (_, value) in map.iter_mut() {
+    ///     *value += 1;
+    /// }
+    /// assert_eq!(map.values().sum::<i32>(), 5);
+    /// ```
+    pub fn iter_mut(&mut self) -> IterMut<'_, K, V, P> {
+        if let Some(root) = &mut self.root {
+            trie::make_all_unique(root);
+        }
+        IterMut::new(self.root.as_mut(), self.len)
+    }
+
+    /// An iterator over mutable references to the values (see [`iter_mut`](Self::iter_mut)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<_, _> = [("a", 1)].into();
+    /// map.values_mut().for_each(|value| *value = 7);
+    /// assert_eq!(map["a"], 7);
+    /// ```
+    pub fn values_mut(&mut self) -> ValuesMut<'_, K, V, P> {
+        ValuesMut { inner: self.iter_mut() }
+    }
+}
+
+/// The set operations. They walk the two tries together when the maps hash alike (see [`HamtMap::diff`]), reuse
+/// whole subtrees from either side, and visit subtrees the maps share only when a function must see their entries.
+impl<K, V, P, S> HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher + Clone,
+{
+    fn merged<M: Merge<K, V>>(&self, other: &Self, merge: M) -> Self {
+        if !self.hashes_like(other) {
+            return self.merged_by_lookup(other, merge);
+        }
+        let (root, len) = match (&self.root, &other.root) {
+            (Some(a), Some(b)) => {
+                let mut merger = Merger { merge, hasher: &self.hasher, count: 0 };
+                let built = merger.nodes(a, b, 0);
+                let len = match M::COUNT {
+                    Count::FromLeft => self.len.wrapping_add_signed(merger.count),
+                    Count::Kept => merger.count as usize,
+                };
+                let root = match built {
+                    Built::Empty => None,
+                    Built::Many(node) => Some(node),
+                    Built::One(_) => unreachable!("a merged root is never collapsed"),
+                };
+                (root, len)
+            }
+            (Some(_), None) => {
+                return if M::KEEP_LEFT_ONLY { self.clone() } else { self.derived(None, 0) };
+            }
+            (None, Some(_)) => {
+                return if M::KEEP_RIGHT_ONLY {
+                    self.derived(other.root.clone(), other.len)
+                } else {
+                    self.derived(None, 0)
+                };
+            }
+            (None, None) => (None, 0),
+        };
+        self.derived(root, len)
+    }
+
+    /// The same operation for maps that may hash differently: one lookup per key.
+    fn merged_by_lookup<M: Merge<K, V>>(&self, other: &Self, mut merge: M) -> Self {
+        let mut result = self.derived(None, 0);
+        for (key, value) in self {
+            match other.get(key) {
+                Some(other_value) => {
+                    if let Some(merged) = merge.both(key, value, other_value) {
+                        result.insert_mut(key.clone(), merged);
+                    }
+                }
+                None if M::KEEP_LEFT_ONLY => {
+                    result.insert_mut(key.clone(), value.clone());
+                }
+                None => {}
+            }
+        }
+        if M::KEEP_RIGHT_ONLY {
+            for (key, value) in other.iter().filter(|(key, _)| !self.contains_key(*key)) {
+                result.insert_mut(key.clone(), value.clone());
+            }
+        }
+        result
+    }
+
+    /// The entries of both maps; for keys in both, this map's value.
+    ///
+    /// # Complexity
+    /// Subtrees the maps share are reused without being visited: the union of a map and a version derived from it
+    /// costs what differs between them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a: hamt_core::HamtMap<_, _> = [(1, "a"), (2, "a")].into();
+    /// let b: hamt_core::HamtMap<_, _> = [(2, "b"), (3, "b")].into();
+    /// let both = a.union(&b);
+    /// assert_eq!((both[&1], both[&2], both[&3]), ("a", "a", "b"));
+    /// ```
+    #[must_use]
+    pub fn union(&self, other: &Self) -> Self {
+        self.merged(other, KeepLeft)
+    }
+
+    /// The entries of both maps; for keys in both, `f(key, this map's value, other's value)`.
+    ///
+    /// `f` is called for every key in both maps, including those in subtrees the maps share.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a: hamt_core::HamtMap<_, _> = [("x", 1), ("y", 2)].into();
+    /// let b: hamt_core::HamtMap<_, _> = [("y", 10)].into();
+    /// let sums = a.union_with(&b, |_, l, r| l + r);
+    /// assert_eq!((sums["x"], sums["y"]), (1, 12));
+    /// ```
+    #[must_use]
+    pub fn union_with<F>(&self, other: &Self, f: F) -> Self
+    where
+        F: FnMut(&K, &V, &V) -> V,
+    {
+        self.merged(other, UnionWith(f))
+    }
+
+    /// The entries of this map whose keys are also in `other`, with this map's values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a: hamt_core::HamtMap<_, _> = [(1, 'a'), (2, 'a')].into();
+    /// let b: hamt_core::HamtMap<_, _> = [(2, 'b'), (3, 'b')].into();
+    /// assert_eq!(a.intersection(&b), [(2, 'a')].into());
+    /// ```
+    #[must_use]
+    pub fn intersection(&self, other: &Self) -> Self {
+        self.merged(other, Intersection)
+    }
+
+    /// The keys in both maps, with values `f(key, this map's value, other's value)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a: hamt_core::HamtMap<_, _> = [(1, 2), (2, 3)].into();
+    /// let b: hamt_core::HamtMap<_, _> = [(2, 4)].into();
+    /// assert_eq!(a.intersection_with(&b, |_, l, r| l * r), [(2, 12)].into());
+    /// ```
+    #[must_use]
+    pub fn intersection_with<F>(&self, other: &Self, f: F) -> Self
+    where
+        F: FnMut(&K, &V, &V) -> V,
+    {
+        self.merged(other, IntersectionWith(f))
+    }
+
+    /// The entries of this map whose keys are not in `other`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a: hamt_core::HamtMap<_, _> = [(1, ()), (2, ())].into();
+    /// let b: hamt_core::HamtMap<_, _> = [(2, ())].into();
+    /// assert_eq!(a.difference(&b), [(1, ())].into());
+    /// ```
+    #[must_use]
+    pub fn difference(&self, other: &Self) -> Self {
+        self.merged(other, Difference)
+    }
+
+    /// The entries whose keys are in exactly one of the two maps.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a: hamt_core::HamtMap<_, _> = [(1, ()), (2, ())].into();
+    /// let b: hamt_core::HamtMap<_, _> = [(2, ()), (3, ())].into();
+    /// assert_eq!(a.symmetric_difference(&b), [(1, ()), (3, ())].into());
+    /// ```
+    #[must_use]
+    pub fn symmetric_difference(&self, other: &Self) -> Self {
+        self.merged(other, SymmetricDifference)
+    }
+}
+
+struct KeepLeft;
+struct UnionWith<F>(F);
+struct Intersection;
+struct IntersectionWith<F>(F);
+struct Difference;
+struct SymmetricDifference;
+/// Union where the right side wins: the bulk path of `Extend`.
+struct KeepRight;
+
+impl MergeKind for KeepLeft {
+    const KEEP_LEFT_ONLY: bool = true;
+    const KEEP_RIGHT_ONLY: bool = true;
+    const SHARED: Shared = Shared::Keep;
+    const COUNT: Count = Count::FromLeft;
+}
+
+impl<K, V: Clone> Merge<K, V> for KeepLeft {
+    fn both(&mut self, _: &K, left: &V, _: &V) -> Option<V> {
+        Some(left.clone())
+    }
+}
+
+impl MergeKind for KeepRight {
+    const KEEP_LEFT_ONLY: bool = true;
+    const KEEP_RIGHT_ONLY: bool = true;
+    const SHARED: Shared = Shared::Keep;
+    const COUNT: Count = Count::FromLeft;
+}
+
+impl<K, V: Clone> Merge<K, V> for KeepRight {
+    fn both(&mut self, _: &K, _: &V, right: &V) -> Option<V> {
+        Some(right.clone())
+    }
+}
+
+impl<F> MergeKind for UnionWith<F> {
+    const KEEP_LEFT_ONLY: bool = true;
+    const KEEP_RIGHT_ONLY: bool = true;
+    const SHARED: Shared = Shared::Map;
+    const COUNT: Count = Count::FromLeft;
+}
+
+impl<K, V, F: FnMut(&K, &V, &V) -> V> Merge<K, V> for UnionWith<F> {
+    fn both(&mut self, key: &K, left: &V, right: &V) -> Option<V> {
+        Some((self.0)(key, left, right))
+    }
+}
+
+impl MergeKind for Intersection {
+    const KEEP_LEFT_ONLY: bool = false;
+    const KEEP_RIGHT_ONLY: bool = false;
+    const SHARED: Shared = Shared::Keep;
+    const COUNT: Count = Count::FromLeft;
+}
+
+impl<K, V: Clone> Merge<K, V> for Intersection {
+    fn both(&mut self, _: &K, left: &V, _: &V) -> Option<V> {
+        Some(left.clone())
+    }
+}
+
+impl<F> MergeKind for IntersectionWith<F> {
+    const KEEP_LEFT_ONLY: bool = false;
+    const KEEP_RIGHT_ONLY: bool = false;
+    const SHARED: Shared = Shared::Map;
+    const COUNT: Count = Count::FromLeft;
+}
+
+impl<K, V, F: FnMut(&K, &V, &V) -> V> Merge<K, V> for IntersectionWith<F> {
+    fn both(&mut self, key: &K, left: &V, right: &V) -> Option<V> {
+        Some((self.0)(key, left, right))
+    }
+}
+
+impl MergeKind for Difference {
+    const KEEP_LEFT_ONLY: bool = true;
+    const KEEP_RIGHT_ONLY: bool = false;
+    const SHARED: Shared = Shared::Drop;
+    const COUNT: Count = Count::Kept;
+}
+
+impl<K, V> Merge<K, V> for Difference {
+    fn both(&mut self, _: &K, _: &V, _: &V) -> Option<V> {
+        None
+    }
+}
+
+impl MergeKind for SymmetricDifference {
+    const KEEP_LEFT_ONLY: bool = true;
+    const KEEP_RIGHT_ONLY: bool = true;
+    const SHARED: Shared = Shared::Drop;
+    const COUNT: Count = Count::Kept;
+}
+
+impl<K, V> Merge<K, V> for SymmetricDifference {
+    fn both(&mut self, _: &K, _: &V, _: &V) -> Option<V> {
+        None
+    }
+}
+
+impl<K, V, P: PointerKind, S: Clone> Clone for HamtMap<K, V, P, S> {
+    /// O(1): the copy shares every node with the original.
+    fn clone(&self) -> Self {
+        HamtMap { root: self.root.clone(), len: self.len, hasher: self.hasher.clone(), hasher_id: self.hasher_id }
+    }
+}
+
+impl<K, V, P: PointerKind, S: Default> Default for HamtMap<K, V, P, S> {
+    /// An empty map.
+    fn default() -> Self {
+        Self::with_hasher(S::default())
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug, P: PointerKind, S> fmt::Debug for HamtMap<K, V, P, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K, V, P, S> PartialEq for HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq,
+    V: PartialEq,
+    S: BuildHasher,
+{
+    /// Equal when both maps hold the same keys with equal values.
+    ///
+    /// Maps that hash alike are compared node by node, skipping subtrees they share, and stop at the first node
+    /// whose shape differs (canonical form makes shapes equal for equal contents): comparing a map with a one-key
+    /// variant of itself costs O(log n). Otherwise every key is looked up in the other map.
+    fn eq(&self, other: &Self) -> bool {
+        if self.len != other.len {
+            return false;
+        }
+        match (&self.root, &other.root) {
+            (Some(a), Some(b)) if self.hashes_like(other) => nodes_equal(a, b, 0),
+            (Some(_), Some(_)) => self.iter().all(|(key, value)| other.get(key) == Some(value)),
+            _ => true,
+        }
+    }
+}
+
+impl<K, V, P, S> Eq for HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq,
+    V: Eq,
+    S: BuildHasher,
+{
+}
+
+impl<K: Hash, V: Hash, P: PointerKind, S> Hash for HamtMap<K, V, P, S> {
+    /// Independent of insertion order and of the hasher's seed: the length, then the wrapping sum of a fixed-seed
+    /// hash of every entry. Equal maps therefore hash equal.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let sum = self.iter().fold(0u64, |sum, entry| sum.wrapping_add(stable_hash(&entry)));
+        state.write_usize(self.len);
+        state.write_u64(sum);
+    }
+}
+
+impl<K, V, P, S, Q> Index<&Q> for HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Borrow<Q>,
+    Q: Hash + Eq + ?Sized,
+    S: BuildHasher,
+{
+    type Output = V;
+
+    /// The value for `key`.
+    ///
+    /// # Panics
+    /// If the key is absent.
+    fn index(&self, key: &Q) -> &V {
+        self.get(key).expect("key not found in HamtMap")
+    }
+}
+
+impl<K, V, P, S> FromIterator<(K, V)> for HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq,
+    S: BuildHasher + Default,
+{
+    /// Builds the trie bottom-up from the entries sorted by hash: every node is allocated once at its exact size,
+    /// in depth-first order, with no path copies. Later entries win over earlier ones with an equal key.
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
+        let mut map = Self::with_hasher(S::default());
+        let (root, len) = build(entries, &map.hasher);
+        map.root = root;
+        map.len = len;
+        map
+    }
+}
+
+impl<K, V, P, S> Extend<(K, V)> for HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher + Clone,
+{
+    /// Inserts every entry, later ones winning. A batch at least as large as a quarter of the map is built
+    /// bottom-up (as by `FromIterator`) and merged in with a union that reuses whole subtrees; a smaller one is
+    /// inserted entry by entry.
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, entries: I) {
+        let entries = entries.into_iter();
+        let (lower, _) = entries.size_hint();
+        if self.is_empty() || lower >= (self.len / 4).max(64) {
+            let (root, len) = build(entries, &self.hasher);
+            let batch = self.derived(root, len);
+            *self = if self.is_empty() { batch } else { self.merged(&batch, KeepRight) };
+        } else {
+            for (key, value) in entries {
+                self.insert_mut(key, value);
+            }
+        }
+    }
+}
+
+impl<'a, K, V, P, S> Extend<(&'a K, &'a V)> for HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher + Clone,
+{
+    /// Inserts clones of every entry.
+    fn extend<I: IntoIterator<Item = (&'a K, &'a V)>>(&mut self, entries: I) {
+        self.extend(entries.into_iter().map(|(key, value)| (key.clone(), value.clone())));
+    }
+}
+
+impl<K, V, P, const N: usize> From<[(K, V); N]> for HamtMap<K, V, P>
+where
+    P: PointerKind,
+    K: Hash + Eq,
+{
+    /// # Examples
+    ///
+    /// ```
+    /// let map = hamt_core::HamtMap::<_, _>::from([(1, 2), (3, 4)]);
+    /// assert_eq!(map.len(), 2);
+    /// ```
+    fn from(entries: [(K, V); N]) -> Self {
+        entries.into_iter().collect()
+    }
+}
+
+#[cfg(feature = "std")]
+impl<K, V, P, H> From<std::collections::HashMap<K, V, H>> for HamtMap<K, V, P>
+where
+    P: PointerKind,
+    K: Hash + Eq,
+{
+    /// Builds the map in bulk from a std `HashMap`'s entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let std_map = std::collections::HashMap::from([("a", 1)]);
+    /// let map: hamt_core::HamtMap<_, _> = std_map.into();
+    /// assert_eq!(map["a"], 1);
+    /// ```
+    fn from(map: std::collections::HashMap<K, V, H>) -> Self {
+        map.into_iter().collect()
+    }
+}
+
+impl<'a, K, V, P: PointerKind, S> IntoIterator for &'a HamtMap<K, V, P, S> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = Iter<'a, K, V, P>;
+
+    fn into_iter(self) -> Iter<'a, K, V, P> {
+        self.iter()
+    }
+}
+
+impl<'a, K, V, P, S> IntoIterator for &'a mut HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    type Item = (&'a K, &'a mut V);
+    type IntoIter = IterMut<'a, K, V, P>;
+
+    fn into_iter(self) -> IterMut<'a, K, V, P> {
+        self.iter_mut()
+    }
+}
+
+impl<K: Clone, V: Clone, P: PointerKind, S> IntoIterator for HamtMap<K, V, P, S> {
+    type Item = (K, V);
+    type IntoIter = IntoIter<K, V, P>;
+
+    /// Moves the entries out of the nodes this map alone holds, and clones those of nodes shared with other
+    /// versions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [(1, "one".to_string())].into();
+    /// let entries: Vec<(i32, String)> = map.into_iter().collect();
+    /// assert_eq!(entries, [(1, "one".to_string())]);
+    /// ```
+    fn into_iter(self) -> IntoIter<K, V, P> {
+        IntoIter::new(self.root, self.len)
+    }
+}
+
+impl<K, V, P, S> BitOr for &HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher + Clone,
+{
+    type Output = HamtMap<K, V, P, S>;
+
+    /// The [`union`](HamtMap::union) of the two maps (the left map's values win).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a: hamt_core::HamtMap<_, _> = [(1, 'a')].into();
+    /// let b: hamt_core::HamtMap<_, _> = [(2, 'b')].into();
+    /// assert_eq!((&a | &b).len(), 2);
+    /// ```
+    fn bitor(self, other: &HamtMap<K, V, P, S>) -> HamtMap<K, V, P, S> {
+        self.union(other)
+    }
+}
+
+#[cfg(any(test, feature = "invariants"))]
+impl<K, V, P, S> HamtMap<K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    /// Checks the trie's invariants (bitmaps match arrays, canonical form, every key where its hash says, no
+    /// empty interior node, `len` right), panicking with a description of the first one broken.
+    ///
+    /// Only compiled for tests and with the `invariants` feature.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) {
+        crate::check::check_map(self.root.as_ref(), self.len, &self.hasher);
+    }
+}

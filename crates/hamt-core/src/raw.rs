@@ -1,0 +1,726 @@
+//! The memory of trie nodes: the only module of this crate with `unsafe` code.
+//!
+//! A node is one allocation:
+//!
+//! ```text
+//! bitmap node:    [ count | datamap | nodemap ][ child pointer × popcount(nodemap) ][ (K, V) × popcount(datamap) ]
+//! collision node: [ count |    0    |    0    ][ len: usize                        ][ (K, V) × len               ]
+//! ```
+//!
+//! A bitmap node is never empty (the empty map has no root), so `datamap == 0 && nodemap == 0` marks a collision
+//! node without a type tag. Every length this module reads is derived from the header of the node it reads, so no
+//! mistake in the safe trie algorithms can make it read or write out of bounds: the worst such a mistake can do is
+//! build a trie of the wrong shape, which the invariant checker reports.
+//!
+//! The safe interface is small:
+//! - [`Node`] is a counted handle. Cloning it adds a reference; dropping the last one drops the entries and children
+//!   and frees the memory.
+//! - [`Builder`] writes a new node slot by slot and cleans up if a `Clone` panics half way.
+//! - [`NodeMut`] is proof that a handle is the only one, and gives mutable access and in-place reshaping.
+//! - [`Drain`] moves the entries and children out of a node that is no longer shared.
+#![allow(unsafe_code)]
+
+use alloc::alloc::{Layout, alloc, dealloc, handle_alloc_error};
+use core::marker::PhantomData;
+use core::mem::{align_of, size_of};
+use core::ptr::{self, NonNull};
+use core::slice;
+
+use crate::kind::PointerKind;
+use crate::kind::sealed::RefCount;
+
+/// The fixed part of every node.
+#[repr(C)]
+struct Header<C> {
+    count: C,
+    datamap: u32,
+    nodemap: u32,
+}
+
+/// What a node holds, from which its layout follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub(crate) datamap: u32,
+    pub(crate) nodemap: u32,
+    /// The number of entries: `popcount(datamap)` for a bitmap node, the stored length for a collision node.
+    pub(crate) entries: usize,
+}
+
+impl Shape {
+    /// The shape of a bitmap node with these bitmaps.
+    #[inline]
+    pub(crate) fn bitmap(datamap: u32, nodemap: u32) -> Shape {
+        Shape { datamap, nodemap, entries: datamap.count_ones() as usize }
+    }
+
+    /// The shape of a collision node with `entries` entries.
+    #[inline]
+    pub(crate) fn collision(entries: usize) -> Shape {
+        Shape { datamap: 0, nodemap: 0, entries }
+    }
+
+    #[inline]
+    pub(crate) fn is_collision(self) -> bool {
+        self.datamap == 0 && self.nodemap == 0
+    }
+
+    #[inline]
+    pub(crate) fn children(self) -> usize {
+        self.nodemap.count_ones() as usize
+    }
+
+    /// The number of pointer-sized words between the header and the entries.
+    #[inline]
+    fn prefix_words(self) -> usize {
+        if self.is_collision() { 1 } else { self.children() }
+    }
+}
+
+/// Byte offsets and the allocation layout of a node of entry type `E` and header `H`.
+struct NodeLayout {
+    layout: Layout,
+    entries_offset: usize,
+}
+
+#[inline]
+fn node_layout<H, E>(shape: Shape) -> NodeLayout {
+    // The prefix holds child pointers (each the size of a `usize`) or a collision node's length.
+    let header = Layout::new::<H>();
+    let prefix = Layout::array::<usize>(shape.prefix_words()).expect("hamt: node too large");
+    let entries = Layout::array::<E>(shape.entries).expect("hamt: node too large");
+    let (with_prefix, _) = header.extend(prefix).expect("hamt: node too large");
+    let (layout, entries_offset) = with_prefix.extend(entries).expect("hamt: node too large");
+    NodeLayout { layout: layout.pad_to_align(), entries_offset }
+}
+
+/// The offset of the prefix (children or collision length) from the start of a node.
+const PREFIX_OFFSET: usize = size_of::<Header<usize>>();
+
+/// A counted handle to a trie node.
+#[repr(transparent)]
+pub(crate) struct Node<K, V, P: PointerKind> {
+    ptr: NonNull<Header<P::Count>>,
+    marker: PhantomData<(K, V)>,
+}
+
+impl<K, V, P: PointerKind> Node<K, V, P> {
+    #[inline]
+    fn header(&self) -> &Header<P::Count> {
+        // SAFETY: a `Node` always points to a live, initialized header: the allocation is freed only when the last
+        // handle drops, and this handle is alive for the duration of the borrow.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    #[inline]
+    pub(crate) fn datamap(&self) -> u32 {
+        self.header().datamap
+    }
+
+    #[inline]
+    pub(crate) fn nodemap(&self) -> u32 {
+        self.header().nodemap
+    }
+
+    #[inline]
+    pub(crate) fn is_collision(&self) -> bool {
+        self.shape().is_collision()
+    }
+
+    /// The shape of this node, read from its header.
+    #[inline]
+    pub(crate) fn shape(&self) -> Shape {
+        let header = self.header();
+        if header.datamap == 0 && header.nodemap == 0 {
+            // SAFETY: a collision node stores its length as an initialized `usize` right after the header, which
+            // is `usize`-aligned because the header's alignment is at least that of `usize`.
+            let len = unsafe { self.ptr.cast::<u8>().add(PREFIX_OFFSET).cast::<usize>().read() };
+            Shape::collision(len)
+        } else {
+            Shape::bitmap(header.datamap, header.nodemap)
+        }
+    }
+
+    #[inline]
+    fn children_ptr(&self) -> *mut Node<K, V, P> {
+        // SAFETY: the prefix starts inside the allocation, right after the header.
+        unsafe { self.ptr.cast::<u8>().add(PREFIX_OFFSET).cast::<Node<K, V, P>>().as_ptr() }
+    }
+
+    #[inline]
+    fn entries_ptr(&self, shape: Shape) -> *mut (K, V) {
+        let offset = node_layout::<Header<P::Count>, (K, V)>(shape).entries_offset;
+        // SAFETY: `shape` is this node's shape, so `offset` is where its entries start, inside the allocation (or
+        // one past its end when there are no entries, which is still in bounds for `add`).
+        unsafe { self.ptr.cast::<u8>().add(offset).cast::<(K, V)>().as_ptr() }
+    }
+
+    /// The entries stored inline in this node, in bit order (collision nodes: in insertion order).
+    #[inline]
+    pub(crate) fn entries(&self) -> &[(K, V)] {
+        let shape = self.shape();
+        // SAFETY: the node holds `shape.entries` initialized entries at `entries_ptr`, properly aligned, and they
+        // are not mutated while shared borrows of this handle exist (mutation needs `NodeMut`, which borrows the
+        // handle mutably).
+        unsafe { slice::from_raw_parts(self.entries_ptr(shape), shape.entries) }
+    }
+
+    /// The child nodes, in bit order. Empty for a collision node.
+    #[inline]
+    pub(crate) fn children(&self) -> &[Node<K, V, P>] {
+        let len = if self.is_collision() { 0 } else { self.nodemap().count_ones() as usize };
+        // SAFETY: a bitmap node holds `popcount(nodemap)` initialized child handles right after the header,
+        // aligned for pointers; a collision node has none.
+        unsafe { slice::from_raw_parts(self.children_ptr(), len) }
+    }
+
+    /// The entry stored at `bit` of a bitmap node, if `datamap` has that bit.
+    #[inline]
+    pub(crate) fn entry_at_bit(&self, bit: u32) -> Option<&(K, V)> {
+        let header = self.header();
+        if header.datamap & bit == 0 {
+            return None;
+        }
+        let index = (header.datamap & bit.wrapping_sub(1)).count_ones() as usize;
+        let shape = Shape::bitmap(header.datamap, header.nodemap);
+        // SAFETY: `datamap` is non-zero, so this is a bitmap node of exactly this shape, and `index` counts the set
+        // bits below a set bit, so it is less than `popcount(datamap)`, the number of initialized entries.
+        unsafe { Some(&*self.entries_ptr(shape).add(index)) }
+    }
+
+    /// The child stored at `bit` of a bitmap node, if `nodemap` has that bit.
+    #[inline]
+    pub(crate) fn child_at_bit(&self, bit: u32) -> Option<&Node<K, V, P>> {
+        let nodemap = self.header().nodemap;
+        if nodemap & bit == 0 {
+            return None;
+        }
+        let index = (nodemap & bit.wrapping_sub(1)).count_ones() as usize;
+        // SAFETY: `nodemap` has `bit`, so this is a bitmap node with `popcount(nodemap)` children and `index` is
+        // less than that.
+        unsafe { Some(&*self.children_ptr().add(index)) }
+    }
+
+    /// Whether this handle is the only one to its node.
+    #[inline]
+    pub(crate) fn is_unique(&self) -> bool {
+        self.header().count.is_unique()
+    }
+
+    /// Whether two handles point to the same node.
+    #[inline]
+    pub(crate) fn ptr_eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+
+    /// Mutable access to the node, if this handle is the only one.
+    #[inline]
+    pub(crate) fn unique_mut(&mut self) -> Option<NodeMut<'_, K, V, P>> {
+        if self.is_unique() { Some(NodeMut { node: self }) } else { None }
+    }
+
+    /// Takes the node apart if this handle is the only one, so that its entries and children can be moved out.
+    pub(crate) fn into_drain(self) -> Result<Drain<K, V, P>, Self> {
+        if !self.is_unique() {
+            return Err(self);
+        }
+        let shape = self.shape();
+        let ptr = self.ptr;
+        core::mem::forget(self);
+        Ok(Drain { ptr, shape, next_entry: 0, next_child: 0, marker: PhantomData })
+    }
+
+    /// A new node with this node's contents edited, cloning what it keeps (the path copy of a persistent update).
+    ///
+    /// `shape` is the shape after the edits; each edit index is a position in the old arrays for `Remove` and
+    /// `Replace`, and in the new arrays for `Insert`.
+    pub(crate) fn copy_edited(&self, shape: Shape, entries: Edit<(K, V)>, children: Edit<Self>) -> Self
+    where
+        K: Clone,
+        V: Clone,
+    {
+        let mut builder = Builder::new(shape);
+        for child in edited(self.children(), children) {
+            builder.push_child(child);
+        }
+        for entry in edited(self.entries(), entries) {
+            builder.push_entry(entry);
+        }
+        builder.finish()
+    }
+}
+
+/// One change to the entry or child array of a node.
+pub(crate) enum Edit<T> {
+    Keep,
+    /// Put a new element at this index of the new array.
+    Insert(usize, T),
+    /// Leave out the element at this index of the old array.
+    Remove(usize),
+    /// Put a new element in place of the one at this index.
+    Replace(usize, T),
+}
+
+/// The elements of `old` with `edit` applied, cloning the ones kept.
+fn edited<T: Clone>(old: &[T], edit: Edit<T>) -> impl Iterator<Item = T> + '_ {
+    let (before, new, after) = match edit {
+        Edit::Keep => (old, None, &[][..]),
+        Edit::Insert(index, value) => (&old[..index], Some(value), &old[index..]),
+        Edit::Remove(index) => (&old[..index], None, &old[index + 1..]),
+        Edit::Replace(index, value) => (&old[..index], Some(value), &old[index + 1..]),
+    };
+    before.iter().cloned().chain(new).chain(after.iter().cloned())
+}
+
+impl<K, V, P: PointerKind> Clone for Node<K, V, P> {
+    #[inline]
+    fn clone(&self) -> Self {
+        self.header().count.increment();
+        Node { ptr: self.ptr, marker: PhantomData }
+    }
+}
+
+impl<K, V, P: PointerKind> Drop for Node<K, V, P> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.header().count.decrement() {
+            // SAFETY: the count reached zero, so this was the last handle and nothing else can reach the node.
+            unsafe { free_node::<K, V, P>(self.ptr) }
+        }
+    }
+}
+
+/// Drops a node's contents and frees it.
+///
+/// # Safety
+/// `ptr` is a fully initialized node that no handle refers to any more.
+#[cold]
+unsafe fn free_node<K, V, P: PointerKind>(ptr: NonNull<Header<P::Count>>) {
+    // The node is taken apart by a `Drain`, whose `Drop` drops what is left and frees the memory even when a
+    // key's or value's `Drop` panics.
+    let node = Node::<K, V, P> { ptr, marker: PhantomData };
+    let shape = node.shape();
+    core::mem::forget(node);
+    drop(Drain::<K, V, P> { ptr, shape, next_entry: 0, next_child: 0, marker: PhantomData });
+}
+
+// SAFETY (for the two impls below): a `Node` of a kind whose count is `Sync` (atomic) is an `Arc`-like handle: it
+// gives shared access to `K` and `V` from whichever thread holds a handle, and the last handle drops them on its
+// own thread. So sending or sharing handles needs `K, V: Send + Sync`, as for `Arc<(K, V)>`. A plain `Cell` count
+// is not `Sync`, which keeps `RcK` nodes on one thread.
+unsafe impl<K: Send + Sync, V: Send + Sync, P: PointerKind> Send for Node<K, V, P> where P::Count: Sync + Send {}
+// SAFETY: see above.
+unsafe impl<K: Send + Sync, V: Send + Sync, P: PointerKind> Sync for Node<K, V, P> where P::Count: Sync + Send {}
+
+/// Proof that a node handle is the only one: its contents may be changed in place.
+pub(crate) struct NodeMut<'a, K, V, P: PointerKind> {
+    node: &'a mut Node<K, V, P>,
+}
+
+impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
+    /// The node's entries and children, mutably.
+    #[inline]
+    pub(crate) fn into_parts(self) -> (&'a mut [(K, V)], &'a mut [Node<K, V, P>]) {
+        let shape = self.node.shape();
+        let entries = self.node.entries_ptr(shape);
+        let children = self.node.children_ptr();
+        let child_count = if shape.is_collision() { 0 } else { shape.children() };
+        // SAFETY: the handle is unique and borrowed mutably for 'a, so nobody else can read or write the node; the
+        // two arrays are initialized, aligned and do not overlap (children come before the entries).
+        unsafe { (slice::from_raw_parts_mut(entries, shape.entries), slice::from_raw_parts_mut(children, child_count)) }
+    }
+
+    /// The entry stored at `bit` of a bitmap node, mutably.
+    #[inline]
+    pub(crate) fn into_entry_at_bit(self, bit: u32) -> Option<&'a mut (K, V)> {
+        let datamap = self.node.datamap();
+        if datamap & bit == 0 {
+            return None;
+        }
+        let index = (datamap & bit.wrapping_sub(1)).count_ones() as usize;
+        self.into_parts().0.get_mut(index)
+    }
+
+    /// The child stored at `bit` of a bitmap node, mutably.
+    #[inline]
+    pub(crate) fn into_child_at_bit(self, bit: u32) -> Option<&'a mut Node<K, V, P>> {
+        let nodemap = self.node.nodemap();
+        if nodemap & bit == 0 || self.node.is_collision() {
+            return None;
+        }
+        let index = (nodemap & bit.wrapping_sub(1)).count_ones() as usize;
+        self.into_parts().1.get_mut(index)
+    }
+
+    /// Reshapes the node in place, moving what it keeps into a node of the new shape; returns what the edits took
+    /// out (the removed or replaced entry and child).
+    ///
+    /// # Panics
+    /// If the edits do not turn the old shape into `shape` (a bug in the caller); the node is then left unchanged.
+    pub(crate) fn edit(
+        self,
+        shape: Shape,
+        entries: Edit<(K, V)>,
+        children: Edit<Node<K, V, P>>,
+    ) -> (Option<(K, V)>, Option<Node<K, V, P>>) {
+        let old_shape = self.node.shape();
+        let old_children = if old_shape.is_collision() { 0 } else { old_shape.children() };
+        let new_children = if shape.is_collision() { 0 } else { shape.children() };
+        assert!(
+            edited_len(old_shape.entries, &entries) == Some(shape.entries)
+                && edited_len(old_children, &children) == Some(new_children),
+            "hamt: an in-place edit does not match the node's shape"
+        );
+        let mut builder = Builder::new(shape);
+        let old_entries = self.node.entries_ptr(old_shape);
+        let old_child_ptr = self.node.children_ptr();
+        // SAFETY: the handle is unique, so we may move the elements out; the lengths were checked against the old
+        // node and the edits above, so every read is of an initialized element inside the old arrays and each
+        // element is read at most once. Nothing below can panic (pushes only move values into space the builder
+        // has, and the lengths match), so the old node is never observed half moved.
+        let taken = unsafe {
+            (
+                move_edited(old_child_ptr, old_children, children, |child| builder.push_child(child)),
+                move_edited(old_entries, old_shape.entries, entries, |entry| builder.push_entry(entry)),
+            )
+        };
+        // Every element of the old node was moved out above, into the new node or the return value.
+        self.replace_moved(old_shape, builder.finish());
+        (taken.1, taken.0)
+    }
+}
+
+impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
+    /// Turns the entry at `bit` of a bitmap node into a child: `make_child` receives the entry (moved out, not
+    /// cloned) and returns the subtree that takes its place.
+    ///
+    /// `make_child` must not call code that can panic (it runs while the node is half moved); a panic there aborts
+    /// the process rather than risk a double drop.
+    ///
+    /// # Panics
+    /// If `bit` is not an entry of this node.
+    pub(crate) fn push_down(self, bit: u32, make_child: impl FnOnce((K, V)) -> Node<K, V, P>) {
+        let old = self.node.shape();
+        assert!(!old.is_collision() && old.datamap & bit != 0, "hamt: push_down of a missing entry");
+        let entry_index = (old.datamap & bit.wrapping_sub(1)).count_ones() as usize;
+        let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
+        let old_entries = self.node.entries_ptr(old);
+        // SAFETY: `entry_index` is below `popcount(datamap)`, so the entry is initialized; it is read once here and
+        // the move below skips it (`Edit::Remove`), so it is never dropped or moved twice.
+        let entry = unsafe { old_entries.add(entry_index).read() };
+        let child = abort_on_unwind(|| make_child(entry));
+        let shape = Shape::bitmap(old.datamap ^ bit, old.nodemap | bit);
+        let mut builder = Builder::new(shape);
+        // SAFETY: the node is unique; the old arrays hold `old.children()` and `old.entries` initialized
+        // elements and the edit indices fit them; the entry at `entry_index` was moved out above and is skipped,
+        // and the forgotten `removed` below is that same already-moved entry's bitwise copy.
+        unsafe {
+            move_edited(self.node.children_ptr(), old.children(), Edit::Insert(child_index, child), |c| {
+                builder.push_child(c)
+            });
+            let removed = move_edited(old_entries, old.entries, Edit::Remove(entry_index), |e| builder.push_entry(e));
+            core::mem::forget(removed);
+        }
+        self.replace_moved(old, builder.finish());
+    }
+
+    /// Replaces the child at `bit` of a bitmap node by the one entry that child holds, moving the entry up and
+    /// freeing the child: the step that keeps the trie canonical after a removal.
+    ///
+    /// # Panics
+    /// If `bit` is not a child of this node, or that child is shared or holds anything but exactly one entry.
+    pub(crate) fn pull_up(self, bit: u32) {
+        let old = self.node.shape();
+        assert!(!old.is_collision() && old.nodemap & bit != 0, "hamt: pull_up of a missing child");
+        let entry_index = ((old.datamap | bit) & bit.wrapping_sub(1)).count_ones() as usize;
+        let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
+        let child = &self.node.children()[child_index];
+        let child_shape = child.shape();
+        assert!(
+            child.is_unique() && child_shape.entries == 1 && (child_shape.is_collision() || child_shape.nodemap == 0),
+            "hamt: pull_up of a child that is not a single unshared entry"
+        );
+        // SAFETY: the child is unique and holds exactly one initialized entry, which is read once here; the
+        // child's memory is freed below without dropping anything, so the entry has exactly one owner again.
+        let entry = unsafe { child.entries_ptr(child_shape).read() };
+        let child_ptr = child.ptr;
+        let shape = Shape::bitmap(old.datamap | bit, old.nodemap ^ bit);
+        let mut builder = Builder::new(shape);
+        // SAFETY: as in `push_down`: the node is unique and the edit indices fit its arrays. The removed child
+        // handle is forgotten because its memory is freed right after, with its entry already moved out.
+        unsafe {
+            let removed = move_edited(self.node.children_ptr(), old.children(), Edit::Remove(child_index), |c| {
+                builder.push_child(c)
+            });
+            core::mem::forget(removed);
+            move_edited(self.node.entries_ptr(old), old.entries, Edit::Insert(entry_index, entry), |e| {
+                builder.push_entry(e)
+            });
+            dealloc(child_ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(child_shape).layout);
+        }
+        self.replace_moved(old, builder.finish());
+    }
+
+    /// Puts `new_node` in place of this node, whose elements have all been moved out, and frees the old memory.
+    fn replace_moved(self, old_shape: Shape, new_node: Node<K, V, P>) {
+        let old = core::mem::replace(self.node, new_node);
+        // SAFETY: every element of the old node was moved out by the caller, so only its memory remains to free,
+        // and no handle refers to it any more (this was the unique one).
+        unsafe { dealloc(old.ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(old_shape).layout) };
+        core::mem::forget(old);
+    }
+}
+
+/// Runs `f`, aborting the process if it panics (used where a panic would leave memory half moved).
+fn abort_on_unwind<T>(f: impl FnOnce() -> T) -> T {
+    struct AbortOnDrop;
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            // A panic while already panicking aborts.
+            panic!("hamt: panic while a node was half moved");
+        }
+    }
+    let guard = AbortOnDrop;
+    let value = f();
+    core::mem::forget(guard);
+    value
+}
+
+/// The length of an array of `len` elements after `edit`, if the edit fits it.
+fn edited_len<T>(len: usize, edit: &Edit<T>) -> Option<usize> {
+    match *edit {
+        Edit::Keep => Some(len),
+        Edit::Insert(index, _) => (index <= len).then_some(len + 1),
+        Edit::Remove(index) => (index < len).then(|| len - 1),
+        Edit::Replace(index, _) => (index < len).then_some(len),
+    }
+}
+
+/// Moves the `len` elements at `old`, with `edit` applied, into `push`; returns the element the edit took out.
+///
+/// # Safety
+/// `old` points to `len` initialized elements that the caller gives up (each is read once), and the edit's index
+/// fits `len` (see [`edited_len`]).
+unsafe fn move_edited<T>(old: *mut T, len: usize, edit: Edit<T>, mut push: impl FnMut(T)) -> Option<T> {
+    /// Moves the elements at `range` of `old` into `push`.
+    ///
+    /// # Safety
+    /// As for `move_edited`: every index in `range` is below `len` and read once.
+    unsafe fn move_range<T>(old: *mut T, range: core::ops::Range<usize>, push: &mut impl FnMut(T)) {
+        for index in range {
+            // SAFETY: the caller guarantees the element is initialized and read only here.
+            push(unsafe { old.add(index).read() });
+        }
+    }
+    // SAFETY (for every block below): the caller guarantees `len` initialized elements and an edit index that fits
+    // them; the ranges below partition `0..len` around that index, so each element is read exactly once.
+    match edit {
+        Edit::Keep => {
+            unsafe { move_range(old, 0..len, &mut push) };
+            None
+        }
+        Edit::Insert(index, value) => {
+            unsafe { move_range(old, 0..index, &mut push) };
+            push(value);
+            unsafe { move_range(old, index..len, &mut push) };
+            None
+        }
+        Edit::Remove(index) => {
+            unsafe { move_range(old, 0..index, &mut push) };
+            let removed = unsafe { old.add(index).read() };
+            unsafe { move_range(old, index + 1..len, &mut push) };
+            Some(removed)
+        }
+        Edit::Replace(index, value) => {
+            unsafe { move_range(old, 0..index, &mut push) };
+            let replaced = unsafe { old.add(index).read() };
+            push(value);
+            unsafe { move_range(old, index + 1..len, &mut push) };
+            Some(replaced)
+        }
+    }
+}
+
+/// Writes a new node: children and entries are pushed in order; `finish` returns the handle.
+///
+/// If the builder is dropped before `finish` (a `Clone` panicked, or the caller returned early), it drops what
+/// was written and frees the memory, so nothing leaks and nothing is dropped twice.
+pub(crate) struct Builder<K, V, P: PointerKind> {
+    ptr: NonNull<Header<P::Count>>,
+    shape: Shape,
+    children: usize,
+    entries: usize,
+    marker: PhantomData<(K, V)>,
+}
+
+impl<K, V, P: PointerKind> Builder<K, V, P> {
+    /// Allocates a node of this shape, with nothing in it yet.
+    #[inline]
+    pub(crate) fn new(shape: Shape) -> Self {
+        let layout = node_layout::<Header<P::Count>, (K, V)>(shape).layout;
+        debug_assert!(align_of::<Header<P::Count>>() >= align_of::<usize>());
+        // SAFETY: the layout's size is non-zero (it contains the header).
+        let raw = unsafe { alloc(layout) };
+        let Some(ptr) = NonNull::new(raw.cast::<Header<P::Count>>()) else { handle_alloc_error(layout) };
+        let header = Header { count: P::Count::one(), datamap: shape.datamap, nodemap: shape.nodemap };
+        // SAFETY: `ptr` is a fresh allocation large and aligned enough for the header and its prefix.
+        unsafe { ptr.write(header) };
+        if shape.is_collision() {
+            // SAFETY: a collision node's layout reserves one `usize` right after the header.
+            unsafe { ptr.cast::<u8>().add(PREFIX_OFFSET).cast::<usize>().write(shape.entries) };
+        }
+        Builder { ptr, shape, children: 0, entries: 0, marker: PhantomData }
+    }
+
+    fn expected_children(&self) -> usize {
+        if self.shape.is_collision() { 0 } else { self.shape.children() }
+    }
+
+    /// Writes the next child.
+    ///
+    /// # Panics
+    /// If the node already has all its children.
+    #[inline]
+    pub(crate) fn push_child(&mut self, child: Node<K, V, P>) {
+        assert!(self.children < self.expected_children(), "hamt: too many children for the node's shape");
+        // SAFETY: the slot is inside the children array (checked above) and not yet written.
+        unsafe { self.node().children_ptr().add(self.children).write(child) };
+        self.children += 1;
+    }
+
+    /// Writes the next entry.
+    ///
+    /// # Panics
+    /// If the node already has all its entries.
+    #[inline]
+    pub(crate) fn push_entry(&mut self, entry: (K, V)) {
+        assert!(self.entries < self.shape.entries, "hamt: too many entries for the node's shape");
+        // SAFETY: the slot is inside the entries array (checked above) and not yet written.
+        unsafe { self.node().entries_ptr(self.shape).add(self.entries).write(entry) };
+        self.entries += 1;
+    }
+
+    /// A view of the node under construction, used only to compute addresses (its header is initialized, and for
+    /// a collision node the length too, which is all `children_ptr` and `entries_ptr` read).
+    #[inline]
+    fn node(&self) -> core::mem::ManuallyDrop<Node<K, V, P>> {
+        core::mem::ManuallyDrop::new(Node { ptr: self.ptr, marker: PhantomData })
+    }
+
+    /// The finished node.
+    ///
+    /// # Panics
+    /// If fewer children or entries were written than the shape has.
+    #[inline]
+    pub(crate) fn finish(self) -> Node<K, V, P> {
+        assert!(
+            self.children == self.expected_children() && self.entries == self.shape.entries,
+            "hamt: node finished before all its slots were written"
+        );
+        let node = Node { ptr: self.ptr, marker: PhantomData };
+        core::mem::forget(self);
+        node
+    }
+}
+
+impl<K, V, P: PointerKind> Drop for Builder<K, V, P> {
+    fn drop(&mut self) {
+        // Hand the initialized prefix of each array to a drain, which drops them and frees the memory.
+        let shape = self.shape;
+        let drain = Drain::<K, V, P> {
+            ptr: self.ptr,
+            shape,
+            next_entry: shape.entries - self.entries,
+            next_child: self.expected_children() - self.children,
+            marker: PhantomData,
+        };
+        // The drain drops elements from `next_*` to the end, so shift the written elements to the end of their
+        // arrays first. Writing in order and draining the tail keeps this simple: move them.
+        // SAFETY: both ranges are inside their arrays; `ptr::copy` allows overlap; the vacated head is then
+        // treated as moved-out by the drain.
+        unsafe {
+            let node = self.node();
+            let children = node.children_ptr();
+            ptr::copy(children, children.add(drain.next_child), self.children);
+            let entries = node.entries_ptr(shape);
+            ptr::copy(entries, entries.add(drain.next_entry), self.entries);
+        }
+        drop(drain);
+    }
+}
+
+/// Moves the entries and children out of a node nobody else refers to; drops what is left and frees the node
+/// when dropped.
+pub(crate) struct Drain<K, V, P: PointerKind> {
+    ptr: NonNull<Header<P::Count>>,
+    shape: Shape,
+    next_entry: usize,
+    next_child: usize,
+    marker: PhantomData<(K, V)>,
+}
+
+impl<K, V, P: PointerKind> Drain<K, V, P> {
+    #[inline]
+    fn node(&self) -> core::mem::ManuallyDrop<Node<K, V, P>> {
+        core::mem::ManuallyDrop::new(Node { ptr: self.ptr, marker: PhantomData })
+    }
+
+    fn child_count(&self) -> usize {
+        if self.shape.is_collision() { 0 } else { self.shape.children() }
+    }
+
+    /// Moves out the next entry.
+    #[inline]
+    pub(crate) fn next_entry(&mut self) -> Option<(K, V)> {
+        if self.next_entry == self.shape.entries {
+            return None;
+        }
+        // SAFETY: entries from `next_entry` on are initialized and not yet moved out; advancing the index first
+        // means the drop below never drops this one again.
+        let entry = unsafe { self.node().entries_ptr(self.shape).add(self.next_entry).read() };
+        self.next_entry += 1;
+        Some(entry)
+    }
+
+    /// Moves out the next child.
+    #[inline]
+    pub(crate) fn next_child(&mut self) -> Option<Node<K, V, P>> {
+        if self.next_child == self.child_count() {
+            return None;
+        }
+        // SAFETY: children from `next_child` on are initialized and not yet moved out.
+        let child = unsafe { self.node().children_ptr().add(self.next_child).read() };
+        self.next_child += 1;
+        Some(child)
+    }
+}
+
+impl<K, V, P: PointerKind> Drop for Drain<K, V, P> {
+    fn drop(&mut self) {
+        /// Frees the memory even if dropping an element panics.
+        struct Free(*mut u8, Layout);
+        impl Drop for Free {
+            fn drop(&mut self) {
+                // SAFETY: the pointer was allocated with this layout and all its contents are dropped or moved.
+                unsafe { dealloc(self.0, self.1) }
+            }
+        }
+        let _free = Free(self.ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(self.shape).layout);
+        let node = self.node();
+        let children = ptr::slice_from_raw_parts_mut(
+            // SAFETY: `next_child` is at most the number of children.
+            unsafe { node.children_ptr().add(self.next_child) },
+            self.child_count() - self.next_child,
+        );
+        let entries = ptr::slice_from_raw_parts_mut(
+            // SAFETY: `next_entry` is at most the number of entries.
+            unsafe { node.entries_ptr(self.shape).add(self.next_entry) },
+            self.shape.entries - self.next_entry,
+        );
+        // SAFETY: these are exactly the elements not yet moved out; they are dropped once. A panic in one element's
+        // drop still drops the rest of its slice, and `_free` frees the memory during unwinding.
+        unsafe {
+            ptr::drop_in_place(children);
+            ptr::drop_in_place(entries);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The `Send + Sync` flavour of [`hamt_core`]'s persistent maps.
+//!
+//! The aliases below fix the pointer kind to triomphe's `Arc` (no weak count), so that maps and sets can be shared
+//! between threads. The versioned store and the parallel operations are filled by this crate's own issue.
+//!
+//! ```
+//! let map: hamt_sync::HamtMap<u32, &str> = [(1, "one")].into();
+//! let shared = map.clone();
+//! std::thread::spawn(move || assert_eq!(shared.get(&1), Some(&"one"))).join().unwrap();
+//! ```
+
+/// The thread-safe persistent hash map: [`hamt_core::HamtMap`] with triomphe's `Arc` as its pointer kind.
+pub type HamtMap<K, V, S = hamt_core::DefaultHashBuilder> = hamt_core::HamtMap<K, V, archery::ArcTK, S>;
+
+/// The thread-safe persistent hash set: [`hamt_core::HamtSet`] with triomphe's `Arc` as its pointer kind.
+pub type HamtSet<T, S = hamt_core::DefaultHashBuilder> = hamt_core::HamtSet<T, archery::ArcTK, S>;

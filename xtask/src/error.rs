@@ -1,0 +1,42 @@
+//! The ways a task can stop early, each with a message that tells the reader what to do next.
+
+use std::fmt;
+use std::io;
+use std::process::ExitStatus;
+
+/// Why a command run by xtask did not succeed.
+#[derive(Debug)]
+pub(crate) enum Error {
+    /// The program could not be started (usually because it is not on the `PATH`) or waited for.
+    Spawn { command: String, source: io::Error },
+    /// The program ran and exited unsuccessfully; it has already printed its own diagnostics.
+    Failed { command: String, status: ExitStatus },
+    /// Copying the program's output to our standard output failed, for example because our reader went away.
+    Output { command: String, source: io::Error },
+    /// A toolchain component is missing and installing it failed or did not help.
+    MissingTool { tool: &'static str, hint: &'static str },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Spawn { command, source } => write!(f, "could not run `{command}`: {source}"),
+            Self::Failed { command, status } => write!(f, "`{command}` failed ({status})"),
+            Self::Output { command, source } => {
+                write!(f, "could not copy the output of `{command}`: {source}")
+            }
+            Self::MissingTool { tool, hint } => {
+                write!(f, "{tool} is missing and could not be installed; {hint}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Spawn { source, .. } | Self::Output { source, .. } => Some(source),
+            Self::Failed { .. } | Self::MissingTool { .. } => None,
+        }
+    }
+}

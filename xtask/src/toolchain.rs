@@ -1,0 +1,90 @@
+//! Making sure the rustup components a step needs are installed before the step runs, so that a fresh machine
+//! (a CI runner, a new contributor's laptop) needs nothing but rustup and a stable toolchain.
+
+use std::path::Path;
+
+use crate::error::Error;
+use crate::process::Invocation;
+
+/// A tool that some step needs beyond the stable `cargo` and `rustc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tool {
+    Rustfmt,
+    Clippy,
+    /// Miri, with the nightly toolchain it needs and the `rust-src` component it builds its sysroot from.
+    NightlyMiri,
+}
+
+impl Tool {
+    /// Installs the tool if it is missing, and fails with a message that says what to do if it still is.
+    pub(crate) fn ensure(self, root: &Path) -> Result<(), Error> {
+        match self {
+            Self::Rustfmt | Self::Clippy => self.ensure_stable_component(root),
+            Self::NightlyMiri => self.ensure_nightly_miri(root),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Rustfmt => "rustfmt",
+            Self::Clippy => "clippy",
+            Self::NightlyMiri => "miri",
+        }
+    }
+
+    /// A command that succeeds exactly when the tool can be used.
+    fn probe(self) -> Invocation {
+        match self {
+            Self::Rustfmt => Invocation::cargo("fmt --version"),
+            Self::Clippy => Invocation::cargo("clippy --version"),
+            Self::NightlyMiri => Invocation::cargo("+nightly miri --version"),
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            Self::Rustfmt => "install it with `rustup component add rustfmt`",
+            Self::Clippy => "install it with `rustup component add clippy`",
+            Self::NightlyMiri => {
+                "see rustup's message above (Miri is not built for every nightly, and \
+                 https://rust-lang.github.io/rustup-components-history lists the ones that have it), \
+                 or pass --no-miri to skip this step"
+            }
+        }
+    }
+
+    /// Installs a stable component only when the probe says it is missing, since asking rustup costs a little
+    /// time on every run for nothing.
+    fn ensure_stable_component(self, root: &Path) -> Result<(), Error> {
+        if self.probe().succeeds_quietly(root) {
+            return Ok(());
+        }
+        println!("    {} is missing; installing it", self.name());
+        Invocation::rustup("component add").args(&[self.name()]).run(root).map_err(|_| self.missing())?;
+        self.verify(root)
+    }
+
+    fn ensure_nightly_miri(self, root: &Path) -> Result<(), Error> {
+        // Without the variable, rustup would quietly install a missing nightly just to answer the question.
+        let nightly_is_installed =
+            Invocation::rustup("run nightly rustc --version").env("RUSTUP_AUTO_INSTALL", "0").succeeds_quietly(root);
+        let install = if nightly_is_installed {
+            // Adding components to the installed nightly is instant and offline when they are already there,
+            // whereas `rustup toolchain install nightly` would download a newer nightly on every run. Running it
+            // unconditionally also catches a missing `rust-src`, which the Miri probe cannot see.
+            Invocation::rustup("component add --toolchain nightly miri rust-src")
+        } else {
+            Invocation::rustup("toolchain install nightly --profile minimal --component miri,rust-src")
+        };
+        install.run(root).map_err(|_| self.missing())?;
+        self.verify(root)
+    }
+
+    fn verify(self, root: &Path) -> Result<(), Error> {
+        if self.probe().succeeds_quietly(root) { Ok(()) } else { Err(self.missing()) }
+    }
+
+    fn missing(self) -> Error {
+        Error::MissingTool { tool: self.name(), hint: self.hint() }
+    }
+}
