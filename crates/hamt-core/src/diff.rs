@@ -91,6 +91,7 @@ pub struct Diff<'a, K, V, P: PointerKind, S> {
     inner: DiffInner<'a, K, V, P, S>,
 }
 
+#[expect(clippy::large_enum_variant, reason = "one per diff call, never stored in bulk")]
 enum DiffInner<'a, K, V, P: PointerKind, S> {
     Structural {
         stack: Vec<Frame<'a, K, V, P>>,

@@ -6,7 +6,7 @@ use core::iter::FusedIterator;
 use core::slice;
 
 use crate::kind::PointerKind;
-use crate::raw::{Drain, Node};
+use crate::raw::{Drain, Node, Parts};
 use crate::trie::MAX_DEPTH;
 
 /// An iterator over the entries of a map, as `(&K, &V)`. Created by [`HamtMap::iter`](crate::HamtMap::iter).
@@ -171,7 +171,7 @@ impl<'a, K, V, P: PointerKind> IterMut<'a, K, V, P> {
     }
 }
 
-fn unique_parts<K, V, P: PointerKind>(node: &mut Node<K, V, P>) -> (&mut [(K, V)], &mut [Node<K, V, P>]) {
+fn unique_parts<K, V, P: PointerKind>(node: &mut Node<K, V, P>) -> Parts<'_, K, V, P> {
     node.unique_mut().expect("iter_mut makes every node unique before it starts").into_parts()
 }
 

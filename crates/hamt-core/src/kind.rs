@@ -24,7 +24,7 @@ use archery::{ArcK, ArcTK, RcK};
 /// use archery::ArcTK;
 /// use hamt_core::HamtMap;
 ///
-/// let map: HamtMap<&str, i32, ArcTK> = HamtMap::new().insert("a", 1);
+/// let map: HamtMap<&str, i32, ArcTK> = HamtMap::default().insert("a", 1);
 /// let copy = map.clone();
 /// std::thread::spawn(move || assert_eq!(copy.get("a"), Some(&1))).join().unwrap();
 /// ```

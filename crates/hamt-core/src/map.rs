@@ -969,16 +969,21 @@ where
 {
     /// Equal when both maps hold the same keys with equal values.
     ///
-    /// Maps that hash alike are compared node by node, skipping subtrees they share, and stop at the first node
-    /// whose shape differs (canonical form makes shapes equal for equal contents): comparing a map with a one-key
-    /// variant of itself costs O(log n). Otherwise every key is looked up in the other map.
+    /// The maps are first compared node by node, skipping subtrees they share and stopping at the first node whose
+    /// shape or contents differ: comparing a map with a one-key variant of itself costs O(log n), and two maps built
+    /// separately with the same hash function compare without a single lookup. Tries that match node for node
+    /// hold the same entries whatever their hashers, so a match is always right. When the walk finds a difference
+    /// it is decisive if the maps are known to hash alike (canonical form gives equal contents equal shapes);
+    /// otherwise every key is looked up in the other map.
     fn eq(&self, other: &Self) -> bool {
         if self.len != other.len {
             return false;
         }
         match (&self.root, &other.root) {
-            (Some(a), Some(b)) if self.hashes_like(other) => nodes_equal(a, b, 0),
-            (Some(_), Some(_)) => self.iter().all(|(key, value)| other.get(key) == Some(value)),
+            (Some(a), Some(b)) => {
+                nodes_equal(a, b, 0)
+                    || (!self.hashes_like(other) && self.iter().all(|(key, value)| other.get(key) == Some(value)))
+            }
             _ => true,
         }
     }

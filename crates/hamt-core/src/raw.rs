@@ -303,13 +303,20 @@ unsafe fn free_node<K, V, P: PointerKind>(ptr: NonNull<Header<P::Count>>) {
     drop(Drain::<K, V, P> { ptr, shape, next_entry: 0, next_child: 0, marker: PhantomData });
 }
 
-// SAFETY (for the two impls below): a `Node` of a kind whose count is `Sync` (atomic) is an `Arc`-like handle: it
-// gives shared access to `K` and `V` from whichever thread holds a handle, and the last handle drops them on its
-// own thread. So sending or sharing handles needs `K, V: Send + Sync`, as for `Arc<(K, V)>`. A plain `Cell` count
-// is not `Sync`, which keeps `RcK` nodes on one thread.
+// A `Node` of a kind whose count is `Sync` (atomic) is an `Arc`-like handle: it gives shared access to `K` and `V`
+// from whichever thread holds a handle, and the last handle drops them on its own thread. So sending or sharing
+// handles needs `K, V: Send + Sync`, as for `Arc<(K, V)>`. A plain `Cell` count is not `Sync`, which keeps `RcK`
+// nodes on one thread.
+// SAFETY: see above: the count is atomic (`Sync`) and the payload may be shared and sent.
 unsafe impl<K: Send + Sync, V: Send + Sync, P: PointerKind> Send for Node<K, V, P> where P::Count: Sync + Send {}
 // SAFETY: see above.
 unsafe impl<K: Send + Sync, V: Send + Sync, P: PointerKind> Sync for Node<K, V, P> where P::Count: Sync + Send {}
+
+/// A unique node's entries and children, borrowed mutably.
+pub(crate) type Parts<'a, K, V, P> = (&'a mut [(K, V)], &'a mut [Node<K, V, P>]);
+
+/// What an in-place edit took out of a node: the removed or replaced entry and child.
+pub(crate) type Taken<K, V, P> = (Option<(K, V)>, Option<Node<K, V, P>>);
 
 /// Proof that a node handle is the only one: its contents may be changed in place.
 pub(crate) struct NodeMut<'a, K, V, P: PointerKind> {
@@ -319,7 +326,7 @@ pub(crate) struct NodeMut<'a, K, V, P: PointerKind> {
 impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// The node's entries and children, mutably.
     #[inline]
-    pub(crate) fn into_parts(self) -> (&'a mut [(K, V)], &'a mut [Node<K, V, P>]) {
+    pub(crate) fn into_parts(self) -> Parts<'a, K, V, P> {
         let shape = self.node.shape();
         let entries = self.node.entries_ptr(shape);
         let children = self.node.children_ptr();
@@ -356,12 +363,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     ///
     /// # Panics
     /// If the edits do not turn the old shape into `shape` (a bug in the caller); the node is then left unchanged.
-    pub(crate) fn edit(
-        self,
-        shape: Shape,
-        entries: Edit<(K, V)>,
-        children: Edit<Node<K, V, P>>,
-    ) -> (Option<(K, V)>, Option<Node<K, V, P>>) {
+    pub(crate) fn edit(self, shape: Shape, entries: Edit<(K, V)>, children: Edit<Node<K, V, P>>) -> Taken<K, V, P> {
         let old_shape = self.node.shape();
         let old_children = if old_shape.is_collision() { 0 } else { old_shape.children() };
         let new_children = if shape.is_collision() { 0 } else { shape.children() };
@@ -501,42 +503,27 @@ fn edited_len<T>(len: usize, edit: &Edit<T>) -> Option<usize> {
 /// `old` points to `len` initialized elements that the caller gives up (each is read once), and the edit's index
 /// fits `len` (see [`edited_len`]).
 unsafe fn move_edited<T>(old: *mut T, len: usize, edit: Edit<T>, mut push: impl FnMut(T)) -> Option<T> {
-    /// Moves the elements at `range` of `old` into `push`.
-    ///
-    /// # Safety
-    /// As for `move_edited`: every index in `range` is below `len` and read once.
-    unsafe fn move_range<T>(old: *mut T, range: core::ops::Range<usize>, push: &mut impl FnMut(T)) {
-        for index in range {
-            // SAFETY: the caller guarantees the element is initialized and read only here.
-            push(unsafe { old.add(index).read() });
+    // The elements before `split` move first, then the new one (if any), then those after the `skipped` one.
+    let (split, new, skipped) = match edit {
+        Edit::Keep => (len, None, 0),
+        Edit::Insert(index, value) => (index, Some(value), 0),
+        Edit::Remove(index) => (index, None, 1),
+        Edit::Replace(index, value) => (index, Some(value), 1),
+    };
+    // SAFETY: the caller guarantees `len` initialized elements and an edit index that fits them (`split <= len`,
+    // and `split < len` when an element is skipped); the three reads below cover `0..len` once each.
+    unsafe {
+        for index in 0..split {
+            push(old.add(index).read());
         }
-    }
-    // SAFETY (for every block below): the caller guarantees `len` initialized elements and an edit index that fits
-    // them; the ranges below partition `0..len` around that index, so each element is read exactly once.
-    match edit {
-        Edit::Keep => {
-            unsafe { move_range(old, 0..len, &mut push) };
-            None
-        }
-        Edit::Insert(index, value) => {
-            unsafe { move_range(old, 0..index, &mut push) };
+        let taken = (skipped == 1).then(|| old.add(split).read());
+        if let Some(value) = new {
             push(value);
-            unsafe { move_range(old, index..len, &mut push) };
-            None
         }
-        Edit::Remove(index) => {
-            unsafe { move_range(old, 0..index, &mut push) };
-            let removed = unsafe { old.add(index).read() };
-            unsafe { move_range(old, index + 1..len, &mut push) };
-            Some(removed)
+        for index in split + skipped..len {
+            push(old.add(index).read());
         }
-        Edit::Replace(index, value) => {
-            unsafe { move_range(old, 0..index, &mut push) };
-            let replaced = unsafe { old.add(index).read() };
-            push(value);
-            unsafe { move_range(old, index + 1..len, &mut push) };
-            Some(replaced)
-        }
+        taken
     }
 }
 
