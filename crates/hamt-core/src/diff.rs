@@ -80,7 +80,7 @@ enum Frame<'a, K, V, P: PointerKind> {
     /// Two collision nodes; `index` walks the first's entries, then the second's.
     Collision { first: &'a [(K, V)], second: &'a [(K, V)], index: usize },
     /// A subtree only one map has (except `skip`, an entry already accounted for).
-    One { node: &'a Node<K, V, P>, side: Side, skip: *const (K, V), entry: usize, child: usize },
+    One { node: &'a Node<K, V, P>, side: Side, skip: Option<&'a (K, V)>, entry: usize, child: usize },
 }
 
 /// The iterator returned by [`HamtMap::diff`].
@@ -125,12 +125,8 @@ where
                 stack.reserve_exact(MAX_DEPTH + 1);
                 stack.push(Frame::Both { first: a, second: b, shift: 0, bits: all_bits(a) | all_bits(b) });
             }
-            (Some(a), None) => {
-                stack.push(Frame::One { node: a, side: Side::First, skip: ptr::null(), entry: 0, child: 0 })
-            }
-            (None, Some(b)) => {
-                stack.push(Frame::One { node: b, side: Side::Second, skip: ptr::null(), entry: 0, child: 0 })
-            }
+            (Some(a), None) => stack.push(Frame::One { node: a, side: Side::First, skip: None, entry: 0, child: 0 }),
+            (None, Some(b)) => stack.push(Frame::One { node: b, side: Side::Second, skip: None, entry: 0, child: 0 }),
             _ => {}
         }
         if stack.len() == 1 && matches!(stack[0], Frame::One { .. }) {
@@ -144,7 +140,7 @@ fn all_bits<K, V, P: PointerKind>(node: &Node<K, V, P>) -> u32 {
     node.datamap() | node.nodemap()
 }
 
-fn one<K, V, P: PointerKind>(node: &Node<K, V, P>, side: Side, skip: *const (K, V)) -> Frame<'_, K, V, P> {
+fn one<'a, K, V, P: PointerKind>(node: &'a Node<K, V, P>, side: Side, skip: Option<&'a (K, V)>) -> Frame<'a, K, V, P> {
     Frame::One { node, side, skip, entry: 0, child: 0 }
 }
 
@@ -213,7 +209,7 @@ where
                 let (node, side, skip) = (*node, *side, *skip);
                 if let Some(found) = node.entries().get(*entry) {
                     *entry += 1;
-                    if !ptr::eq(found, skip) {
+                    if !skip.is_some_and(|skip| ptr::eq(found, skip)) {
                         return Some(item(side, found));
                     }
                 } else if let Some(next) = node.children().get(*child) {
@@ -285,33 +281,33 @@ where
                         // An entry of the first map where the second has a subtree: the entry's key may be in it.
                         match get_at(b, hash_of(hasher, &a.0), next_shift, &a.0) {
                             Some(found) => {
-                                stack.push(one(b, Side::Second, found));
+                                stack.push(one(b, Side::Second, Some(found)));
                                 if let Some(change) = changed(a, found) {
                                     return Some(change);
                                 }
                             }
                             None => {
-                                stack.push(one(b, Side::Second, ptr::null()));
+                                stack.push(one(b, Side::Second, None));
                                 return Some(DiffItem::Removed(&a.0, &a.1));
                             }
                         }
                     }
                     (_, Some(a), Some(b), _) => match get_at(a, hash_of(hasher, &b.0), next_shift, &b.0) {
                         Some(found) => {
-                            stack.push(one(a, Side::First, found));
+                            stack.push(one(a, Side::First, Some(found)));
                             if let Some(change) = changed(found, b) {
                                 return Some(change);
                             }
                         }
                         None => {
-                            stack.push(one(a, Side::First, ptr::null()));
+                            stack.push(one(a, Side::First, None));
                             return Some(DiffItem::Added(&b.0, &b.1));
                         }
                     },
                     (Some(a), None, None, None) => return Some(DiffItem::Removed(&a.0, &a.1)),
                     (None, None, Some(b), None) => return Some(DiffItem::Added(&b.0, &b.1)),
-                    (None, Some(a), None, None) => stack.push(one(a, Side::First, ptr::null())),
-                    (None, None, None, Some(b)) => stack.push(one(b, Side::Second, ptr::null())),
+                    (None, Some(a), None, None) => stack.push(one(a, Side::First, None)),
+                    (None, None, None, Some(b)) => stack.push(one(b, Side::Second, None)),
                     (None, None, None, None) => {}
                     // A bit is never both an entry and a child (the invariant checker verifies it).
                     (Some(_), Some(_), _, _) | (_, _, Some(_), Some(_)) => {

@@ -93,6 +93,16 @@ fn node_layout<H, E>(shape: Shape) -> NodeLayout {
     NodeLayout { layout: layout.pad_to_align(), entries_offset }
 }
 
+/// Where the entries start: `node_layout(shape).entries_offset`, computed with plain arithmetic for the lookup
+/// path (a debug assertion checks the two agree).
+#[inline]
+fn entries_offset<H, E>(shape: Shape) -> usize {
+    let align = align_of::<E>();
+    let offset = (size_of::<H>() + shape.prefix_words() * size_of::<usize>() + align - 1) & !(align - 1);
+    debug_assert_eq!(offset, node_layout::<H, E>(shape).entries_offset);
+    offset
+}
+
 /// The offset of the prefix (children or collision length) from the start of a node.
 const PREFIX_OFFSET: usize = size_of::<Header<usize>>();
 
@@ -148,7 +158,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
 
     #[inline]
     fn entries_ptr(&self, shape: Shape) -> *mut (K, V) {
-        let offset = node_layout::<Header<P::Count>, (K, V)>(shape).entries_offset;
+        let offset = entries_offset::<Header<P::Count>, (K, V)>(shape);
         // SAFETY: `shape` is this node's shape, so `offset` is where its entries start, inside the allocation (or
         // one past its end when there are no entries, which is still in bounds for `add`).
         unsafe { self.ptr.cast::<u8>().add(offset).cast::<(K, V)>().as_ptr() }
@@ -372,6 +382,10 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
                 && edited_len(old_children, &children) == Some(new_children),
             "hamt: an in-place edit does not match the node's shape"
         );
+        if let (Edit::Keep, true) = (&children, old_shape.prefix_words() == shape.prefix_words()) {
+            // Only the entries change and the children stay where they are: resize the allocation in place.
+            return (self.resize_entries(old_shape, shape, entries), None);
+        }
         let mut builder = Builder::new(shape);
         let old_entries = self.node.entries_ptr(old_shape);
         let old_child_ptr = self.node.children_ptr();
@@ -460,6 +474,64 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
             dealloc(child_ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(child_shape).layout);
         }
         self.replace_moved(old, builder.finish());
+    }
+
+    /// Inserts, removes or replaces one entry by resizing the node's allocation (`realloc`, which the allocator
+    /// can often do without moving it) instead of building a new node. The caller has checked that the edit turns
+    /// `old` into `new` and that the children region keeps its size.
+    fn resize_entries(mut self, old: Shape, new: Shape, edit: Edit<(K, V)>) -> Option<(K, V)> {
+        let old_layout = node_layout::<Header<P::Count>, (K, V)>(old).layout;
+        let new_layout = node_layout::<Header<P::Count>, (K, V)>(new).layout;
+        let entries = self.node.entries_ptr(old);
+        let len = old.entries;
+        let taken = match edit {
+            Edit::Keep => None,
+            Edit::Replace(index, entry) => {
+                let (entries, _) = NodeMut { node: &mut *self.node }.into_parts();
+                return Some(core::mem::replace(&mut entries[index], entry));
+            }
+            Edit::Remove(index) => {
+                // SAFETY: `index < len` (checked by the caller through `edited_len`); the entry is read out once
+                // and the tail moves down over it, so every remaining entry is initialized exactly once.
+                unsafe {
+                    let removed = entries.add(index).read();
+                    ptr::copy(entries.add(index + 1), entries.add(index), len - index - 1);
+                    Some(removed)
+                }
+            }
+            Edit::Insert(..) => None,
+        };
+        self.write_shape(new);
+        // SAFETY: the node is unique and `old_layout` is the layout it was allocated with; the new size is
+        // non-zero. After a removal the entries that remain lie within the new size; before an insertion, the
+        // grown allocation has room for one more entry.
+        let raw = unsafe { alloc::alloc::realloc(self.node.ptr.as_ptr().cast(), old_layout, new_layout.size()) };
+        let Some(ptr) = NonNull::new(raw.cast::<Header<P::Count>>()) else { handle_alloc_error(new_layout) };
+        self.node.ptr = ptr;
+        if let Edit::Insert(index, entry) = edit {
+            let entries = self.node.entries_ptr(new);
+            // SAFETY: `index <= len` (checked by the caller); the allocation now holds `len + 1` entry slots, the
+            // tail moves up by one (`ptr::copy` allows the overlap) and the free slot is written once.
+            unsafe {
+                ptr::copy(entries.add(index), entries.add(index + 1), len - index);
+                entries.add(index).write(entry);
+            }
+        }
+        taken
+    }
+
+    /// Writes a new shape into the header (the bitmaps, or a collision node's length).
+    fn write_shape(&mut self, shape: Shape) {
+        // SAFETY: the node is unique, so nobody else reads the header while we write it; a collision node keeps
+        // its length right after the header.
+        unsafe {
+            let header = self.node.ptr.as_ptr();
+            (*header).datamap = shape.datamap;
+            (*header).nodemap = shape.nodemap;
+            if shape.is_collision() {
+                self.node.ptr.cast::<u8>().add(PREFIX_OFFSET).cast::<usize>().write(shape.entries);
+            }
+        }
     }
 
     /// Puts `new_node` in place of this node, whose elements have all been moved out, and frees the old memory.
@@ -644,6 +716,13 @@ pub(crate) struct Drain<K, V, P: PointerKind> {
     next_child: usize,
     marker: PhantomData<(K, V)>,
 }
+
+// SAFETY: a `Drain` owns a node nobody else refers to, like a `Box` of its entries and children: sending it sends
+// them, and sharing it only lends them out through `&self` methods (there are none that read them). The bounds match
+// those of `Node`, whose handles it holds.
+unsafe impl<K: Send + Sync, V: Send + Sync, P: PointerKind> Send for Drain<K, V, P> where P::Count: Sync + Send {}
+// SAFETY: see above.
+unsafe impl<K: Send + Sync, V: Send + Sync, P: PointerKind> Sync for Drain<K, V, P> where P::Count: Sync + Send {}
 
 impl<K, V, P: PointerKind> Drain<K, V, P> {
     #[inline]

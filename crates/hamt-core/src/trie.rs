@@ -72,9 +72,11 @@ where
     }
 }
 
-/// A node holding one entry, at the bit `hash` selects at `shift`.
+/// A node holding one entry, at the bit `hash` selects at `shift`. At the collision level this is a collision node
+/// of one entry: never part of a finished trie, but a valid operand for merging, and what a parent pulls up.
 pub(crate) fn single<K, V, P: PointerKind>(entry: (K, V), hash: u64, shift: u32) -> Node<K, V, P> {
-    let mut builder = Builder::new(Shape::bitmap(bit_at(hash, shift), 0));
+    let shape = if shift >= COLLISION_SHIFT { Shape::collision(1) } else { Shape::bitmap(bit_at(hash, shift), 0) };
+    let mut builder = Builder::new(shape);
     builder.push_entry(entry);
     builder.finish()
 }
