@@ -51,9 +51,21 @@ pub struct Meta {
     pub sampling: String,
     /// How long the whole run took, in seconds.
     pub duration_seconds: f64,
+    /// The load averages over 1, 5 and 15 minutes when the run started, from `/proc/loadavg`: other work on the
+    /// machine makes every figure noisier.
+    pub load_before: String,
+    /// The same when the run ended.
+    pub load_after: String,
 }
 
 impl Meta {
+    /// The load averages over 1, 5 and 15 minutes, from `/proc/loadavg`.
+    pub fn load_average() -> String {
+        let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        let fields: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+        if fields.len() == 3 { fields.join(" / ") } else { "unknown".to_owned() }
+    }
+
     /// Reads the machine, compiler and crate versions of this run.
     pub fn collect() -> Self {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -81,6 +93,7 @@ impl Meta {
             rustc: env!("HAMT_BENCH_RUSTC").to_owned(),
             versions,
             popcnt: cfg!(target_feature = "popcnt"),
+            load_after: Self::load_average(),
             ..Self::default()
         }
     }
@@ -298,6 +311,8 @@ pub fn format_time(nanoseconds: f64) -> String {
 pub fn format_ratio(ratio: f64) -> String {
     if !ratio.is_finite() {
         "-".to_owned()
+    } else if ratio < 0.001 {
+        format!("{ratio:.1e}x")
     } else if ratio < 0.01 {
         format!("{ratio:.4}x")
     } else if ratio < 0.1 {
@@ -557,14 +572,21 @@ impl Report {
             line!(out, "| {name} | {version} |");
         }
         line!(out, "| run time | {:.0} s |", meta.duration_seconds);
+        line!(
+            out,
+            "| load average (1 / 5 / 15 min) | {} at the start, {} at the end (a load above 1 means other work \
+             shared the cores, and the figures are noisier) |",
+            meta.load_before,
+            meta.load_after
+        );
         line!(out);
         line!(out, "## Method");
         line!(out);
         line!(
             out,
-            "Every figure is a median of samples taken in a process of its own: the binary starts itself once per \
-             scenario, key type, size and implementation, so that no map freed by one measurement leaves the \
-             allocator in a state that another pays for. {} All maps except `std-sip` hash with the same \
+            "Every figure is a median of samples taken in processes of their own: the binary starts itself for \
+             every scenario, key type, size, implementation and round, so that no map freed by one measurement \
+             leaves the allocator in a state that another pays for. {} All maps except `std-sip` hash with the same \
              foldhash hasher and seed, so that ratios compare structures, not hash functions. Ratios are of medians \
              measured in this run; lower is better.",
             meta.sampling
@@ -644,19 +666,19 @@ impl Report {
                 Some(unit) => format!("Median time per {unit}"),
                 None => "Median time of one operation".to_owned(),
             };
-            line!(out, "{what}, and in parentheses its ratio to `{}`.", baseline.name());
+            let mut paragraph = format!("{what}, and in parentheses its ratio to `{}`.", baseline.name());
             if scenario == Scenario::Variants {
-                line!(
-                    out,
+                paragraph.push_str(&format!(
                     " All {VARIANTS} variants are kept alive; the total is {VARIANTS} times the time per variant. \
                      std clones the base then inserts; with a base of 1M it makes only {} variants, which would \
                      otherwise need about 18 GB.",
                     crate::scenarios::STD_FEW_VARIANTS
-                );
+                ));
             }
             if scenario.is_persistent_only() {
-                line!(out, " std's map shares nothing between versions and is left out.");
+                paragraph.push_str(" std's map shares nothing between versions and is left out.");
             }
+            line!(out, "{paragraph}");
             line!(out);
             line!(
                 out,
@@ -749,7 +771,7 @@ impl Report {
                                 .filter(|_| implementation != REFERENCE)
                                 .map(|ratio| format!(" ({})", format_ratio(ratio)))
                                 .unwrap_or_default();
-                            format!("{:.1} B{ratio}, {:.3} allocs", figures.bytes, figures.allocations)
+                            format!("{:.1} B{ratio}, {} allocs", figures.bytes, format_count(figures.allocations))
                         }
                     })
                     .collect();
@@ -790,9 +812,9 @@ impl Report {
                                 format!(" ({} variants)", result.variants)
                             };
                             format!(
-                                "{} B, {:.1} allocs{few}",
+                                "{}, {} allocs{few}",
                                 format_bytes(result.per_variant.bytes),
-                                result.per_variant.allocations
+                                format_count(result.per_variant.allocations)
                             )
                         }
                     })
@@ -819,6 +841,8 @@ impl Report {
         line!(out, "    \"command\": {},", json_string(&meta.command));
         line!(out, "    \"sampling\": {},", json_string(&meta.sampling));
         line!(out, "    \"duration_seconds\": {},", json_number(meta.duration_seconds));
+        line!(out, "    \"load_before\": {},", json_string(&meta.load_before));
+        line!(out, "    \"load_after\": {},", json_string(&meta.load_after));
         line!(out, "    \"reference\": {},", json_string(REFERENCE.name()));
         let versions: Vec<String> = meta
             .versions
@@ -838,13 +862,14 @@ impl Report {
                 let samples: Vec<String> = result.samples_ns.iter().map(|&sample| json_number(sample)).collect();
                 format!(
                     "    {{\"scenario\": {}, \"key\": {}, \"size\": {}, \"implementation\": {}, \"median_ns\": {}, \
-                     \"elements\": {}, \"ns_per_element\": {}, \"ratio_to_std\": {}, \"ratio_to_imbl\": {}, \
+                     \"min_ns\": {}, \"elements\": {}, \"ns_per_element\": {}, \"ratio_to_std\": {}, \"ratio_to_imbl\": {}, \
                      \"ratio_to_rpds\": {}, \"samples_ns\": [{}]}}",
                     json_string(result.scenario.name()),
                     json_string(result.key.name()),
                     result.size,
                     json_string(result.implementation.name()),
                     json_number(result.median_ns),
+                    json_number(result.samples_ns.iter().copied().fold(f64::INFINITY, f64::min)),
                     result.scenario.elements(result.implementation, result.size),
                     json_number(result.ns_per_element()),
                     ratio_to(REFERENCE),
@@ -1028,7 +1053,19 @@ fn evaluate(scenario: &'static str, target: &'static str, checks: &[Check]) -> T
 
 /// Reads a byte count.
 fn format_bytes(bytes: f64) -> String {
-    if bytes >= 10_240.0 { format!("{:.0} Ki", bytes / 1024.0) } else { format!("{bytes:.0}") }
+    if bytes >= 10_240.0 { format!("{:.0} KiB", bytes / 1024.0) } else { format!("{bytes:.0} B") }
+}
+
+/// Reads a count with three significant digits.
+fn format_count(count: f64) -> String {
+    if count == 0.0 {
+        "0".to_owned()
+    } else if count.abs() < 0.01 {
+        format!("{count:.2e}")
+    } else {
+        let decimals = (2 - count.abs().log10().floor() as i32).clamp(0, 3) as usize;
+        format!("{count:.decimals$}")
+    }
 }
 
 fn json_string(text: &str) -> String {
@@ -1095,6 +1132,18 @@ const LEFT_MARGIN: f64 = 64.0;
 const LABEL_SPACE: f64 = 150.0;
 const TITLE_SPACE: f64 = 34.0;
 
+/// Reads a ratio on the y axis: `0.01x`, `2x`, `1000x`, `1e-5x`.
+fn axis_label(ratio: f64) -> String {
+    if ratio >= 1.0 {
+        format!("{ratio:.0}x")
+    } else if ratio >= 0.001 {
+        let text = format!("{ratio:.3}");
+        format!("{}x", text.trim_end_matches('0'))
+    } else {
+        format!("{ratio:.0e}x")
+    }
+}
+
 /// Draws bar charts with a logarithmic y axis; bars start at ratio 1, so that faster goes down and slower up.
 fn render_chart(panels: &[ChartPanel], date: &str) -> String {
     let widest = panels
@@ -1124,7 +1173,12 @@ fn render_chart(panels: &[ChartPanel], date: &str) -> String {
             y - 9.0,
             color(implementation)
         );
-        line!(out, "<text x=\"{:.1}\" y=\"{y:.1}\">{}</text>", legend_x + 15.0, implementation.name());
+        let name = if implementation == REFERENCE {
+            format!("{} (the 1x line)", implementation.name())
+        } else {
+            implementation.name().to_owned()
+        };
+        line!(out, "<text x=\"{:.1}\" y=\"{y:.1}\">{name}</text>", legend_x + 15.0);
     }
     line!(
         out,
@@ -1158,10 +1212,11 @@ fn render_panel(out: &mut String, panel: &ChartPanel, top: f64) {
     let plot_top = top + TITLE_SPACE;
     let y_of = |ratio: f64| plot_top + (high - ratio.log10()) / (high - low) * PLOT_HEIGHT;
     let plot_width: f64 = panel.groups.iter().map(|group| group.bars.len() as f64 * BAR_WIDTH + GROUP_GAP).sum::<f64>();
-    // Grid lines at 1, 2 and 5 times each power of ten.
+    // Grid lines at 1, 2 and 5 times each power of ten; the 2 and 5 lines are labelled only on short scales.
+    let label_minor = high - low <= 3.0;
     let mut exponent = low;
     while exponent <= high {
-        for (factor, strong) in [(1.0, true), (2.0, false), (5.0, false)] {
+        for (factor, major) in [(1.0, true), (2.0, false), (5.0, false)] {
             let ratio = factor * 10f64.powf(exponent);
             if ratio.log10() > high + 1e-9 {
                 continue;
@@ -1171,15 +1226,17 @@ fn render_panel(out: &mut String, panel: &ChartPanel, top: f64) {
                 out,
                 "<line x1=\"{LEFT_MARGIN}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{}\"/>",
                 LEFT_MARGIN + plot_width,
-                if strong { "#bbb" } else { "#eee" }
+                if major { "#bbb" } else { "#eee" }
             );
-            line!(
-                out,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#444\">{}</text>",
-                LEFT_MARGIN - 6.0,
-                y + 4.0,
-                format_ratio(ratio)
-            );
+            if major || label_minor {
+                line!(
+                    out,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#444\">{}</text>",
+                    LEFT_MARGIN - 6.0,
+                    y + 4.0,
+                    axis_label(ratio)
+                );
+            }
         }
         exponent += 1.0;
     }

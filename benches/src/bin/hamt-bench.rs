@@ -34,6 +34,11 @@ struct Plan {
     colliding_sizes: &'static [usize],
     variant_sizes: &'static [usize],
     memory_sizes: &'static [usize],
+    /// How many times every implementation is measured below 1M entries, each time in a new process, with the
+    /// implementations taking turns: a burst of load on the machine then spoils a few samples of each instead of
+    /// all of one. At 1M entries a sample is long enough to ride bursts out, and setting up costs more than
+    /// measuring, so every implementation is measured in one process.
+    rounds: usize,
     min_sample_time: Duration,
     timeout: Duration,
 }
@@ -47,7 +52,8 @@ impl Plan {
                 colliding_sizes: &[10_000],
                 variant_sizes: &[10_000],
                 memory_sizes: &[10_000, 100_000, 1_000_000],
-                min_sample_time: Duration::from_millis(5),
+                rounds: 2,
+                min_sample_time: Duration::from_millis(4),
                 timeout: Duration::from_secs(180),
             }
         } else {
@@ -57,34 +63,37 @@ impl Plan {
                 colliding_sizes: &[1_000, 10_000],
                 variant_sizes: &[10_000, 100_000, 1_000_000],
                 memory_sizes: &[10_000, 100_000, 1_000_000],
-                min_sample_time: Duration::from_millis(20),
+                rounds: 3,
+                min_sample_time: Duration::from_millis(15),
                 timeout: Duration::from_secs(900),
             }
         }
     }
 
+    fn rounds(&self, size: usize) -> usize {
+        if size >= 1_000_000 { 1 } else { self.rounds }
+    }
+
+    /// Samples per round and implementation.
     fn samples(&self, size: usize) -> usize {
         match (self.quick, size) {
-            (true, _) | (false, 1_000_000..) => 3,
-            (false, 100_000..) => 5,
-            (false, _) => 7,
+            (true, _) => 2,
+            (false, 1_000_000..) => 3,
+            (false, 100_000..) => 2,
+            (false, _) => 3,
         }
     }
 
     fn sampling(&self) -> String {
-        if self.quick {
-            format!(
-                "Each measurement takes 3 samples of at least {} ms of timed calls (or one call, if longer), after \
-                 one untimed warm-up call.",
-                self.min_sample_time.as_millis()
-            )
-        } else {
-            format!(
-                "Each measurement takes 7 samples (3 at 1M entries, 5 at 100k) of at least {} ms of timed calls (or \
-                 one call, if longer), after one untimed warm-up call.",
-                self.min_sample_time.as_millis()
-            )
-        }
+        let per_round = if self.quick { "2 samples".to_owned() } else { "3 samples (2 at 100k entries)".to_owned() };
+        format!(
+            "Each implementation is measured in {} rounds (one round of 3 samples at 1M entries), each in a new \
+             process and with the implementations taking turns; a round takes {per_round} of at least {} ms of \
+             timed calls (or one call, if longer) after one untimed warm-up call, and the median is over the \
+             samples of all rounds.",
+            self.rounds,
+            self.min_sample_time.as_millis()
+        )
     }
 
     fn sizes(&self, scenario: Scenario, key: KeyKind) -> &'static [usize] {
@@ -191,13 +200,17 @@ fn plan_jobs(plan: &Plan, options: &Options) -> Vec<Job> {
         }
         for &key in scenario.keys() {
             for &size in plan.sizes(scenario, key) {
-                // std first, so that the progress lines can show ratios as they come.
+                // std first, so that the progress lines can show ratios as they come; then the others take turns.
                 let mut implementations = options.implementations.clone();
+                implementations.retain(|&implementation| scenario.applies_to(implementation));
                 implementations.sort_by_key(|&implementation| implementation != REFERENCE);
-                for implementation in implementations {
-                    if scenario.applies_to(implementation) {
+                for _ in 0..plan.rounds(size) {
+                    for &implementation in &implementations {
                         let samples = plan.samples(size);
                         jobs.push(Job::Time { scenario, key, size, implementation, samples });
+                    }
+                    if let Some(others) = implementations.get_mut(1..) {
+                        others.rotate_left(1);
                     }
                 }
             }
@@ -273,9 +286,13 @@ fn run_child(job: &Job, plan: &Plan) -> Result<Vec<f64>, String> {
 fn parent(options: &Options) -> ExitCode {
     let plan = Plan::new(options.quick);
     let jobs = plan_jobs(&plan, options);
+    let load_before = Meta::load_average();
     let started = Instant::now();
     let mut report = Report::default();
-    eprintln!("hamt-bench: {} measurements, each in a process of its own", jobs.len());
+    eprintln!(
+        "hamt-bench: {} measurements, each in a process of its own; ratios to std are of the medians so far",
+        jobs.len()
+    );
     for (index, job) in jobs.iter().enumerate() {
         let result = run_child(job, &plan);
         let elapsed = started.elapsed().as_secs();
@@ -287,14 +304,32 @@ fn parent(options: &Options) -> ExitCode {
                 report.failures.push(Failure { what: job.describe(), message });
             }
             (&Job::Time { scenario, key, size, implementation, .. }, Ok(samples_ns)) => {
-                let result =
-                    TimeResult { scenario, key, size, implementation, median_ns: median(&samples_ns), samples_ns };
+                let this_round = samples_ns.clone();
+                let result = match report.times.iter().position(|result| {
+                    (result.scenario, result.key, result.size, result.implementation)
+                        == (scenario, key, size, implementation)
+                }) {
+                    Some(index) => &mut report.times[index],
+                    None => {
+                        report.times.push(TimeResult {
+                            scenario,
+                            key,
+                            size,
+                            implementation,
+                            samples_ns: Vec::new(),
+                            median_ns: f64::NAN,
+                        });
+                        report.times.last_mut().expect("just pushed")
+                    }
+                };
+                result.samples_ns.extend(samples_ns);
+                result.median_ns = median(&result.samples_ns);
+                let elements = scenario.elements(implementation, size).max(1) as f64;
                 let per = scenario.unit().map_or_else(
-                    || report::format_time(result.median_ns),
-                    |unit| format!("{}/{unit}", report::format_time(result.ns_per_element())),
+                    || report::format_time(median(&this_round)),
+                    |unit| format!("{}/{unit}", report::format_time(median(&this_round) / elements)),
                 );
                 progress.push_str(&format!(" {per:>16}"));
-                report.times.push(result);
                 let ratio = report.ratio(scenario, key, size, implementation, REFERENCE);
                 if let Some(ratio) = ratio.filter(|_| implementation != REFERENCE) {
                     progress.push_str(&format!("  {} std", report::format_ratio(ratio)));
@@ -319,6 +354,7 @@ fn parent(options: &Options) -> ExitCode {
     meta.command = if options.quick { "cargo xtask bench --quick" } else { "cargo xtask bench" }.to_owned();
     meta.sampling = plan.sampling();
     meta.duration_seconds = started.elapsed().as_secs_f64();
+    meta.load_before = load_before;
     report.meta = meta;
     if let Err(error) = write_files(&report, options) {
         eprintln!("hamt-bench: cannot write the report: {error}");

@@ -24,7 +24,7 @@ where
 {
     let mut hashed: Vec<(u64, (K, V))> = entries.into_iter().map(|(k, v)| (hash_of(hasher, &k), (k, v))).collect();
     // A stable sort keeps equal keys in their input order, so deduplication can keep the last.
-    hashed.sort_by_key(|(hash, _)| *hash);
+    sort_by_hash(&mut hashed);
     let hashed = dedup_keep_last(hashed);
     let len = hashed.len();
     if len == 0 {
@@ -34,6 +34,51 @@ where
     let mut entries = hashed.into_iter().map(|(_, entry)| entry);
     let root = build_node(&hashes, &mut entries, 0);
     (Some(root), len)
+}
+
+/// Sorts entries by hash, stably: a counting sort on the top bits of the hash (hashes are uniform, so the buckets
+/// hold a few entries each), then a stable sort of each bucket. Two passes over the data instead of the
+/// O(n log n) moves of a comparison sort.
+fn sort_by_hash<T>(items: &mut [(u64, T)]) {
+    let len = items.len();
+    if len < 64 {
+        items.sort_by_key(|(hash, _)| *hash);
+        return;
+    }
+    // About four entries per bucket, at most 2^16 buckets.
+    let bits = (usize::BITS - 1 - len.leading_zeros()).saturating_sub(2).clamp(1, 16);
+    let bucket_of = |hash: u64| (hash >> (64 - bits)) as usize;
+    let mut starts = alloc::vec![0usize; (1 << bits) + 1];
+    for (hash, _) in items.iter() {
+        starts[bucket_of(*hash) + 1] += 1;
+    }
+    for bucket in 1..starts.len() {
+        starts[bucket] += starts[bucket - 1];
+    }
+    // Where each entry goes: positions within a bucket follow input order, which keeps the sort stable.
+    let mut next = starts.clone();
+    let mut destination: Vec<usize> = items
+        .iter()
+        .map(|(hash, _)| {
+            let slot = &mut next[bucket_of(*hash)];
+            *slot += 1;
+            *slot - 1
+        })
+        .collect();
+    // Apply the permutation in place by following its cycles.
+    for index in 0..len {
+        while destination[index] != index {
+            let target = destination[index];
+            items.swap(index, target);
+            destination.swap(index, target);
+        }
+    }
+    for bucket in starts.windows(2) {
+        let run = &mut items[bucket[0]..bucket[1]];
+        if run.len() > 1 {
+            run.sort_by_key(|(hash, _)| *hash);
+        }
+    }
 }
 
 /// Removes all but the last of each run of equal keys (which are adjacent in hash order, within equal hashes).

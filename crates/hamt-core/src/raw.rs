@@ -249,13 +249,29 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         V: Clone,
     {
         let mut builder = Builder::new(shape);
-        for child in edited(self.children(), children) {
+        let (before, new, after) = split_edit(self.children(), children);
+        builder.clone_children(before);
+        if let Some(child) = new {
             builder.push_child(child);
         }
-        for entry in edited(self.entries(), entries) {
+        builder.clone_children(after);
+        let (before, new, after) = split_edit(self.entries(), entries);
+        builder.clone_entries(before);
+        if let Some(entry) = new {
             builder.push_entry(entry);
         }
+        builder.clone_entries(after);
         builder.finish()
+    }
+}
+
+/// The elements of `old` kept before an edit, the new element, and those kept after it.
+fn split_edit<T>(old: &[T], edit: Edit<T>) -> (&[T], Option<T>, &[T]) {
+    match edit {
+        Edit::Keep => (old, None, &[]),
+        Edit::Insert(index, value) => (&old[..index], Some(value), &old[index..]),
+        Edit::Remove(index) => (&old[..index], None, &old[index + 1..]),
+        Edit::Replace(index, value) => (&old[..index], Some(value), &old[index + 1..]),
     }
 }
 
@@ -268,17 +284,6 @@ pub(crate) enum Edit<T> {
     Remove(usize),
     /// Put a new element in place of the one at this index.
     Replace(usize, T),
-}
-
-/// The elements of `old` with `edit` applied, cloning the ones kept.
-fn edited<T: Clone>(old: &[T], edit: Edit<T>) -> impl Iterator<Item = T> + '_ {
-    let (before, new, after) = match edit {
-        Edit::Keep => (old, None, &[][..]),
-        Edit::Insert(index, value) => (&old[..index], Some(value), &old[index..]),
-        Edit::Remove(index) => (&old[..index], None, &old[index + 1..]),
-        Edit::Replace(index, value) => (&old[..index], Some(value), &old[index + 1..]),
-    };
-    before.iter().cloned().chain(new).chain(after.iter().cloned())
 }
 
 impl<K, V, P: PointerKind> Clone for Node<K, V, P> {
@@ -303,7 +308,6 @@ impl<K, V, P: PointerKind> Drop for Node<K, V, P> {
 ///
 /// # Safety
 /// `ptr` is a fully initialized node that no handle refers to any more.
-#[cold]
 unsafe fn free_node<K, V, P: PointerKind>(ptr: NonNull<Header<P::Count>>) {
     // The node is taken apart by a `Drain`, whose `Drop` drops what is left and frees the memory even when a
     // key's or value's `Drop` panics.
@@ -656,6 +660,43 @@ impl<K, V, P: PointerKind> Builder<K, V, P> {
         // SAFETY: the slot is inside the entries array (checked above) and not yet written.
         unsafe { self.node().entries_ptr(self.shape).add(self.entries).write(entry) };
         self.entries += 1;
+    }
+
+    /// Writes clones of `children` as the next children.
+    ///
+    /// # Panics
+    /// If they do not fit the node's shape.
+    #[inline]
+    pub(crate) fn clone_children(&mut self, children: &[Node<K, V, P>]) {
+        assert!(self.children + children.len() <= self.expected_children(), "hamt: too many children for the shape");
+        let (base, start) = (self.node().children_ptr(), self.children);
+        for (offset, child) in children.iter().enumerate() {
+            // SAFETY: the slot is inside the children array (checked above) and not yet written. Cloning a handle
+            // cannot unwind (overflow aborts), so counting the slots once at the end is exact.
+            unsafe { base.add(start + offset).write(child.clone()) };
+        }
+        self.children = start + children.len();
+    }
+
+    /// Writes clones of `entries` as the next entries. A panicking `Clone` leaves the builder consistent: the
+    /// entries written so far are counted, and dropping the builder drops them.
+    ///
+    /// # Panics
+    /// If they do not fit the node's shape, or if cloning panics.
+    #[inline]
+    pub(crate) fn clone_entries(&mut self, entries: &[(K, V)])
+    where
+        K: Clone,
+        V: Clone,
+    {
+        assert!(self.entries + entries.len() <= self.shape.entries, "hamt: too many entries for the shape");
+        let base = self.node().entries_ptr(self.shape);
+        for entry in entries {
+            let entry = entry.clone();
+            // SAFETY: the slot is inside the entries array (checked above) and not yet written.
+            unsafe { base.add(self.entries).write(entry) };
+            self.entries += 1;
+        }
     }
 
     /// A view of the node under construction, used only to compute addresses (its header is initialized, and for

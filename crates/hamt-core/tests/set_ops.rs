@@ -121,6 +121,8 @@ impl Arbitrary for Pair {
 
 type Model<K> = HashMap<K, u32>;
 type Map<K, P, S> = HamtMap<K, u32, P, S>;
+/// A map with the model of its contents.
+type Modelled<K, P, S> = (Map<K, P, S>, Model<K>);
 
 fn std_hash<T: Hash>(value: &T) -> u64 {
     let mut hasher = DefaultHasher::new();
@@ -186,7 +188,7 @@ fn derive<K: TestKey, P: PointerKind, S: BuildHasher + Clone, const KEYS: u16>(
 
 fn make_pair<K: TestKey, P: PointerKind, S: BuildHasher + Clone + Default, const KEYS: u16>(
     pair: &Pair,
-) -> ((Map<K, P, S>, Model<K>), (Map<K, P, S>, Model<K>)) {
+) -> (Modelled<K, P, S>, Modelled<K, P, S>) {
     let first = build::<K, P, S, KEYS>(&pair.base, pair.bulk);
     match &pair.relation {
         Relation::Same => {
