@@ -19,3 +19,85 @@ fn insert_get_remove_small() {
     }
     assert_eq!(map.len() as u32, n / 2);
 }
+
+mod raw_nodes {
+    use alloc::rc::Rc;
+    use alloc::string::{String, ToString};
+
+    use archery::{ArcTK, RcK};
+
+    use crate::raw::{Builder, Edit, Node, Shape};
+
+    type Entry = (Rc<String>, Rc<u32>);
+
+    fn entry(i: u32) -> Entry {
+        (Rc::new(i.to_string()), Rc::new(i))
+    }
+
+    /// A node with entries at bits 1, 4 and 16 and no children.
+    fn three() -> Node<Rc<String>, Rc<u32>, RcK> {
+        let mut builder = Builder::new(Shape::bitmap(1 | 4 | 16, 0));
+        for i in 0..3 {
+            builder.push_entry(entry(i));
+        }
+        builder.finish()
+    }
+
+    #[test]
+    fn an_unfinished_builder_drops_what_it_wrote() {
+        let kept = entry(7);
+        let mut builder: Builder<Rc<String>, Rc<u32>, RcK> = Builder::new(Shape::bitmap(0b111, 0));
+        builder.push_entry(kept.clone());
+        drop(builder);
+        assert_eq!((Rc::strong_count(&kept.0), Rc::strong_count(&kept.1)), (1, 1));
+    }
+
+    #[test]
+    fn in_place_edits_resize_and_keep_every_entry_once() {
+        let mut node = three();
+        let probe = node.entries()[1].clone();
+        let unique = node.unique_mut().expect("a fresh node is unique");
+        let (removed, _) = unique.edit(Shape::bitmap(1 | 16, 0), Edit::Remove(1), Edit::Keep);
+        assert_eq!(removed.map(|(key, _)| key), Some(probe.0.clone()));
+        assert_eq!(node.entries().len(), 2);
+        let unique = node.unique_mut().expect("still unique");
+        unique.edit(Shape::bitmap(1 | 2 | 16, 0), Edit::Insert(1, entry(9)), Edit::Keep);
+        let values: alloc::vec::Vec<u32> = node.entries().iter().map(|(_, value)| **value).collect();
+        assert_eq!(values, [0, 9, 2]);
+        drop(node);
+        assert_eq!(Rc::strong_count(&probe.0), 1, "the removed entry was dropped exactly once");
+    }
+
+    #[test]
+    fn push_down_and_pull_up_move_entries_without_copies() {
+        let mut node = three();
+        let moved = node.entries()[2].clone();
+        node.unique_mut().expect("unique").push_down(16, |existing| {
+            let mut child = Builder::new(Shape::bitmap(1, 0));
+            child.push_entry(existing);
+            child.finish()
+        });
+        assert_eq!((node.datamap(), node.nodemap(), node.children().len()), (1 | 4, 16, 1));
+        assert_eq!(Rc::strong_count(&moved.0), 2, "moved, not cloned");
+        node.unique_mut().expect("unique").pull_up(16);
+        assert_eq!((node.datamap(), node.nodemap()), (1 | 4 | 16, 0));
+        assert!(Rc::ptr_eq(&node.entries()[2].0, &moved.0));
+    }
+
+    #[test]
+    fn a_shared_node_is_not_unique_and_a_drain_takes_only_unshared_nodes() {
+        let node: Node<u8, u8, ArcTK> = {
+            let mut builder = Builder::new(Shape::collision(2));
+            builder.push_entry((1, 1));
+            builder.push_entry((2, 2));
+            builder.finish()
+        };
+        let mut shared = node.clone();
+        assert!(shared.unique_mut().is_none());
+        let Err(node) = node.into_drain() else { panic!("a shared node must not drain") };
+        drop(shared);
+        let mut drain = node.into_drain().ok().expect("unique once the other handle is gone");
+        assert_eq!(drain.next_entry(), Some((1, 1)));
+        // The second entry is dropped with the drain.
+    }
+}
