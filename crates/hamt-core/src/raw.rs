@@ -418,7 +418,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     ///
     /// # Panics
     /// If `bit` is not an entry of this node.
-    pub(crate) fn push_down(self, bit: u32, make_child: impl FnOnce((K, V)) -> Node<K, V, P>) {
+    pub(crate) fn push_down(mut self, bit: u32, make_child: impl FnOnce((K, V)) -> Node<K, V, P>) {
         let old = self.node.shape();
         assert!(!old.is_collision() && old.datamap & bit != 0, "hamt: push_down of a missing entry");
         let entry_index = (old.datamap & bit.wrapping_sub(1)).count_ones() as usize;
@@ -429,6 +429,30 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         let entry = unsafe { old_entries.add(entry_index).read() };
         let child = abort_on_unwind(|| make_child(entry));
         let shape = Shape::bitmap(old.datamap ^ bit, old.nodemap | bit);
+        if slides_in_place::<K, V>() {
+            let entry_size = size_of::<(K, V)>();
+            let base = self.node.ptr.cast::<u8>().as_ptr();
+            let old_offset = entries_offset::<Header<P::Count>, (K, V)>(old);
+            let new_offset = old_offset + size_of::<usize>();
+            let children = self.node.children_ptr();
+            // SAFETY: the node is unique. With entries at least as large as a child pointer, the node does not
+            // grow, so every move below stays inside the old allocation: the entries after the moved-out one slide
+            // left to their new place, then those before it slide right by one pointer (their destination ends
+            // where the tail now starts), which frees the pointer-sized gap the children grow into. Each element
+            // ends up initialized exactly once; the new child fills the opened slot.
+            unsafe {
+                ptr::copy(
+                    base.add(old_offset + entry_size * (entry_index + 1)),
+                    base.add(new_offset + entry_size * entry_index),
+                    entry_size * (old.entries - entry_index - 1),
+                );
+                ptr::copy(base.add(old_offset), base.add(new_offset), entry_size * entry_index);
+                ptr::copy(children.add(child_index), children.add(child_index + 1), old.children() - child_index);
+                children.add(child_index).write(child);
+            }
+            self.reshape_in_place(old, shape);
+            return;
+        }
         let mut builder = Builder::new(shape);
         // SAFETY: the node is unique; the old arrays hold `old.children()` and `old.entries` initialized
         // elements and the edit indices fit them; the entry at `entry_index` was moved out above and is skipped,
@@ -448,7 +472,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     ///
     /// # Panics
     /// If `bit` is not a child of this node, or that child is shared or holds anything but exactly one entry.
-    pub(crate) fn pull_up(self, bit: u32) {
+    pub(crate) fn pull_up(mut self, bit: u32) {
         let old = self.node.shape();
         assert!(!old.is_collision() && old.nodemap & bit != 0, "hamt: pull_up of a missing child");
         let entry_index = ((old.datamap | bit) & bit.wrapping_sub(1)).count_ones() as usize;
@@ -463,7 +487,34 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         // child's memory is freed below without dropping anything, so the entry has exactly one owner again.
         let entry = unsafe { child.entries_ptr(child_shape).read() };
         let child_ptr = child.ptr;
+        // SAFETY: the child's only entry was moved out above and it has no children, so only its memory remains;
+        // its handle in our children array is overwritten or dropped without being dropped as a `Node`.
+        unsafe { dealloc(child_ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(child_shape).layout) };
         let shape = Shape::bitmap(old.datamap | bit, old.nodemap ^ bit);
+        if slides_in_place::<K, V>() {
+            self.reshape_in_place(old, shape);
+            let entry_size = size_of::<(K, V)>();
+            let base = self.node.ptr.cast::<u8>().as_ptr();
+            let old_offset = entries_offset::<Header<P::Count>, (K, V)>(old);
+            let new_offset = old_offset - size_of::<usize>();
+            let children = self.node.children_ptr();
+            // SAFETY: the node is unique and was grown to its new size above (the old contents kept their
+            // offsets). The children after the freed one slide left over it; the entries before the new one slide
+            // left by one pointer into the space the children gave up (ending before the old tail starts); the
+            // entries after it slide right to make room for it (`ptr::copy` allows the overlaps). Each element ends
+            // up initialized exactly once and the new entry fills the opened slot.
+            unsafe {
+                ptr::copy(children.add(child_index + 1), children.add(child_index), old.children() - child_index - 1);
+                ptr::copy(base.add(old_offset), base.add(new_offset), entry_size * entry_index);
+                ptr::copy(
+                    base.add(old_offset + entry_size * entry_index),
+                    base.add(new_offset + entry_size * (entry_index + 1)),
+                    entry_size * (old.entries - entry_index),
+                );
+                base.add(new_offset + entry_size * entry_index).cast::<(K, V)>().write(entry);
+            }
+            return;
+        }
         let mut builder = Builder::new(shape);
         // SAFETY: as in `push_down`: the node is unique and the edit indices fit its arrays. The removed child
         // handle is forgotten because its memory is freed right after, with its entry already moved out.
@@ -475,7 +526,6 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
             move_edited(self.node.entries_ptr(old), old.entries, Edit::Insert(entry_index, entry), |e| {
                 builder.push_entry(e)
             });
-            dealloc(child_ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(child_shape).layout);
         }
         self.replace_moved(old, builder.finish());
     }
@@ -484,44 +534,38 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// can often do without moving it) instead of building a new node. The caller has checked that the edit turns
     /// `old` into `new` and that the children region keeps its size.
     fn resize_entries(mut self, old: Shape, new: Shape, edit: Edit<(K, V)>) -> Option<(K, V)> {
-        let old_layout = node_layout::<Header<P::Count>, (K, V)>(old).layout;
-        let new_layout = node_layout::<Header<P::Count>, (K, V)>(new).layout;
         let entries = self.node.entries_ptr(old);
         let len = old.entries;
-        let taken = match edit {
+        match edit {
             Edit::Keep => None,
             Edit::Replace(index, entry) => {
                 let (entries, _) = NodeMut { node: &mut *self.node }.into_parts();
-                return Some(core::mem::replace(&mut entries[index], entry));
+                Some(core::mem::replace(&mut entries[index], entry))
             }
             Edit::Remove(index) => {
                 // SAFETY: `index < len` (checked by the caller through `edited_len`); the entry is read out once
-                // and the tail moves down over it, so every remaining entry is initialized exactly once.
-                unsafe {
+                // and the tail moves down over it, so every remaining entry is initialized exactly once, within
+                // the smaller size the node shrinks to next.
+                let removed = unsafe {
                     let removed = entries.add(index).read();
                     ptr::copy(entries.add(index + 1), entries.add(index), len - index - 1);
-                    Some(removed)
-                }
+                    removed
+                };
+                self.reshape_in_place(old, new);
+                Some(removed)
             }
-            Edit::Insert(..) => None,
-        };
-        self.write_shape(new);
-        // SAFETY: the node is unique and `old_layout` is the layout it was allocated with; the new size is
-        // non-zero. After a removal the entries that remain lie within the new size; before an insertion, the
-        // grown allocation has room for one more entry.
-        let raw = unsafe { alloc::alloc::realloc(self.node.ptr.as_ptr().cast(), old_layout, new_layout.size()) };
-        let Some(ptr) = NonNull::new(raw.cast::<Header<P::Count>>()) else { handle_alloc_error(new_layout) };
-        self.node.ptr = ptr;
-        if let Edit::Insert(index, entry) = edit {
-            let entries = self.node.entries_ptr(new);
-            // SAFETY: `index <= len` (checked by the caller); the allocation now holds `len + 1` entry slots, the
-            // tail moves up by one (`ptr::copy` allows the overlap) and the free slot is written once.
-            unsafe {
-                ptr::copy(entries.add(index), entries.add(index + 1), len - index);
-                entries.add(index).write(entry);
+            Edit::Insert(index, entry) => {
+                self.reshape_in_place(old, new);
+                let entries = self.node.entries_ptr(new);
+                // SAFETY: `index <= len` (checked by the caller); the allocation now holds `len + 1` entry slots,
+                // the tail moves up by one (`ptr::copy` allows the overlap) and the free slot is written once.
+                unsafe {
+                    ptr::copy(entries.add(index), entries.add(index + 1), len - index);
+                    entries.add(index).write(entry);
+                }
+                None
             }
         }
-        taken
     }
 
     /// Writes a new shape into the header (the bitmaps, or a collision node's length).
@@ -538,6 +582,22 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         }
     }
 
+    /// Writes the new shape into the header and resizes the allocation from the old shape's layout to the new
+    /// one's (the contents up to the smaller size are kept by `realloc`).
+    fn reshape_in_place(&mut self, old: Shape, new: Shape) {
+        let old_layout = node_layout::<Header<P::Count>, (K, V)>(old).layout;
+        let new_layout = node_layout::<Header<P::Count>, (K, V)>(new).layout;
+        self.write_shape(new);
+        if old_layout.size() == new_layout.size() {
+            return;
+        }
+        // SAFETY: the node is unique and was allocated with `old_layout`; the new size is non-zero and keeps the
+        // alignment. The caller has arranged the contents so that what matters lies within both sizes.
+        let raw = unsafe { alloc::alloc::realloc(self.node.ptr.as_ptr().cast(), old_layout, new_layout.size()) };
+        let Some(ptr) = NonNull::new(raw.cast::<Header<P::Count>>()) else { handle_alloc_error(new_layout) };
+        self.node.ptr = ptr;
+    }
+
     /// Puts `new_node` in place of this node, whose elements have all been moved out, and frees the old memory.
     fn replace_moved(self, old_shape: Shape, new_node: Node<K, V, P>) {
         let old = core::mem::replace(self.node, new_node);
@@ -546,6 +606,13 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         unsafe { dealloc(old.ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(old_shape).layout) };
         core::mem::forget(old);
     }
+}
+
+/// Whether nodes of these entries can change between "one more child, one fewer entry" and back by sliding their
+/// contents inside one allocation: entries at least as large as a child pointer, and no more aligned (so the
+/// entries start right after the children).
+const fn slides_in_place<K, V>() -> bool {
+    size_of::<(K, V)>() >= size_of::<usize>() && align_of::<(K, V)>() <= align_of::<usize>()
 }
 
 /// Runs `f`, aborting the process if it panics (used where a panic would leave memory half moved).
