@@ -25,6 +25,7 @@ impl<'a, K, V, P: PointerKind> Iter<'a, K, V, P> {
         let mut stack: [slice::Iter<'a, Node<K, V, P>>; MAX_DEPTH] = core::array::from_fn(|_| [].iter());
         let (entries, depth) = match root {
             Some(root) => {
+                root.children().iter().for_each(Node::prefetch);
                 stack[0] = root.children().iter();
                 (root.entries().iter(), 1)
             }
@@ -50,7 +51,11 @@ impl<'a, K, V, P: PointerKind> Iterator for Iter<'a, K, V, P> {
                 if let Some(child) = self.stack[level].next() {
                     self.entries = child.entries().iter();
                     if self.depth < MAX_DEPTH {
-                        self.stack[self.depth] = child.children().iter();
+                        let grandchildren = child.children();
+                        // The walk will visit all of them: start loading them now, so that their cache misses
+                        // overlap instead of following one another.
+                        grandchildren.iter().for_each(Node::prefetch);
+                        self.stack[self.depth] = grandchildren.iter();
                         self.depth += 1;
                     }
                     break;

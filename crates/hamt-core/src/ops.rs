@@ -29,9 +29,12 @@ pub(crate) fn nodes_equal<K: Eq, V: PartialEq, P: PointerKind>(
         let (a, b) = (a.entries(), b.entries());
         return a.len() == b.len() && a.iter().all(|(key, value)| b.iter().any(|(k, v)| k == key && v == value));
     }
-    a.datamap() == b.datamap()
-        && a.nodemap() == b.nodemap()
-        && a.entries().iter().zip(b.entries()).all(|(x, y)| x.0 == y.0 && x.1 == y.1)
+    if a.datamap() != b.datamap() || a.nodemap() != b.nodemap() {
+        return false;
+    }
+    // Both subtrees will be walked: start loading every child of both now, so that their cache misses overlap.
+    a.children().iter().chain(b.children()).for_each(Node::prefetch);
+    a.entries().iter().zip(b.entries()).all(|(x, y)| x.0 == y.0 && x.1 == y.1)
         && a.children().iter().zip(b.children()).all(|(x, y)| nodes_equal(x, y, shift + BITS))
 }
 
