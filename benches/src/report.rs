@@ -1128,7 +1128,7 @@ fn color(implementation: Implementation) -> &'static str {
 const BAR_WIDTH: f64 = 9.0;
 const GROUP_GAP: f64 = 16.0;
 const PLOT_HEIGHT: f64 = 260.0;
-const LEFT_MARGIN: f64 = 64.0;
+const LEFT_MARGIN: f64 = 110.0;
 const LABEL_SPACE: f64 = 150.0;
 const TITLE_SPACE: f64 = 34.0;
 

@@ -36,8 +36,7 @@ struct Plan {
     memory_sizes: &'static [usize],
     /// How many times every implementation is measured below 1M entries, each time in a new process, with the
     /// implementations taking turns: a burst of load on the machine then spoils a few samples of each instead of
-    /// all of one. At 1M entries a sample is long enough to ride bursts out, and setting up costs more than
-    /// measuring, so every implementation is measured in one process.
+    /// all of one. At 1M entries setting up costs more than measuring, and there are only 2 rounds.
     rounds: usize,
     min_sample_time: Duration,
     timeout: Duration,
@@ -52,7 +51,7 @@ impl Plan {
                 colliding_sizes: &[10_000],
                 variant_sizes: &[10_000],
                 memory_sizes: &[10_000, 100_000, 1_000_000],
-                rounds: 2,
+                rounds: 3,
                 min_sample_time: Duration::from_millis(4),
                 timeout: Duration::from_secs(180),
             }
@@ -63,7 +62,7 @@ impl Plan {
                 colliding_sizes: &[1_000, 10_000],
                 variant_sizes: &[10_000, 100_000, 1_000_000],
                 memory_sizes: &[10_000, 100_000, 1_000_000],
-                rounds: 3,
+                rounds: 5,
                 min_sample_time: Duration::from_millis(15),
                 timeout: Duration::from_secs(900),
             }
@@ -71,26 +70,23 @@ impl Plan {
     }
 
     fn rounds(&self, size: usize) -> usize {
-        if size >= 1_000_000 { 1 } else { self.rounds }
+        if size >= 1_000_000 { 2 } else { self.rounds }
     }
 
     /// Samples per round and implementation.
     fn samples(&self, size: usize) -> usize {
         match (self.quick, size) {
-            (true, _) => 2,
-            (false, 1_000_000..) => 3,
-            (false, 100_000..) => 2,
+            (true, _) | (false, 100_000..) => 2,
             (false, _) => 3,
         }
     }
 
     fn sampling(&self) -> String {
-        let per_round = if self.quick { "2 samples".to_owned() } else { "3 samples (2 at 100k entries)".to_owned() };
+        let per_round = if self.quick { "2 samples" } else { "3 samples (2 from 100k entries on)" };
         format!(
-            "Each implementation is measured in {} rounds (one round of 3 samples at 1M entries), each in a new \
-             process and with the implementations taking turns; a round takes {per_round} of at least {} ms of \
-             timed calls (or one call, if longer) after one untimed warm-up call, and the median is over the \
-             samples of all rounds.",
+            "Each implementation is measured in {} rounds (2 at 1M entries), each in a new process and with the \
+             implementations taking turns; a round takes {per_round} of at least {} ms of timed calls (or one \
+             call, if longer) after one untimed warm-up call, and the median is over the samples of all rounds.",
             self.rounds,
             self.min_sample_time.as_millis()
         )
@@ -364,9 +360,10 @@ fn parent(options: &Options) -> ExitCode {
     for target in report.targets() {
         eprintln!("target {:<52} {:<22} {}", target.scenario, target.status.label(), target.measured);
     }
+    let out = std::fs::canonicalize(&options.out).unwrap_or_else(|_| options.out.clone());
     eprintln!(
         "hamt-bench: wrote benchmarks.md, .json and .svg to {} in {:.0} s",
-        options.out.display(),
+        out.display(),
         report.meta.duration_seconds
     );
     if report.failures.is_empty() {

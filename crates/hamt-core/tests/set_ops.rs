@@ -218,8 +218,11 @@ fn assert_map<K: TestKey, P: PointerKind, S: BuildHasher>(map: &Map<K, P, S>, mo
     let mut expected: Vec<(K, u32)> = model.iter().map(|(k, v)| (k.clone(), *v)).collect();
     expected.sort();
     assert_eq!(entries, expected, "{what}: contents");
-    for (key, value) in model {
-        assert_eq!(map.get(key), Some(value), "{what}: get({key:?})");
+    // Under Miri the iteration contents above suffice; natively, every key is looked up too.
+    if !common::reduced() {
+        for (key, value) in model {
+            assert_eq!(map.get(key), Some(value), "{what}: get({key:?})");
+        }
     }
 }
 
@@ -359,13 +362,13 @@ fn map_ops<P: PointerKind, K: TestKey, S: BuildHasher + Clone + Default, const K
     common::check(200, 60, check_map_pair::<K, P, S, KEYS> as fn(Pair) -> bool);
 }
 
-for_each_kind!(map_default, map_ops, [u16, DefaultHashBuilder, 512]);
+for_each_kind!(miri_arc map_default, map_ops, [u16, DefaultHashBuilder, 512]);
 for_each_kind!(map_collide, map_ops, [u16, Collide, 64]);
-for_each_kind!(map_deep, map_ops, [u16, Deep, 64]);
-for_each_kind!(map_few_bits, map_ops, [u16, FewBits, 64]);
-for_each_kind!(map_top_bits, map_ops, [u16, TopBits, 64]);
+for_each_kind!(native_only map_deep, map_ops, [u16, Deep, 64]);
+for_each_kind!(native_only map_few_bits, map_ops, [u16, FewBits, 64]);
+for_each_kind!(native_only map_top_bits, map_ops, [u16, TopBits, 64]);
 for_each_kind!(map_random_state, map_ops, [u16, RandomState, 512]);
-for_each_kind!(map_string_collide, map_ops, [String, Collide, 64]);
+for_each_kind!(native_only map_string_collide, map_ops, [String, Collide, 64]);
 
 type Set<T, P, S> = HamtSet<T, P, S>;
 
@@ -421,8 +424,10 @@ fn assert_set<T: TestKey, P: PointerKind, S: BuildHasher>(set: &Set<T, P, S>, mo
     let mut expected: Vec<T> = model.iter().cloned().collect();
     expected.sort();
     assert_eq!(values, expected, "{what}: contents");
-    for value in model {
-        assert!(set.contains(value), "{what}: contains({value:?})");
+    if !common::reduced() {
+        for value in model {
+            assert!(set.contains(value), "{what}: contains({value:?})");
+        }
     }
 }
 
@@ -502,6 +507,6 @@ fn set_ops<P: PointerKind, T: TestKey, S: BuildHasher + Clone + Default, const K
 
 for_each_kind!(set_default, set_ops, [u16, DefaultHashBuilder, 512]);
 for_each_kind!(set_collide, set_ops, [u16, Collide, 64]);
-for_each_kind!(set_few_bits, set_ops, [u16, FewBits, 64]);
-for_each_kind!(set_deep, set_ops, [u16, Deep, 64]);
-for_each_kind!(set_random_state, set_ops, [u16, RandomState, 512]);
+for_each_kind!(native_only set_few_bits, set_ops, [u16, FewBits, 64]);
+for_each_kind!(native_only set_deep, set_ops, [u16, Deep, 64]);
+for_each_kind!(native_only set_random_state, set_ops, [u16, RandomState, 512]);
