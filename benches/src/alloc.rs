@@ -40,10 +40,22 @@ pub struct Snapshot {
     pub allocations: u64,
 }
 
-/// Turns counting on for the rest of the process. Call it before the code to measure, and before taking the first
-/// [`Snapshot`].
+thread_local! {
+    /// Whether this thread's allocations are counted. Only the thread that called [`start_counting`] is: a test
+    /// harness or runtime thread that allocates at the same moment must not change the figures.
+    static COUNTED_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Turns counting on, for the rest of the process, for the allocations and frees of the calling thread. Call it
+/// before the code to measure (on the thread that runs it), and before taking the first [`Snapshot`].
 pub fn start_counting() {
+    COUNTED_THREAD.with(|counted| counted.set(true));
     COUNTING.store(true, Ordering::SeqCst);
+}
+
+/// Whether this call to the allocator is one to count.
+fn counts_here() -> bool {
+    is_counting() && COUNTED_THREAD.try_with(std::cell::Cell::get).unwrap_or(false)
 }
 
 /// Whether [`start_counting`] was called in this process.
@@ -97,7 +109,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: the caller guarantees that `layout` has a non-zero size, as `GlobalAlloc::alloc` requires, and
         // passes it on unchanged.
         let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() && is_counting() {
+        if !pointer.is_null() && counts_here() {
             record_allocation(layout.size());
         }
         pointer
@@ -106,7 +118,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as for `alloc`, the caller's non-zero `layout` is passed on unchanged.
         let pointer = unsafe { System.alloc_zeroed(layout) };
-        if !pointer.is_null() && is_counting() {
+        if !pointer.is_null() && counts_here() {
             record_allocation(layout.size());
         }
         pointer
@@ -116,7 +128,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: the caller guarantees that `pointer` came from this allocator, which means from `System`, with
         // this same `layout`, and that it is not used again.
         unsafe { System.dealloc(pointer, layout) };
-        if is_counting() {
+        if counts_here() {
             record_free(layout.size());
         }
     }
@@ -125,7 +137,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: the caller guarantees that `pointer` was allocated by this allocator (so by `System`) with
         // `layout`, and that `new_size` is non-zero and does not overflow `isize` once rounded to the alignment.
         let new_pointer = unsafe { System.realloc(pointer, layout, new_size) };
-        if !new_pointer.is_null() && is_counting() {
+        if !new_pointer.is_null() && counts_here() {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
             record_growth(signed(new_size) - signed(layout.size()));
         }
