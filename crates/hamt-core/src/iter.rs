@@ -11,7 +11,8 @@ use crate::trie::MAX_DEPTH;
 
 /// An iterator over the entries of a map, as `(&K, &V)`. Created by [`HamtMap::iter`](crate::HamtMap::iter).
 ///
-/// Entries come in trie order (by hash), which is the same for every map with the same keys and hasher.
+/// Entries come in trie order (by hash), which is the same for every map with the same keys and hasher, except
+/// among keys whose full 64-bit hashes are equal (those keep their insertion order).
 pub struct Iter<'a, K, V, P: PointerKind> {
     entries: slice::Iter<'a, (K, V)>,
     /// The children still to visit at each level above the current node; `depth` of them are live.

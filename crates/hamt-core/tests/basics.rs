@@ -4,8 +4,8 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::collections::hash_map::{DefaultHasher, RandomState};
-use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
 use std::hash::{BuildHasher, Hash, Hasher};
 
@@ -328,12 +328,16 @@ fn conversions_and_identity<P: PointerKind>() {
     let from_array: HamtMap<u32, char, P> = [(1, 'a'), (2, 'b'), (1, 'c')].into();
     assert_eq!(from_array.len(), 2);
     assert_eq!(from_array[&1], 'c', "From<[_; N]> keeps the last value");
-    let std_map: HashMap<u32, char> = [(1, 'c'), (2, 'b')].into();
-    let from_std: HamtMap<u32, char, P> = std_map.into();
-    assert!(from_std == from_array);
-    let std_set: HashSet<u32> = [1, 2, 3].into();
-    let set: HamtSet<u32, P> = std_set.into();
-    assert!(set == [3, 2, 1].into());
+    // `From<std::collections::HashMap>` and `From<HashSet>` exist with the `std` feature.
+    #[cfg(feature = "std")]
+    {
+        let std_map: HashMap<u32, char> = [(1, 'c'), (2, 'b')].into();
+        let from_std: HamtMap<u32, char, P> = std_map.into();
+        assert!(from_std == from_array);
+        let std_set: std::collections::HashSet<u32> = [1, 2, 3].into();
+        let set: HamtSet<u32, P> = std_set.into();
+        assert!(set == [3, 2, 1].into());
+    }
 
     let union = &from_array | &[(3, 'z'), (1, 'y')].into();
     assert_eq!(union.len(), 3);

@@ -213,6 +213,10 @@ where
     let mut expected: Vec<(K, u32)> = model.iter().map(|(key, value)| (key.clone(), *value)).collect();
     expected.sort();
     assert_eq!(entries, expected, "iteration contents");
+    if common::reduced() {
+        // `keys` and `values` wrap `iter`; under Miri, checking them once per step is enough.
+        return;
+    }
     let mut keys_seen: Vec<K> = keys_iter.cloned().collect();
     keys_seen.sort();
     assert_eq!(keys_seen, expected.iter().map(|(key, _)| key.clone()).collect::<Vec<_>>(), "keys()");
@@ -239,7 +243,8 @@ where
     P: PointerKind,
     S: BuildHasher + Clone + Default,
 {
-    let key = |n: u16| K::from_num(n % KEYS);
+    let keys = common::key_space(KEYS);
+    let key = |n: u16| K::from_num(n % keys);
     let mut map: HamtMap<K, u32, P, S> = HamtMap::default();
     let mut model: Model<K> = HashMap::new();
     let mut versions: Versions<K, P, S> = Vec::new();
@@ -319,7 +324,7 @@ where
             }
             Op::EntryOrInsertWithKey(k) => {
                 let got = *map.entry(key(*k)).or_insert_with_key(|key| u32::from(key.num()) + 7);
-                let expected = *model.entry(key(*k)).or_insert_with(|| u32::from(*k % KEYS) + 7);
+                let expected = *model.entry(key(*k)).or_insert_with(|| u32::from(*k % keys) + 7);
                 assert_eq!(got, expected, "or_insert_with_key");
             }
             Op::EntryOrDefault(k) => {
@@ -439,11 +444,11 @@ where
                 map = rebuilt;
             }
         }
-        check_map(&map, &model, KEYS, Lookups::Step(step));
+        check_map(&map, &model, keys, Lookups::Step(step));
     }
-    check_map(&map, &model, KEYS, Lookups::All);
+    check_map(&map, &model, keys, Lookups::All);
     for (version, model) in &versions {
-        check_map(version, model, KEYS, Lookups::All);
+        check_map(version, model, keys, Lookups::All);
     }
 }
 
@@ -463,9 +468,9 @@ where
 
 // Under Miri (about a thousand times slower) the default, colliding, deep and `String` variants run, for `RcK`
 // (and `ArcK` where marked `miri_arc`); the others are `native_only` (see `for_each_kind!`).
-for_each_kind!(map_u16_default, map_model, [u16, DefaultHashBuilder, 64, 200]);
+for_each_kind!(miri_arc map_u16_default, map_model, [u16, DefaultHashBuilder, 64, 200]);
 for_each_kind!(native_only map_u16_default_wide, map_model, [u16, DefaultHashBuilder, 2048, 150]);
-for_each_kind!(miri_arc map_u16_collide, map_model, [u16, Collide, 64, 200]);
+for_each_kind!(map_u16_collide, map_model, [u16, Collide, 64, 200]);
 for_each_kind!(map_u16_deep, map_model, [u16, Deep, 64, 200]);
 for_each_kind!(native_only map_u16_deep_wide, map_model, [u16, Deep, 2048, 100]);
 for_each_kind!(native_only map_u16_few_bits, map_model, [u16, FewBits, 64, 200]);
@@ -551,7 +556,8 @@ where
     P: PointerKind,
     S: BuildHasher + Clone + Default,
 {
-    let value = |n: u16| T::from_num(n % KEYS);
+    let keys = common::key_space(KEYS);
+    let value = |n: u16| T::from_num(n % keys);
     let mut set: HamtSet<T, P, S> = HamtSet::default();
     let mut model: HashSet<T> = HashSet::new();
     let mut versions: Vec<(HamtSet<T, P, S>, HashSet<T>)> = Vec::new();
@@ -597,10 +603,10 @@ where
                 set = iter.collect();
             }
         }
-        check_set(&set, &model, KEYS);
+        check_set(&set, &model, keys);
     }
     for (version, model) in &versions {
-        check_set(version, model, KEYS);
+        check_set(version, model, keys);
     }
 }
 

@@ -139,7 +139,8 @@ fn build<K: TestKey, P: PointerKind, S: BuildHasher + Clone + Default, const KEY
     entries: &[(u16, u8)],
     bulk: bool,
 ) -> (Map<K, P, S>, Model<K>) {
-    let entries = entries.iter().map(|(k, v)| (K::from_num(k % KEYS), small(*v)));
+    let keys = common::key_space(KEYS);
+    let entries = entries.iter().map(move |(k, v)| (K::from_num(k % keys), small(*v)));
     let model: Model<K> = entries.clone().collect();
     let mut map = Map::<K, P, S>::with_hasher(S::default());
     if bulk {
@@ -157,7 +158,8 @@ fn derive<K: TestKey, P: PointerKind, S: BuildHasher + Clone, const KEYS: u16>(
     model: &Model<K>,
     edits: &[Edit],
 ) -> (Map<K, P, S>, Model<K>) {
-    let key = |n: &u16| K::from_num(n % KEYS);
+    let keys = common::key_space(KEYS);
+    let key = |n: &u16| K::from_num(n % keys);
     let (mut map, mut model) = (map.clone(), model.clone());
     for edit in edits {
         match edit {
@@ -303,10 +305,14 @@ fn check_map_pair<K: TestKey, P: PointerKind, S: BuildHasher + Clone + Default, 
     assert_map(&b, &mb, "second");
     let both_count = ma.keys().filter(|k| mb.contains_key(*k)).count();
 
+    // Under Miri, the mirrored and repeated checks (which run no new unsafe paths) are left out.
+    let full = !common::reduced();
     let union = a.union(&b);
     assert_map(&union, &merged_model(&ma, &mb, true, true, |_, l, _| Some(l)), "union");
-    assert_map(&(&a | &b), &merged_model(&ma, &mb, true, true, |_, l, _| Some(l)), "a | b");
-    assert_map(&b.union(&a), &merged_model(&mb, &ma, true, true, |_, l, _| Some(l)), "reverse union");
+    if full {
+        assert_map(&(&a | &b), &merged_model(&ma, &mb, true, true, |_, l, _| Some(l)), "a | b");
+        assert_map(&b.union(&a), &merged_model(&mb, &ma, true, true, |_, l, _| Some(l)), "reverse union");
+    }
 
     let mut calls = 0;
     let union_with = a.union_with(&b, |k, l, r| {
@@ -329,7 +335,9 @@ fn check_map_pair<K: TestKey, P: PointerKind, S: BuildHasher + Clone + Default, 
     assert_eq!(calls, both_count, "intersection_with must call f once per key in both maps");
 
     assert_map(&a.difference(&b), &merged_model(&ma, &mb, true, false, |_, _, _| None), "difference");
-    assert_map(&b.difference(&a), &merged_model(&mb, &ma, true, false, |_, _, _| None), "reverse difference");
+    if full {
+        assert_map(&b.difference(&a), &merged_model(&mb, &ma, true, false, |_, _, _| None), "reverse difference");
+    }
     let symmetric = a.symmetric_difference(&b);
     assert_map(&symmetric, &merged_model(&ma, &mb, true, true, |_, _, _| None), "symmetric_difference");
 
@@ -348,9 +356,11 @@ fn check_map_pair<K: TestKey, P: PointerKind, S: BuildHasher + Clone + Default, 
     assert_eq!(std_hash(&rebuilt), std_hash(&a), "the hash must not depend on history or hasher seed");
 
     check_diff(&a, &ma, &b, &mb);
-    check_diff(&b, &mb, &a, &ma);
-    check_diff(&a, &ma, &a, &ma);
-    check_diff(&a, &ma, &union, &merged_model(&ma, &mb, true, true, |_, l, _| Some(l)));
+    if full {
+        check_diff(&b, &mb, &a, &ma);
+        check_diff(&a, &ma, &a, &ma);
+        check_diff(&a, &ma, &union, &merged_model(&ma, &mb, true, true, |_, l, _| Some(l)));
+    }
 
     // Nothing above may have changed the inputs.
     assert_map(&a, &ma, "first afterwards");
@@ -362,12 +372,12 @@ fn map_ops<P: PointerKind, K: TestKey, S: BuildHasher + Clone + Default, const K
     common::check(200, 60, check_map_pair::<K, P, S, KEYS> as fn(Pair) -> bool);
 }
 
-for_each_kind!(miri_arc map_default, map_ops, [u16, DefaultHashBuilder, 512]);
+for_each_kind!(map_default, map_ops, [u16, DefaultHashBuilder, 512]);
 for_each_kind!(map_collide, map_ops, [u16, Collide, 64]);
 for_each_kind!(native_only map_deep, map_ops, [u16, Deep, 64]);
 for_each_kind!(native_only map_few_bits, map_ops, [u16, FewBits, 64]);
 for_each_kind!(native_only map_top_bits, map_ops, [u16, TopBits, 64]);
-for_each_kind!(map_random_state, map_ops, [u16, RandomState, 512]);
+for_each_kind!(native_only map_random_state, map_ops, [u16, RandomState, 512]);
 for_each_kind!(native_only map_string_collide, map_ops, [String, Collide, 64]);
 
 type Set<T, P, S> = HamtSet<T, P, S>;
@@ -393,7 +403,8 @@ fn set_edit<T: TestKey, P: PointerKind, S: BuildHasher + Clone, const KEYS: u16>
     model: &HashSet<T>,
     edits: &[Edit],
 ) -> (Set<T, P, S>, HashSet<T>) {
-    let value = |n: &u16| T::from_num(n % KEYS);
+    let keys = common::key_space(KEYS);
+    let value = |n: &u16| T::from_num(n % keys);
     let (mut set, mut model) = (set.clone(), model.clone());
     for edit in edits {
         match edit {
@@ -506,7 +517,7 @@ fn set_ops<P: PointerKind, T: TestKey, S: BuildHasher + Clone + Default, const K
 }
 
 for_each_kind!(set_default, set_ops, [u16, DefaultHashBuilder, 512]);
-for_each_kind!(set_collide, set_ops, [u16, Collide, 64]);
+for_each_kind!(native_only set_collide, set_ops, [u16, Collide, 64]);
 for_each_kind!(native_only set_few_bits, set_ops, [u16, FewBits, 64]);
 for_each_kind!(native_only set_deep, set_ops, [u16, Deep, 64]);
 for_each_kind!(native_only set_random_state, set_ops, [u16, RandomState, 512]);

@@ -34,6 +34,12 @@ pub(crate) fn check<A: Testable>(default_cases: u64, default_size: usize, proper
     QuickCheck::new().tests(tests).max_tests(tests * 10).rng(Gen::new(size(default_size))).quickcheck(property);
 }
 
+/// The key space of a suite: `keys` natively, at most 24 under Miri (small maps, and few keys per collision node
+/// with the colliding hashers).
+pub(crate) fn key_space(keys: u16) -> u16 {
+    if reduced() { keys.min(24) } else { keys }
+}
+
 /// A scaled-down count for loops in plain tests: `full` natively, `small` under Miri.
 pub(crate) fn scaled(full: usize, small: usize) -> usize {
     if reduced() { small } else { full }
