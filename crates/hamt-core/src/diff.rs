@@ -119,18 +119,19 @@ where
                 inner: DiffInner::Lookup { first, second, first_iter: first.iter(), second_iter: second.iter() },
             };
         }
-        let mut stack = Vec::new();
-        match (first.root(), second.root()) {
+        let root_frame = match (first.root(), second.root()) {
             (Some(a), Some(b)) if !a.ptr_eq(b) => {
-                stack.reserve_exact(MAX_DEPTH + 1);
-                stack.push(Frame::Both { first: a, second: b, shift: 0, bits: all_bits(a) | all_bits(b) });
+                Some(Frame::Both { first: a, second: b, shift: 0, bits: all_bits(a) | all_bits(b) })
             }
-            (Some(a), None) => stack.push(Frame::One { node: a, side: Side::First, skip: None, entry: 0, child: 0 }),
-            (None, Some(b)) => stack.push(Frame::One { node: b, side: Side::Second, skip: None, entry: 0, child: 0 }),
-            _ => {}
-        }
-        if stack.len() == 1 && matches!(stack[0], Frame::One { .. }) {
-            stack.reserve_exact(MAX_DEPTH);
+            (Some(a), None) => Some(one(a, Side::First, None)),
+            (None, Some(b)) => Some(one(b, Side::Second, None)),
+            _ => None,
+        };
+        // One frame per level at most: the walk never allocates after this.
+        let mut stack = Vec::new();
+        if let Some(frame) = root_frame {
+            stack.reserve_exact(MAX_DEPTH + 1);
+            stack.push(frame);
         }
         Diff { inner: DiffInner::Structural { stack, pending: None, hasher: first.hasher() } }
     }
