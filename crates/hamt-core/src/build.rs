@@ -10,6 +10,8 @@ use core::hash::{BuildHasher, Hash};
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
+#[cfg(feature = "rayon")]
+use crate::ops::Built;
 use crate::raw::{Builder, Node, Shape};
 use crate::trie::{BITS, COLLISION_SHIFT, bit_at};
 
@@ -24,7 +26,7 @@ where
 {
     let mut hashed: Vec<(u64, (K, V))> = entries.into_iter().map(|(k, v)| (hash_of(hasher, &k), (k, v))).collect();
     // A stable sort keeps equal keys in their input order, so deduplication can keep the last.
-    sort_by_hash(&mut hashed);
+    sort_by_hash(&mut hashed, 0);
     let hashed = dedup_keep_last(hashed);
     let len = hashed.len();
     if len == 0 {
@@ -36,10 +38,10 @@ where
     (Some(root), len)
 }
 
-/// Sorts entries by hash, stably: a counting sort on the top bits of the hash (hashes are uniform, so the buckets
-/// hold a few entries each), then a stable sort of each bucket. Two passes over the data instead of the
-/// O(n log n) moves of a comparison sort.
-fn sort_by_hash<T>(items: &mut [(u64, T)]) {
+/// Sorts entries whose hashes agree on the bits above `shift` by hash, stably: a counting sort on the next bits of
+/// the hash (hashes are uniform, so the buckets hold a few entries each), then a stable sort of each bucket. Two
+/// passes over the data instead of the O(n log n) moves of a comparison sort.
+fn sort_by_hash<T>(items: &mut [(u64, T)], shift: u32) {
     let len = items.len();
     if len < 64 {
         items.sort_by_key(|(hash, _)| *hash);
@@ -47,7 +49,8 @@ fn sort_by_hash<T>(items: &mut [(u64, T)]) {
     }
     // About four entries per bucket, at most 2^16 buckets.
     let bits = (usize::BITS - 1 - len.leading_zeros()).saturating_sub(2).clamp(1, 16);
-    let bucket_of = |hash: u64| (hash >> (64 - bits)) as usize;
+    // The bits above `shift` are equal in every hash, so they would only waste buckets.
+    let bucket_of = |hash: u64| ((hash << shift) >> (64 - bits)) as usize;
     let mut starts = alloc::vec![0usize; (1 << bits) + 1];
     for (hash, _) in items.iter() {
         starts[bucket_of(*hash) + 1] += 1;
@@ -79,6 +82,30 @@ fn sort_by_hash<T>(items: &mut [(u64, T)]) {
             run.sort_by_key(|(hash, _)| *hash);
         }
     }
+}
+
+/// Builds what one slot of a node at `shift - BITS` holds, from entries whose hashes agree on the bits above
+/// `shift`, in input order (later entries win over earlier ones with an equal key): nothing, one entry to store
+/// inline, or a subtrie at `shift`. Returns it with the number of distinct keys. The parallel builder calls this
+/// once per root slot, on as many threads as it has.
+#[cfg(feature = "rayon")]
+pub(crate) fn build_slot<K: Eq, V, P: PointerKind>(
+    mut hashed: Vec<(u64, (K, V))>,
+    shift: u32,
+) -> (Built<K, V, P>, usize) {
+    sort_by_hash(&mut hashed, shift);
+    let hashed = dedup_keep_last(hashed);
+    let len = hashed.len();
+    let built = match len {
+        0 => Built::Empty,
+        1 => Built::One(hashed.into_iter().next().expect("one entry").1),
+        _ => {
+            let hashes: Vec<u64> = hashed.iter().map(|(hash, _)| *hash).collect();
+            let mut entries = hashed.into_iter().map(|(_, entry)| entry);
+            Built::Many(build_node(&hashes, &mut entries, shift))
+        }
+    };
+    (built, len)
 }
 
 /// Removes all but the last of each run of equal keys (which are adjacent in hash order, within equal hashes).

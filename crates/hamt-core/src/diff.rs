@@ -137,6 +137,17 @@ where
     }
 }
 
+impl<'a, K, V, P: PointerKind, S> Diff<'a, K, V, P, S> {
+    /// The differences under the root slots in `bits` only, for two distinct roots of maps that hash alike: the
+    /// part of a diff that the parallel diff gives one of its tasks.
+    #[cfg(feature = "rayon")]
+    pub(crate) fn root_slots(first: &'a Node<K, V, P>, second: &'a Node<K, V, P>, bits: u32, hasher: &'a S) -> Self {
+        let mut stack = Vec::with_capacity(MAX_DEPTH + 1);
+        stack.push(Frame::Both { first, second, shift: 0, bits: bits & (all_bits(first) | all_bits(second)) });
+        Diff { inner: DiffInner::Structural { stack, pending: None, hasher } }
+    }
+}
+
 fn all_bits<K, V, P: PointerKind>(node: &Node<K, V, P>) -> u32 {
     node.datamap() | node.nodemap()
 }

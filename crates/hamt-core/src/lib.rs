@@ -28,6 +28,8 @@
 //! # Features
 //! - `std` (default): `From<std::collections::HashMap>` and `From<HashSet>`, and std-seeded randomness for the
 //!   default hasher. Without it the crate is `no_std` and needs only `alloc`.
+//! - `rayon`: parallel iteration, collection, extension, set operations and diff for maps and sets that are
+//!   `Send + Sync` (the [`par`] module). Implies `std`.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -45,6 +47,8 @@ mod iter;
 mod kind;
 pub mod map;
 mod ops;
+#[cfg(feature = "rayon")]
+pub mod par;
 mod raw;
 pub mod set;
 mod trie;

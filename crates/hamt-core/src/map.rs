@@ -209,13 +209,19 @@ impl<K, V, P: PointerKind, S> HamtMap<K, V, P, S> {
         self.root.as_mut()
     }
 
+    /// Puts in a new trie of `len` entries (built for this map's hasher) and returns the old root.
+    pub(crate) fn replace_contents(&mut self, root: Option<Node<K, V, P>>, len: usize) -> Option<Node<K, V, P>> {
+        self.len = len;
+        core::mem::replace(&mut self.root, root)
+    }
+
     /// Whether both maps are known to hash keys alike, so that their tries can be walked side by side.
     pub(crate) fn hashes_like(&self, other: &Self) -> bool {
         self.hasher_id == other.hasher_id
     }
 
     /// A map with this map's hasher and the given contents.
-    fn derived(&self, root: Option<Node<K, V, P>>, len: usize) -> Self
+    pub(crate) fn derived(&self, root: Option<Node<K, V, P>>, len: usize) -> Self
     where
         S: Clone,
     {
@@ -683,7 +689,7 @@ where
     V: Clone,
     S: BuildHasher + Clone,
 {
-    fn merged<M: Merge<K, V>>(&self, other: &Self, merge: M) -> Self {
+    pub(crate) fn merged<M: Merge<K, V>>(&self, other: &Self, merge: M) -> Self {
         if !self.hashes_like(other) {
             return self.merged_by_lookup(other, merge);
         }
@@ -840,14 +846,14 @@ where
     }
 }
 
-struct KeepLeft;
-struct UnionWith<F>(F);
-struct Intersection;
-struct IntersectionWith<F>(F);
-struct Difference;
-struct SymmetricDifference;
+pub(crate) struct KeepLeft;
+pub(crate) struct UnionWith<F>(F);
+pub(crate) struct Intersection;
+pub(crate) struct IntersectionWith<F>(F);
+pub(crate) struct Difference;
+pub(crate) struct SymmetricDifference;
 /// Union where the right side wins: the bulk path of `Extend`.
-struct KeepRight;
+pub(crate) struct KeepRight;
 
 impl MergeKind for KeepLeft {
     const KEEP_LEFT_ONLY: bool = true;

@@ -143,7 +143,7 @@ pub(crate) struct Merger<'h, M, S> {
 
 impl<M: MergeKind, S> Merger<'_, M, S> {
     /// Counts a left-only (or shared) part of `len` entries that the result keeps or drops.
-    fn left(&mut self, kept: bool, len: impl FnOnce() -> usize) {
+    pub(crate) fn left(&mut self, kept: bool, len: impl FnOnce() -> usize) {
         match (M::COUNT, kept) {
             (Count::FromLeft, false) => self.count -= len() as isize,
             (Count::Kept, true) => self.count += len() as isize,
@@ -152,7 +152,7 @@ impl<M: MergeKind, S> Merger<'_, M, S> {
     }
 
     /// Counts a right-only part of `len` entries that the result keeps or drops.
-    fn right(&mut self, kept: bool, len: impl FnOnce() -> usize) {
+    pub(crate) fn right(&mut self, kept: bool, len: impl FnOnce() -> usize) {
         if kept {
             self.count += len() as isize;
         }

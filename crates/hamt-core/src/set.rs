@@ -27,7 +27,7 @@ use crate::map::HamtMap;
 /// assert_eq!(a.intersection(&b), [2, 3].into());
 /// ```
 pub struct HamtSet<T, P: PointerKind = RcK, S = DefaultHashBuilder> {
-    map: HamtMap<T, (), P, S>,
+    pub(crate) map: HamtMap<T, (), P, S>,
 }
 
 /// One difference between two sets, as yielded by [`HamtSet::diff`].
