@@ -48,9 +48,14 @@ use crate::trie::{BITS, MAX_DEPTH};
 
 /// Below this many entries (in total, for two maps) the parallel operations run on the calling thread: splitting
 /// the work costs more than it saves. Measured with the `parallel` section of the benchmarks (docs/benchmarks.md).
-/// With the `invariants` feature (the test builds) it is zero, so that small test inputs take the parallel paths;
-/// the result is the same either way.
-const SEQUENTIAL_BELOW: usize = if cfg!(feature = "invariants") { 0 } else { 4096 };
+const SEQUENTIAL_BELOW: usize = 4096;
+
+/// Whether work on `len` entries stays on the calling thread. With the `invariants` feature (the test builds) it
+/// never does, so that small test inputs take the parallel paths; the result is the same either way.
+#[inline]
+fn too_small(len: usize) -> bool {
+    !cfg!(feature = "invariants") && len < SEQUENTIAL_BELOW
+}
 
 /// A map or a set, seen as the trie it owns.
 ///
@@ -99,6 +104,12 @@ impl<T, P: PointerKind, S> Trie for HamtSet<T, P, S> {
         self.map.replace_contents(root, len)
     }
 }
+
+/// The root of a map or set.
+type Root<C> = Option<Node<<C as Trie>::Key, <C as Trie>::Value, <C as Trie>::Kind>>;
+
+/// Entries with their hashes.
+type Hashed<K, V> = Vec<(u64, (K, V))>;
 
 /// What a parallel iterator yields for each entry.
 trait Projection<K, V> {
@@ -279,7 +290,7 @@ where
     J::Item<'a>: Send,
     R: UnindexedConsumer<J::Item<'a>>,
 {
-    match Subtries::<C, J>::new(trie, len >= SEQUENTIAL_BELOW) {
+    match Subtries::<C, J>::new(trie, !too_small(len)) {
         Some(producer) => bridge_unindexed(producer, consumer),
         None => consumer.into_folder().complete(),
     }
@@ -572,7 +583,7 @@ fn par_build<C, S, I>(
     items: I,
     hasher: &S,
     empty: impl Fn() -> C + Sync,
-) -> (Option<Node<C::Key, C::Value, C::Kind>>, usize)
+) -> (Root<C>, usize)
 where
     C: Trie + Send,
     C::Key: Hash + Eq + Send,
@@ -580,11 +591,14 @@ where
     S: BuildHasher + Sync,
     I: ParallelIterator<Item = (C::Key, C::Value)>,
 {
-    if items.opt_len().is_some_and(|len| len < SEQUENTIAL_BELOW) {
+    if items.opt_len().is_some_and(too_small) {
         let entries: Vec<(C::Key, C::Value)> = items.collect();
         return build(entries, hasher);
     }
-    type Groups<K, V> = [Vec<(u64, (K, V))>; 32];
+    /// One part of the input's entries, dealt by root slot.
+    type Groups<K, V> = [Hashed<K, V>; 32];
+    /// The parts of one root slot's entries, in input order.
+    type Pieces<K, V> = Vec<Hashed<K, V>>;
     // Hash in parallel and deal the entries into groups by root slot. Each rayon part keeps its entries in input
     // order, and `collect` returns the parts in input order, so a group's entries stay in input order.
     let parts: Vec<Groups<C::Key, C::Value>> = items
@@ -597,8 +611,7 @@ where
             },
         )
         .collect();
-    let mut groups: Vec<(usize, Vec<Vec<(u64, (C::Key, C::Value))>>)> =
-        (0..32).map(|slot| (slot, Vec::new())).collect();
+    let mut groups: Vec<(usize, Pieces<C::Key, C::Value>)> = (0..32).map(|slot| (slot, Vec::new())).collect();
     for part in parts {
         for (slot, entries) in part.into_iter().enumerate() {
             if !entries.is_empty() {
@@ -642,7 +655,7 @@ fn par_merge<C, S, M>(
     hasher: &S,
     merge: impl Fn() -> M + Sync,
     empty: impl Fn() -> C + Sync,
-) -> (Option<Node<C::Key, C::Value, C::Kind>>, isize)
+) -> (Root<C>, isize)
 where
     C: Trie + Send + Sync,
     C::Key: Clone + Hash + Eq,
@@ -702,7 +715,7 @@ where
         if !self.hashes_like(other)
             || self.is_empty()
             || other.is_empty()
-            || self.len() + other.len() < SEQUENTIAL_BELOW
+            || too_small(self.len() + other.len())
         {
             return self.merged(other, merge());
         }
@@ -872,7 +885,7 @@ where
 
     fn drive_unindexed<C: UnindexedConsumer<Self::Item>>(self, consumer: C) -> C::Result {
         let (first, second) = (self.first, self.second);
-        let large = first.len() + second.len() >= SEQUENTIAL_BELOW;
+        let large = !too_small(first.len() + second.len());
         if !first.hashes_like(second) && large {
             let removed_or_changed = first.par_iter().filter_map(move |(key, old)| match second.get(key) {
                 None => Some(DiffItem::Removed(key, old)),
@@ -966,7 +979,7 @@ where
     /// ```
     fn par_extend<I: IntoParallelIterator<Item = (K, V)>>(&mut self, items: I) {
         let entries: Vec<(K, V)> = items.into_par_iter().collect();
-        if entries.len() < SEQUENTIAL_BELOW || entries.len() < self.len() / 4 {
+        if too_small(entries.len()) || entries.len() < self.len() / 4 {
             self.extend(entries);
             return;
         }
@@ -1024,7 +1037,7 @@ where
     /// ```
     fn par_extend<I: IntoParallelIterator<Item = T>>(&mut self, values: I) {
         let values: Vec<T> = values.into_par_iter().collect();
-        if values.len() < SEQUENTIAL_BELOW || values.len() < self.len() / 4 {
+        if too_small(values.len()) || values.len() < self.len() / 4 {
             self.extend(values);
             return;
         }
@@ -1038,7 +1051,7 @@ where
             *self = batch;
             return;
         }
-        if !self.map.hashes_like(&batch.map) || self.len() + batch.len() < SEQUENTIAL_BELOW {
+        if !self.map.hashes_like(&batch.map) || too_small(self.len() + batch.len()) {
             self.map = self.map.merged(&batch.map, KeepRight);
             return;
         }
