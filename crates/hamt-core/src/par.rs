@@ -579,11 +579,7 @@ fn assemble<C: Trie>(parts: impl IntoIterator<Item = C>) -> Option<Node<C::Key, 
 
 /// Builds a trie from `items` in parallel; later items win over earlier ones with an equal key. `empty` makes an
 /// empty map or set to carry a part back from a worker thread.
-fn par_build<C, S, I>(
-    items: I,
-    hasher: &S,
-    empty: impl Fn() -> C + Sync,
-) -> (Root<C>, usize)
+fn par_build<C, S, I>(items: I, hasher: &S, empty: impl Fn() -> C + Sync) -> (Root<C>, usize)
 where
     C: Trie + Send,
     C::Key: Hash + Eq + Send,
@@ -597,8 +593,8 @@ where
     }
     /// One part of the input's entries, dealt by root slot.
     type Groups<K, V> = [Hashed<K, V>; 32];
-    /// The parts of one root slot's entries, in input order.
-    type Pieces<K, V> = Vec<Hashed<K, V>>;
+    /// A root slot, and the parts of its entries in input order.
+    type Group<K, V> = (usize, Vec<Hashed<K, V>>);
     // Hash in parallel and deal the entries into groups by root slot. Each rayon part keeps its entries in input
     // order, and `collect` returns the parts in input order, so a group's entries stay in input order.
     let parts: Vec<Groups<C::Key, C::Value>> = items
@@ -611,7 +607,7 @@ where
             },
         )
         .collect();
-    let mut groups: Vec<(usize, Pieces<C::Key, C::Value>)> = (0..32).map(|slot| (slot, Vec::new())).collect();
+    let mut groups: Vec<Group<C::Key, C::Value>> = (0..32).map(|slot| (slot, Vec::new())).collect();
     for part in parts {
         for (slot, entries) in part.into_iter().enumerate() {
             if !entries.is_empty() {
@@ -712,11 +708,7 @@ where
 {
     /// The set operation `M`, merging the root slots in parallel when the maps hash alike and are large.
     fn par_merged<M: Merge<K, V>>(&self, other: &Self, merge: impl Fn() -> M + Sync) -> Self {
-        if !self.hashes_like(other)
-            || self.is_empty()
-            || other.is_empty()
-            || too_small(self.len() + other.len())
-        {
+        if !self.hashes_like(other) || self.is_empty() || other.is_empty() || too_small(self.len() + other.len()) {
             return self.merged(other, merge());
         }
         let (root, count) = par_merge(self, other, self.hasher(), merge, || self.derived(None, 0));
