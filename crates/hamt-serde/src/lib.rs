@@ -58,6 +58,12 @@ pub use version_set::{VersionSet, Versioned};
 
 use record::Sink;
 
+/// The README's examples, compiled and run as doctests so that they never rot. They live here because this crate's
+/// tests can reach every crate of the workspace (hamt-sync is a dev-dependency).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
 /// Encodes `versions`: the first one's entries, then each later version as a delta against the one before it.
 ///
 /// Equal versions cost a few bytes each, even ones built separately. To write versions against other parents

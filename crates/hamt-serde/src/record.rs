@@ -248,9 +248,10 @@ impl<'b> Source<'b> {
 
     /// Reads `count` postcard-encoded values. The vector grows with the values actually read.
     pub(crate) fn postcard_list<T: DeserializeOwned>(&mut self, count: usize) -> Result<Vec<T>, DecodeError> {
-        // A count was checked against the bytes left, so reserving for it allocates no more than the input could
-        // fill, at one item per byte.
-        let mut items = Vec::with_capacity(count.min(self.remaining()));
+        // Room is reserved for no more items than the bytes left could hold, and for no more bytes than are left:
+        // beyond that the vector grows with the items actually read.
+        let room = self.remaining() / std::mem::size_of::<T>().max(1) + 1;
+        let mut items = Vec::with_capacity(count.min(room));
         for _ in 0..count {
             items.push(self.postcard()?);
         }
