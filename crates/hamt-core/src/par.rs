@@ -46,15 +46,22 @@ use crate::raw::{Builder, Node, Shape};
 use crate::set::HamtSet;
 use crate::trie::{BITS, MAX_DEPTH};
 
-/// Below this many entries (in total, for two maps) the parallel operations run on the calling thread: splitting
-/// the work costs more than it saves. Measured with the `parallel` section of the benchmarks (docs/benchmarks.md).
-const SEQUENTIAL_BELOW: usize = 4096;
+/// Below these sizes the parallel operations run on the calling thread, where splitting the work would cost more
+/// than it saves. Measured on a 2-core machine against the sequential twins (docs/architecture.md, "Parallel
+/// operations"): iterating 16k entries on two threads is about as fast as on one, building 32k to 64k, merging
+/// (two maps together) about 64k.
+const ITERATION_CUT_OFF: usize = 16_384;
+/// See [`ITERATION_CUT_OFF`]: the number of items below which `collect` and `par_extend` build on one thread.
+const BUILD_CUT_OFF: usize = 32_768;
+/// See [`ITERATION_CUT_OFF`]: the total length of two maps below which a set operation runs on one thread.
+const MERGE_CUT_OFF: usize = 65_536;
 
-/// Whether work on `len` entries stays on the calling thread. With the `invariants` feature (the test builds) it
-/// never does, so that small test inputs take the parallel paths; the result is the same either way.
+/// Whether work on `len` entries stays on the calling thread, given the operation's cut-off. With the
+/// `invariants` feature (the test builds) it never does, so that small test inputs take the parallel paths; the
+/// result is the same either way.
 #[inline]
-fn too_small(len: usize) -> bool {
-    !cfg!(feature = "invariants") && len < SEQUENTIAL_BELOW
+fn too_small(len: usize, cut_off: usize) -> bool {
+    !cfg!(feature = "invariants") && len < cut_off
 }
 
 /// A map or a set, seen as the trie it owns.
@@ -290,7 +297,7 @@ where
     J::Item<'a>: Send,
     R: UnindexedConsumer<J::Item<'a>>,
 {
-    match Subtries::<C, J>::new(trie, !too_small(len)) {
+    match Subtries::<C, J>::new(trie, !too_small(len, ITERATION_CUT_OFF)) {
         Some(producer) => bridge_unindexed(producer, consumer),
         None => consumer.into_folder().complete(),
     }
@@ -386,7 +393,7 @@ where
     ///
     /// Available when the map is `Sync`: with the `ArcK` or `ArcTK` pointer kind and `Sync` keys, values and
     /// hasher. Rayon splits the work along the trie: a part of the map is a range of one node's children, and
-    /// splitting it gives half of them to another thread. Maps of a few thousand entries are iterated on the
+    /// splitting it gives half of them to another thread. Maps of fewer than 16 Ki entries are iterated on the
     /// calling thread.
     ///
     /// # Examples
@@ -587,19 +594,20 @@ where
     S: BuildHasher + Sync,
     I: ParallelIterator<Item = (C::Key, C::Value)>,
 {
-    if items.opt_len().is_some_and(too_small) {
+    if items.opt_len().is_some_and(|len| too_small(len, BUILD_CUT_OFF)) {
         let entries: Vec<(C::Key, C::Value)> = items.collect();
         return build(entries, hasher);
     }
-    /// One part of the input's entries, dealt by root slot.
-    type Groups<K, V> = [Hashed<K, V>; 32];
+    /// One part of the input's entries, dealt by root slot: 32 vectors (in a vector rather than an array, so that
+    /// `fold` moves 24 bytes per item rather than 768).
+    type Groups<K, V> = Vec<Hashed<K, V>>;
     /// A root slot, and the parts of its entries in input order.
     type Group<K, V> = (usize, Vec<Hashed<K, V>>);
     // Hash in parallel and deal the entries into groups by root slot. Each rayon part keeps its entries in input
     // order, and `collect` returns the parts in input order, so a group's entries stay in input order.
     let parts: Vec<Groups<C::Key, C::Value>> = items
         .fold(
-            || core::array::from_fn(|_| Vec::new()),
+            || (0..32).map(|_| Vec::new()).collect(),
             |mut groups: Groups<C::Key, C::Value>, (key, value)| {
                 let hash = hash_of(hasher, &key);
                 groups[root_slot(hash)].push((hash, (key, value)));
@@ -708,7 +716,11 @@ where
 {
     /// The set operation `M`, merging the root slots in parallel when the maps hash alike and are large.
     fn par_merged<M: Merge<K, V>>(&self, other: &Self, merge: impl Fn() -> M + Sync) -> Self {
-        if !self.hashes_like(other) || self.is_empty() || other.is_empty() || too_small(self.len() + other.len()) {
+        if !self.hashes_like(other)
+            || self.is_empty()
+            || other.is_empty()
+            || too_small(self.len() + other.len(), MERGE_CUT_OFF)
+        {
             return self.merged(other, merge());
         }
         let (root, count) = par_merge(self, other, self.hasher(), merge, || self.derived(None, 0));
@@ -722,8 +734,8 @@ where
     /// [`union`](Self::union) in parallel: the entries of both maps; for keys in both, this map's value.
     ///
     /// The root's slots are merged in parallel, each by the sequential union, which reuses the subtrees the maps
-    /// share without visiting them. The result is the same map `union` returns. Small maps, and maps that do not
-    /// hash alike (see [`HamtMap::with_hasher`]), are merged on the calling thread.
+    /// share without visiting them. The result is the same map `union` returns. Maps of fewer than 64 Ki entries
+    /// together, and maps that do not hash alike (see [`HamtMap::with_hasher`]), are merged on the calling thread.
     ///
     /// # Examples
     ///
@@ -877,7 +889,7 @@ where
 
     fn drive_unindexed<C: UnindexedConsumer<Self::Item>>(self, consumer: C) -> C::Result {
         let (first, second) = (self.first, self.second);
-        let large = !too_small(first.len() + second.len());
+        let large = !too_small(first.len() + second.len(), ITERATION_CUT_OFF);
         if !first.hashes_like(second) && large {
             let removed_or_changed = first.par_iter().filter_map(move |(key, old)| match second.get(key) {
                 None => Some(DiffItem::Removed(key, old)),
@@ -925,8 +937,8 @@ where
     ///
     /// The items are hashed in parallel and dealt into 32 groups by the root slot their hash selects; each
     /// group's subtrie is built on its own thread by the bulk builder, and the root is written from the parts,
-    /// which are disjoint subtries already shaped for their slots: nothing is inserted twice. Inputs known to be
-    /// small are built on the calling thread.
+    /// which are disjoint subtries already shaped for their slots: nothing is inserted twice. Inputs known to hold
+    /// fewer than 32 Ki items are built on the calling thread.
     ///
     /// # Examples
     ///
@@ -971,7 +983,7 @@ where
     /// ```
     fn par_extend<I: IntoParallelIterator<Item = (K, V)>>(&mut self, items: I) {
         let entries: Vec<(K, V)> = items.into_par_iter().collect();
-        if too_small(entries.len()) || entries.len() < self.len() / 4 {
+        if too_small(entries.len(), BUILD_CUT_OFF) || entries.len() < self.len() / 4 {
             self.extend(entries);
             return;
         }
@@ -1029,7 +1041,7 @@ where
     /// ```
     fn par_extend<I: IntoParallelIterator<Item = T>>(&mut self, values: I) {
         let values: Vec<T> = values.into_par_iter().collect();
-        if too_small(values.len()) || values.len() < self.len() / 4 {
+        if too_small(values.len(), BUILD_CUT_OFF) || values.len() < self.len() / 4 {
             self.extend(values);
             return;
         }
@@ -1043,7 +1055,7 @@ where
             *self = batch;
             return;
         }
-        if !self.map.hashes_like(&batch.map) || too_small(self.len() + batch.len()) {
+        if !self.map.hashes_like(&batch.map) || too_small(self.len() + batch.len(), MERGE_CUT_OFF) {
             self.map = self.map.merged(&batch.map, KeepRight);
             return;
         }
