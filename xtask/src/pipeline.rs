@@ -41,14 +41,14 @@ fn steps(root: &Path, run_miri: bool) -> Vec<Step> {
         Step::new("fmt", "check formatting").needs(Tool::Rustfmt).command(Invocation::cargo("fmt --all -- --check")),
         Step::new("clippy", "lint every target, then hamt-core without std")
             .needs(Tool::Clippy)
-            .command(Invocation::cargo("clippy --workspace --all-targets -- -D warnings"))
+            .command(Invocation::cargo("clippy --workspace --all-targets --all-features -- -D warnings"))
             .command(Invocation::cargo("clippy -p hamt-core --no-default-features --lib -- -D warnings")),
         Step::new("test", "every test, then hamt-core's as no_std + alloc")
             .counting_tests()
-            .command(Invocation::cargo("test --workspace"))
+            .command(Invocation::cargo("test --workspace --all-features"))
             .command(Invocation::cargo("test -p hamt-core --no-default-features")),
         Step::new("doc", "build the API docs with warnings denied")
-            .command(Invocation::cargo("doc --workspace --no-deps").env("RUSTDOCFLAGS", "-D warnings")),
+            .command(Invocation::cargo("doc --workspace --no-deps --all-features").env("RUSTDOCFLAGS", "-D warnings")),
         Step::new("bench", "run every benchmark once in criterion's test mode")
             .skip_if(!benches_manifest.is_file(), "benches/Cargo.toml does not exist yet")
             .command(Invocation::cargo("bench -p hamt-benches -- --test")),
@@ -76,6 +76,8 @@ fn miri_test() -> Invocation {
     }
     let mut invocation = Invocation::cargo("+nightly miri test -p hamt-core --lib --tests")
         .env("MIRIFLAGS", miri_flags.join(" ").trim());
+    // The parallel operations (hamt-core's `rayon` feature, tests/par.rs) run under Miri too.
+    invocation = invocation.args(&["--features", "rayon"]);
     for (key, value) in test_env {
         invocation = invocation.env(key, value);
     }

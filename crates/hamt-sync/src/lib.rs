@@ -8,6 +8,11 @@
 //! let shared = map.clone();
 //! std::thread::spawn(move || assert_eq!(shared.get(&1), Some(&"one"))).join().unwrap();
 //! ```
+//!
+//! # Features
+//! - `rayon`: parallel iteration (`par_iter`, `par_keys`, `par_values`), parallel `collect` and `par_extend`,
+//!   `par_union` and the other parallel set operations, and `par_diff`, on these maps and sets (hamt-core's
+//!   `rayon` feature, whose `par` module documents them).
 
 /// The thread-safe persistent hash map: [`hamt_core::HamtMap`] with triomphe's `Arc` as its pointer kind.
 pub type HamtMap<K, V, S = hamt_core::DefaultHashBuilder> = hamt_core::HamtMap<K, V, archery::ArcTK, S>;
