@@ -21,18 +21,22 @@ use quickcheck::{Arbitrary, Gen};
 use rayon::prelude::*;
 
 /// The pointer kinds whose maps are `Send + Sync`.
+///
+/// Under Miri, rayon's thread pool costs seconds per parallel call (its workers spin while they look for work), so
+/// these suites run natively only and Miri runs `every_parallel_path_once` instead.
 macro_rules! for_each_sync_kind {
     ($name:ident, $test:ident, [$($generic:tt)*]) => {
         mod $name {
             use super::*;
 
             #[test]
+            #[cfg_attr(miri, ignore = "too slow under Miri with rayon's pool; Miri runs every_parallel_path_once")]
             fn arc() {
                 $test::<ArcK, $($generic)*>();
             }
 
             #[test]
-            #[cfg_attr(miri, ignore = "ArcTK nodes are ArcK nodes (both count with an AtomicUsize); Miri runs ArcK")]
+            #[cfg_attr(miri, ignore = "too slow under Miri with rayon's pool; Miri runs every_parallel_path_once")]
             fn arc_t() {
                 $test::<ArcTK, $($generic)*>();
             }
@@ -283,11 +287,49 @@ for_each_sync_kind!(sets_u16_default, sets, [u16, DefaultHashBuilder, 1024]);
 for_each_sync_kind!(sets_u16_deep, sets, [u16, Deep, 256]);
 for_each_sync_kind!(sets_string_collide, sets, [String, Collide, 64]);
 
+/// Every parallel operation once on small maps, with hashers that force collisions and depth: the suite Miri runs,
+/// so that the node code (atomic counts, `Builder`, `Drain`) is checked while nodes cross threads.
+#[test]
+fn every_parallel_path_once() {
+    fn run<S: BuildHasher + Default + Clone + Send + Sync>() {
+        let entries: Vec<(u16, u32)> = (0..40).map(|i| (i % 30, u32::from(i))).collect();
+        let model: HashMap<u16, u32> = entries.iter().copied().collect();
+        let sequential: HamtMap<u16, u32, ArcK, S> = entries.iter().copied().collect();
+        let map: HamtMap<u16, u32, ArcK, S> = entries.clone().into_par_iter().collect();
+        check_map(&map, &model, &sequential);
+        assert_eq!(map.par_iter().count() + map.par_keys().count() + map.par_values().count(), 3 * model.len());
+
+        let variant = map.insert(3, 0).remove(&4).insert(100, 1);
+        check_map(
+            &map.par_union(&variant),
+            &map.union(&variant).iter().map(|(k, v)| (*k, *v)).collect(),
+            &map.union(&variant),
+        );
+        let difference = map.difference(&variant);
+        check_map(&map.par_difference(&variant), &difference.iter().map(|(k, v)| (*k, *v)).collect(), &difference);
+        assert_eq!(map.par_diff(&variant).count(), 3);
+
+        let mut extended = map.clone();
+        extended.par_extend((20..60u16).into_par_iter().map(|key| (key, 7)));
+        let mut expected = map.clone();
+        expected.extend((20..60u16).map(|key| (key, 7)));
+        check_map(&extended, &expected.iter().map(|(k, v)| (*k, *v)).collect(), &expected);
+
+        let set: HamtSet<u16, ArcK, S> = (0..30u16).into_par_iter().collect();
+        set.check_invariants();
+        assert_eq!(set.par_iter().count(), 30);
+    }
+    run::<DefaultHashBuilder>();
+    run::<Collide>();
+    run::<Deep>();
+}
+
 /// Maps large enough for rayon to split the work many times, with duplicate keys across the whole input (the
 /// last one must win however the input is split).
 #[test]
+#[cfg_attr(miri, ignore = "large maps; Miri runs every_parallel_path_once")]
 fn large_maps() {
-    let len = common::scaled(200_000, 300) as u64;
+    let len = 200_000;
     let items = || (0..len).into_par_iter().map(|i| (i % (len / 2), i));
     let map: HamtMap<u64, u64, ArcTK> = items().collect();
     map.check_invariants();
@@ -313,9 +355,10 @@ fn large_maps() {
 /// Maps with a stateful hasher that were built separately do not hash alike: the set operations and the diff
 /// fall back to lookups and still give the sequential results.
 #[test]
+#[cfg_attr(miri, ignore = "too slow under Miri with rayon's pool; Miri runs every_parallel_path_once")]
 fn separately_seeded_hashers() {
     use std::collections::hash_map::RandomState;
-    let len = common::scaled(20_000, 100) as u64;
+    let len = 20_000;
     let a: HamtMap<u64, u64, ArcK, RandomState> = (0..len).map(|i| (i, i)).collect();
     let b: HamtMap<u64, u64, ArcK, RandomState> = (len / 2..len + len / 2).map(|i| (i, i + 1)).collect();
     let union = a.par_union(&b);
