@@ -53,6 +53,36 @@ fn build(plan: &Plan, len: usize) -> Pair {
     Pair { sequential, parallel }
 }
 
+/// The parallel build of `len` entries on a pool of one thread against the same on the default pool: what the
+/// threads themselves gain, apart from the parallel algorithm's own gain (its 32-way partition keeps each group's
+/// sort in cache).
+fn build_threads(plan: &Plan, len: usize) -> Pair {
+    let entries = Data::<u64>::generate(len).entries();
+    let (samples, min) = (plan.samples, plan.min_sample_time);
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a one-thread pool");
+    let sequential =
+        time_batched_ns(samples, min, || (), |()| one.install(|| entries.par_iter().copied().collect::<Map>()));
+    let parallel = time_batched_ns(samples, min, || (), |()| entries.par_iter().copied().collect::<Map>());
+    Pair { sequential, parallel }
+}
+
+/// A calibration: a purely computational, perfectly divisible workload (a chain of hash mixes per number) on one
+/// thread against the default pool. Its speed-up is the most this run's machine gave any parallel code, whatever
+/// else was running on it.
+fn calibration(plan: &Plan, len: usize) -> Pair {
+    fn work(mut x: u64) -> u64 {
+        for _ in 0..64 {
+            x = (x ^ (x >> 31)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+        x
+    }
+    let numbers = len as u64;
+    let (samples, min) = (plan.samples, plan.min_sample_time);
+    let sequential = time_ns(samples, min, || (0..numbers).map(work).fold(0, u64::wrapping_add));
+    let parallel = time_ns(samples, min, || (0..numbers).into_par_iter().map(work).reduce(|| 0, u64::wrapping_add));
+    Pair { sequential, parallel }
+}
+
 /// Summing the values of a map of `len` entries: `iter` against `par_iter`.
 fn sum(plan: &Plan, len: usize) -> Pair {
     let map: Map = Data::<u64>::generate(len).entries().into_iter().collect();
@@ -109,21 +139,28 @@ pub fn run(quick: bool) -> Section {
     section.line(format!(
         "`HamtMap<u64, u64, ArcTK>` (the hamt-sync flavour), default hasher, on {threads} rayon threads. Each row \
          times the sequential operation and its parallel twin in the same process; the speed-up is the ratio of \
-         their medians. The parallel operations run on the calling thread below their cut-offs (iteration 16 Ki \
-         entries, build 32 Ki, union 64 Ki for the two maps together), so the smaller sizes show the cost or gain \
-         around them."
+         their medians. The calibration row is perfectly parallel computation: the most the machine gave any \
+         parallel code during this run (other jobs share its cores). The parallel build's gain has two sources, \
+         the threads and its 32-way partition by root slot, which keeps each group's sort in cache even on one \
+         thread; the row \"on 1 thread vs on all\" isolates the threads. The parallel operations run on the \
+         calling thread below their cut-offs (iteration 16 Ki entries, build 32 Ki, union 64 Ki for the two maps \
+         together), so the smaller sizes show the cost or gain around them."
     ));
     section.line("");
     section.line("| operation | entries | sequential | parallel | speed-up |");
     section.line("|---|---|---|---|---|");
-    let operations: [(&str, &str, fn(&Plan, usize) -> Pair); 3] = [
+    let operations: [(&str, &str, fn(&Plan, usize) -> Pair); 5] = [
+        ("calibration", "calibration: pure computation, 1 thread vs all (the machine's ceiling)", calibration),
         ("build", "`from_iter` vs `par_iter().collect()`", build),
+        ("build threads", "`par_iter().collect()` on 1 thread vs on all", build_threads),
         ("sum", "`iter().sum()` vs `par_iter().sum()`", sum),
         ("union", "`union` vs `par_union` (versions sharing structure)", union),
     ];
     let mut large_build = f64::NAN;
     for (name, description, measure) in operations {
-        for &len in plan.small.iter().chain([&plan.large]) {
+        // The thread-only comparison is made at the large size only.
+        let small = if matches!(name, "build threads" | "calibration") { &[][..] } else { plan.small };
+        for &len in small.iter().chain([&plan.large]) {
             let pair = measure(&plan, len);
             let size = label(len);
             section.figure(format!("{name} {size} / sequential"), pair.sequential, "ns");
