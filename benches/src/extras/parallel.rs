@@ -14,6 +14,9 @@ use crate::keys::Data;
 
 type Map = HamtMap<u64, u64, ArcTK>;
 
+/// Measures one operation at one size.
+type Measure = fn(&Plan, usize) -> Pair;
+
 /// One measured pair: the sequential and the parallel nanoseconds per call.
 struct Pair {
     sequential: f64,
@@ -149,7 +152,7 @@ pub fn run(quick: bool) -> Section {
     section.line("");
     section.line("| operation | entries | sequential | parallel | speed-up |");
     section.line("|---|---|---|---|---|");
-    let operations: [(&str, &str, fn(&Plan, usize) -> Pair); 5] = [
+    let operations: [(&str, &str, Measure); 5] = [
         ("calibration", "calibration: pure computation, 1 thread vs all (the machine's ceiling)", calibration),
         ("build", "`from_iter` vs `par_iter().collect()`", build),
         ("build threads", "`par_iter().collect()` on 1 thread vs on all", build_threads),
