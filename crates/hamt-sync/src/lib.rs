@@ -34,8 +34,8 @@
 mod store;
 
 pub use hamt_core::{
-    ArcK, ArcTK, DefaultHashBuilder, Diff, DiffItem, Entry, IntoIter, Iter, IterMut, Keys, OccupiedEntry,
-    PointerKind, RcK, SetDiffItem, VacantEntry, Values, ValuesMut,
+    ArcK, ArcTK, DefaultHashBuilder, Diff, DiffItem, Entry, IntoIter, Iter, IterMut, Keys, OccupiedEntry, PointerKind,
+    RcK, SetDiffItem, VacantEntry, Values, ValuesMut,
 };
 pub use store::{Version, VersionNotFound, VersionedStore};
 

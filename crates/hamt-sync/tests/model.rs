@@ -128,7 +128,10 @@ fn run(depth: usize, ops: Vec<Op>) -> bool {
                 assert_eq!(to_std(&version.map), to_std(&current.remove(&key)));
             }
             Op::TryUpdateDeclined => {
-                assert_eq!(store.try_update(|_| Err::<Map, _>("declined")).map(|version| version.number), Err("declined"));
+                assert_eq!(
+                    store.try_update(|_| Err::<Map, _>("declined")).map(|version| version.number),
+                    Err("declined")
+                );
             }
             Op::SwapCurrent(key, value) => {
                 let map = current.insert(key, value);
@@ -157,10 +160,9 @@ fn run(depth: usize, ops: Vec<Op>) -> bool {
                         let map = model.maps[number as usize].clone();
                         assert_eq!(new, model.publish(map));
                     }
-                    Err(error) => assert_eq!(
-                        error,
-                        VersionNotFound { number, oldest: model.oldest(), current: model.current() }
-                    ),
+                    Err(error) => {
+                        assert_eq!(error, VersionNotFound { number, oldest: model.oldest(), current: model.current() })
+                    }
                 }
             }
         }

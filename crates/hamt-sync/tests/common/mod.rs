@@ -30,10 +30,11 @@ pub(crate) fn stress_duration(full: Duration) -> Duration {
 /// Runs a property with `QUICKCHECK_TESTS` cases if set, else `default_cases` (a handful under Miri), on inputs
 /// of size `default_size` (at most 12 under Miri).
 pub(crate) fn check<A: Testable>(default_cases: u64, default_size: usize, property: A) {
-    let tests = env::var("QUICKCHECK_TESTS")
-        .ok()
-        .and_then(|tests| tests.parse().ok())
-        .unwrap_or(if reduced() { 5 } else { default_cases });
+    let tests = env::var("QUICKCHECK_TESTS").ok().and_then(|tests| tests.parse().ok()).unwrap_or(if reduced() {
+        5
+    } else {
+        default_cases
+    });
     let size = if reduced() { default_size.min(12) } else { default_size };
     QuickCheck::new().tests(tests).max_tests(tests * 10).rng(Gen::new(size)).quickcheck(property);
 }
