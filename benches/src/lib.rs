@@ -9,9 +9,12 @@
 //! - [`scenarios`]: the workloads, written once over `BenchMap` and a [`Timer`](scenarios::Timer).
 //! - [`sampler`]: the report binary's timer (samples and medians).
 //! - [`alloc`]: the counting global allocator, and [`memory`]: the heap figures measured with it.
+//! - [`extras`]: the sections measured outside the scenario grid (serialization, the versioned store, parallel
+//!   operations).
 //! - [`report`]: the figures of a run, the targets of the issue, and the Markdown, JSON and SVG written from them.
 
 pub mod alloc;
+pub mod extras;
 pub mod keys;
 pub mod maps;
 pub mod memory;

@@ -204,6 +204,8 @@ pub struct Report {
     pub memory: Vec<MemoryResult>,
     /// Bytes per variant.
     pub variant_memory: Vec<VariantMemoryResult>,
+    /// The sections of [`crate::extras`], in the order they ran.
+    pub extras: Vec<crate::extras::Section>,
     /// What failed.
     pub failures: Vec<Failure>,
 }
@@ -606,6 +608,14 @@ impl Report {
         self.write_targets(&mut out);
         self.write_scenarios(&mut out);
         self.write_memory(&mut out);
+        for section in &self.extras {
+            line!(out, "## {}", section.title);
+            line!(out);
+            out.push_str(&section.markdown);
+            if !section.markdown.ends_with("\n\n") {
+                line!(out);
+            }
+        }
         if !self.failures.is_empty() {
             line!(out, "## Failures");
             line!(out);
@@ -624,8 +634,9 @@ impl Report {
         line!(out);
         line!(
             out,
-            "The numbers the core must reach (issue 3), for `{}` against the named peer, with every ratio taken \
-             from this run. A target whose sizes this run did not measure says so.",
+            "The numbers the core must reach (issue 3), for `{}` against the named peer, then those of the crates \
+             built on it (their sections below say how they were measured), with every ratio taken from this run. \
+             A target whose sizes this run did not measure says so.",
             OURS.name()
         );
         line!(out);
@@ -637,6 +648,16 @@ impl Report {
                 _ => target.status.label().to_owned(),
             };
             line!(out, "| {} | {} | {} | {status} |", target.scenario, target.target, target.measured);
+        }
+        for section in &self.extras {
+            for target in &section.targets {
+                let status = match target.met {
+                    Some(true) => Status::Met.label().to_owned(),
+                    Some(false) => format!("**{}**", Status::Missed.label()),
+                    None => Status::NotMeasured.label().to_owned(),
+                };
+                line!(out, "| {} | {} | {} | {status} |", target.scenario, target.target, target.measured);
+            }
         }
         line!(out);
     }
@@ -932,6 +953,46 @@ impl Report {
             })
             .collect();
         line!(out, "{}", targets.join(",\n"));
+        line!(out, "  ],");
+        line!(out, "  \"sections\": [");
+        let sections: Vec<String> = self
+            .extras
+            .iter()
+            .map(|section| {
+                let figures: Vec<String> = section
+                    .figures
+                    .iter()
+                    .map(|figure| {
+                        format!(
+                            "{{\"name\": {}, \"value\": {}, \"unit\": {}}}",
+                            json_string(&figure.name),
+                            json_number(figure.value),
+                            json_string(&figure.unit)
+                        )
+                    })
+                    .collect();
+                let targets: Vec<String> = section
+                    .targets
+                    .iter()
+                    .map(|target| {
+                        let met = target.met.map_or("null", |met| if met { "true" } else { "false" });
+                        format!(
+                            "{{\"scenario\": {}, \"target\": {}, \"measured\": {}, \"met\": {met}}}",
+                            json_string(&target.scenario),
+                            json_string(&target.target),
+                            json_string(&target.measured)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "    {{\"title\": {}, \"figures\": [{}], \"targets\": [{}]}}",
+                    json_string(&section.title),
+                    figures.join(", "),
+                    targets.join(", ")
+                )
+            })
+            .collect();
+        line!(out, "{}", sections.join(",\n"));
         line!(out, "  ],");
         line!(out, "  \"failures\": [");
         let failures: Vec<String> = self

@@ -14,6 +14,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use hamt_benches::alloc;
+use hamt_benches::extras::{self, Section};
 use hamt_benches::maps::Implementation;
 use hamt_benches::memory::{self, HeapFigures};
 use hamt_benches::report::{self, Failure, MemoryResult, Meta, REFERENCE, Report, TimeResult, VariantMemoryResult};
@@ -104,9 +105,25 @@ impl Plan {
 /// One child process's work.
 #[derive(Debug, Clone)]
 enum Job {
-    Time { scenario: Scenario, key: KeyKind, size: usize, implementation: Implementation, samples: usize },
-    Memory { implementation: Implementation, size: usize },
-    VariantMemory { implementation: Implementation, size: usize },
+    Time {
+        scenario: Scenario,
+        key: KeyKind,
+        size: usize,
+        implementation: Implementation,
+        samples: usize,
+    },
+    Memory {
+        implementation: Implementation,
+        size: usize,
+    },
+    VariantMemory {
+        implementation: Implementation,
+        size: usize,
+    },
+    /// A section of [`extras`], by name.
+    Extra {
+        name: &'static str,
+    },
 }
 
 impl Job {
@@ -121,6 +138,7 @@ impl Job {
             Self::VariantMemory { implementation, size } => {
                 format!("heap per variant {} {}", report::size_label(*size), implementation.name())
             }
+            Self::Extra { name } => format!("section {name}"),
         }
     }
 
@@ -141,6 +159,7 @@ impl Job {
             Self::VariantMemory { implementation, size } => {
                 vec!["variant-memory".to_owned(), implementation.name().to_owned(), size.to_string()]
             }
+            Self::Extra { name } => vec!["extra".to_owned(), (*name).to_owned(), plan.quick.to_string()],
         }
     }
 }
@@ -226,11 +245,25 @@ fn plan_jobs(plan: &Plan, options: &Options) -> Vec<Job> {
             }
         }
     }
+    for &(name, _) in extras::SECTIONS {
+        if selected(name) {
+            jobs.push(Job::Extra { name });
+        }
+    }
     jobs
 }
 
 /// What a child printed on success: the numbers after `ok`.
 fn run_child(job: &Job, plan: &Plan) -> Result<Vec<f64>, String> {
+    let output = child_output(job, plan)?;
+    let line = output.lines().find_map(|line| line.strip_prefix("ok")).ok_or("the child printed no result")?;
+    line.split_whitespace()
+        .map(|number| number.parse::<f64>().map_err(|error| format!("bad number {number}: {error}")))
+        .collect()
+}
+
+/// Runs a child process for `job` and returns what it printed to stdout, or why it failed.
+fn child_output(job: &Job, plan: &Plan) -> Result<String, String> {
     let executable = std::env::current_exe().map_err(|error| format!("cannot find this executable: {error}"))?;
     let mut child = Command::new(executable)
         .arg("--child")
@@ -273,10 +306,7 @@ fn run_child(job: &Job, plan: &Plan) -> Result<Vec<f64>, String> {
         let tail = tail[tail.len().saturating_sub(3)..].join(" / ");
         return Err(format!("child failed ({status}): {tail}"));
     }
-    let line = output.lines().find_map(|line| line.strip_prefix("ok")).ok_or("the child printed no result")?;
-    line.split_whitespace()
-        .map(|number| number.parse::<f64>().map_err(|error| format!("bad number {number}: {error}")))
-        .collect()
+    Ok(output)
 }
 
 fn parent(options: &Options) -> ExitCode {
@@ -290,7 +320,13 @@ fn parent(options: &Options) -> ExitCode {
         jobs.len()
     );
     for (index, job) in jobs.iter().enumerate() {
-        let result = run_child(job, &plan);
+        let result = match job {
+            Job::Extra { .. } => child_output(job, &plan).and_then(|output| {
+                report.extras.push(Section::decode(&output)?);
+                Ok(Vec::new())
+            }),
+            _ => run_child(job, &plan),
+        };
         let elapsed = started.elapsed().as_secs();
         let mut progress =
             format!("[{:>4}/{}] {:>2}:{:02} {:<44}", index + 1, jobs.len(), elapsed / 60, elapsed % 60, job.describe());
@@ -342,6 +378,10 @@ fn parent(options: &Options) -> ExitCode {
                 let variants = figures[2] as usize;
                 report.variant_memory.push(VariantMemoryResult { implementation, size, variants, per_variant });
             }
+            (Job::Extra { .. }, Ok(_)) => {
+                let section = report.extras.last().expect("just pushed");
+                progress.push_str(&format!(" {} figures", section.figures.len()));
+            }
         }
         eprintln!("{progress}");
     }
@@ -359,6 +399,10 @@ fn parent(options: &Options) -> ExitCode {
     eprintln!();
     for target in report.targets() {
         eprintln!("target {:<52} {:<22} {}", target.scenario, target.status.label(), target.measured);
+    }
+    for target in report.extras.iter().flat_map(|section| &section.targets) {
+        let status = target.met.map_or("not measured", |met| if met { "met" } else { "missed" });
+        eprintln!("target {:<52} {:<22} {}", target.scenario, status, target.measured);
     }
     let out = std::fs::canonicalize(&options.out).unwrap_or_else(|_| options.out.clone());
     eprintln!(
@@ -413,6 +457,12 @@ fn child(arguments: &[String]) -> Result<Vec<f64>, String> {
             alloc::start_counting();
             let (figures, variants) = memory::variant_heap(implementation(1)?, number(2)?);
             Ok(vec![figures.bytes, figures.allocations, variants as f64])
+        }
+        "extra" => {
+            let name = argument(1)?;
+            let run = extras::find(name).ok_or_else(|| format!("unknown section {name}"))?;
+            print!("{}", run(argument(2)? == "true").encode());
+            Ok(Vec::new())
         }
         other => Err(format!("unknown child mode {other}")),
     }

@@ -60,8 +60,3 @@ pub use set::{DiffItem as SetDiffItem, HamtSet};
 
 #[cfg(test)]
 mod tests;
-
-/// The README's examples, compiled and run as doctests so that they never rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;

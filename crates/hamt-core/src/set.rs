@@ -112,6 +112,30 @@ impl<T, P: PointerKind, S> HamtSet<T, P, S> {
         self.map.ptr_eq(&other.map)
     }
 
+    /// The map behind the set: every element is a key, with `()` as its value. O(1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set: hamt_core::HamtSet<_> = [1, 2].into();
+    /// assert!(set.as_map().contains_key(&1));
+    /// ```
+    pub fn as_map(&self) -> &HamtMap<T, (), P, S> {
+        &self.map
+    }
+
+    /// The set as its map of elements to `()`, which shares every node with it. O(1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set: hamt_core::HamtSet<_> = [1, 2].into();
+    /// assert_eq!(set.into_map().len(), 2);
+    /// ```
+    pub fn into_map(self) -> HamtMap<T, (), P, S> {
+        self.map
+    }
+
     /// An iterator over the elements, in trie order.
     ///
     /// # Examples
@@ -477,6 +501,22 @@ impl<T: Hash + Eq, P: PointerKind, S: BuildHasher> FusedIterator for SetDiff<'_,
 impl<T, P: PointerKind, S> fmt::Debug for SetDiff<'_, T, P, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SetDiff").finish_non_exhaustive()
+    }
+}
+
+impl<T, P: PointerKind, S> From<HamtMap<T, (), P, S>> for HamtSet<T, P, S> {
+    /// The set of the map's keys, sharing every node with the map. O(1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{HamtMap, HamtSet};
+    ///
+    /// let map: HamtMap<u8, ()> = [(1, ()), (2, ())].into();
+    /// assert_eq!(HamtSet::from(map), [1, 2].into());
+    /// ```
+    fn from(map: HamtMap<T, (), P, S>) -> Self {
+        HamtSet { map }
     }
 }
 

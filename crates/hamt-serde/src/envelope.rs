@@ -1,0 +1,208 @@
+//! The binary form: a header, the records of every version, and a trailer with the body's length and a checksum.
+//! docs/format.md specifies it byte by byte.
+
+use std::hash::{BuildHasher, Hash};
+
+use hamt_core::{HamtMap, PointerKind};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{DecodeError, EncodeError, Kind};
+use crate::record::{Delta, Replay, Sink, Source, write_entries};
+
+/// The first four bytes of every encoding.
+pub(crate) const MAGIC: [u8; 4] = *b"HAMT";
+/// The format version this release writes, and the only one it reads so far.
+pub(crate) const FORMAT: u8 = 1;
+/// Flag bit 0: the versions are sets, and their entries are keys alone.
+pub(crate) const FLAG_SET: u8 = 0b0000_0001;
+/// The flags this release knows; a set bit outside them is refused.
+const KNOWN_FLAGS: u8 = FLAG_SET;
+/// Magic, format version, flags, and the version count as a little-endian `u32`.
+pub(crate) const HEADER_LEN: usize = 10;
+/// The body's length as a little-endian `u64`, and the CRC-32 of the header and the body as a little-endian `u32`.
+pub(crate) const TRAILER_LEN: usize = 12;
+
+/// The flags byte for versions of this kind.
+pub(crate) fn flags_of(kind: Kind) -> u8 {
+    match kind {
+        Kind::Map => 0,
+        Kind::Set => FLAG_SET,
+    }
+}
+
+/// Which earlier version each version is written against: `None` for the empty map (always for version 0).
+pub(crate) type Parents<'p> = &'p dyn Fn(usize) -> Option<usize>;
+
+/// Writes the whole binary form of `versions` to `sink`.
+pub(crate) fn encode<K, V, P, S>(
+    sink: &mut Sink<'_>,
+    versions: &[&HamtMap<K, V, P, S>],
+    parents: Parents<'_>,
+    kind: Kind,
+) -> Result<(), EncodeError>
+where
+    K: Hash + Eq + Serialize,
+    V: PartialEq + Serialize,
+    P: PointerKind,
+    S: BuildHasher,
+{
+    let count = u32::try_from(versions.len()).map_err(|_| EncodeError::TooManyVersions)?;
+    sink.bytes(&MAGIC);
+    sink.bytes(&[FORMAT, flags_of(kind)]);
+    sink.bytes(&count.to_le_bytes());
+    let body_start = sink.position();
+    for (index, version) in versions.iter().enumerate() {
+        write_record(sink, versions, index, parents(index), version)?;
+        sink.flush_if_full()?;
+    }
+    let body_len = sink.position() - body_start;
+    sink.bytes(&body_len.to_le_bytes());
+    let checksum = sink.checksum();
+    sink.bytes(&checksum.to_le_bytes());
+    Ok(())
+}
+
+/// Writes version `index`'s record: its entries if it is the first, otherwise the distance back to its parent
+/// (0 for none) and its delta against the parent (or against the empty map).
+pub(crate) fn write_record<K, V, P, S>(
+    sink: &mut Sink<'_>,
+    versions: &[&HamtMap<K, V, P, S>],
+    index: usize,
+    parent: Option<usize>,
+    version: &HamtMap<K, V, P, S>,
+) -> Result<(), EncodeError>
+where
+    K: Hash + Eq + Serialize,
+    V: PartialEq + Serialize,
+    P: PointerKind,
+    S: BuildHasher,
+{
+    if index == 0 {
+        return write_entries(sink, version);
+    }
+    match parent {
+        Some(parent) => {
+            assert!(parent < index, "version {index} names parent {parent}, which is not an earlier version");
+            sink.varint((index - parent) as u64);
+            Delta::between(versions[parent], version).write(sink)
+        }
+        None => {
+            sink.varint(0);
+            sink.varint(0);
+            write_entries(sink, version)
+        }
+    }
+}
+
+/// Checks the envelope of `bytes` and returns the version count and the body.
+pub(crate) fn open(bytes: &[u8], expected: Kind) -> Result<(usize, &[u8]), DecodeError> {
+    if bytes.len() >= MAGIC.len() && bytes[..MAGIC.len()] != MAGIC {
+        return Err(DecodeError::BadMagic);
+    }
+    if bytes.len() < HEADER_LEN + TRAILER_LEN {
+        return Err(if MAGIC.starts_with(bytes) { DecodeError::Truncated } else { DecodeError::BadMagic });
+    }
+    let (format, flags) = (bytes[4], bytes[5]);
+    if format != FORMAT {
+        return Err(DecodeError::UnsupportedFormat { version: format });
+    }
+    let (covered, trailer) = bytes.split_at(bytes.len() - TRAILER_LEN);
+    let declared = u64::from_le_bytes(trailer[..8].try_into().expect("eight bytes"));
+    let actual = (covered.len() - HEADER_LEN) as u64;
+    if declared != actual {
+        return Err(DecodeError::LengthMismatch { declared, actual });
+    }
+    let expected_checksum = u32::from_le_bytes(trailer[8..].try_into().expect("four bytes"));
+    let mut checksum = crc32fast::Hasher::new();
+    checksum.update(covered);
+    checksum.update(&trailer[..8]);
+    let actual_checksum = checksum.finalize();
+    if expected_checksum != actual_checksum {
+        return Err(DecodeError::ChecksumMismatch { expected: expected_checksum, actual: actual_checksum });
+    }
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(DecodeError::UnknownFlags { flags });
+    }
+    let found = if flags & FLAG_SET != 0 { Kind::Set } else { Kind::Map };
+    if found != expected {
+        return Err(DecodeError::WrongKind { expected, found });
+    }
+    let count = u32::from_le_bytes(bytes[6..10].try_into().expect("four bytes"));
+    let body = &covered[HEADER_LEN..];
+    // Every record takes at least one byte.
+    if count as usize > body.len() {
+        return Err(DecodeError::LengthTooLarge { version: 0, claimed: count.into(), remaining: body.len() });
+    }
+    Ok((count as usize, body))
+}
+
+/// Decodes the versions of a body holding `count` records, with the parent each was written against.
+pub(crate) fn decode_body<K, V, P, S>(body: &[u8], count: usize) -> Result<Decoded<K, V, P, S>, DecodeError>
+where
+    K: Hash + Eq + Clone + DeserializeOwned,
+    V: Clone + DeserializeOwned,
+    P: PointerKind,
+    S: BuildHasher + Clone + Default,
+{
+    let replay = Replay::new();
+    let mut source = Source::new(body);
+    let mut decoded = Decoded { versions: Vec::new(), parents: Vec::new() };
+    for index in 0..count {
+        source.version = index;
+        let (version, parent) = read_record(&mut source, &replay, &decoded.versions)?;
+        decoded.versions.push(version);
+        decoded.parents.push(parent);
+    }
+    match source.remaining() {
+        0 => Ok(decoded),
+        count => Err(DecodeError::TrailingBytes { count }),
+    }
+}
+
+/// Versions as decoded, with the parent each one's record names.
+pub(crate) struct Decoded<K, V, P: PointerKind, S> {
+    pub(crate) versions: Vec<HamtMap<K, V, P, S>>,
+    pub(crate) parents: Vec<Option<usize>>,
+}
+
+/// Reads the record of version `source.version`, whose earlier versions are `earlier`.
+pub(crate) fn read_record<K, V, P, S>(
+    source: &mut Source<'_>,
+    replay: &Replay<K, V, P, S>,
+    earlier: &[HamtMap<K, V, P, S>],
+) -> Result<(HamtMap<K, V, P, S>, Option<usize>), DecodeError>
+where
+    K: Hash + Eq + Clone + DeserializeOwned,
+    V: Clone + DeserializeOwned,
+    P: PointerKind,
+    S: BuildHasher + Clone + Default,
+{
+    let index = source.version;
+    let parent = if index == 0 {
+        None
+    } else {
+        match source.varint()? {
+            0 => None,
+            distance => match usize::try_from(distance) {
+                Ok(distance) if distance <= index => Some(index - distance),
+                _ => return Err(DecodeError::BadParent { version: index, distance }),
+            },
+        }
+    };
+    let removed: Vec<K> = if index == 0 {
+        Vec::new()
+    } else {
+        let count = source.count()?;
+        source.postcard_list(count)?
+    };
+    let count = source.count()?;
+    let upserted: Vec<(K, V)> = source.postcard_list(count)?;
+    let version = match parent {
+        Some(parent) => replay.delta(&earlier[parent], removed, upserted, index)?,
+        None if removed.is_empty() => replay.full(upserted, index)?,
+        // Nothing can be removed from the empty map.
+        None => return Err(DecodeError::AbsentKey { version: index }),
+    };
+    Ok((version, parent))
+}

@@ -1,0 +1,317 @@
+//! Version records: one version written as its entries, or as a delta against an earlier version, and read back.
+//!
+//! A record is the unit every form shares: the binary envelope holds a run of them, a [`VersionLog`] holds one per
+//! checksummed frame, and [`VersionSet`]'s serde form holds the same three parts as a struct. Writing a record costs
+//! what differs from its parent, because the delta comes from hamt-core's [`diff`](HamtMap::diff), which skips every
+//! subtree the two versions share. Reading one replays the delta on a clone of the parent, so that the new version
+//! shares every node the delta does not touch, as it did when it was made.
+//!
+//! [`VersionLog`]: crate::VersionLog
+//! [`VersionSet`]: crate::VersionSet
+
+use std::hash::{BuildHasher, Hash};
+use std::io::Write;
+
+use hamt_core::{DiffItem, HamtMap, PointerKind};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{DecodeError, EncodeError};
+
+/// Output is handed to the writer in chunks of about this size, so that streaming an encoding needs a bounded
+/// buffer whatever the number of entries.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// Where encoded bytes go: a buffer that is either the whole output, or flushed to a writer in chunks. It keeps the
+/// CRC-32 of everything written through it.
+pub(crate) struct Sink<'w> {
+    buffer: Vec<u8>,
+    checksum: crc32fast::Hasher,
+    flushed: u64,
+    out: Option<&'w mut dyn Write>,
+}
+
+impl<'w> Sink<'w> {
+    /// A sink whose output is the buffer [`finish`](Self::finish) returns.
+    pub(crate) fn buffer() -> Self {
+        Sink { buffer: Vec::new(), checksum: crc32fast::Hasher::new(), flushed: 0, out: None }
+    }
+
+    /// A sink that writes to `out` in chunks.
+    pub(crate) fn writer(out: &'w mut dyn Write) -> Self {
+        Sink {
+            buffer: Vec::with_capacity(FLUSH_AT + 1024),
+            checksum: crc32fast::Hasher::new(),
+            flushed: 0,
+            out: Some(out),
+        }
+    }
+
+    /// How many bytes went through the sink.
+    pub(crate) fn position(&self) -> u64 {
+        self.flushed + self.buffer.len() as u64
+    }
+
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// Writes `value` as a LEB128 varint, as postcard writes lengths: seven bits a byte, least significant first.
+    pub(crate) fn varint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.buffer.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        self.buffer.push(value as u8);
+    }
+
+    /// Writes `value` in postcard's encoding.
+    pub(crate) fn postcard<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        postcard::serialize_with_flavor(value, VecFlavor(&mut self.buffer)).map_err(EncodeError::Serialize)
+    }
+
+    /// Hands the buffer to the writer if it has grown past a chunk (a buffer sink keeps everything).
+    pub(crate) fn flush_if_full(&mut self) -> Result<(), EncodeError> {
+        if self.buffer.len() >= FLUSH_AT && self.out.is_some() { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> Result<(), EncodeError> {
+        if let Some(out) = self.out.as_mut() {
+            self.checksum.update(&self.buffer);
+            out.write_all(&self.buffer)?;
+            self.flushed += self.buffer.len() as u64;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+
+    /// The CRC-32 of everything written so far.
+    pub(crate) fn checksum(&self) -> u32 {
+        let mut checksum = self.checksum.clone();
+        checksum.update(&self.buffer);
+        checksum.finalize()
+    }
+
+    /// Flushes what is left and returns the output of a buffer sink (empty for a writer sink).
+    pub(crate) fn finish(mut self) -> Result<Vec<u8>, EncodeError> {
+        if self.out.is_some() {
+            self.flush()?;
+            if let Some(out) = self.out {
+                out.flush()?;
+            }
+        }
+        Ok(self.buffer)
+    }
+}
+
+/// postcard's output, appended to a `Vec` that outlives the call.
+struct VecFlavor<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for VecFlavor<'_> {
+    type Output = ();
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes every entry of `map`: their count, then each key and value.
+pub(crate) fn write_entries<K, V, P, S>(sink: &mut Sink<'_>, map: &HamtMap<K, V, P, S>) -> Result<(), EncodeError>
+where
+    K: Serialize,
+    V: Serialize,
+    P: PointerKind,
+{
+    sink.varint(map.len() as u64);
+    for entry in map {
+        sink.postcard(&entry)?;
+        sink.flush_if_full()?;
+    }
+    Ok(())
+}
+
+/// The keys `version` lacks and the entries it adds or changes, against `parent`.
+pub(crate) struct Delta<'a, K, V> {
+    pub(crate) removed: Vec<&'a K>,
+    pub(crate) upserted: Vec<(&'a K, &'a V)>,
+}
+
+impl<'a, K, V> Delta<'a, K, V> {
+    /// The delta from `parent` to `version`, in time proportional to what differs (shared subtrees are skipped).
+    pub(crate) fn between<P, S>(parent: &'a HamtMap<K, V, P, S>, version: &'a HamtMap<K, V, P, S>) -> Self
+    where
+        K: Hash + Eq,
+        V: PartialEq,
+        P: PointerKind,
+        S: BuildHasher,
+    {
+        let mut delta = Delta { removed: Vec::new(), upserted: Vec::new() };
+        for item in parent.diff(version) {
+            match item {
+                DiffItem::Removed(key, _) => delta.removed.push(key),
+                DiffItem::Added(key, value) | DiffItem::Changed { key, new: value, .. } => {
+                    delta.upserted.push((key, value));
+                }
+            }
+        }
+        delta
+    }
+
+    /// Writes the removed keys, then the upserted entries, each list preceded by its count.
+    pub(crate) fn write(&self, sink: &mut Sink<'_>) -> Result<(), EncodeError>
+    where
+        K: Serialize,
+        V: Serialize,
+    {
+        sink.varint(self.removed.len() as u64);
+        for key in &self.removed {
+            sink.postcard(key)?;
+        }
+        sink.varint(self.upserted.len() as u64);
+        for entry in &self.upserted {
+            sink.postcard(entry)?;
+            sink.flush_if_full()?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the parts of records from a body, keeping track of which version it is in for the errors.
+pub(crate) struct Source<'b> {
+    bytes: &'b [u8],
+    /// The version whose record is being read.
+    pub(crate) version: usize,
+}
+
+impl<'b> Source<'b> {
+    pub(crate) fn new(bytes: &'b [u8]) -> Self {
+        Source { bytes, version: 0 }
+    }
+
+    /// The bytes not read yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Reads a LEB128 varint of at most 64 bits.
+    pub(crate) fn varint(&mut self) -> Result<u64, DecodeError> {
+        let mut value = 0u64;
+        for (index, &byte) in self.bytes.iter().enumerate().take(10) {
+            let bits = u64::from(byte & 0x7f);
+            // The tenth byte holds the 64th bit only.
+            if index == 9 && byte > 1 {
+                return Err(DecodeError::BadVarint { version: self.version });
+            }
+            value |= bits << (7 * index);
+            if byte & 0x80 == 0 {
+                self.bytes = &self.bytes[index + 1..];
+                return Ok(value);
+            }
+        }
+        // Ten bytes that all continue, or the input ends inside the varint.
+        if self.bytes.len() >= 10 {
+            Err(DecodeError::BadVarint { version: self.version })
+        } else {
+            Err(DecodeError::Entry { version: self.version, error: postcard::Error::DeserializeUnexpectedEnd })
+        }
+    }
+
+    /// Reads a count of items that follow. Every item but one takes at least a byte (only a type with a single
+    /// value, such as `()`, can encode in none, and a key of such a type occurs once), so a count larger than the
+    /// bytes left plus one is a lie, and is refused before anything is allocated or looped over for it.
+    pub(crate) fn count(&mut self) -> Result<usize, DecodeError> {
+        let claimed = self.varint()?;
+        let remaining = self.remaining();
+        match usize::try_from(claimed) {
+            Ok(count) if count <= remaining.saturating_add(1) => Ok(count),
+            _ => Err(DecodeError::LengthTooLarge { version: self.version, claimed, remaining }),
+        }
+    }
+
+    /// Reads one postcard-encoded value.
+    pub(crate) fn postcard<T: DeserializeOwned>(&mut self) -> Result<T, DecodeError> {
+        let (value, rest) = postcard::take_from_bytes(self.bytes)
+            .map_err(|error| DecodeError::Entry { version: self.version, error })?;
+        self.bytes = rest;
+        Ok(value)
+    }
+
+    /// Reads `count` postcard-encoded values. The vector grows with the values actually read.
+    pub(crate) fn postcard_list<T: DeserializeOwned>(&mut self, count: usize) -> Result<Vec<T>, DecodeError> {
+        // Room is reserved for no more items than the bytes left could hold, and for no more bytes than are left:
+        // beyond that the vector grows with the items actually read.
+        let room = self.remaining() / std::mem::size_of::<T>().max(1) + 1;
+        let mut items = Vec::with_capacity(count.min(room));
+        for _ in 0..count {
+            items.push(self.postcard()?);
+        }
+        Ok(items)
+    }
+}
+
+/// Builds versions from decoded records, so that they share what their updates left untouched.
+///
+/// Every version read from one input is derived from the same empty map, so all of them share one hasher (and,
+/// for a stateful hasher, one identity): equality, diff and the set operations between them take the structural
+/// fast paths.
+pub(crate) struct Replay<K, V, P: PointerKind, S> {
+    empty: HamtMap<K, V, P, S>,
+}
+
+impl<K, V, P, S> Replay<K, V, P, S>
+where
+    K: Hash + Eq + Clone,
+    V: Clone,
+    P: PointerKind,
+    S: BuildHasher + Clone + Default,
+{
+    pub(crate) fn new() -> Self {
+        Replay { empty: HamtMap::with_hasher(S::default()) }
+    }
+
+    /// A version made of `entries`, which must hold distinct keys.
+    pub(crate) fn full(&self, entries: Vec<(K, V)>, version: usize) -> Result<HamtMap<K, V, P, S>, DecodeError> {
+        let count = entries.len();
+        let mut map = self.empty.clone();
+        map.extend(entries);
+        if map.len() == count { Ok(map) } else { Err(DecodeError::DuplicateKey { version }) }
+    }
+
+    /// `parent` without the `removed` keys (which it must hold), and with the `upserted` entries (whose keys must
+    /// be distinct, and not among the removed).
+    pub(crate) fn delta(
+        &self,
+        parent: &HamtMap<K, V, P, S>,
+        removed: Vec<K>,
+        upserted: Vec<(K, V)>,
+        version: usize,
+    ) -> Result<HamtMap<K, V, P, S>, DecodeError> {
+        let mut map = parent.clone();
+        for key in &removed {
+            if map.remove_mut(key).is_none() {
+                return Err(DecodeError::AbsentKey { version });
+            }
+        }
+        // Two or more upserts are checked for distinct keys by building them into a map first.
+        let upserted = if upserted.len() > 1 { self.full(upserted, version)?.into_iter().collect() } else { upserted };
+        for (key, value) in upserted {
+            let in_parent = parent.contains_key(&key);
+            let replaced = map.insert_mut(key, value).is_some();
+            // A key of the parent that is no longer in the map was removed by this same record.
+            if in_parent != replaced {
+                return Err(DecodeError::DuplicateKey { version });
+            }
+        }
+        Ok(map)
+    }
+}
