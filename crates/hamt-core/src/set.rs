@@ -136,6 +136,41 @@ impl<T, P: PointerKind, S> HamtSet<T, P, S> {
     pub fn clear(&mut self) {
         self.map.clear();
     }
+
+    /// The map underneath: the set's elements as keys with unit values, sharing every node with the set. O(1).
+    ///
+    /// Code written for maps (an encoder, a diff over entries) works on sets through this view.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set: hamt_core::HamtSet<_> = [1, 2].into();
+    /// let map = set.as_map();
+    /// assert_eq!(map.len(), 2);
+    /// assert_eq!(map.get(&1), Some(&()));
+    /// ```
+    pub fn as_map(&self) -> &HamtMap<T, (), P, S> {
+        &self.map
+    }
+
+    /// Turns the set into the map underneath (elements as keys, unit values), keeping its nodes and hasher. O(1).
+    ///
+    /// The inverse is `HamtSet::from(map)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{HamtMap, HamtSet};
+    ///
+    /// let set: HamtSet<_> = [1, 2].into();
+    /// let map: HamtMap<_, ()> = set.clone().into_map();
+    /// assert!(map.contains_key(&2));
+    /// assert_eq!(HamtSet::from(map), set);
+    /// ```
+    #[must_use]
+    pub fn into_map(self) -> HamtMap<T, (), P, S> {
+        self.map
+    }
 }
 
 impl<T, P, S> HamtSet<T, P, S>
@@ -537,6 +572,23 @@ impl<'a, T: Hash + Eq + Clone + 'a, P: PointerKind, S: BuildHasher + Clone> Exte
 impl<T: Hash + Eq, P: PointerKind, const N: usize> From<[T; N]> for HamtSet<T, P> {
     fn from(values: [T; N]) -> Self {
         values.into_iter().collect()
+    }
+}
+
+impl<T, P: PointerKind, S> From<HamtMap<T, (), P, S>> for HamtSet<T, P, S> {
+    /// The set of the map's keys, keeping its nodes and hasher (the inverse of [`HamtSet::into_map`]). O(1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{HamtMap, HamtSet};
+    ///
+    /// let map: HamtMap<_, ()> = [("a", ()), ("b", ())].into();
+    /// let set = HamtSet::from(map);
+    /// assert!(set.contains("a") && set.contains("b"));
+    /// ```
+    fn from(map: HamtMap<T, (), P, S>) -> Self {
+        HamtSet { map }
     }
 }
 
