@@ -39,16 +39,24 @@ fn steps(root: &Path, run_miri: bool) -> Vec<Step> {
     let benches_manifest = root.join("benches").join("Cargo.toml");
     vec![
         Step::new("fmt", "check formatting").needs(Tool::Rustfmt).command(Invocation::cargo("fmt --all -- --check")),
-        Step::new("clippy", "lint every target, then hamt-core without std")
+        Step::new("clippy", "lint every target, then hamt-core without std, then with serde (with and without std)")
             .needs(Tool::Clippy)
             .command(Invocation::cargo("clippy --workspace --all-targets -- -D warnings"))
-            .command(Invocation::cargo("clippy -p hamt-core --no-default-features --lib -- -D warnings")),
-        Step::new("test", "every test, then hamt-core's as no_std + alloc")
+            .command(Invocation::cargo("clippy -p hamt-core --no-default-features --lib -- -D warnings"))
+            .command(Invocation::cargo("clippy -p hamt-core --all-targets --features serde -- -D warnings"))
+            .command(Invocation::cargo(
+                "clippy -p hamt-core --no-default-features --features serde --lib -- -D warnings",
+            )),
+        Step::new("test", "every test, then hamt-core's as no_std + alloc, then with serde")
             .counting_tests()
             .command(Invocation::cargo("test --workspace"))
-            .command(Invocation::cargo("test -p hamt-core --no-default-features")),
-        Step::new("doc", "build the API docs with warnings denied")
-            .command(Invocation::cargo("doc --workspace --no-deps").env("RUSTDOCFLAGS", "-D warnings")),
+            .command(Invocation::cargo("test -p hamt-core --no-default-features"))
+            .command(Invocation::cargo("test -p hamt-core --features serde")),
+        Step::new("doc", "build the API docs with warnings denied, then hamt-core's with serde")
+            .command(Invocation::cargo("doc --workspace --no-deps").env("RUSTDOCFLAGS", "-D warnings"))
+            .command(
+                Invocation::cargo("doc -p hamt-core --no-deps --features serde").env("RUSTDOCFLAGS", "-D warnings"),
+            ),
         Step::new("bench", "run every benchmark once in criterion's test mode")
             .skip_if(!benches_manifest.is_file(), "benches/Cargo.toml does not exist yet")
             .command(Invocation::cargo("bench -p hamt-benches -- --test")),
@@ -74,7 +82,8 @@ fn miri_test() -> Invocation {
     if let Ok(extra) = env::var("MIRIFLAGS") {
         miri_flags.push(extra);
     }
-    let mut invocation = Invocation::cargo("+nightly miri test -p hamt-core --lib --tests")
+    // With `serde`, so that the serde suite (tests/serde.rs, empty without the feature) runs under Miri too.
+    let mut invocation = Invocation::cargo("+nightly miri test -p hamt-core --features serde --lib --tests")
         .env("MIRIFLAGS", miri_flags.join(" ").trim());
     for (key, value) in test_env {
         invocation = invocation.env(key, value);
