@@ -45,16 +45,24 @@ fn steps(root: &Path, run_miri: bool) -> Vec<Step> {
     let benches_manifest = root.join("benches").join("Cargo.toml");
     vec![
         Step::new("fmt", "check formatting").needs(Tool::Rustfmt).command(Invocation::cargo("fmt --all -- --check")),
-        Step::new("clippy", "lint every target, then hamt-core without std")
+        Step::new("clippy", "lint every target, then hamt-core without std, then with serde (with and without std)")
             .needs(Tool::Clippy)
             .command(Invocation::cargo("clippy --workspace --all-targets -- -D warnings"))
-            .command(Invocation::cargo("clippy -p hamt-core --no-default-features --lib -- -D warnings")),
-        Step::new("test", "every test, then hamt-core's as no_std + alloc")
+            .command(Invocation::cargo("clippy -p hamt-core --no-default-features --lib -- -D warnings"))
+            .command(Invocation::cargo("clippy -p hamt-core --all-targets --features serde -- -D warnings"))
+            .command(Invocation::cargo(
+                "clippy -p hamt-core --no-default-features --features serde --lib -- -D warnings",
+            )),
+        Step::new("test", "every test, then hamt-core's as no_std + alloc, then with serde")
             .counting_tests()
             .command(Invocation::cargo("test --workspace"))
-            .command(Invocation::cargo("test -p hamt-core --no-default-features")),
-        Step::new("doc", "build the API docs with warnings denied")
-            .command(Invocation::cargo("doc --workspace --no-deps").env("RUSTDOCFLAGS", "-D warnings")),
+            .command(Invocation::cargo("test -p hamt-core --no-default-features"))
+            .command(Invocation::cargo("test -p hamt-core --features serde")),
+        Step::new("doc", "build the API docs with warnings denied, then hamt-core's with serde")
+            .command(Invocation::cargo("doc --workspace --no-deps").env("RUSTDOCFLAGS", "-D warnings"))
+            .command(
+                Invocation::cargo("doc -p hamt-core --no-deps --features serde").env("RUSTDOCFLAGS", "-D warnings"),
+            ),
         Step::new("bench", "run every benchmark once in criterion's test mode")
             .skip_if(!benches_manifest.is_file(), "benches/Cargo.toml does not exist yet")
             .command(Invocation::cargo("bench -p hamt-benches -- --test")),
@@ -64,8 +72,9 @@ fn steps(root: &Path, run_miri: bool) -> Vec<Step> {
             .needs(Tool::NightlyMiri)
             .counting_tests()
             .command(Invocation::cargo("+nightly miri setup"))
-            .command(miri_test("hamt-core", MIRI_FLAGS))
-            .command(miri_test("hamt-sync", MIRI_SYNC_FLAGS)),
+            // With `serde`, so that hamt-core's serde suite (tests/serde.rs, empty without the feature) runs too.
+            .command(miri_test("-p hamt-core --features serde", MIRI_FLAGS))
+            .command(miri_test("-p hamt-sync", MIRI_SYNC_FLAGS)),
     ]
 }
 
@@ -77,10 +86,10 @@ fn loom_test() -> Invocation {
     Invocation::cargo("test -p hamt-core --test loom --release --target-dir target/loom").env("RUSTFLAGS", "--cfg loom")
 }
 
-/// The Miri test run of one crate, with `flags` first in `MIRIFLAGS`. Doctests are left out (`--lib --tests`)
+/// The Miri test run of `packages` (cargo's `-p` and `--features` arguments), with `flags` first in `MIRIFLAGS`. Doctests are left out (`--lib --tests`)
 /// because Miri would build and interpret every one of them separately, which costs minutes for no coverage the
 /// unit tests lack.
-fn miri_test(package: &str, flags: &str) -> Invocation {
+fn miri_test(packages: &str, flags: &str) -> Invocation {
     let quickcheck_tests = env::var("QUICKCHECK_TESTS").unwrap_or_else(|_| MIRI_QUICKCHECK_TESTS.to_owned());
     // The tests read these to shrink their case counts (quickcheck reads `QUICKCHECK_TESTS` itself).
     let test_env = [("QUICKCHECK_TESTS", quickcheck_tests.as_str()), ("HAMT_MIRI", "1")];
@@ -91,7 +100,7 @@ fn miri_test(package: &str, flags: &str) -> Invocation {
     if let Ok(extra) = env::var("MIRIFLAGS") {
         miri_flags.push(extra);
     }
-    let mut invocation = Invocation::cargo(&format!("+nightly miri test -p {package} --lib --tests"))
+    let mut invocation = Invocation::cargo(&format!("+nightly miri test {packages} --lib --tests"))
         .env("MIRIFLAGS", miri_flags.join(" ").trim());
     for (key, value) in test_env {
         invocation = invocation.env(key, value);

@@ -28,6 +28,9 @@
 //! # Features
 //! - `std` (default): `From<std::collections::HashMap>` and `From<HashSet>`, and std-seeded randomness for the
 //!   default hasher. Without it the crate is `no_std` and needs only `alloc`.
+//! - `serde`: `Serialize` and `Deserialize` for [`HamtMap`] (a serde map) and [`HamtSet`] (a sequence), with any
+//!   serde format and without `std`. Deserializing rejects duplicate keys, and never reserves more than 1 MiB on
+//!   the strength of a length read from the input.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -46,6 +49,8 @@ mod kind;
 pub mod map;
 mod ops;
 mod raw;
+#[cfg(feature = "serde")]
+mod serde;
 pub mod set;
 mod trie;
 
