@@ -56,6 +56,8 @@ pub fn run(quick: bool) -> Section {
     let mut next = cycle(&keys);
     let lookup_store = time_ns(samples, min_sample_time, || store.load().get(&next()).copied());
     let mut next = cycle(&keys);
+    let read_store = time_ns(samples, min_sample_time, || store.read(|map| map.get(&next()).copied()));
+    let mut next = cycle(&keys);
     let lookup_guard = time_ns(samples, min_sample_time, || locked.read().expect("not poisoned").get(&next()).copied());
     section.figure("load / ns", load, "ns");
     section.figure("RwLock<HashMap> read + clone / ns", clone, "ns");
@@ -63,6 +65,8 @@ pub fn run(quick: bool) -> Section {
     section.figure("RwLock<HashMap> read + get / ns", lookup_guard, "ns");
     let load_vs_clone = section.figure("load / RwLock clone", load / clone, "ratio");
     let lookup_ratio = section.figure("load + get / RwLock read + get", lookup_store / lookup_guard, "ratio");
+    section.figure("read(get) / ns", read_store, "ns");
+    let read_ratio = section.figure("read(get) / RwLock read + get", read_store / lookup_guard, "ratio");
     section.line("### Snapshot and lookup cost (one thread, no writer)");
     section.line("");
     section.line("| operation | `VersionedStore` | `RwLock<HashMap>` | ratio |");
@@ -78,6 +82,12 @@ pub fn run(quick: bool) -> Section {
         format_time(lookup_store),
         format_time(lookup_guard),
         format_ratio(lookup_ratio)
+    ));
+    section.line(format!(
+        "| one lookup without a snapshot (`get(k)` inside `read`, the store's / the lock's) | {} | {} | {} |",
+        format_time(read_store),
+        format_time(lookup_guard),
+        format_ratio(read_ratio)
     ));
     section.line("");
 
