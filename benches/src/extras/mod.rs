@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::sampler::median;
 
+pub mod serde;
 pub mod sync;
 
 /// What one section measured.
@@ -61,7 +62,7 @@ pub struct Target {
 pub type Run = fn(bool) -> Section;
 
 /// Every section, by name (the name is what `--filter` matches and what the child process is told to run).
-pub const SECTIONS: &[(&str, Run)] = &[("sync", sync::run)];
+pub const SECTIONS: &[(&str, Run)] = &[("serde", serde::run), ("sync", sync::run)];
 
 /// The measuring function of the section called `name`.
 pub fn find(name: &str) -> Option<Run> {
