@@ -11,7 +11,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, V
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::envelope;
+use crate::envelope::{self, Parents};
 use crate::error::{DecodeError, EncodeError, Kind};
 use crate::record::{Delta, Replay, Sink};
 
@@ -346,7 +346,7 @@ where
 
     fn encode(&self, sink: &mut Sink<'_>) -> Result<(), EncodeError> {
         let maps: Vec<&MapOf<C>> = self.versions.iter().map(Versioned::as_map).collect();
-        envelope::encode(sink, &maps, &|index| self.parents[index], C::KIND)
+        envelope::encode(sink, &maps, Parents::Named(&self.parents), C::KIND)
     }
 }
 
