@@ -607,6 +607,7 @@ impl Report {
         line!(out);
         self.write_targets(&mut out);
         self.write_scenarios(&mut out);
+        self.write_pointer_kinds(&mut out);
         self.write_memory(&mut out);
         for section in &self.extras {
             line!(out, "## {}", section.title);
@@ -756,6 +757,74 @@ impl Report {
             }
             line!(out);
         }
+    }
+
+    /// The pointer kinds compared on every scenario: per scenario and key type, the ratios of the `ArcK` and
+    /// `ArcTK` flavours' medians to the `RcK` flavour's at the largest size all three were measured at, then the
+    /// geometric mean of each column. Computed from the timings above; nothing is measured for it.
+    fn write_pointer_kinds(&self, out: &mut String) {
+        let (rc, arc, arc_t) = (Implementation::HamtRc, Implementation::HamtArc, Implementation::HamtArcT);
+        let mut rows = Vec::new();
+        for scenario in Scenario::ALL {
+            for key in self.keys(scenario) {
+                let largest = self.sizes(scenario, key).into_iter().rev().find(|&size| {
+                    [rc, arc, arc_t]
+                        .iter()
+                        .all(|&implementation| self.time(scenario, key, size, implementation).is_some())
+                });
+                let Some(size) = largest else { continue };
+                let (Some(arc_ratio), Some(arc_t_ratio)) =
+                    (self.ratio(scenario, key, size, arc, rc), self.ratio(scenario, key, size, arc_t, rc))
+                else {
+                    continue;
+                };
+                rows.push((scenario, key, size, arc_ratio, arc_t_ratio));
+            }
+        }
+        if rows.is_empty() {
+            return;
+        }
+        line!(out, "## Pointer kinds");
+        line!(out);
+        line!(
+            out,
+            "The thread-safe flavours (hamt-sync's maps) against the single-threaded one, from the timings above:              the median of `{}` (std's `Arc`, `ArcK`) and of `{}` (triomphe's `Arc`, `ArcTK`, hamt-sync's default)              divided by that of `{}` (`RcK`), at the largest size all three were measured at. Above 1 the atomic              reference count costs time; the geometric mean summarizes the scenarios.",
+            arc.name(),
+            arc_t.name(),
+            rc.name()
+        );
+        line!(out);
+        line!(
+            out,
+            "| scenario | key | size | `{}` / `{}` | `{}` / `{}` |",
+            arc.name(),
+            rc.name(),
+            arc_t.name(),
+            rc.name()
+        );
+        line!(out, "|---|---|---|---|---|");
+        for &(scenario, key, size, arc_ratio, arc_t_ratio) in &rows {
+            line!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                scenario.name(),
+                key.name(),
+                size_label(size),
+                format_ratio(arc_ratio),
+                format_ratio(arc_t_ratio)
+            );
+        }
+        let geometric_mean = |ratios: Vec<f64>| {
+            let count = ratios.len() as f64;
+            (ratios.into_iter().map(f64::ln).sum::<f64>() / count).exp()
+        };
+        line!(
+            out,
+            "| **geometric mean** | | | **{}** | **{}** |",
+            format_ratio(geometric_mean(rows.iter().map(|row| row.3).collect())),
+            format_ratio(geometric_mean(rows.iter().map(|row| row.4).collect()))
+        );
+        line!(out);
     }
 
     fn write_memory(&self, out: &mut String) {

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 use crate::sampler::median;
 
 pub mod parallel;
+pub mod serde;
+pub mod sync;
 
 /// What one section measured.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -61,7 +63,7 @@ pub struct Target {
 pub type Run = fn(bool) -> Section;
 
 /// Every section, by name (the name is what `--filter` matches and what the child process is told to run).
-pub const SECTIONS: &[(&str, Run)] = &[("parallel", parallel::run)];
+pub const SECTIONS: &[(&str, Run)] = &[("serde", serde::run), ("sync", sync::run), ("parallel", parallel::run)];
 
 /// The measuring function of the section called `name`.
 pub fn find(name: &str) -> Option<Run> {

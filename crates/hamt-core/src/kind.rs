@@ -6,7 +6,13 @@
 //! `raw` module; the kind only decides the type of the reference count stored in each node header.
 
 use core::cell::Cell;
-use core::sync::atomic::{AtomicUsize, Ordering, fence};
+use core::sync::atomic::Ordering;
+// Under `--cfg loom` the atomic count and its fence come from loom, whose model checker then explores every
+// interleaving of the count operations in tests/loom.rs. Only the test build uses that cfg.
+#[cfg(not(loom))]
+use core::sync::atomic::{AtomicUsize, fence};
+#[cfg(loom)]
+use loom::sync::atomic::{AtomicUsize, fence};
 
 use archery::{ArcK, ArcTK, RcK};
 

@@ -28,8 +28,11 @@
 //! # Features
 //! - `std` (default): `From<std::collections::HashMap>` and `From<HashSet>`, and std-seeded randomness for the
 //!   default hasher. Without it the crate is `no_std` and needs only `alloc`.
+//! - `serde`: `Serialize` and `Deserialize` for [`HamtMap`] (a serde map) and [`HamtSet`] (a sequence), with any
+//!   serde format and without `std`. Deserializing rejects duplicate keys, and never reserves more than 1 MiB on
+//!   the strength of a length read from the input.
 //! - `rayon`: parallel iteration, collection, extension, set operations and diff for maps and sets that are
-//!   `Send + Sync` (the [`par`] module). Implies `std`.
+//!   `Send + Sync` (the `par` module). Implies `std`.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -50,6 +53,8 @@ mod ops;
 #[cfg(feature = "rayon")]
 pub mod par;
 mod raw;
+#[cfg(feature = "serde")]
+mod serde;
 pub mod set;
 mod trie;
 

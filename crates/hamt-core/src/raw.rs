@@ -103,8 +103,11 @@ fn entries_offset<H, E>(shape: Shape) -> usize {
     offset
 }
 
-/// The offset of the prefix (children or collision length) from the start of a node.
-const PREFIX_OFFSET: usize = size_of::<Header<usize>>();
+/// The offset of the prefix (children or collision length) from the start of a node: right after the header, whose
+/// size depends on the count type (one word for `Cell<usize>` and `AtomicUsize`, more for loom's model atomics).
+const fn prefix_offset<C>() -> usize {
+    size_of::<Header<C>>()
+}
 
 /// A counted handle to a trie node.
 #[repr(transparent)]
@@ -143,7 +146,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         if header.datamap == 0 && header.nodemap == 0 {
             // SAFETY: a collision node stores its length as an initialized `usize` right after the header, which
             // is `usize`-aligned because the header's alignment is at least that of `usize`.
-            let len = unsafe { self.ptr.cast::<u8>().add(PREFIX_OFFSET).cast::<usize>().read() };
+            let len = unsafe { self.ptr.cast::<u8>().add(prefix_offset::<P::Count>()).cast::<usize>().read() };
             Shape::collision(len)
         } else {
             Shape::bitmap(header.datamap, header.nodemap)
@@ -153,7 +156,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     #[inline]
     fn children_ptr(&self) -> *mut Node<K, V, P> {
         // SAFETY: the prefix starts inside the allocation, right after the header.
-        unsafe { self.ptr.cast::<u8>().add(PREFIX_OFFSET).cast::<Node<K, V, P>>().as_ptr() }
+        unsafe { self.ptr.cast::<u8>().add(prefix_offset::<P::Count>()).cast::<Node<K, V, P>>().as_ptr() }
     }
 
     #[inline]
@@ -329,13 +332,22 @@ unsafe fn free_node<K, V, P: PointerKind>(ptr: NonNull<Header<P::Count>>) {
     drop(Drain::<K, V, P> { ptr, shape, next_entry: 0, next_child: 0, marker: PhantomData });
 }
 
-// A `Node` of a kind whose count is `Sync` (atomic) is an `Arc`-like handle: it gives shared access to `K` and `V`
-// from whichever thread holds a handle, and the last handle drops them on its own thread. So sending or sharing
-// handles needs `K, V: Send + Sync`, as for `Arc<(K, V)>`. A plain `Cell` count is not `Sync`, which keeps `RcK`
-// nodes on one thread.
-// SAFETY: see above: the count is atomic (`Sync`) and the payload may be shared and sent.
+// A `Node` of a kind whose count is `Sync` (atomic) is an `Arc`-like handle, and is `Send` and `Sync` under the
+// same conditions as `Arc<(K, V)>`:
+// - Handles to one node may live on several threads at once, and each of them reads the node's keys and values
+//   through shared references: this needs `K, V: Sync`.
+// - Whichever thread drops the last handle drops the keys and values (`free_node`), and a thread whose handle is
+//   unique changes them in place or moves them out (`NodeMut`, `Drain`): this needs `K, V: Send`. Exclusive access
+//   in those cases is established by the count (the Acquire of `is_unique` and of the fence after the last
+//   decrement pair with the Release decrements of the other handles; tests/loom.rs model-checks this).
+// - Threads clone and drop handles concurrently, so the count itself must be shared safely: `P::Count: Sync`,
+//   which holds for `AtomicUsize` (`ArcK`, `ArcTK`) and not for the `Cell<usize>` of `RcK`, keeping those nodes on
+//   one thread. Every other header field is written only while the node is unique.
+// `&Node` gives no more than a `Node` does (a clone of it is a new handle), so the bounds of `Sync` are the same.
+// SAFETY: the bounds are those listed above, and each access they permit is argued there.
 unsafe impl<K: Send + Sync, V: Send + Sync, P: PointerKind> Send for Node<K, V, P> where P::Count: Sync + Send {}
-// SAFETY: see above.
+// SAFETY: as for `Send` above: shared handles only read through `&`, clone through the atomic count, and a clone
+// may become the last handle on its thread, which the `Send` bounds on `K` and `V` cover.
 unsafe impl<K: Send + Sync, V: Send + Sync, P: PointerKind> Sync for Node<K, V, P> where P::Count: Sync + Send {}
 
 /// A unique node's entries and children, borrowed mutably.
@@ -589,7 +601,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
             (*header).datamap = shape.datamap;
             (*header).nodemap = shape.nodemap;
             if shape.is_collision() {
-                self.node.ptr.cast::<u8>().add(PREFIX_OFFSET).cast::<usize>().write(shape.entries);
+                self.node.ptr.cast::<u8>().add(prefix_offset::<P::Count>()).cast::<usize>().write(shape.entries);
             }
         }
     }
@@ -708,7 +720,7 @@ impl<K, V, P: PointerKind> Builder<K, V, P> {
         unsafe { ptr.write(header) };
         if shape.is_collision() {
             // SAFETY: a collision node's layout reserves one `usize` right after the header.
-            unsafe { ptr.cast::<u8>().add(PREFIX_OFFSET).cast::<usize>().write(shape.entries) };
+            unsafe { ptr.cast::<u8>().add(prefix_offset::<P::Count>()).cast::<usize>().write(shape.entries) };
         }
         Builder { ptr, shape, children: 0, entries: 0, marker: PhantomData }
     }
@@ -837,11 +849,15 @@ pub(crate) struct Drain<K, V, P: PointerKind> {
     marker: PhantomData<(K, V)>,
 }
 
-// SAFETY: a `Drain` owns a node nobody else refers to, like a `Box` of its entries and children: sending it sends
-// them, and sharing it only lends them out through `&self` methods (there are none that read them). The bounds match
-// those of `Node`, whose handles it holds.
+// SAFETY: a `Drain` owns a node nobody else refers to, like a `Box` of its entries and children: sending it moves
+// them to the other thread, which then moves them out or drops them (needing `K, V: Send`), and drops the child
+// handles, which is sound to do on any thread under the bounds of `Node`'s `Send`. No other thread can reach the
+// node meanwhile, since no other handle exists. The bounds are those of `Node`, a little stricter than a `Box`
+// needs, to keep the two types under one rule.
 unsafe impl<K: Send + Sync, V: Send + Sync, P: PointerKind> Send for Drain<K, V, P> where P::Count: Sync + Send {}
-// SAFETY: see above.
+// SAFETY: `&Drain` gives no access to the entries or children: the methods that read or move them take `&mut self`
+// (the private `node` helper, which takes `&self`, is only called from those and from `drop`), so sharing a drain
+// shares nothing beyond its shape and indices.
 unsafe impl<K: Send + Sync, V: Send + Sync, P: PointerKind> Sync for Drain<K, V, P> where P::Count: Sync + Send {}
 
 impl<K, V, P: PointerKind> Drain<K, V, P> {

@@ -112,30 +112,6 @@ impl<T, P: PointerKind, S> HamtSet<T, P, S> {
         self.map.ptr_eq(&other.map)
     }
 
-    /// The map behind the set: every element is a key, with `()` as its value. O(1).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let set: hamt_core::HamtSet<_> = [1, 2].into();
-    /// assert!(set.as_map().contains_key(&1));
-    /// ```
-    pub fn as_map(&self) -> &HamtMap<T, (), P, S> {
-        &self.map
-    }
-
-    /// The set as its map of elements to `()`, which shares every node with it. O(1).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let set: hamt_core::HamtSet<_> = [1, 2].into();
-    /// assert_eq!(set.into_map().len(), 2);
-    /// ```
-    pub fn into_map(self) -> HamtMap<T, (), P, S> {
-        self.map
-    }
-
     /// An iterator over the elements, in trie order.
     ///
     /// # Examples
@@ -159,6 +135,41 @@ impl<T, P: PointerKind, S> HamtSet<T, P, S> {
     /// ```
     pub fn clear(&mut self) {
         self.map.clear();
+    }
+
+    /// The map underneath: the set's elements as keys with unit values, sharing every node with the set. O(1).
+    ///
+    /// Code written for maps (an encoder, a diff over entries) works on sets through this view.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set: hamt_core::HamtSet<_> = [1, 2].into();
+    /// let map = set.as_map();
+    /// assert_eq!(map.len(), 2);
+    /// assert_eq!(map.get(&1), Some(&()));
+    /// ```
+    pub fn as_map(&self) -> &HamtMap<T, (), P, S> {
+        &self.map
+    }
+
+    /// Turns the set into the map underneath (elements as keys, unit values), keeping its nodes and hasher. O(1).
+    ///
+    /// The inverse is `HamtSet::from(map)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{HamtMap, HamtSet};
+    ///
+    /// let set: HamtSet<_> = [1, 2].into();
+    /// let map: HamtMap<_, ()> = set.clone().into_map();
+    /// assert!(map.contains_key(&2));
+    /// assert_eq!(HamtSet::from(map), set);
+    /// ```
+    #[must_use]
+    pub fn into_map(self) -> HamtMap<T, (), P, S> {
+        self.map
     }
 }
 
@@ -504,22 +515,6 @@ impl<T, P: PointerKind, S> fmt::Debug for SetDiff<'_, T, P, S> {
     }
 }
 
-impl<T, P: PointerKind, S> From<HamtMap<T, (), P, S>> for HamtSet<T, P, S> {
-    /// The set of the map's keys, sharing every node with the map. O(1).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use hamt_core::{HamtMap, HamtSet};
-    ///
-    /// let map: HamtMap<u8, ()> = [(1, ()), (2, ())].into();
-    /// assert_eq!(HamtSet::from(map), [1, 2].into());
-    /// ```
-    fn from(map: HamtMap<T, (), P, S>) -> Self {
-        HamtSet { map }
-    }
-}
-
 impl<T, P: PointerKind, S: Clone> Clone for HamtSet<T, P, S> {
     /// O(1): the copy shares every node.
     fn clone(&self) -> Self {
@@ -577,6 +572,23 @@ impl<'a, T: Hash + Eq + Clone + 'a, P: PointerKind, S: BuildHasher + Clone> Exte
 impl<T: Hash + Eq, P: PointerKind, const N: usize> From<[T; N]> for HamtSet<T, P> {
     fn from(values: [T; N]) -> Self {
         values.into_iter().collect()
+    }
+}
+
+impl<T, P: PointerKind, S> From<HamtMap<T, (), P, S>> for HamtSet<T, P, S> {
+    /// The set of the map's keys, keeping its nodes and hasher (the inverse of [`HamtSet::into_map`]). O(1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{HamtMap, HamtSet};
+    ///
+    /// let map: HamtMap<_, ()> = [("a", ()), ("b", ())].into();
+    /// let set = HamtSet::from(map);
+    /// assert!(set.contains("a") && set.contains("b"));
+    /// ```
+    fn from(map: HamtMap<T, (), P, S>) -> Self {
+        HamtSet { map }
     }
 }
 

@@ -31,8 +31,20 @@ pub(crate) fn flags_of(kind: Kind) -> u8 {
     }
 }
 
-/// Which earlier version each version is written against: `None` for the empty map (always for version 0).
-pub(crate) type Parents<'p> = &'p dyn Fn(usize) -> Option<usize>;
+/// Which earlier version each version is written against.
+#[derive(Clone, Copy)]
+pub(crate) enum Parents<'p> {
+    /// The version before, or an ancestor of it (the version that one was written against, and so on, up to
+    /// [`ANCESTORS_TRIED`] candidates) when the delta against it is smaller.
+    Nearest,
+    /// The parent of each version as the caller named it; `None` for the empty map (always for version 0).
+    Named(&'p [Option<usize>]),
+}
+
+/// How many candidates [`Parents::Nearest`] tries for each version: enough to find the common base of a list of
+/// variants (where the version before is a sibling, and its parent the base), and few enough that writing a list
+/// of unrelated versions costs a bounded number of extra diffs, each cut short as soon as it cannot win.
+const ANCESTORS_TRIED: usize = 4;
 
 /// Writes the whole binary form of `versions` to `sink`.
 pub(crate) fn encode<K, V, P, S>(
@@ -52,8 +64,36 @@ where
     sink.bytes(&[FORMAT, flags_of(kind)]);
     sink.bytes(&count.to_le_bytes());
     let body_start = sink.position();
+    let mut chosen: Vec<Option<usize>> = Vec::with_capacity(versions.len());
     for (index, version) in versions.iter().enumerate() {
-        write_record(sink, versions, index, parents(index), version)?;
+        if index == 0 {
+            write_entries(sink, version)?;
+            chosen.push(None);
+            continue;
+        }
+        let (parent, delta) = match parents {
+            Parents::Named(named) => {
+                let parent = named[index];
+                (parent, parent.map(|parent| Delta::between(versions[parent], version)))
+            }
+            Parents::Nearest => {
+                let (parent, delta) = nearest(versions, &chosen, index);
+                (Some(parent), Some(delta))
+            }
+        };
+        match (parent, delta) {
+            (Some(parent), Some(delta)) => {
+                assert!(parent < index, "version {index} names parent {parent}, which is not an earlier version");
+                sink.varint((index - parent) as u64);
+                delta.write(sink)?;
+            }
+            _ => {
+                sink.varint(0);
+                sink.varint(0);
+                write_entries(sink, version)?;
+            }
+        }
+        chosen.push(parent);
         sink.flush_if_full()?;
     }
     let body_len = sink.position() - body_start;
@@ -63,36 +103,30 @@ where
     Ok(())
 }
 
-/// Writes version `index`'s record: its entries if it is the first, otherwise the distance back to its parent
-/// (0 for none) and its delta against the parent (or against the empty map).
-pub(crate) fn write_record<K, V, P, S>(
-    sink: &mut Sink<'_>,
-    versions: &[&HamtMap<K, V, P, S>],
+/// The parent for version `index` among the version before it and that version's ancestors (as `chosen` records
+/// them), with the smallest delta; the first candidate wins ties.
+fn nearest<'a, K, V, P, S>(
+    versions: &[&'a HamtMap<K, V, P, S>],
+    chosen: &[Option<usize>],
     index: usize,
-    parent: Option<usize>,
-    version: &HamtMap<K, V, P, S>,
-) -> Result<(), EncodeError>
+) -> (usize, Delta<'a, K, V>)
 where
-    K: Hash + Eq + Serialize,
-    V: PartialEq + Serialize,
+    K: Hash + Eq,
+    V: PartialEq,
     P: PointerKind,
     S: BuildHasher,
 {
-    if index == 0 {
-        return write_entries(sink, version);
-    }
-    match parent {
-        Some(parent) => {
-            assert!(parent < index, "version {index} names parent {parent}, which is not an earlier version");
-            sink.varint((index - parent) as u64);
-            Delta::between(versions[parent], version).write(sink)
+    let version = versions[index];
+    let mut best = (index - 1, Delta::between(versions[index - 1], version));
+    let mut candidate = chosen[index - 1];
+    for _ in 1..ANCESTORS_TRIED {
+        let Some(parent) = candidate.filter(|_| best.1.len() > 0) else { break };
+        if let Some(delta) = Delta::smaller_than(versions[parent], version, best.1.len()) {
+            best = (parent, delta);
         }
-        None => {
-            sink.varint(0);
-            sink.varint(0);
-            write_entries(sink, version)
-        }
+        candidate = chosen[parent];
     }
+    best
 }
 
 /// Checks the envelope of `bytes` and returns the version count and the body.
@@ -166,12 +200,15 @@ pub(crate) struct Decoded<K, V, P: PointerKind, S> {
     pub(crate) parents: Vec<Option<usize>>,
 }
 
+/// A decoded version and the parent its record names.
+pub(crate) type WithParent<K, V, P, S> = (HamtMap<K, V, P, S>, Option<usize>);
+
 /// Reads the record of version `source.version`, whose earlier versions are `earlier`.
 pub(crate) fn read_record<K, V, P, S>(
     source: &mut Source<'_>,
     replay: &Replay<K, V, P, S>,
     earlier: &[HamtMap<K, V, P, S>],
-) -> Result<(HamtMap<K, V, P, S>, Option<usize>), DecodeError>
+) -> Result<WithParent<K, V, P, S>, DecodeError>
 where
     K: Hash + Eq + Clone + DeserializeOwned,
     V: Clone + DeserializeOwned,

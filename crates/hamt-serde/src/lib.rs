@@ -56,6 +56,7 @@ pub use error::{DecodeError, EncodeError, Kind};
 pub use log::{LogError, VersionLog};
 pub use version_set::{VersionSet, Versioned};
 
+use envelope::Parents;
 use record::Sink;
 
 /// The README's examples, compiled and run as doctests so that they never rot. They live here because this crate's
@@ -64,16 +65,20 @@ use record::Sink;
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 
-/// Encodes `versions`: the first one's entries, then each later version as a delta against the one before it.
+/// Encodes `versions`: the first one's entries, then each later version as a delta against the one before it,
+/// or against an ancestor of that one (the version it was written against, and so on, a few steps up) when that
+/// delta is smaller. A list of what-if variants of one base is therefore written, and decoded, as variants of the
+/// base, and a linear history as a chain of small steps.
 ///
-/// Equal versions cost a few bytes each, even ones built separately. To write versions against other parents
-/// (variants of one base, a tree of versions), use [`VersionSet`]. The bytes decode with [`deserialize_multiple`];
+/// Equal versions cost a few bytes each, even ones built separately. To name each version's parent yourself (a
+/// tree of versions), use [`VersionSet`]. The bytes decode with [`deserialize_multiple`];
 /// docs/format.md specifies them.
 ///
 /// # Complexity
 ///
 /// Writing the first version visits its entries; every later one costs the size of its delta (times the depth of
-/// the trie), because subtrees shared with the previous version are skipped.
+/// the trie), because subtrees shared with the previous version are skipped. Trying an ancestor costs one more diff,
+/// cut short as soon as it cannot give a smaller delta.
 ///
 /// # Panics
 ///
@@ -125,7 +130,7 @@ where
     S: BuildHasher,
 {
     let mut sink = Sink::buffer();
-    envelope::encode(&mut sink, versions, &previous, Kind::Map)?;
+    envelope::encode(&mut sink, versions, Parents::Nearest, Kind::Map)?;
     sink.finish()
 }
 
@@ -156,7 +161,7 @@ where
     S: BuildHasher,
 {
     let mut sink = Sink::writer(&mut writer);
-    envelope::encode(&mut sink, versions, &previous, Kind::Map)?;
+    envelope::encode(&mut sink, versions, Parents::Nearest, Kind::Map)?;
     sink.finish().map(drop)
 }
 
@@ -273,7 +278,7 @@ where
 {
     let maps: Vec<&HamtMap<T, (), P, S>> = versions.iter().map(|set| set.as_map()).collect();
     let mut sink = Sink::buffer();
-    envelope::encode(&mut sink, &maps, &previous, Kind::Set)?;
+    envelope::encode(&mut sink, &maps, Parents::Nearest, Kind::Set)?;
     sink.finish()
 }
 
@@ -304,7 +309,7 @@ where
 {
     let maps: Vec<&HamtMap<T, (), P, S>> = versions.iter().map(|set| set.as_map()).collect();
     let mut sink = Sink::writer(&mut writer);
-    envelope::encode(&mut sink, &maps, &previous, Kind::Set)?;
+    envelope::encode(&mut sink, &maps, Parents::Nearest, Kind::Set)?;
     sink.finish().map(drop)
 }
 
@@ -367,11 +372,6 @@ where
     S: BuildHasher + Clone + Default,
 {
     deserialize_multiple_sets(&read_all(reader)?)
-}
-
-/// The default parent: the version before.
-fn previous(index: usize) -> Option<usize> {
-    index.checked_sub(1)
 }
 
 /// Reads `reader` to its end; the buffer grows with what is read.

@@ -167,6 +167,39 @@ impl<'a, K, V> Delta<'a, K, V> {
         delta
     }
 
+    /// The delta from `parent` to `version` if it has fewer than `limit` items; the diff stops as soon as it
+    /// reaches `limit`.
+    pub(crate) fn smaller_than<P, S>(
+        parent: &'a HamtMap<K, V, P, S>,
+        version: &'a HamtMap<K, V, P, S>,
+        limit: usize,
+    ) -> Option<Self>
+    where
+        K: Hash + Eq,
+        V: PartialEq,
+        P: PointerKind,
+        S: BuildHasher,
+    {
+        let mut delta = Delta { removed: Vec::new(), upserted: Vec::new() };
+        for item in parent.diff(version) {
+            if delta.len() + 1 >= limit {
+                return None;
+            }
+            match item {
+                DiffItem::Removed(key, _) => delta.removed.push(key),
+                DiffItem::Added(key, value) | DiffItem::Changed { key, new: value, .. } => {
+                    delta.upserted.push((key, value));
+                }
+            }
+        }
+        Some(delta)
+    }
+
+    /// How many keys the delta removes or upserts.
+    pub(crate) fn len(&self) -> usize {
+        self.removed.len() + self.upserted.len()
+    }
+
     /// Writes the removed keys, then the upserted entries, each list preceded by its count.
     pub(crate) fn write(&self, sink: &mut Sink<'_>) -> Result<(), EncodeError>
     where

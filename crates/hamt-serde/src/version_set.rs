@@ -11,7 +11,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, V
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::envelope;
+use crate::envelope::{self, Parents};
 use crate::error::{DecodeError, EncodeError, Kind};
 use crate::record::{Delta, Replay, Sink};
 
@@ -47,6 +47,10 @@ pub trait Versioned: Clone + sealed::Sealed {
     #[doc(hidden)]
     fn implied_value() -> Option<Self::Value>;
 }
+
+/// The map behind versions of `C`: `C` itself for maps, the map of elements to `()` for sets.
+pub(crate) type MapOf<C> =
+    HamtMap<<C as Versioned>::Key, <C as Versioned>::Value, <C as Versioned>::Pointer, <C as Versioned>::Hasher>;
 
 impl<K, V, P: PointerKind, S> sealed::Sealed for HamtMap<K, V, P, S> {}
 
@@ -341,9 +345,8 @@ where
     }
 
     fn encode(&self, sink: &mut Sink<'_>) -> Result<(), EncodeError> {
-        let maps: Vec<&HamtMap<C::Key, C::Value, C::Pointer, C::Hasher>> =
-            self.versions.iter().map(Versioned::as_map).collect();
-        envelope::encode(sink, &maps, &|index| self.parents[index], C::KIND)
+        let maps: Vec<&MapOf<C>> = self.versions.iter().map(Versioned::as_map).collect();
+        envelope::encode(sink, &maps, Parents::Named(&self.parents), C::KIND)
     }
 }
 
@@ -577,7 +580,7 @@ where
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let replay = Replay::new();
-        let mut maps: Vec<HamtMap<C::Key, C::Value, C::Pointer, C::Hasher>> = Vec::new();
+        let mut maps: Vec<MapOf<C>> = Vec::new();
         let mut parents = Vec::new();
         while let Some(record) = seq.next_element_seed(RecordSeed::<C>(PhantomData))? {
             let index = maps.len();
