@@ -210,6 +210,7 @@ impl<K, V, P: PointerKind, S> HamtMap<K, V, P, S> {
     }
 
     /// Puts in a new trie of `len` entries (built for this map's hasher) and returns the old root.
+    #[cfg(feature = "rayon")]
     pub(crate) fn replace_contents(&mut self, root: Option<Node<K, V, P>>, len: usize) -> Option<Node<K, V, P>> {
         self.len = len;
         core::mem::replace(&mut self.root, root)

@@ -209,7 +209,8 @@ impl<'a, C: Trie, J> Subtries<'a, C, J> {
         node
     }
 
-    fn with(&self, entries: bool, children: (usize, usize)) -> Self {
+    /// Another part of the same node: these children, and its entries or not.
+    fn part(&self, entries: bool, children: (usize, usize)) -> Self {
         Subtries { entries, children, ..*self }
     }
 }
@@ -239,7 +240,7 @@ where
             match end - start {
                 0 => return (self, None),
                 1 if self.entries && !node.entries().is_empty() => {
-                    return (self.with(true, (start, start)), Some(self.with(false, self.children)));
+                    return (self.part(true, (start, start)), Some(self.part(false, self.children)));
                 }
                 1 => {
                     // One child left: split inside it instead.
@@ -251,7 +252,7 @@ where
                 }
                 count => {
                     let middle = start + count / 2;
-                    return (self.with(self.entries, (start, middle)), Some(self.with(false, (middle, end))));
+                    return (self.part(self.entries, (start, middle)), Some(self.part(false, (middle, end))));
                 }
             }
         }
