@@ -19,9 +19,9 @@ const MIRI_FLAGS: &str = "-Zmiri-strict-provenance";
 
 /// Runs every step, prints the `xtask test: N passed, M failed` summary as the last line, and returns success
 /// only if every step passed.
-pub(crate) fn run(root: &Path, run_miri: bool) -> ExitCode {
+pub(crate) fn run(root: &Path, run_miri: bool, run_fuzz: bool) -> ExitCode {
     let started = Instant::now();
-    let outcome = runner::run_steps(root, &steps(root, run_miri));
+    let outcome = runner::run_steps(root, &steps(root, run_miri, run_fuzz));
     println!("\nxtask test took {}", runner::format_duration(started.elapsed()));
     let (failed, exit_code) = match &outcome.failure {
         None => (outcome.tally.failed, ExitCode::SUCCESS),
@@ -35,7 +35,11 @@ pub(crate) fn run(root: &Path, run_miri: bool) -> ExitCode {
     exit_code
 }
 
-fn steps(root: &Path, run_miri: bool) -> Vec<Step> {
+/// Each fuzz target runs this long in the pipeline: long enough to replay the corpus and explore a little, short
+/// enough that three targets add about a minute and a half (plus the first build).
+const FUZZ_SECONDS_PER_TARGET: &str = "30";
+
+fn steps(root: &Path, run_miri: bool, run_fuzz: bool) -> Vec<Step> {
     let benches_manifest = root.join("benches").join("Cargo.toml");
     vec![
         Step::new("fmt", "check formatting").needs(Tool::Rustfmt).command(Invocation::cargo("fmt --all -- --check")),
@@ -57,13 +61,24 @@ fn steps(root: &Path, run_miri: bool) -> Vec<Step> {
             .needs(Tool::NightlyMiri)
             .counting_tests()
             .command(Invocation::cargo("+nightly miri setup"))
-            .command(miri_test()),
+            .command(miri_test())
+            .command(miri_test_of("hamt-serde")),
+        Step::new("fuzz", "every fuzz target for a bounded time")
+            .skip_if(!run_fuzz, "--no-fuzz was given")
+            .needs(Tool::NightlyFuzz)
+            .command(Invocation::cargo("xtask fuzz --seconds").args(&[FUZZ_SECONDS_PER_TARGET])),
     ]
 }
 
 /// The Miri test run. Doctests are left out (`--lib --tests`) because Miri would build and interpret every one
 /// of them separately, which costs minutes for no coverage the unit tests lack.
 fn miri_test() -> Invocation {
+    miri_test_of("hamt-core")
+}
+
+/// The Miri test run of one package, as [`miri_test`] describes. hamt-serde's tests that touch the file system
+/// or spawn processes are ignored under Miri, which isolates the program from both.
+fn miri_test_of(package: &str) -> Invocation {
     let quickcheck_tests = env::var("QUICKCHECK_TESTS").unwrap_or_else(|_| MIRI_QUICKCHECK_TESTS.to_owned());
     // The tests read these to shrink their case counts (quickcheck reads `QUICKCHECK_TESTS` itself).
     let test_env = [("QUICKCHECK_TESTS", quickcheck_tests.as_str()), ("HAMT_MIRI", "1")];
@@ -74,7 +89,8 @@ fn miri_test() -> Invocation {
     if let Ok(extra) = env::var("MIRIFLAGS") {
         miri_flags.push(extra);
     }
-    let mut invocation = Invocation::cargo("+nightly miri test -p hamt-core --lib --tests")
+    let mut invocation = Invocation::cargo("+nightly miri test -p")
+        .args(&[package, "--lib", "--tests"])
         .env("MIRIFLAGS", miri_flags.join(" ").trim());
     for (key, value) in test_env {
         invocation = invocation.env(key, value);
