@@ -67,7 +67,7 @@ fn fuzz_target(root: &Path, target: &str, seconds: u64) -> Result<(), Error> {
     let mut invocation = Invocation::cargo("+nightly fuzz run --fuzz-dir fuzz").args(&[target]);
     invocation = invocation.args(&inputs.iter().map(|dir| dir.display().to_string()).collect::<Vec<_>>());
     // A bounded run; a single input that takes more than 10 s is a finding (a hang), not a slow machine.
-    invocation = invocation.args(&[format!("-max_total_time={seconds}"), "-timeout=10".to_owned()]);
+    invocation = invocation.args(&["--".to_owned(), format!("-max_total_time={seconds}"), "-timeout=10".to_owned()]);
     let status = invocation.status(root)?;
 
     let found: Vec<PathBuf> = files_in(&artifacts).into_iter().filter(|file| !before.contains(file)).collect();
