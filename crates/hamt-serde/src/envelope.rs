@@ -168,12 +168,15 @@ pub(crate) struct Decoded<K, V, P: PointerKind, S> {
     pub(crate) parents: Vec<Option<usize>>,
 }
 
+/// A decoded version and the parent its record names.
+pub(crate) type WithParent<K, V, P, S> = (HamtMap<K, V, P, S>, Option<usize>);
+
 /// Reads the record of version `source.version`, whose earlier versions are `earlier`.
 pub(crate) fn read_record<K, V, P, S>(
     source: &mut Source<'_>,
     replay: &Replay<K, V, P, S>,
     earlier: &[HamtMap<K, V, P, S>],
-) -> Result<(HamtMap<K, V, P, S>, Option<usize>), DecodeError>
+) -> Result<WithParent<K, V, P, S>, DecodeError>
 where
     K: Hash + Eq + Clone + DeserializeOwned,
     V: Clone + DeserializeOwned,

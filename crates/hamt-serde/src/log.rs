@@ -7,14 +7,13 @@ use std::hash::{BuildHasher, Hash};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use hamt_core::HamtMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::envelope::{self, FORMAT, flags_of};
 use crate::error::{DecodeError, EncodeError, Kind};
 use crate::record::{Delta, Replay, Sink, Source, write_entries};
-use crate::version_set::Versioned;
+use crate::version_set::{MapOf, Versioned};
 
 /// The first four bytes of a version log.
 const LOG_MAGIC: [u8; 4] = *b"HAML";
@@ -453,7 +452,7 @@ where
     C::Hasher: BuildHasher + Clone + Default,
 {
     let replay = Replay::new();
-    let mut maps: Vec<HamtMap<C::Key, C::Value, C::Pointer, C::Hasher>> = Vec::new();
+    let mut maps: Vec<MapOf<C>> = Vec::new();
     let mut position = LOG_HEADER_LEN;
     while let Some(record) = complete_record(&bytes[position..]) {
         let mut source = Source::new(record);

@@ -19,6 +19,10 @@ mod sealed {
     pub trait Sealed {}
 }
 
+/// The map a version of `C` is written and read as.
+pub(crate) type MapOf<C> =
+    HamtMap<<C as Versioned>::Key, <C as Versioned>::Value, <C as Versioned>::Pointer, <C as Versioned>::Hasher>;
+
 /// The collections whose versions a [`VersionSet`] holds: [`HamtMap`] and [`HamtSet`].
 ///
 /// A set is written as the map of its elements to `()`, with the elements alone as its entries. The trait is
@@ -341,8 +345,7 @@ where
     }
 
     fn encode(&self, sink: &mut Sink<'_>) -> Result<(), EncodeError> {
-        let maps: Vec<&HamtMap<C::Key, C::Value, C::Pointer, C::Hasher>> =
-            self.versions.iter().map(Versioned::as_map).collect();
+        let maps: Vec<&MapOf<C>> = self.versions.iter().map(Versioned::as_map).collect();
         envelope::encode(sink, &maps, &|index| self.parents[index], C::KIND)
     }
 }
@@ -579,7 +582,7 @@ where
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let replay = Replay::new();
-        let mut maps: Vec<HamtMap<C::Key, C::Value, C::Pointer, C::Hasher>> = Vec::new();
+        let mut maps: Vec<MapOf<C>> = Vec::new();
         let mut parents = Vec::new();
         while let Some(record) = seq.next_element_seed(RecordSeed::<C>(PhantomData))? {
             let index = maps.len();
