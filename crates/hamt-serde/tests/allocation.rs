@@ -79,7 +79,7 @@ fn variants(size: u64, variants: u64) -> VersionSet<Map> {
 #[test]
 fn decoded_variants_share_their_base() {
     let size = common::scaled(10_000, 300) as u64;
-    let count = common::scaled(100, 10) as u64;
+    let count = common::scaled(100, 4) as u64;
     let base_only = variants(size, 0).to_bytes();
     let all = variants(size, count).to_bytes();
 
@@ -96,7 +96,7 @@ fn decoded_variants_share_their_base() {
 #[test]
 fn decoded_chain_of_small_changes_shares() {
     let size = common::scaled(10_000, 300) as u64;
-    let count = common::scaled(100, 10) as u64;
+    let count = common::scaled(100, 4) as u64;
     let base: Map = (0..size).map(|key| (key, key)).collect();
     let mut chain = vec![base.clone()];
     for step in 0..count {

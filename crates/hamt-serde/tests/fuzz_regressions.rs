@@ -84,7 +84,10 @@ fn version_set_serde(data: &[u8]) {
     }
 }
 
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// What a fuzz target does with its input.
+type Target = fn(&[u8]);
+
+const TARGETS: &[(&str, Target)] = &[
     ("deserialize_multiple", deserialize_multiple),
     ("deserialize_body", deserialize_body),
     ("version_set_serde", version_set_serde),

@@ -119,10 +119,10 @@ impl<K: TestKey> History<K> {
                     }
                 }
                 Op::Rebuild => {
-                    let mut rebuilt = HamtMap::with_hasher(map.hasher().clone());
+                    let mut rebuilt = HamtMap::with_hasher(*map.hasher());
                     rebuilt.extend(map.iter().map(|(key, value)| (key.clone(), *value)));
                     map = rebuilt;
-                    let mut rebuilt = HamtSet::with_hasher(set.hasher().clone());
+                    let mut rebuilt = HamtSet::with_hasher(*set.hasher());
                     rebuilt.extend(set.iter().cloned());
                     set = rebuilt;
                 }
