@@ -56,7 +56,7 @@ fn steps(root: &Path, run_miri: bool, run_fuzz: bool) -> Vec<Step> {
         Step::new("bench", "run every benchmark once in criterion's test mode")
             .skip_if(!benches_manifest.is_file(), "benches/Cargo.toml does not exist yet")
             .command(Invocation::cargo("bench -p hamt-benches -- --test")),
-        Step::new("miri", "hamt-core's unit and integration tests under Miri")
+        Step::new("miri", "hamt-core's and hamt-serde's unit and integration tests under Miri")
             .skip_if(!run_miri, "--no-miri was given")
             .needs(Tool::NightlyMiri)
             .counting_tests()
