@@ -262,3 +262,28 @@ fn files_that_are_not_logs_of_this_kind_are_refused_and_kept() {
     assert!(matches!(result, Err(LogError::Decode(hamt_serde::DecodeError::AbsentKey { version: 1 }))), "{result:?}");
     fs::remove_dir_all(&dir).expect("cleaning up");
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "uses the file system, which Miri's isolation forbids")]
+fn damage_before_a_good_record_is_an_error_not_a_cut() {
+    let dir = temp_dir("middle");
+    let (_, ends) = small_log(&dir.join("whole.log"));
+    let bytes = fs::read(dir.join("whole.log")).expect("the log");
+    let copy = dir.join("copy.log");
+    // Every byte of the payload of every record but the last: a crash cannot damage a record that a good one
+    // follows, so opening must fail, and leave the file as it was.
+    for pair in ends.windows(2).take(ends.len().saturating_sub(2)) {
+        for position in pair[0] + 12..pair[1] {
+            let mut damaged = bytes.clone();
+            damaged[position as usize] ^= 0x20;
+            let result = open_copy(&copy, &damaged);
+            assert!(
+                matches!(result, Err(LogError::Decode(hamt_serde::DecodeError::ChecksumMismatch { .. }))),
+                "damage at {position}: {:?}",
+                result.map(|log| log.len())
+            );
+            assert_eq!(fs::read(&copy).expect("the copy"), damaged, "damage at {position} left the file alone");
+        }
+    }
+    fs::remove_dir_all(&dir).expect("cleaning up");
+}
