@@ -15,6 +15,10 @@ pub(crate) enum Error {
     Output { command: String, source: io::Error },
     /// A toolchain component is missing and installing it failed or did not help.
     MissingTool { tool: &'static str, hint: &'static str },
+    /// A file or directory could not be created, read or copied.
+    Io { path: std::path::PathBuf, source: io::Error },
+    /// The fuzzer found inputs that crash, hang or exhaust memory; they were saved as regression tests.
+    FuzzFinding { target: String, files: String },
 }
 
 impl fmt::Display for Error {
@@ -28,6 +32,12 @@ impl fmt::Display for Error {
             Self::MissingTool { tool, hint } => {
                 write!(f, "{tool} is missing and could not be installed; {hint}")
             }
+            Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Self::FuzzFinding { target, files } => write!(
+                f,
+                "fuzz target `{target}` found inputs that fail; they are saved as regression tests (replayed by \
+                 `cargo test -p hamt-serde --test fuzz_regressions`), fix the bug and commit them:{files}"
+            ),
         }
     }
 }
@@ -35,8 +45,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Spawn { source, .. } | Self::Output { source, .. } => Some(source),
-            Self::Failed { .. } | Self::MissingTool { .. } => None,
+            Self::Spawn { source, .. } | Self::Output { source, .. } | Self::Io { source, .. } => Some(source),
+            Self::Failed { .. } | Self::MissingTool { .. } | Self::FuzzFinding { .. } => None,
         }
     }
 }

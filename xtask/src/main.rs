@@ -2,7 +2,7 @@
 //!
 //! # Commands
 //!
-//! - `cargo xtask test [--no-miri]` is the one test command; CI runs exactly this (through `.ci/run`). It runs
+//! - `cargo xtask test [--no-miri] [--no-fuzz]` is the one test command; CI runs exactly this (through `.ci/run`). It runs
 //!   these steps in order and stops at the first failure, naming the step that failed:
 //!   1. `fmt`: `cargo fmt --all -- --check`.
 //!   2. `clippy`: `cargo clippy --workspace --all-targets -- -D warnings`, then hamt-core's library alone
@@ -16,8 +16,9 @@
 //!   5. `bench`: every benchmark once in criterion's test mode (`cargo bench -p hamt-benches -- --test`), so that
 //!      the benchmarks keep compiling and running without spending time on measurements.
 //!   6. `miri`: hamt-core's unit and integration tests (with `serde`) under Miri with `-Zmiri-strict-provenance`,
-//!      on a reduced case count (`QUICKCHECK_TESTS=20`, `HAMT_MIRI=1`). `--no-miri` skips this step for quick
-//!      local runs.
+//!      on a reduced case count (`QUICKCHECK_TESTS=20`, `HAMT_MIRI=1`), then hamt-serde's the same way, then
+//!      hamt-sync's (with permissive provenance, for arc-swap). `--no-miri` skips this step for quick local runs.
+//!   7. `fuzz`: `cargo xtask fuzz --seconds 30`, every fuzz target for 30 seconds. `--no-fuzz` skips it.
 //!
 //!   Missing rustup components (rustfmt, clippy, the nightly toolchain with miri and rust-src) are installed on
 //!   the way. The last line printed is always `xtask test: N passed, M failed`, where the counts add up the
@@ -32,10 +33,16 @@
 //!   writes `docs/benchmarks.{md,json,svg}`. The arguments (for example `--quick`) are passed through unchanged and
 //!   the binary's exit status becomes ours.
 //!
+//! - `cargo xtask fuzz [--seconds N] [--target NAME]` runs the cargo-fuzz targets in `fuzz/` (all of them, or the
+//!   one named) for N seconds each (60 by default), installing the nightly toolchain and cargo-fuzz if they are
+//!   missing. Inputs that crash, hang or exhaust memory are copied to
+//!   `crates/hamt-serde/tests/data/fuzz-regressions/`, where `cargo test` replays them, and the command fails.
+//!
 //! Usage errors, including an unknown command, print the usage and exit with status 2.
 
 mod bench;
 mod error;
+mod fuzz;
 mod pipeline;
 mod process;
 mod runner;
@@ -51,8 +58,12 @@ const USAGE: &str = "\
 Usage: cargo xtask <COMMAND>
 
 Commands:
-  test [--no-miri]   Run every check CI runs: fmt, clippy, tests, docs, benchmarks in test mode and Miri.
-                     --no-miri skips the Miri step, for quicker local runs.
+  test [--no-miri] [--no-fuzz]
+                     Run every check CI runs: fmt, clippy, tests, docs, benchmarks in test mode, Miri and
+                     the fuzzer. --no-miri and --no-fuzz skip those steps, for quicker local runs.
+  fuzz [--seconds N] [--target NAME]
+                     Run the fuzz targets (or the one named) for N seconds each (default 60); findings are
+                     saved under crates/hamt-serde/tests/data/fuzz-regressions/.
   bench [ARGS...]    Run the benchmark report (hamt-bench), passing ARGS such as --quick through.
   help               Print this message.
 ";
@@ -63,7 +74,8 @@ const USAGE_ERROR_STATUS: u8 = 2;
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
 enum Task {
-    Test { run_miri: bool },
+    Test { run_miri: bool, run_fuzz: bool },
+    Fuzz { seconds: u64, target: Option<String> },
     Bench { forwarded_args: Vec<String> },
     Help,
 }
@@ -82,7 +94,8 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Task::Test { run_miri } => pipeline::run(&root, run_miri),
+        Task::Test { run_miri, run_fuzz } => pipeline::run(&root, run_miri, run_fuzz),
+        Task::Fuzz { seconds, target } => fuzz::run(&root, seconds, target.as_deref()),
         Task::Bench { forwarded_args } => bench::run(&root, &forwarded_args),
     }
 }
@@ -98,6 +111,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Task, String> 
     };
     match command.as_str() {
         "test" => parse_test_args(rest),
+        "fuzz" => parse_fuzz_args(rest),
         // Everything after `bench` belongs to the benchmark binary, which owns its own options.
         "bench" => Ok(Task::Bench { forwarded_args: rest.to_vec() }),
         "help" | "-h" | "--help" => Ok(Task::Help),
@@ -106,15 +120,39 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Task, String> 
 }
 
 fn parse_test_args(args: &[String]) -> Result<Task, String> {
-    let mut run_miri = true;
+    let (mut run_miri, mut run_fuzz) = (true, true);
     for arg in args {
         match arg.as_str() {
             "--no-miri" => run_miri = false,
+            "--no-fuzz" => run_fuzz = false,
             "-h" | "--help" => return Ok(Task::Help),
             unknown => return Err(format!("unknown option `{unknown}` for `test`")),
         }
     }
-    Ok(Task::Test { run_miri })
+    Ok(Task::Test { run_miri, run_fuzz })
+}
+
+fn parse_fuzz_args(args: &[String]) -> Result<Task, String> {
+    let (mut seconds, mut target) = (fuzz::DEFAULT_SECONDS, None);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--seconds" => {
+                let value = args.next().ok_or("`--seconds` needs a number")?;
+                seconds = value.parse().map_err(|_| format!("`--seconds {value}` is not a whole number"))?;
+            }
+            "--target" => {
+                let value = args.next().ok_or("`--target` needs a name")?;
+                if !fuzz::TARGETS.contains(&value.as_str()) {
+                    return Err(format!("unknown fuzz target `{value}` (known: {})", fuzz::TARGETS.join(", ")));
+                }
+                target = Some(value.clone());
+            }
+            "-h" | "--help" => return Ok(Task::Help),
+            unknown => return Err(format!("unknown option `{unknown}` for `fuzz`")),
+        }
+    }
+    Ok(Task::Fuzz { seconds, target })
 }
 
 /// The directory holding the workspace's `Cargo.toml`, where every child command runs whatever directory

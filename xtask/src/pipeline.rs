@@ -31,9 +31,9 @@ const MIRI_PARALLEL_FLAGS: &str = "-Zmiri-permissive-provenance -Zmiri-tree-borr
 
 /// Runs every step, prints the `xtask test: N passed, M failed` summary as the last line, and returns success
 /// only if every step passed.
-pub(crate) fn run(root: &Path, run_miri: bool) -> ExitCode {
+pub(crate) fn run(root: &Path, run_miri: bool, run_fuzz: bool) -> ExitCode {
     let started = Instant::now();
-    let outcome = runner::run_steps(root, &steps(root, run_miri));
+    let outcome = runner::run_steps(root, &steps(root, run_miri, run_fuzz));
     println!("\nxtask test took {}", runner::format_duration(started.elapsed()));
     let (failed, exit_code) = match &outcome.failure {
         None => (outcome.tally.failed, ExitCode::SUCCESS),
@@ -47,7 +47,11 @@ pub(crate) fn run(root: &Path, run_miri: bool) -> ExitCode {
     exit_code
 }
 
-fn steps(root: &Path, run_miri: bool) -> Vec<Step> {
+/// Each fuzz target runs this long in the pipeline: long enough to replay the corpus and explore a little, short
+/// enough that three targets add about a minute and a half (plus the first build).
+const FUZZ_SECONDS_PER_TARGET: &str = "30";
+
+fn steps(root: &Path, run_miri: bool, run_fuzz: bool) -> Vec<Step> {
     let benches_manifest = root.join("benches").join("Cargo.toml");
     vec![
         Step::new("fmt", "check formatting").needs(Tool::Rustfmt).command(Invocation::cargo("fmt --all -- --check")),
@@ -81,15 +85,22 @@ fn steps(root: &Path, run_miri: bool) -> Vec<Step> {
             .skip_if(!benches_manifest.is_file(), "benches/Cargo.toml does not exist yet")
             .command(Invocation::cargo("bench -p hamt-benches -- --test")),
         Step::new("loom", "model-check hamt-core's atomic node count with loom").counting_tests().command(loom_test()),
-        Step::new("miri", "hamt-core's and hamt-sync's unit and integration tests under Miri")
+        Step::new("miri", "hamt-core's, hamt-serde's and hamt-sync's unit and integration tests under Miri")
             .skip_if(!run_miri, "--no-miri was given")
             .needs(Tool::NightlyMiri)
             .counting_tests()
             .command(Invocation::cargo("+nightly miri setup"))
             // With `serde`, so that hamt-core's serde suite (tests/serde.rs, empty without the feature) runs too.
             .command(miri_test("-p hamt-core --features serde", MIRI_FLAGS))
+            // hamt-serde's tests that touch the file system or spawn processes are ignored under Miri, which
+            // isolates the program from both.
+            .command(miri_test("-p hamt-serde", MIRI_FLAGS))
             .command(miri_test("-p hamt-sync", MIRI_SYNC_FLAGS))
             .command(miri_targets("-p hamt-core --features rayon --test par", MIRI_PARALLEL_FLAGS)),
+        Step::new("fuzz", "every fuzz target for a bounded time")
+            .skip_if(!run_fuzz, "--no-fuzz was given")
+            .needs(Tool::NightlyFuzz)
+            .command(Invocation::cargo("xtask fuzz --seconds").args(&[FUZZ_SECONDS_PER_TARGET])),
     ]
 }
 
@@ -101,9 +112,9 @@ fn loom_test() -> Invocation {
     Invocation::cargo("test -p hamt-core --test loom --release --target-dir target/loom").env("RUSTFLAGS", "--cfg loom")
 }
 
-/// The Miri test run of `packages` (cargo's `-p` and `--features` arguments), with `flags` first in `MIRIFLAGS`. Doctests are left out (`--lib --tests`)
-/// because Miri would build and interpret every one of them separately, which costs minutes for no coverage the
-/// unit tests lack.
+/// The Miri test run of `packages` (cargo's `-p` and `--features` arguments), with `flags` first in `MIRIFLAGS`.
+/// Doctests are left out (`--lib --tests`) because Miri would build and interpret every one of them separately,
+/// which costs minutes for no coverage the unit tests lack.
 fn miri_test(packages: &str, flags: &str) -> Invocation {
     miri_targets(&format!("{packages} --lib --tests"), flags)
 }

@@ -6,8 +6,21 @@ fn parse(args: &[&str]) -> Result<Task, String> {
 
 #[test]
 fn test_runs_miri_unless_told_not_to() {
-    assert_eq!(parse(&["test"]), Ok(Task::Test { run_miri: true }));
-    assert_eq!(parse(&["test", "--no-miri"]), Ok(Task::Test { run_miri: false }));
+    assert_eq!(parse(&["test"]), Ok(Task::Test { run_miri: true, run_fuzz: true }));
+    assert_eq!(parse(&["test", "--no-miri"]), Ok(Task::Test { run_miri: false, run_fuzz: true }));
+    assert_eq!(parse(&["test", "--no-fuzz", "--no-miri"]), Ok(Task::Test { run_miri: false, run_fuzz: false }));
+}
+
+#[test]
+fn fuzz_takes_seconds_and_a_known_target() {
+    assert_eq!(parse(&["fuzz"]), Ok(Task::Fuzz { seconds: fuzz::DEFAULT_SECONDS, target: None }));
+    assert_eq!(
+        parse(&["fuzz", "--seconds", "10", "--target", "deserialize_body"]),
+        Ok(Task::Fuzz { seconds: 10, target: Some("deserialize_body".to_owned()) })
+    );
+    assert!(parse(&["fuzz", "--seconds"]).is_err());
+    assert!(parse(&["fuzz", "--seconds", "ten"]).is_err());
+    assert!(parse(&["fuzz", "--target", "no_such_target"]).is_err());
 }
 
 #[test]
@@ -26,6 +39,6 @@ fn help_is_understood_in_every_spelling() {
 #[test]
 fn unknown_commands_and_options_are_usage_errors() {
     assert!(parse(&[]).is_err());
-    assert!(parse(&["fuzz", "--seconds", "10"]).is_err());
+    assert!(parse(&["fuzz", "--minutes", "10"]).is_err());
     assert!(parse(&["test", "--quick"]).is_err());
 }

@@ -13,6 +13,8 @@ pub(crate) enum Tool {
     Clippy,
     /// Miri, with the nightly toolchain it needs and the `rust-src` component it builds its sysroot from.
     NightlyMiri,
+    /// cargo-fuzz, with the nightly toolchain it builds with (libFuzzer needs nightly's sanitizer flags).
+    NightlyFuzz,
 }
 
 impl Tool {
@@ -21,6 +23,7 @@ impl Tool {
         match self {
             Self::Rustfmt | Self::Clippy => self.ensure_stable_component(root),
             Self::NightlyMiri => self.ensure_nightly_miri(root),
+            Self::NightlyFuzz => self.ensure_cargo_fuzz(root),
         }
     }
 
@@ -29,6 +32,7 @@ impl Tool {
             Self::Rustfmt => "rustfmt",
             Self::Clippy => "clippy",
             Self::NightlyMiri => "miri",
+            Self::NightlyFuzz => "cargo-fuzz",
         }
     }
 
@@ -38,6 +42,7 @@ impl Tool {
             Self::Rustfmt => Invocation::cargo("fmt --version"),
             Self::Clippy => Invocation::cargo("clippy --version"),
             Self::NightlyMiri => Invocation::cargo("+nightly miri --version"),
+            Self::NightlyFuzz => Invocation::cargo("+nightly fuzz --version"),
         }
     }
 
@@ -49,6 +54,10 @@ impl Tool {
                 "see rustup's message above (Miri is not built for every nightly, and \
                  https://rust-lang.github.io/rustup-components-history lists the ones that have it), \
                  or pass --no-miri to skip this step"
+            }
+            Self::NightlyFuzz => {
+                "install it with `rustup toolchain install nightly --profile minimal` and \
+                 `cargo install cargo-fuzz --locked`, or pass --no-fuzz to `cargo xtask test` to skip this step"
             }
         }
     }
@@ -77,6 +86,25 @@ impl Tool {
             Invocation::rustup("toolchain install nightly --profile minimal --component miri,rust-src")
         };
         install.run(root).map_err(|_| self.missing())?;
+        self.verify(root)
+    }
+
+    /// Installs the nightly toolchain if it is missing (libFuzzer builds need nightly's `-Z` flags), then
+    /// cargo-fuzz if `cargo fuzz` is not there. cargo-fuzz is an ordinary binary crate, built once with the locked
+    /// versions of its dependencies.
+    fn ensure_cargo_fuzz(self, root: &Path) -> Result<(), Error> {
+        if self.probe().succeeds_quietly(root) {
+            return Ok(());
+        }
+        let nightly_is_installed =
+            Invocation::rustup("run nightly rustc --version").env("RUSTUP_AUTO_INSTALL", "0").succeeds_quietly(root);
+        if !nightly_is_installed {
+            Invocation::rustup("toolchain install nightly --profile minimal").run(root).map_err(|_| self.missing())?;
+        }
+        if !Invocation::cargo("fuzz --version").succeeds_quietly(root) {
+            println!("    cargo-fuzz is missing; installing it");
+            Invocation::cargo("install cargo-fuzz --locked").run(root).map_err(|_| self.missing())?;
+        }
         self.verify(root)
     }
 

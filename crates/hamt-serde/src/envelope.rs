@@ -135,7 +135,9 @@ pub(crate) fn open(bytes: &[u8], expected: Kind) -> Result<(usize, &[u8]), Decod
         return Err(DecodeError::BadMagic);
     }
     if bytes.len() < HEADER_LEN + TRAILER_LEN {
-        return Err(if MAGIC.starts_with(bytes) { DecodeError::Truncated } else { DecodeError::BadMagic });
+        // Input of four bytes or more has passed the magic check above; a shorter one must be a prefix of it.
+        let magic_so_far = bytes.len() >= MAGIC.len() || MAGIC.starts_with(bytes);
+        return Err(if magic_so_far { DecodeError::Truncated } else { DecodeError::BadMagic });
     }
     let (format, flags) = (bytes[4], bytes[5]);
     if format != FORMAT {

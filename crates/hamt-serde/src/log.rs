@@ -134,12 +134,15 @@ where
     /// Opens the log at `path`, creating an empty one if there is no file, and reads every complete record.
     ///
     /// A torn last record (the file ends inside it, or its checksum fails) is cut off the file, so that appends
-    /// continue after the last complete record; [`cut_bytes`](Self::cut_bytes) says how much was cut.
+    /// continue after the last complete record; [`cut_bytes`](Self::cut_bytes) says how much was cut. A record
+    /// that fails its checksum but is followed by a valid one is not something a crash can leave behind: the file
+    /// was damaged, and opening it fails rather than drop the good records after the damage.
     ///
     /// # Errors
     ///
     /// [`LogError::Io`] if the file cannot be opened, read or cut; [`LogError::Decode`] if it is not a version
-    /// log of this kind (magic bytes, format version, maps or sets), or if a complete record does not decode.
+    /// log of this kind (magic bytes, format version, maps or sets), if a complete record does not decode, or if a
+    /// record in the middle of the file is damaged ([`DecodeError::ChecksumMismatch`]).
     ///
     /// # Examples
     ///
@@ -464,7 +467,22 @@ where
         maps.push(map);
         position += FRAME_HEADER_LEN + record.len();
     }
+    if let Some(damage) = damaged_before_a_good_frame(&bytes[position..]) {
+        return Err(damage);
+    }
     Ok((maps.into_iter().map(C::from_map).collect(), position))
+}
+
+/// A crash can only tear the last frame. If the frame at the start of `bytes` fails its checksum but a complete,
+/// valid frame follows where its length says it ends, the file was damaged in the middle: cutting it there would
+/// silently drop good records, so this is reported instead.
+fn damaged_before_a_good_frame(bytes: &[u8]) -> Option<DecodeError> {
+    let (header, rest) = bytes.split_at_checked(FRAME_HEADER_LEN)?;
+    let length = usize::try_from(u64::from_le_bytes(header[..8].try_into().expect("eight bytes"))).ok()?;
+    let record = rest.get(..length)?;
+    complete_record(&rest[length..])?;
+    let expected = u32::from_le_bytes(header[8..].try_into().expect("four bytes"));
+    Some(DecodeError::ChecksumMismatch { expected, actual: frame_checksum(&header[..8], record) })
 }
 
 /// The record at the start of `bytes` if it is complete and its checksum holds; `None` if it is torn (or there is

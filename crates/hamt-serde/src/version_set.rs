@@ -502,7 +502,9 @@ where
         match &self.record {
             RecordRef::Whole(map) => {
                 record.serialize_field("parent", &None::<usize>)?;
-                record.serialize_field("removed", &[(); 0])?;
+                // An empty slice, not an empty array: serde writes arrays as tuples, which binary formats
+                // (postcard, bincode) write without a length, whereas the reader expects a sequence.
+                record.serialize_field("removed", &[(); 0][..])?;
                 record.serialize_field(
                     "upserted",
                     &EntriesOut::<_, C> { entries: map.iter(), len: map.len(), _marker: PhantomData },
