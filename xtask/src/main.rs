@@ -5,20 +5,21 @@
 //! - `cargo xtask test [--no-miri] [--no-fuzz]` is the one test command; CI runs exactly this (through `.ci/run`). It runs
 //!   these steps in order and stops at the first failure, naming the step that failed:
 //!   1. `fmt`: `cargo fmt --all -- --check`.
-//!   2. `clippy`: `cargo clippy --workspace --all-targets -- -D warnings`, then hamt-core's library alone
-//!      without default features, so that the no_std build is linted too, then hamt-core with its `serde`
-//!      feature (every target with std, the library without).
-//!   3. `test`: `cargo test --workspace` (unit, integration and doc tests), then
-//!      `cargo test -p hamt-core --no-default-features` (no_std + alloc), then
-//!      `cargo test -p hamt-core --features serde`.
-//!   4. `doc`: `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS="-D warnings"`, then hamt-core's docs with
-//!      `--features serde`.
+//!   2. `clippy`: `cargo clippy --workspace --all-targets -- -D warnings`, the same with `--all-features`, then
+//!      hamt-core's library alone without default features (with and without `serde`), so that the no_std build
+//!      is linted too.
+//!   3. `test`: `cargo test --workspace --all-features` (unit, integration and doc tests, with hamt-core's `serde`
+//!      and `rayon` and hamt-sync's `rayon`), then `cargo test -p hamt-core --no-default-features` (no_std + alloc).
+//!   4. `doc`: `cargo doc --workspace --no-deps --all-features` with `RUSTDOCFLAGS="-D warnings"`.
 //!   5. `bench`: every benchmark once in criterion's test mode (`cargo bench -p hamt-benches -- --test`), so that
 //!      the benchmarks keep compiling and running without spending time on measurements.
-//!   6. `miri`: hamt-core's unit and integration tests (with `serde`) under Miri with `-Zmiri-strict-provenance`,
+//!   6. `loom`: hamt-core's tests/loom.rs built with `--cfg loom` (in `target/loom`), which model-checks the atomic
+//!      node count.
+//!   7. `miri`: hamt-core's unit and integration tests (with `serde`) under Miri with `-Zmiri-strict-provenance`,
 //!      on a reduced case count (`QUICKCHECK_TESTS=20`, `HAMT_MIRI=1`), then hamt-serde's the same way, then
-//!      hamt-sync's (with permissive provenance, for arc-swap). `--no-miri` skips this step for quick local runs.
-//!   7. `fuzz`: `cargo xtask fuzz --seconds 30`, every fuzz target for 30 seconds. `--no-fuzz` skips it.
+//!      hamt-sync's (with permissive provenance, for arc-swap) and the parallel operations' (for rayon's pool).
+//!      `--no-miri` skips this step for quick local runs.
+//!   8. `fuzz`: `cargo xtask fuzz --seconds 30`, every fuzz target for 30 seconds. `--no-fuzz` skips it.
 //!
 //!   Missing rustup components (rustfmt, clippy, the nightly toolchain with miri and rust-src) are installed on
 //!   the way. The last line printed is always `xtask test: N passed, M failed`, where the counts add up the
