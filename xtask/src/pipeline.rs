@@ -55,17 +55,16 @@ fn steps(root: &Path, run_miri: bool, run_fuzz: bool) -> Vec<Step> {
     let benches_manifest = root.join("benches").join("Cargo.toml");
     vec![
         Step::new("fmt", "check formatting").needs(Tool::Rustfmt).command(Invocation::cargo("fmt --all -- --check")),
-        Step::new("clippy", "lint every target, then hamt-core without std, then with serde (with and without std)")
-            .needs(Tool::Clippy)
-            .command(Invocation::cargo("clippy --workspace --all-targets -- -D warnings"))
-            .command(Invocation::cargo("clippy -p hamt-core --no-default-features --lib -- -D warnings"))
-            .command(Invocation::cargo("clippy -p hamt-core --all-targets --features serde -- -D warnings"))
-            .command(Invocation::cargo(
-                "clippy -p hamt-core --no-default-features --features serde --lib -- -D warnings",
-            ))
-            .command(Invocation::cargo(
-                "clippy -p hamt-core -p hamt-sync --all-targets --features rayon -- -D warnings",
-            )),
+        Step::new(
+            "clippy",
+            "lint every target, then hamt-core without std, with serde (with and without std), with rayon",
+        )
+        .needs(Tool::Clippy)
+        .command(Invocation::cargo("clippy --workspace --all-targets -- -D warnings"))
+        .command(Invocation::cargo("clippy -p hamt-core --no-default-features --lib -- -D warnings"))
+        .command(Invocation::cargo("clippy -p hamt-core --all-targets --features serde -- -D warnings"))
+        .command(Invocation::cargo("clippy -p hamt-core --no-default-features --features serde --lib -- -D warnings"))
+        .command(Invocation::cargo("clippy -p hamt-core -p hamt-sync --all-targets --features rayon -- -D warnings")),
         Step::new("test", "every test, then hamt-core's as no_std + alloc, then with serde, then with rayon")
             .counting_tests()
             .command(Invocation::cargo("test --workspace"))
