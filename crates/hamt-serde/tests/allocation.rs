@@ -106,7 +106,9 @@ fn decoded_variants_share_their_base() {
     println!("one copy: {one_copy} bytes, {count} variants on top: {} bytes", with_variants - one_copy);
     // A variant copies the path to its changed key (a few nodes) and shares the rest with the base. Lost sharing
     // would cost a whole copy per variant.
-    assert!(per_variant * 20 < one_copy, "a variant allocates {per_variant} bytes, one copy {one_copy}");
+    // At 10k entries a variant costs about a thousandth of a copy; Miri's 300-entry map still leaves a factor of
+    // ten. A lost sharing would cost a whole copy.
+    assert!(per_variant * 5 < one_copy, "a variant allocates {per_variant} bytes, one copy {one_copy}");
     assert_eq!(decoded.len(), count as usize + 1);
 }
 
@@ -130,7 +132,7 @@ fn decoded_chain_of_small_changes_shares() {
     });
     assert_eq!(decoded.len(), chain.len());
     let per_version = (all - one_copy) / count as usize;
-    assert!(per_version * 10 < one_copy, "a version allocates {per_version} bytes, one copy {one_copy}");
+    assert!(per_version * 4 < one_copy, "a version allocates {per_version} bytes, one copy {one_copy}");
 }
 
 /// Lengths that the input claims but cannot hold are refused before anything is allocated for them.
