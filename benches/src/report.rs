@@ -788,7 +788,10 @@ impl Report {
         line!(out);
         line!(
             out,
-            "The thread-safe flavours (hamt-sync's maps) against the single-threaded one, from the timings above:              the median of `{}` (std's `Arc`, `ArcK`) and of `{}` (triomphe's `Arc`, `ArcTK`, hamt-sync's default)              divided by that of `{}` (`RcK`), at the largest size all three were measured at. Above 1 the atomic              reference count costs time; the geometric mean summarizes the scenarios.",
+            "The thread-safe flavours (hamt-sync's maps) against the single-threaded one, from the timings above: \
+             the median of `{}` (std's `Arc`, `ArcK`) and of `{}` (triomphe's `Arc`, `ArcTK`, hamt-sync's default) \
+             divided by that of `{}` (`RcK`), at the largest size all three were measured at. Above 1 the atomic \
+             reference count costs time; the geometric mean summarizes the scenarios.",
             arc.name(),
             arc_t.name(),
             rc.name()
