@@ -155,16 +155,8 @@ impl<'a, K, V> Delta<'a, K, V> {
         P: PointerKind,
         S: BuildHasher,
     {
-        let mut delta = Delta { removed: Vec::new(), upserted: Vec::new() };
-        for item in parent.diff(version) {
-            match item {
-                DiffItem::Removed(key, _) => delta.removed.push(key),
-                DiffItem::Added(key, value) | DiffItem::Changed { key, new: value, .. } => {
-                    delta.upserted.push((key, value));
-                }
-            }
-        }
-        delta
+        // No delta can hold `usize::MAX` items: they would not fit in memory.
+        Self::smaller_than(parent, version, usize::MAX).expect("a delta smaller than usize::MAX items")
     }
 
     /// The delta from `parent` to `version` if it has fewer than `limit` items; the diff stops as soon as it
