@@ -237,11 +237,6 @@ where
     };
     let count = source.count()?;
     let upserted: Vec<(K, V)> = source.postcard_list(count)?;
-    let version = match parent {
-        Some(parent) => replay.delta(&earlier[parent], removed, upserted, index)?,
-        None if removed.is_empty() => replay.full(upserted, index)?,
-        // Nothing can be removed from the empty map.
-        None => return Err(DecodeError::AbsentKey { version: index }),
-    };
+    let version = replay.version(parent.map(|parent| &earlier[parent]), removed, upserted, index)?;
     Ok((version, parent))
 }

@@ -312,9 +312,26 @@ where
         if map.len() == count { Ok(map) } else { Err(DecodeError::DuplicateKey { version }) }
     }
 
+    /// The version a record describes: `parent` (or the empty map) without the `removed` keys, with the
+    /// `upserted` entries.
+    pub(crate) fn version(
+        &self,
+        parent: Option<&HamtMap<K, V, P, S>>,
+        removed: Vec<K>,
+        upserted: Vec<(K, V)>,
+        version: usize,
+    ) -> Result<HamtMap<K, V, P, S>, DecodeError> {
+        match parent {
+            Some(parent) => self.delta(parent, removed, upserted, version),
+            None if removed.is_empty() => self.full(upserted, version),
+            // Nothing can be removed from the empty map.
+            None => Err(DecodeError::AbsentKey { version }),
+        }
+    }
+
     /// `parent` without the `removed` keys (which it must hold), and with the `upserted` entries (whose keys must
     /// be distinct, and not among the removed).
-    pub(crate) fn delta(
+    fn delta(
         &self,
         parent: &HamtMap<K, V, P, S>,
         removed: Vec<K>,

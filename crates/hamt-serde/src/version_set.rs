@@ -586,16 +586,12 @@ where
         let mut parents = Vec::new();
         while let Some(record) = seq.next_element_seed(RecordSeed::<C>(PhantomData))? {
             let index = maps.len();
-            let map = match record.parent {
-                Some(parent) if parent >= index => {
-                    let distance = (index as u64).wrapping_sub(parent as u64);
-                    return Err(de::Error::custom(DecodeError::BadParent { version: index, distance }));
-                }
-                Some(parent) => replay.delta(&maps[parent], record.removed, record.upserted, index),
-                None if record.removed.is_empty() => replay.full(record.upserted, index),
-                None => Err(DecodeError::AbsentKey { version: index }),
+            if let Some(parent) = record.parent.filter(|&parent| parent >= index) {
+                let distance = (index as u64).wrapping_sub(parent as u64);
+                return Err(de::Error::custom(DecodeError::BadParent { version: index, distance }));
             }
-            .map_err(de::Error::custom)?;
+            let parent = record.parent.map(|parent| &maps[parent]);
+            let map = replay.version(parent, record.removed, record.upserted, index).map_err(de::Error::custom)?;
             maps.push(map);
             parents.push(record.parent);
         }
