@@ -4,6 +4,17 @@ use std::fmt;
 use std::io;
 
 /// What a collection of versions holds: map entries, or set elements.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_serde::{DecodeError, Kind};
+///
+/// let set: hamt_core::HamtSet<u8> = [1].into();
+/// let bytes = hamt_serde::serialize_multiple_sets(&[&set]);
+/// let read_as_maps = hamt_serde::deserialize_multiple::<u8, u8, hamt_core::RcK, hamt_core::DefaultHashBuilder>(&bytes);
+/// assert!(matches!(read_as_maps, Err(DecodeError::WrongKind { expected: Kind::Map, found: Kind::Set })));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// [`HamtMap`](hamt_core::HamtMap) versions: every entry is a key and a value.
@@ -26,6 +37,21 @@ impl fmt::Display for Kind {
 /// Every way that bytes can be wrong has its own variant, and decoding reports the first one it meets; it never
 /// panics and never allocates more than the bytes it has read can justify. Versions are numbered from 0 in the
 /// order they were encoded.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_core::HamtMap;
+/// use hamt_serde::DecodeError;
+///
+/// let map: HamtMap<u32, u32> = (0..10).map(|i| (i, i)).collect();
+/// let mut bytes = hamt_serde::serialize_multiple(&[&map]);
+/// bytes[12] ^= 1; // a bit flipped in the body
+/// let damaged = hamt_serde::deserialize_multiple::<u32, u32, hamt_core::RcK, hamt_core::DefaultHashBuilder>(&bytes);
+/// assert!(matches!(damaged, Err(DecodeError::ChecksumMismatch { .. })));
+/// let cut = hamt_serde::deserialize_multiple::<u32, u32, hamt_core::RcK, hamt_core::DefaultHashBuilder>(&bytes[..8]);
+/// assert!(matches!(cut, Err(DecodeError::Truncated)));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum DecodeError {
@@ -165,6 +191,29 @@ impl From<io::Error> for DecodeError {
 }
 
 /// Why versions could not be encoded.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_core::HamtMap;
+///
+/// /// A key whose `Serialize` writes a sequence of unknown length, which postcard refuses.
+/// #[derive(Hash, PartialEq, Eq)]
+/// struct Unsized(u8);
+///
+/// impl serde::Serialize for Unsized {
+///     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+///         use serde::ser::SerializeSeq;
+///         let mut seq = serializer.serialize_seq(None)?;
+///         seq.serialize_element(&self.0)?;
+///         seq.end()
+///     }
+/// }
+///
+/// let map: HamtMap<Unsized, u8> = [(Unsized(1), 1)].into_iter().collect();
+/// let result = hamt_serde::try_serialize_multiple(&[&map]);
+/// assert!(matches!(result, Err(hamt_serde::EncodeError::Serialize(_))));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum EncodeError {

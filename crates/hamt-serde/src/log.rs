@@ -24,6 +24,21 @@ const LOG_HEADER_LEN: usize = 8;
 const FRAME_HEADER_LEN: usize = 12;
 
 /// Why a [`VersionLog`] could not be opened or written.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_serde::{DecodeError, LogError, VersionLog};
+///
+/// # let dir = std::env::temp_dir().join(format!("hamt-log-error-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("notes.txt");
+/// std::fs::write(&path, "not a version log")?;
+/// let opened = VersionLog::<hamt_core::HamtSet<u8>>::open(&path);
+/// assert!(matches!(opened, Err(LogError::Decode(DecodeError::BadMagic))));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum LogError {

@@ -23,6 +23,16 @@ mod sealed {
 ///
 /// A set is written as the map of its elements to `()`, with the elements alone as its entries. The trait is
 /// sealed; its items exist so that one implementation serves both.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_core::{HamtMap, HamtSet};
+/// use hamt_serde::{Kind, Versioned};
+///
+/// assert_eq!(<HamtMap<u8, String> as Versioned>::KIND, Kind::Map);
+/// assert_eq!(<HamtSet<u8> as Versioned>::KIND, Kind::Set);
+/// ```
 pub trait Versioned: Clone + sealed::Sealed {
     /// The key (or set element) type.
     type Key;
