@@ -55,13 +55,16 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use pipeline::Depth;
+
 const USAGE: &str = "\
 Usage: cargo xtask <COMMAND>
 
 Commands:
-  test [--no-miri] [--no-fuzz]
-                     Run every check CI runs: fmt, clippy, tests, docs, benchmarks in test mode, Miri and
-                     the fuzzer. --no-miri and --no-fuzz skip those steps, for quicker local runs.
+  test [--deep] [--no-miri] [--no-fuzz]
+                     Run every check CI runs: fmt, clippy, tests, docs, benchmarks in test mode, loom, Miri
+                     and the fuzzer. --deep runs Miri on every suite with more cases and fuzzes for minutes
+                     (see the README, Working on it); --no-miri and --no-fuzz skip those steps.
   fuzz [--seconds N] [--target NAME]
                      Run the fuzz targets (or the one named) for N seconds each (default 60); findings are
                      saved under crates/hamt-serde/tests/data/fuzz-regressions/.
@@ -75,7 +78,7 @@ const USAGE_ERROR_STATUS: u8 = 2;
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
 enum Task {
-    Test { run_miri: bool, run_fuzz: bool },
+    Test { depth: Depth, run_miri: bool, run_fuzz: bool },
     Fuzz { seconds: u64, target: Option<String> },
     Bench { forwarded_args: Vec<String> },
     Help,
@@ -95,7 +98,7 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Task::Test { run_miri, run_fuzz } => pipeline::run(&root, run_miri, run_fuzz),
+        Task::Test { depth, run_miri, run_fuzz } => pipeline::run(&root, depth, run_miri, run_fuzz),
         Task::Fuzz { seconds, target } => fuzz::run(&root, seconds, target.as_deref()),
         Task::Bench { forwarded_args } => bench::run(&root, &forwarded_args),
     }
@@ -121,16 +124,17 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Task, String> 
 }
 
 fn parse_test_args(args: &[String]) -> Result<Task, String> {
-    let (mut run_miri, mut run_fuzz) = (true, true);
+    let (mut depth, mut run_miri, mut run_fuzz) = (Depth::Quick, true, true);
     for arg in args {
         match arg.as_str() {
+            "--deep" => depth = Depth::Deep,
             "--no-miri" => run_miri = false,
             "--no-fuzz" => run_fuzz = false,
             "-h" | "--help" => return Ok(Task::Help),
             unknown => return Err(format!("unknown option `{unknown}` for `test`")),
         }
     }
-    Ok(Task::Test { run_miri, run_fuzz })
+    Ok(Task::Test { depth, run_miri, run_fuzz })
 }
 
 fn parse_fuzz_args(args: &[String]) -> Result<Task, String> {
