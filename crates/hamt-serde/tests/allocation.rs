@@ -97,8 +97,8 @@ fn variants(size: u64, variants: u64) -> VersionSet<Map> {
 fn decoded_variants_share_their_base() {
     let size = common::scaled(10_000, 300) as u64;
     let count = common::scaled(100, 4) as u64;
-    let base_only = variants(size, 0).to_bytes();
-    let all = variants(size, count).to_bytes();
+    let base_only = variants(size, 0).to_bytes().expect("encodes");
+    let all = variants(size, count).to_bytes().expect("encodes");
 
     let (one_copy, _) = allocated_by(|| VersionSet::<Map>::from_bytes(&base_only).expect("decodes"));
     let (with_variants, decoded) = allocated_by(|| VersionSet::<Map>::from_bytes(&all).expect("decodes"));
@@ -123,12 +123,14 @@ fn decoded_chain_of_small_changes_shares() {
         chain.push(last.insert(step * 13 % size, step).remove(&(step * 17 % size)));
     }
     let refs: Vec<&Map> = chain.iter().collect();
-    let base_only = hamt_serde::serialize_multiple(&[&base]);
-    let (one_copy, _) =
-        allocated_by(|| hamt_serde::deserialize_multiple::<u64, u64, RcK, DefaultHashBuilder>(&base_only));
-    let bytes = hamt_serde::serialize_multiple(&refs);
+    let base_only = hamt_serde::serialize_multiple(&[&base]).expect("encodes");
+    let (one_copy, _) = allocated_by(|| {
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<u64, u64, RcK, DefaultHashBuilder>>(&base_only)
+    });
+    let bytes = hamt_serde::serialize_multiple(&refs).expect("encodes");
     let (all, decoded) = allocated_by(|| {
-        hamt_serde::deserialize_multiple::<u64, u64, RcK, DefaultHashBuilder>(&bytes).expect("decodes")
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<u64, u64, RcK, DefaultHashBuilder>>(&bytes)
+            .expect("decodes")
     });
     assert_eq!(decoded.len(), chain.len());
     let per_version = (all - one_copy) / count as usize;
@@ -147,7 +149,8 @@ fn absurd_lengths_allocate_nothing_for_the_claim() {
     let checksum = crc32fast::hash(&bytes);
     bytes.extend(checksum.to_le_bytes());
 
-    let (allocated, result) = peak_of(|| hamt_serde::deserialize_multiple::<u64, u64, RcK, DefaultHashBuilder>(&bytes));
+    let (allocated, result) =
+        peak_of(|| hamt_serde::deserialize_multiple::<hamt_core::HamtMap<u64, u64, RcK, DefaultHashBuilder>>(&bytes));
     assert!(matches!(result, Err(hamt_serde::DecodeError::LengthTooLarge { .. })), "{result:?}");
     assert!(allocated < LIMIT, "{allocated} bytes");
 

@@ -237,8 +237,9 @@ where
         60,
         (|ops: Vec<Op>| {
             let history = History::<K>::run(&ops);
-            let bytes = hamt_serde::serialize_multiple(&history.map_refs());
-            let decoded = hamt_serde::deserialize_multiple::<K, u32, P, S>(&bytes).expect("serialize_multiple decodes");
+            let bytes = hamt_serde::serialize_multiple(&history.map_refs()).expect("encodes");
+            let decoded = hamt_serde::deserialize_multiple::<hamt_core::HamtMap<K, u32, P, S>>(&bytes)
+                .expect("serialize_multiple decodes");
             history.check_maps(&decoded, &history.chain(), "serialize_multiple");
 
             let mut streamed = Vec::new();
@@ -249,7 +250,7 @@ where
             history.check_maps(&decoded, &history.chain(), "deserialize_multiple_from");
 
             let versions = history.map_set();
-            let bytes = versions.to_bytes();
+            let bytes = versions.to_bytes().expect("encodes");
             let decoded = VersionSet::<HamtMap<K, u32, P, S>>::from_bytes(&bytes).expect("VersionSet::from_bytes");
             check_parents(&decoded, &history.parents);
             history.check_maps(decoded.versions(), &history.parents, "VersionSet::to_bytes");
@@ -275,19 +276,20 @@ where
         60,
         (|ops: Vec<Op>| {
             let history = History::<K>::run(&ops);
-            let bytes = hamt_serde::serialize_multiple_sets(&history.set_refs());
-            let decoded = hamt_serde::deserialize_multiple_sets::<K, P, S>(&bytes).expect("serialize_multiple_sets");
-            history.check_sets(&decoded, &history.chain(), "serialize_multiple_sets");
+            let bytes = hamt_serde::serialize_multiple(&history.set_refs()).expect("encodes");
+            let decoded =
+                hamt_serde::deserialize_multiple::<hamt_core::HamtSet<K, P, S>>(&bytes).expect("serialize_multiple");
+            history.check_sets(&decoded, &history.chain(), "serialize_multiple");
 
             let mut streamed = Vec::new();
-            hamt_serde::serialize_multiple_sets_into(&mut streamed, &history.set_refs()).expect("writing to a Vec");
-            assert!(streamed == bytes, "serialize_multiple_sets_into writes what serialize_multiple_sets returns");
+            hamt_serde::serialize_multiple_into(&mut streamed, &history.set_refs()).expect("writing to a Vec");
+            assert!(streamed == bytes, "serialize_multiple_into writes what serialize_multiple returns");
             let decoded: Vec<HamtSet<K, P, S>> =
-                hamt_serde::deserialize_multiple_sets_from(bytes.as_slice()).expect("deserialize_multiple_sets_from");
-            history.check_sets(&decoded, &history.chain(), "deserialize_multiple_sets_from");
+                hamt_serde::deserialize_multiple_from(bytes.as_slice()).expect("deserialize_multiple_from");
+            history.check_sets(&decoded, &history.chain(), "deserialize_multiple_from");
 
-            let decoded =
-                VersionSet::<HamtSet<K, P, S>>::from_bytes(&history.set_set().to_bytes()).expect("from_bytes");
+            let decoded = VersionSet::<HamtSet<K, P, S>>::from_bytes(&history.set_set().to_bytes().expect("encodes"))
+                .expect("from_bytes");
             check_parents(&decoded, &history.parents);
             history.check_sets(decoded.versions(), &history.parents, "VersionSet<HamtSet>::to_bytes");
         }) as fn(Vec<Op>),
@@ -371,9 +373,11 @@ fn writer_kind_and_hasher_do_not_matter() {
             let converted: Vec<HamtMap<u16, u32, hamt_core::ArcTK, Collide>> =
                 history.maps.iter().map(|map| map.iter().map(|(key, value)| (*key, *value)).collect()).collect();
             let refs: Vec<_> = converted.iter().collect();
-            let bytes = hamt_serde::serialize_multiple(&refs);
-            let decoded = hamt_serde::deserialize_multiple::<u16, u32, hamt_core::RcK, DefaultHashBuilder>(&bytes)
-                .expect("decodes");
+            let bytes = hamt_serde::serialize_multiple(&refs).expect("encodes");
+            let decoded = hamt_serde::deserialize_multiple::<
+                hamt_core::HamtMap<u16, u32, hamt_core::RcK, DefaultHashBuilder>,
+            >(&bytes)
+            .expect("decodes");
             history.check_maps(&decoded, &history.chain(), "ArcTK + Collide writer");
         }) as fn(Vec<Op>),
     );

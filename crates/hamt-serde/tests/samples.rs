@@ -98,7 +98,7 @@ fn string_chain() -> Vec<StringMap> {
     vec![v0, v1, v2.clone(), v2, StringMap::default()]
 }
 
-/// `set_u32.bin`: u32 sets written with `serialize_multiple_sets`. 0: 0..300 step 3. 1: plus 1, 2 and 4_000_000_000.
+/// `set_u32.bin`: u32 sets written with `serialize_multiple`. 0: 0..300 step 3. 1: plus 1, 2 and 4_000_000_000.
 /// 2: without 0..150. 3: {7}.
 fn u32_sets() -> Vec<U32Set> {
     let v0: U32Set = (0..300).step_by(3).collect();
@@ -123,10 +123,13 @@ fn encoded_samples() -> Vec<(&'static str, Vec<u8>)> {
     let strings = string_chain();
     let sets = u32_sets();
     vec![
-        ("maps_u64_tree.bin", u64_tree().to_bytes()),
-        ("maps_string_chain.bin", hamt_serde::serialize_multiple(&strings.iter().collect::<Vec<_>>())),
-        ("set_u32.bin", hamt_serde::serialize_multiple_sets(&sets.iter().collect::<Vec<_>>())),
-        ("empty.bin", hamt_serde::serialize_multiple::<u64, u64, RcK, Fixed>(&[])),
+        ("maps_u64_tree.bin", u64_tree().to_bytes().expect("encodes")),
+        (
+            "maps_string_chain.bin",
+            hamt_serde::serialize_multiple(&strings.iter().collect::<Vec<_>>()).expect("encodes"),
+        ),
+        ("set_u32.bin", hamt_serde::serialize_multiple(&sets.iter().collect::<Vec<_>>()).expect("encodes")),
+        ("empty.bin", hamt_serde::serialize_multiple(&Vec::<HamtMap<u64, u64, RcK, Fixed>>::new()).expect("encodes")),
     ]
 }
 
@@ -173,9 +176,11 @@ fn u64_tree_decodes() {
 #[cfg_attr(miri, ignore = "reads the sample files, which Miri's isolation forbids")]
 fn string_chain_decodes() {
     let bytes = read("maps_string_chain.bin");
-    let decoded = hamt_serde::deserialize_multiple::<String, String, RcK, Fixed>(&bytes).expect("decodes");
+    let decoded =
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<String, String, RcK, Fixed>>(&bytes).expect("decodes");
     assert_eq!(decoded, string_chain());
-    let other = hamt_serde::deserialize_multiple::<String, String, RcK, DefaultHashBuilder>(&bytes).expect("decodes");
+    let other = hamt_serde::deserialize_multiple::<hamt_core::HamtMap<String, String, RcK, DefaultHashBuilder>>(&bytes)
+        .expect("decodes");
     let expected: Vec<_> = string_chain().iter().map(sorted).collect();
     assert_eq!(other.iter().map(sorted).collect::<Vec<_>>(), expected);
 }
@@ -184,7 +189,7 @@ fn string_chain_decodes() {
 #[cfg_attr(miri, ignore = "reads the sample files, which Miri's isolation forbids")]
 fn u32_sets_decode() {
     let bytes = read("set_u32.bin");
-    let decoded = hamt_serde::deserialize_multiple_sets::<u32, RcK, Fixed>(&bytes).expect("decodes");
+    let decoded = hamt_serde::deserialize_multiple::<hamt_core::HamtSet<u32, RcK, Fixed>>(&bytes).expect("decodes");
     assert_eq!(decoded, u32_sets());
     let as_version_set = VersionSet::<HamtSet<u32>>::from_bytes(&bytes).expect("decodes");
     assert_eq!(as_version_set.len(), 4);
@@ -196,8 +201,16 @@ fn u32_sets_decode() {
 fn empty_decodes() {
     let bytes = read("empty.bin");
     assert_eq!(bytes.len(), 22, "a header and a trailer");
-    assert!(hamt_serde::deserialize_multiple::<u64, u64, RcK, Fixed>(&bytes).expect("decodes").is_empty());
-    assert!(hamt_serde::deserialize_multiple::<String, String, RcK, Fixed>(&bytes).expect("decodes").is_empty());
+    assert!(
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<u64, u64, RcK, Fixed>>(&bytes)
+            .expect("decodes")
+            .is_empty()
+    );
+    assert!(
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<String, String, RcK, Fixed>>(&bytes)
+            .expect("decodes")
+            .is_empty()
+    );
 }
 
 #[test]
