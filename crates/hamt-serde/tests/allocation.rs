@@ -177,3 +177,38 @@ fn absurd_lengths_allocate_nothing_for_the_claim() {
     assert!(result.is_err());
     assert!(allocated < LIMIT, "{allocated} bytes");
 }
+
+/// The self-describing body: CBOR strings, arrays and maps that claim more than the body holds are refused before
+/// ciborium sees them. Without that check, serde's collections would reserve up to a mebibyte for each claim
+/// (`Vec`'s and `serde_json::Value`'s visitors trust a size hint that far).
+#[test]
+fn absurd_cbor_claims_allocate_nothing_for_the_claim() {
+    const LIMIT: usize = 64 * 1024;
+    /// An envelope around one self-describing record of one entry: the key "k" and `value`.
+    fn one_entry(value: &[u8]) -> Vec<u8> {
+        let mut body = vec![1, 0x61, b'k'];
+        body.extend(value);
+        let mut bytes = b"HAMT\x01\x02\x01\x00\x00\x00".to_vec();
+        bytes.extend(&body);
+        bytes.extend((body.len() as u64).to_le_bytes());
+        let checksum = crc32fast::hash(&bytes);
+        bytes.extend(checksum.to_le_bytes());
+        bytes
+    }
+    // Arrays claiming 2^32 items, a map claiming 2^32 pairs, and a text string claiming 2^60 bytes.
+    let claims: &[&[u8]] = &[
+        &[0x9b, 0, 0, 0, 1, 0, 0, 0, 0, 0x01],
+        &[0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x01, 0x01],
+        &[0x7b, 0x10, 0, 0, 0, 0, 0, 0, 0, b'a'],
+    ];
+    for claim in claims {
+        let bytes = one_entry(claim);
+        let (allocated, result) = peak_of(|| hamt_serde::deserialize_multiple::<HamtMap<String, Vec<u64>>>(&bytes));
+        assert!(allocated < LIMIT, "{allocated} bytes for {claim:?} as a Vec<u64>");
+        assert!(result.is_err());
+        let (allocated, result) =
+            peak_of(|| hamt_serde::deserialize_multiple::<HamtMap<String, serde_json::Value>>(&bytes));
+        assert!(allocated < LIMIT, "{allocated} bytes for {claim:?}");
+        assert!(matches!(result, Err(hamt_serde::DecodeError::LengthTooLarge { .. })), "{result:?}");
+    }
+}

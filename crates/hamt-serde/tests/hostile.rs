@@ -1,6 +1,6 @@
 //! Hostile and damaged input: every `DecodeError` provoked by crafted bytes, truncation at every length, every
-//! single-bit flip, and a property test that mutates valid encodings (binary, JSON, postcard and bincode) and asserts
-//! that decoding never panics and that whatever it accepts passes the trie invariants.
+//! single-bit flip, and a property test that mutates valid encodings (binary in both bodies, JSON, postcard and
+//! bincode) and asserts that decoding never panics and that whatever it accepts passes the trie invariants.
 //!
 //! Crafted bodies are wrapped in an envelope whose length and CRC-32 are computed here, so that the body parser,
 //! not the checksum, is what rejects them. That absurd lengths allocate nothing is checked by counting allocations
@@ -48,6 +48,12 @@ impl Body {
         self
     }
 
+    /// `value` as a CBOR item, as the self-describing body writes it.
+    fn cbor<T: Serialize>(mut self, value: T) -> Self {
+        ciborium::into_writer(&value, &mut self.0).expect("ciborium encodes test values");
+        self
+    }
+
     fn raw(mut self, bytes: &[u8]) -> Self {
         self.0.extend_from_slice(bytes);
         self
@@ -88,6 +94,28 @@ fn small_maps() -> (Vec<Map>, Vec<u8>) {
     versions.push(v1.clone());
     versions.push_with_parent(v2.clone(), Some(0));
     (vec![v0, v1, v2], versions.to_bytes().expect("encodes"))
+}
+
+type JsonMap = HamtMap<String, serde_json::Value>;
+
+/// Flags for maps in the self-describing body.
+const SELF_DESCRIBING: u8 = 0b10;
+
+fn decode_json_maps(bytes: &[u8]) -> Result<Vec<JsonMap>, DecodeError> {
+    hamt_serde::deserialize_multiple::<JsonMap>(bytes)
+}
+
+/// A small valid encoding in the self-describing body: `serde_json::Value`s, which postcard cannot read back.
+fn small_json_maps() -> Vec<u8> {
+    let v0: JsonMap = [
+        ("a".to_owned(), serde_json::json!({"list": [1, -2, 3.5, null], "flag": true})),
+        ("b".to_owned(), serde_json::json!("text")),
+    ]
+    .into();
+    let v1 = v0.insert("c".to_owned(), serde_json::json!([[], {}])).remove("a");
+    let bytes = hamt_serde::serialize_multiple([&v0, &v1]).expect("encodes");
+    assert_eq!(bytes[5], SELF_DESCRIBING, "the sample is in the self-describing body");
+    bytes
 }
 
 fn small_sets() -> Vec<u8> {
@@ -277,6 +305,77 @@ fn crafted_valid_bodies_decode() {
     assert_eq!(decode_maps(&envelope(0, 0, &Body::default())).expect("no versions"), []);
 }
 
+/// The self-describing body: every way a CBOR item can be wrong, crafted in a valid envelope.
+#[test]
+fn self_describing_body_errors() {
+    let json = |bytes: &[u8]| no_panic(bytes, decode_json_maps);
+    // A valid crafted body first, so that the errors below are not an artefact of the helpers.
+    let valid = envelope(SELF_DESCRIBING, 1, &Body::default().varint(1).cbor("key").cbor(serde_json::json!([1, {}])));
+    assert_eq!(
+        json(&valid).expect("a valid crafted body"),
+        [JsonMap::from([("key".into(), serde_json::json!([1, {}]))])]
+    );
+    let valid = envelope(SELF_DESCRIBING, 1, &Body::default().varint(1).cbor(7u64).cbor(8u64));
+    assert_eq!(decode_maps(&valid).expect("a valid crafted body"), [Map::from([(7, 8)])]);
+
+    let claims: &[&[u8]] = &[
+        // A key: a text string claiming 2^60 bytes.
+        &[0x7b, 0x10, 0, 0, 0, 0, 0, 0, 0, b'a'],
+        // A value: an array claiming 2^32 items, and a map claiming 2^62 pairs.
+        &[0x61, b'k', 0x9a, 0xff, 0xff, 0xff, 0xff, 0x01],
+        &[0x61, b'k', 0xbb, 0x40, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x01],
+        // A byte string inside an array, claiming more than is left.
+        &[0x61, b'k', 0x82, 0x58, 0x20, 0x01],
+    ];
+    for claim in claims {
+        let bytes = envelope(SELF_DESCRIBING, 1, &Body::default().varint(1).raw(claim));
+        assert_error(json(&bytes), |error| matches!(error, DecodeError::LengthTooLarge { version: 0, .. }));
+    }
+
+    let mut too_deep = vec![0x61, b'k'];
+    too_deep.extend([0x81; 300]);
+    too_deep.push(0x00);
+    let malformed: &[&[u8]] = &[
+        // Reserved additional information, an indefinite integer, a break outside any container.
+        &[0x61, b'k', 0x1c],
+        &[0x61, b'k', 0x1f],
+        &[0x61, b'k', 0xff],
+        // The body ends inside an item.
+        &[0x61, b'k', 0x9f, 0x01],
+        &[0x61, b'k', 0x19, 0x01],
+        // Nesting past 256.
+        &too_deep,
+        // Well-formed CBOR of the wrong type: a number or a float where the key is a string, and a string that is
+        // not UTF-8.
+        &[0x01, 0x01],
+        &[0xf9, 0x3c, 0x00, 0x01],
+        &[0x62, 0xff, 0xfe, 0x01],
+    ];
+    for bytes in malformed {
+        let wrapped = envelope(SELF_DESCRIBING, 1, &Body::default().varint(1).raw(bytes));
+        assert_error(json(&wrapped), |error| matches!(error, DecodeError::Entry { version: 0, .. }));
+    }
+
+    // The record rules hold in this body as in the other: a key twice, an absent key removed.
+    let bytes = envelope(SELF_DESCRIBING, 1, &Body::default().varint(2).cbor("k").cbor(1).cbor("k").cbor(2));
+    assert_error(json(&bytes), |error| matches!(error, DecodeError::DuplicateKey { version: 0 }));
+    let first = Body::default().varint(1).cbor("k").cbor(1);
+    let bytes = envelope(SELF_DESCRIBING, 2, &first.varint(1).varint(1).cbor("absent").varint(0));
+    assert_error(json(&bytes), |error| matches!(error, DecodeError::AbsentKey { version: 1 }));
+
+    // Compact bytes read as self-describing ones, and the reverse, fail without a panic.
+    let (_, compact) = small_maps();
+    let mut relabelled = compact.clone();
+    relabelled[5] |= SELF_DESCRIBING;
+    fix_trailer(&mut relabelled);
+    check_decodes_sanely(&relabelled);
+    let mut relabelled = small_json_maps();
+    relabelled[5] &= !SELF_DESCRIBING;
+    fix_trailer(&mut relabelled);
+    assert!(json(&relabelled).is_err());
+    check_decodes_sanely(&relabelled);
+}
+
 /// Every byte natively; every third under Miri, which is a thousand times slower.
 fn miri_stride() -> usize {
     if common::reduced() { 3 } else { 1 }
@@ -285,12 +384,13 @@ fn miri_stride() -> usize {
 #[test]
 fn every_truncation_fails() {
     let (_, maps) = small_maps();
-    for bytes in [maps, small_sets()] {
+    for bytes in [maps, small_sets(), small_json_maps()] {
         for len in (0..bytes.len()).step_by(miri_stride()) {
             let prefix = &bytes[..len];
             let maps = no_panic(prefix, decode_maps);
             let sets = no_panic(prefix, decode_sets);
-            assert!(maps.is_err() && sets.is_err(), "a prefix of {len} bytes decoded");
+            let json = no_panic(prefix, decode_json_maps);
+            assert!(maps.is_err() && sets.is_err() && json.is_err(), "a prefix of {len} bytes decoded");
             if len < 22 {
                 assert!(matches!(maps, Err(DecodeError::Truncated)), "prefix of {len} bytes: {maps:?}");
             }
@@ -309,6 +409,14 @@ fn every_bit_flip_fails() {
                 assert!(no_panic(&flipped, decode_maps).is_err(), "flipping bit {bit} of byte {index} went unnoticed");
                 assert!(no_panic(&flipped, decode_sets).is_err(), "flipping bit {bit} of byte {index} went unnoticed");
             }
+        }
+    }
+    let json = small_json_maps();
+    for index in (0..json.len()).step_by(miri_stride()) {
+        for bit in 0..8 {
+            let mut flipped = json.clone();
+            flipped[index] ^= 1 << bit;
+            assert!(no_panic(&flipped, decode_json_maps).is_err(), "flipping bit {bit} of byte {index} went unnoticed");
         }
     }
 }
@@ -334,6 +442,23 @@ fn every_bit_flip_behind_a_valid_checksum_is_handled() {
     }
     // Flips of key and value bits make other valid maps, so some are accepted; most structure flips are not.
     assert!(accepted > 0);
+
+    // The same in the self-describing body, where a flip can change an item's type or claimed length.
+    let bytes = small_json_maps();
+    let mut accepted = 0;
+    for index in (10..bytes.len() - 12).step_by(miri_stride()) {
+        for bit in 0..8 {
+            let mut flipped = bytes.clone();
+            flipped[index] ^= 1 << bit;
+            fix_trailer(&mut flipped);
+            if let Ok(decoded) = no_panic(&flipped, decode_json_maps) {
+                accepted += 1;
+                decoded.iter().for_each(JsonMap::check_invariants);
+            }
+            check_decodes_sanely(&flipped);
+        }
+    }
+    assert!(accepted > 0);
 }
 
 /// Decodes `bytes` every way there is; anything accepted must pass the invariants.
@@ -347,6 +472,9 @@ fn check_decodes_sanely(bytes: &[u8]) {
     if let Ok(versions) =
         no_panic(bytes, hamt_serde::deserialize_multiple::<hamt_core::HamtMap<String, String, RcK, DefaultHashBuilder>>)
     {
+        versions.iter().for_each(HamtMap::check_invariants);
+    }
+    if let Ok(versions) = no_panic(bytes, decode_json_maps) {
         versions.iter().for_each(HamtMap::check_invariants);
     }
     if let Ok(versions) = no_panic(bytes, VersionSet::<Map>::from_bytes) {
@@ -406,7 +534,9 @@ impl Mutation {
 struct Damaged {
     /// (operation, key, value): insert, remove, or commit with a parent chosen by the value.
     ops: Vec<(u8, u8, u8)>,
-    strings: bool,
+    /// 0: `u64 -> u64` maps; 1: `String -> String` maps (both compact); 2: `String -> serde_json::Value` maps
+    /// (self-describing).
+    encoding: u8,
     mutations: Vec<Mutation>,
     fix_checksum: bool,
 }
@@ -416,7 +546,7 @@ impl Arbitrary for Damaged {
         let mutations = (0..1 + usize::arbitrary(g) % 4).map(|_| Mutation::arbitrary(g)).collect();
         Damaged {
             ops: Arbitrary::arbitrary(g),
-            strings: bool::arbitrary(g),
+            encoding: u8::arbitrary(g) % 3,
             mutations,
             fix_checksum: bool::arbitrary(g),
         }
@@ -460,15 +590,29 @@ fn mutated_binary_encodings_never_panic() {
         30,
         (|input: Damaged| {
             let versions = input.versions();
-            let bytes = if input.strings {
-                let strings: VersionSet<HamtMap<String, String>> = versions
-                    .versions()
-                    .iter()
-                    .map(|map| map.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect())
-                    .collect();
-                strings.to_bytes().expect("encodes")
-            } else {
-                versions.to_bytes().expect("encodes")
+            let bytes = match input.encoding {
+                0 => versions.to_bytes().expect("encodes"),
+                1 => {
+                    let strings: VersionSet<HamtMap<String, String>> = versions
+                        .versions()
+                        .iter()
+                        .map(|map| map.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect())
+                        .collect();
+                    strings.to_bytes().expect("encodes")
+                }
+                _ => {
+                    let values: VersionSet<JsonMap> = versions
+                        .versions()
+                        .iter()
+                        .map(|map| {
+                            let entry = |(key, value): (&u64, &u64)| {
+                                (key.to_string(), serde_json::json!({"v": value, "list": [key, null, "s"]}))
+                            };
+                            map.iter().map(entry).collect()
+                        })
+                        .collect();
+                    values.to_bytes().expect("encodes")
+                }
             };
             let mut bytes = input.mutate(bytes);
             if input.fix_checksum {

@@ -54,6 +54,7 @@ type U64Map = HamtMap<u64, u64, RcK, Fixed>;
 type StringMap = HamtMap<String, String, RcK, Fixed>;
 type U32Set = HamtSet<u32, RcK, Fixed>;
 type LogMap = HamtMap<String, u64, RcK, Fixed>;
+type JsonMap = HamtMap<String, serde_json::Value, RcK, Fixed>;
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1")
@@ -108,6 +109,21 @@ fn u32_sets() -> Vec<U32Set> {
     vec![v0, v1, v2, v3]
 }
 
+/// `maps_json_self_describing.bin`: String -> `serde_json::Value` versions written with `serialize_multiple`, in the
+/// self-describing body (flags `02`), since postcard cannot read a `Value` back. 0: "key i" ->
+/// `{"n": i, "half": i + 0.5, "tags": ["t", i], "none": null}` for i in 0..10. 1: "key 3" -> `[1, [-2, ["three"]]]`.
+/// 2: without "key 0". 3: "key 9" -> `true`.
+fn json_chain() -> Vec<JsonMap> {
+    use serde_json::json;
+    let v0: JsonMap = (0..10)
+        .map(|i| (format!("key {i}"), json!({"n": i, "half": f64::from(i) + 0.5, "tags": ["t", i], "none": null})))
+        .collect();
+    let v1 = v0.insert("key 3".to_owned(), json!([1, [-2, ["three"]]]));
+    let v2 = v1.remove("key 0");
+    let v3 = v2.insert("key 9".to_owned(), json!(true));
+    vec![v0, v1, v2, v3]
+}
+
 /// `log_string_u64.log`: a `VersionLog` of String -> u64 maps. 0: "account i" -> 100 * i for i in 0..20.
 /// 1: "account 5" -> 0. 2: without "account 6". 3: equal to 2. 4: plus "account 100" -> 1.
 fn log_versions() -> Vec<LogMap> {
@@ -130,6 +146,7 @@ fn encoded_samples() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("set_u32.bin", hamt_serde::serialize_multiple(&sets.iter().collect::<Vec<_>>()).expect("encodes")),
         ("empty.bin", hamt_serde::serialize_multiple(&Vec::<HamtMap<u64, u64, RcK, Fixed>>::new()).expect("encodes")),
+        ("maps_json_self_describing.bin", hamt_serde::serialize_multiple(&json_chain()).expect("encodes")),
     ]
 }
 
@@ -211,6 +228,17 @@ fn empty_decodes() {
             .expect("decodes")
             .is_empty()
     );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "reads the sample files, which Miri's isolation forbids")]
+fn json_chain_decodes_from_the_self_describing_body() {
+    let bytes = read("maps_json_self_describing.bin");
+    assert_eq!(bytes[5], 0b10, "maps, self-describing body");
+    let decoded = hamt_serde::deserialize_multiple::<JsonMap>(&bytes).expect("decodes");
+    assert_eq!(decoded, json_chain());
+    let other = hamt_serde::deserialize_multiple::<HamtMap<String, serde_json::Value>>(&bytes).expect("decodes");
+    assert_eq!(other.iter().map(sorted).collect::<Vec<_>>(), json_chain().iter().map(sorted).collect::<Vec<_>>());
 }
 
 #[test]
