@@ -70,6 +70,8 @@
 use std::hash::{BuildHasher, Hash};
 use std::io::{Read, Write};
 
+#[cfg(doc)]
+use hamt_core::{HamtMap, HamtSet};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -97,8 +99,8 @@ struct ReadmeDoctests;
 /// up) when that delta is smaller. A list of what-if variants of one base is therefore written, and decoded, as
 /// variants of the base, and a linear history as a chain of small steps.
 ///
-/// `versions` is anything that iterates over references to [`HamtMap`](hamt_core::HamtMap)s or
-/// [`HamtSet`](hamt_core::HamtSet)s (or references to references): an array `[&v1, &v2]`, a slice `&[&v1, &v2]`,
+/// `versions` is anything that iterates over references to [`HamtMap`]s or
+/// [`HamtSet`]s (or references to references): an array `[&v1, &v2]`, a slice `&[&v1, &v2]`,
 /// a `&Vec` of maps, an iterator. Equal versions cost a few bytes each, even ones built separately. To name each
 /// version's parent yourself (a tree of versions), use [`VersionSet`]. The bytes decode with
 /// [`deserialize_multiple`]; docs/format.md specifies them.

@@ -727,3 +727,65 @@ fn hostile_postcard_and_bincode_records() {
         assert!(result.is_err(), "bincode accepted {}", hex(bytes));
     }
 }
+
+/// Every error's `Display` says what failed in its own words and leaves the cause to `source()`: a chain printed
+/// by a reporter (anyhow, eyre) says each thing once.
+#[test]
+fn errors_do_not_repeat_their_source() {
+    fn check_chain(error: &dyn std::error::Error) {
+        let mut current = error;
+        let mut depth = 0;
+        while let Some(source) = current.source() {
+            let (outer, inner) = (current.to_string(), source.to_string());
+            assert!(!outer.contains(&inner), "{outer:?} repeats its source {inner:?}");
+            current = source;
+            depth += 1;
+        }
+        assert!(depth > 0, "{error} has a source");
+    }
+    struct Failing;
+    impl io::Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("the disk is on fire"))
+        }
+    }
+    impl io::Write for Failing {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::other("the disk is on fire"))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    // Decoding: an entry postcard refuses, one ciborium refuses, and a reader that fails.
+    let bytes = envelope(0, 1, &Body::default().varint(1).raw(&[2, 0xff, 0xfe]).value("value"));
+    check_chain(&hamt_serde::deserialize_multiple::<HamtMap<String, String>>(&bytes).unwrap_err());
+    let bytes = envelope(SELF_DESCRIBING, 1, &Body::default().varint(1).cbor(1u64).cbor("k"));
+    check_chain(&decode_json_maps(&bytes).unwrap_err());
+    check_chain(&hamt_serde::deserialize_multiple_from::<Map, _>(Failing).unwrap_err());
+
+    // Encoding: a writer that fails.
+    let map: Map = [(1, 1)].into();
+    let error = hamt_serde::serialize_multiple_into(Failing, [&map]).unwrap_err();
+    assert!(matches!(error, hamt_serde::EncodeError::Io(_)));
+    check_chain(&error);
+
+    // The log wraps the others, and its own I/O errors.
+    let dir = std::env::temp_dir().join(format!("hamt-serde-error-chain-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("not-a-log");
+    std::fs::write(&path, b"plain text, not a version log").expect("writing");
+    let error = hamt_serde::VersionLog::<Map>::open(&path).unwrap_err();
+    assert!(matches!(error, hamt_serde::LogError::Decode(DecodeError::BadMagic)));
+    // BadMagic has no source; the log's message must still not repeat it.
+    assert!(!error.to_string().contains(&DecodeError::BadMagic.to_string()), "{error}");
+    check_chain(&hamt_serde::VersionLog::<Map>::open(&dir).unwrap_err());
+    let mut log = hamt_serde::VersionLog::open(dir.join("floats.log")).expect("a new log");
+    let floats: HamtMap<u8, f64> = [(1, f64::NAN)].into();
+    let error = log.append(&floats).unwrap_err();
+    assert!(matches!(error, hamt_serde::LogError::Encode(hamt_serde::EncodeError::Mismatch { .. })));
+    assert!(!error.to_string().contains(&std::error::Error::source(&error).unwrap().to_string()), "{error}");
+    std::fs::remove_dir_all(&dir).expect("cleaning up");
+}
