@@ -46,7 +46,8 @@
 //! carries all of these.
 //!
 //! The writer does not guess which types fit: it writes each key and value in the compact body and at once reads
-//! it back and compares it with the original (`PartialEq`). If every one of them comes back equal, the compact
+//! it back and compares it with the original (`PartialEq`); only integers, `bool`, `char`, `String` and `()`, whose
+//! round trip is known, are not checked. If every one of them comes back equal, the compact
 //! body is kept; otherwise the whole encoding is written in the self-describing body, checked the same way. A key
 //! or value that does not come back equal from either is refused with an [`EncodeError`] that says why, so
 //! whatever [`serialize_multiple`] returns decodes to the versions it was given. The flags byte of the envelope
@@ -114,7 +115,8 @@ struct ReadmeDoctests;
 /// Writing the first version visits its entries; every later one costs the size of its delta (times the depth of
 /// the trie), because subtrees shared with the previous version are skipped. Trying an ancestor costs one more diff,
 /// cut short as soon as it cannot give a smaller delta. Reading each item back about doubles the cost of encoding
-/// it; types that do not fit the compact body are encoded twice.
+/// it, except for integers, `bool`, `char`, `String` and `()`, which are known to read back and are not checked;
+/// types that do not fit the compact body are encoded twice.
 ///
 /// # Errors
 ///

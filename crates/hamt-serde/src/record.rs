@@ -83,10 +83,10 @@ impl<'w> Sink<'w> {
         self.body
     }
 
-    /// Writes `value` (a key or a value, as `part` says) in the sink's body, then reads it back from the bytes just
-    /// written and checks that it is equal to `value` and took exactly those bytes: nothing is written that would
-    /// not decode as what it was.
-    pub(crate) fn item<T>(&mut self, part: Part, value: &T) -> Result<(), EncodeError>
+    /// Writes `value` (a key or a value, as `part` says) in the sink's body, then, if `read_back`, reads it back
+    /// from the bytes just written and checks that it is equal to `value` and took exactly those bytes: nothing is
+    /// written that would not decode as what it was.
+    pub(crate) fn item<T>(&mut self, part: Part, value: &T, read_back: bool) -> Result<(), EncodeError>
     where
         T: Serialize + DeserializeOwned + PartialEq,
     {
@@ -96,6 +96,9 @@ impl<'w> Sink<'w> {
                 .map_err(|error| EncodeError::Serialize { part, error: Box::new(error) })?,
             Body::SelfDescribing => ciborium::into_writer(value, &mut self.buffer)
                 .map_err(|error| EncodeError::Serialize { part, error: Box::new(error) })?,
+        }
+        if !read_back {
+            return Ok(());
         }
         let mut written = Source::new(&self.buffer[start..], self.body);
         let decoded: T = written.item().map_err(|error| EncodeError::Unreadable {
@@ -166,6 +169,36 @@ impl postcard::ser_flavors::Flavor for VecFlavor<'_> {
     }
 }
 
+/// The types whose serde implementations are serde's own and which both bodies carry exactly (integers of up to 64
+/// bits, `bool`, `char`, `String` and `()`), named as [`std::any::type_name`] names them. Their items need not be
+/// read back: the check would cost as much as the encoding, for nothing.
+///
+/// `type_name` is the only way to recognise a type without asking for `T: 'static`. Its output is not guaranteed
+/// to stay the same across compilers; if it changed, a type would merely stop being recognised and its items would
+/// be read back, which is slower but as safe. A user's type never has one of these names, since its name starts
+/// with its crate's path.
+const CARRIED_EXACTLY: &[&str] = &[
+    "bool",
+    "char",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "usize",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "isize",
+    "()",
+    "alloc::string::String",
+];
+
+/// Whether the items of a type must be read back after they are written (see [`Sink::item`]).
+fn must_read_back<T: ?Sized>() -> bool {
+    !CARRIED_EXACTLY.contains(&std::any::type_name::<T>())
+}
+
 /// Writes every entry of `map`: their count, then each key and value.
 pub(crate) fn write_entries<K, V, P, S>(sink: &mut Sink<'_>, map: &HamtMap<K, V, P, S>) -> Result<(), EncodeError>
 where
@@ -174,22 +207,48 @@ where
     P: PointerKind,
 {
     sink.varint(map.len() as u64);
+    let read_back = ReadBack::of::<K, V>();
     for (key, value) in map {
-        write_entry(sink, key, value)?;
+        read_back.entry(sink, key, value)?;
         sink.flush_if_full()?;
     }
     Ok(())
 }
 
-/// Writes an entry: its key, then its value. In the compact body a set's value, `()`, takes no byte; in the
-/// self-describing body it is CBOR's `null`.
-fn write_entry<K, V>(sink: &mut Sink<'_>, key: &K, value: &V) -> Result<(), EncodeError>
-where
-    K: Serialize + DeserializeOwned + PartialEq,
-    V: Serialize + DeserializeOwned + PartialEq,
-{
-    sink.item(Part::Key, key)?;
-    sink.item(Part::Value, value)
+/// Whether keys and values of these types are read back after they are written, decided once per list.
+#[derive(Clone, Copy)]
+struct ReadBack {
+    key: bool,
+    value: bool,
+}
+
+impl ReadBack {
+    fn of<K, V>() -> Self {
+        ReadBack { key: must_read_back::<K>(), value: must_read_back::<V>() }
+    }
+
+    fn key<K>(self, sink: &mut Sink<'_>, key: &K) -> Result<(), EncodeError>
+    where
+        K: Serialize + DeserializeOwned + PartialEq,
+    {
+        sink.item(Part::Key, key, self.key)
+    }
+
+    /// Writes an entry: its key, then its value. In the compact body a set's value, `()`, takes no byte; in the
+    /// self-describing body it is CBOR's `null`.
+    fn entry<K, V>(self, sink: &mut Sink<'_>, key: &K, value: &V) -> Result<(), EncodeError>
+    where
+        K: Serialize + DeserializeOwned + PartialEq,
+        V: Serialize + DeserializeOwned + PartialEq,
+    {
+        if self.key || self.value || sink.body != Body::Compact {
+            sink.item(Part::Key, key, self.key)?;
+            return sink.item(Part::Value, value, self.value);
+        }
+        // postcard writes a pair as its two halves one after the other, so one call writes the same bytes as two.
+        postcard::serialize_with_flavor(&(key, value), VecFlavor(&mut sink.buffer))
+            .map_err(|error| EncodeError::Serialize { part: Part::Key, error: Box::new(error) })
+    }
 }
 
 /// The keys `version` lacks and the entries it adds or changes, against `parent`.
@@ -250,13 +309,14 @@ impl<'a, K, V> Delta<'a, K, V> {
         K: Serialize + DeserializeOwned + PartialEq,
         V: Serialize + DeserializeOwned + PartialEq,
     {
+        let read_back = ReadBack::of::<K, V>();
         sink.varint(self.removed.len() as u64);
         for key in &self.removed {
-            sink.item(Part::Key, *key)?;
+            read_back.key(sink, *key)?;
         }
         sink.varint(self.upserted.len() as u64);
         for &(key, value) in &self.upserted {
-            write_entry(sink, key, value)?;
+            read_back.entry(sink, key, value)?;
             sink.flush_if_full()?;
         }
         Ok(())
@@ -440,3 +500,6 @@ where
         Ok(map)
     }
 }
+
+#[cfg(test)]
+mod tests;
