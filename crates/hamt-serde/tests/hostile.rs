@@ -731,6 +731,7 @@ fn hostile_postcard_and_bincode_records() {
 /// Every error's `Display` says what failed in its own words and leaves the cause to `source()`: a chain printed
 /// by a reporter (anyhow, eyre) says each thing once.
 #[test]
+#[cfg_attr(miri, ignore = "uses the file system, which Miri's isolation forbids")]
 fn errors_do_not_repeat_their_source() {
     fn check_chain(error: &dyn std::error::Error) {
         let mut current = error;

@@ -249,6 +249,7 @@ fn assert_source_not_repeated(error: &dyn std::error::Error) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "uses the file system, which Miri's isolation forbids")]
 fn a_version_log_switches_to_the_self_describing_body_for_its_first_record() {
     let dir = std::env::temp_dir().join(format!("hamt-serde-self-describing-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
