@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{DecodeError, EncodeError, Kind};
-use crate::record::{Body, Delta, Replay, Sink, Source, write_entries};
+use crate::record::{Body, Delta, Replay, Sink, Source, known_to_fit_compact, write_entries};
 
 /// The first four bytes of every encoding.
 pub(crate) const MAGIC: [u8; 4] = *b"HAMT";
@@ -57,7 +57,8 @@ pub(crate) fn self_describing_may_help(error: &EncodeError) -> bool {
 ///
 /// Into a buffer, the compact body is written and checked as it goes, and the self-describing one written instead
 /// if a check fails. To a writer, nothing can be taken back, so a first pass writes the compact body to nowhere
-/// (in chunks, so memory stays bounded) to find out whether it fits, and a second pass writes the chosen body.
+/// (in chunks, so memory stays bounded) to find out whether it fits, and a second pass writes the chosen body;
+/// the first pass is skipped for key and value types known to fit.
 pub(crate) fn write<K, V, P, S>(
     out: Option<&mut dyn Write>,
     versions: &[&HamtMap<K, V, P, S>],
@@ -79,6 +80,7 @@ where
                 Err(error) => return Err(error),
             }
         }
+        Some(_) if known_to_fit_compact::<K, V>() => true,
         Some(_) => {
             let mut nowhere = io::sink();
             let mut trial = Sink::writer(&mut nowhere, Body::Compact);

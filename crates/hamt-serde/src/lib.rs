@@ -157,8 +157,8 @@ where
 /// [`serialize_multiple`] to a writer, in chunks: the memory it needs does not grow with the number of entries.
 ///
 /// To choose the body without keeping the output, the versions are encoded twice: once to nowhere, to check that
-/// every key and value fits the compact body, then to `writer`. Into a buffer, [`serialize_multiple`] needs one
-/// pass when they fit.
+/// every key and value fits the compact body, then to `writer` (integers, `bool`, `char`, `String` and `()` are
+/// known to fit, and are encoded once). Into a buffer, [`serialize_multiple`] needs one pass when they fit.
 ///
 /// # Errors
 ///

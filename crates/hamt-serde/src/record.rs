@@ -199,6 +199,12 @@ fn must_read_back<T: ?Sized>() -> bool {
     !CARRIED_EXACTLY.contains(&std::any::type_name::<T>())
 }
 
+/// Whether entries of these key and value types are known to fit the compact body without writing them: their
+/// serde implementations are serde's own, which postcard carries exactly and never refuses.
+pub(crate) fn known_to_fit_compact<K, V>() -> bool {
+    !must_read_back::<K>() && !must_read_back::<V>()
+}
+
 /// Writes every entry of `map`: their count, then each key and value.
 pub(crate) fn write_entries<K, V, P, S>(sink: &mut Sink<'_>, map: &HamtMap<K, V, P, S>) -> Result<(), EncodeError>
 where
