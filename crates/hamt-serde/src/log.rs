@@ -172,14 +172,15 @@ where
     ///
     /// A torn last record (the file ends inside it, or its checksum fails) is cut off the file, so that appends
     /// continue after the last complete record; [`cut_bytes`](Self::cut_bytes) says how much was cut. A record
-    /// that fails its checksum but is followed by a valid one is not something a crash can leave behind: the file
-    /// was damaged, and opening it fails rather than drop the good records after the damage.
+    /// that fails its checksum (or whose length field is wrong) but is followed by a valid one, at any later
+    /// offset, is not something a crash can leave behind: the file was damaged, and opening it fails rather than
+    /// drop the good records after the damage.
     ///
     /// # Errors
     ///
     /// [`LogError::Io`] if the file cannot be opened, read or cut; [`LogError::Decode`] if it is not a version
-    /// log of this kind (magic bytes, format version, maps or sets), if a complete record does not decode, or if a
-    /// record in the middle of the file is damaged ([`DecodeError::ChecksumMismatch`]).
+    /// log of this kind (magic bytes, format version, maps or sets) or if a complete record does not decode;
+    /// [`LogError::Damaged`] if a record in the middle of the file is damaged.
     ///
     /// # Examples
     ///
@@ -238,7 +239,9 @@ where
     ///
     /// # Errors
     ///
-    /// [`LogError::Io`] if writing fails, [`LogError::Encode`] if a key or value cannot be serialized,
+    /// [`LogError::Io`] if writing fails; [`LogError::Encode`] if a key or value cannot be serialized or does not
+    /// read back as itself in the log's body (the first record chooses the body: the compact one if its keys and
+    /// values fit it, else the self-describing one, as for [`serialize_multiple`](crate::serialize_multiple));
     /// [`LogError::Poisoned`] after a failed append whose partial record could not be cut off.
     ///
     /// # Examples
