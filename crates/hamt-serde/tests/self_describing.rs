@@ -102,7 +102,7 @@ struct Flattened {
 
 #[test]
 fn flattened_structs_round_trip() {
-    let entries = (0..20u64)
+    let entries = (0..common::scaled(20, 5) as u64)
         .map(|key| {
             let rest = [(format!("extra{key}"), json!(key * 3))].into_iter().collect();
             (key, Flattened { common: Common { id: key as u32, label: format!("item {key}") }, rest })
@@ -185,14 +185,14 @@ fn skipped_fields_do_not_decode_as_something_else() {
 fn options_and_nested_maps_keep_the_compact_body() {
     // These types fit postcard, so their bytes are as compact as before.
     type Nested = Option<BTreeMap<u32, Vec<Option<String>>>>;
-    let entries: Vec<(String, Nested)> = (0..30)
+    let entries: Vec<(String, Nested)> = (0..common::scaled(30, 6) as u32)
         .map(|i| {
             let nested = (i % 3 == 0).then(|| (0..i).map(|j| (j, vec![None, Some(format!("{j}"))])).collect());
             (format!("key {i}"), nested)
         })
         .collect();
     assert!(!round_trip(&history(entries, Some(BTreeMap::new()))), "options and maps stay compact");
-    let numbers: Vec<(u64, u64)> = (0..100).map(|i| (i, i * i)).collect();
+    let numbers: Vec<(u64, u64)> = (0..common::scaled(100, 10) as u64).map(|i| (i, i * i)).collect();
     assert!(!round_trip(&history(numbers, 0)));
 }
 
