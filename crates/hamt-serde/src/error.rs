@@ -100,7 +100,8 @@ pub enum DecodeError {
         /// How many versions back its parent is said to be.
         distance: u64,
     },
-    /// A count read from the input is larger than the bytes that remain could hold.
+    /// A count read from the input (of versions, keys or entries, or, in the self-describing body, of a string's
+    /// bytes or an array's or a map's items) is larger than the bytes that remain could hold.
     LengthTooLarge {
         /// The version whose record is wrong (the envelope's version count is checked as version 0).
         version: usize,
@@ -161,7 +162,10 @@ impl fmt::Display for DecodeError {
                 write!(f, "version {version} names a parent {distance} versions back, which is not an earlier version")
             }
             DecodeError::LengthTooLarge { version, claimed, remaining } => {
-                write!(f, "version {version} claims {claimed} items, more than the {remaining} bytes left could hold")
+                write!(
+                    f,
+                    "version {version} claims a length of {claimed}, more than the {remaining} bytes left could hold"
+                )
             }
             DecodeError::DuplicateKey { version } => write!(f, "version {version} holds a key twice"),
             DecodeError::AbsentKey { version } => {

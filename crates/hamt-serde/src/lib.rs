@@ -47,11 +47,11 @@
 //!
 //! The writer does not guess which types fit: it writes each key and value in the compact body and at once reads
 //! it back and compares it with the original (`PartialEq`); only integers, `bool`, `char`, `String` and `()`, whose
-//! round trip is known, are not checked. If every one of them comes back equal, the compact
-//! body is kept; otherwise the whole encoding is written in the self-describing body, checked the same way. A key
-//! or value that does not come back equal from either is refused with an [`EncodeError`] that says why, so
-//! whatever [`serialize_multiple`] returns decodes to the versions it was given. The flags byte of the envelope
-//! names the body, and the readers follow it.
+//! round trip is known, are not checked. If every one of them comes back equal, the compact body is kept;
+//! otherwise the whole encoding is written in the self-describing body, checked the same way. A key or value that
+//! does not come back equal from either is refused with an [`EncodeError`] that says why, so whatever
+//! [`serialize_multiple`] returns decodes to the versions it was given: a type that round-trips through serde_json
+//! round-trips here. The flags byte of the envelope names the body, and the readers follow it.
 //!
 //! ```
 //! use hamt_core::HamtMap;
