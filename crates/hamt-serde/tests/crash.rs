@@ -325,3 +325,28 @@ fn a_middle_frame_whose_length_claims_the_rest_of_the_file_is_damage() {
     assert_eq!(log.versions(), &versions[..versions.len() - 1]);
     fs::remove_dir_all(&dir).expect("cleaning up");
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "uses the file system, which Miri's isolation forbids")]
+fn a_tail_too_costly_to_search_is_reported_as_damage_not_cut() {
+    // After the good frames, 64 KiB in which every eighth offset reads as the head of a 32 KiB frame: checking each
+    // one would cost the square of the tail's length. The search stops at its budget and reports damage, without
+    // naming a good frame, rather than guess that the tail is torn and cut it.
+    let dir = temp_dir("budget");
+    let (_, ends) = small_log(&dir.join("whole.log"));
+    let bytes = fs::read(dir.join("whole.log")).expect("the log");
+    let mut crafted = bytes.clone();
+    for _ in 0..8 * 1024 {
+        crafted.extend(32_768u64.to_le_bytes());
+    }
+    let copy = dir.join("copy.log");
+    let result = open_copy(&copy, &crafted);
+    let end = *ends.last().expect("the end of the good frames");
+    assert!(
+        matches!(result, Err(LogError::Damaged { offset, good_frame: None }) if offset == end),
+        "{:?}",
+        result.map(|log| log.len())
+    );
+    assert_eq!(fs::read(&copy).expect("the copy"), crafted, "the file is left alone");
+    fs::remove_dir_all(&dir).expect("cleaning up");
+}
