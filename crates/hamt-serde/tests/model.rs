@@ -382,3 +382,40 @@ fn writer_kind_and_hasher_do_not_matter() {
         }) as fn(Vec<Op>),
     );
 }
+
+/// `serialize_multiple` takes every usual way of holding a list of versions, maps and sets alike, and they all give
+/// the same bytes; so does the writer form.
+#[test]
+fn every_usual_list_of_versions_is_accepted() {
+    let v1: HamtMap<u32, String> = (0..50).map(|i| (i, i.to_string())).collect();
+    let v2 = v1.insert(7, "seven".to_owned());
+    let owned: Vec<HamtMap<u32, String>> = vec![v1.clone(), v2.clone()];
+    let references: Vec<&HamtMap<u32, String>> = vec![&v1, &v2];
+    let expected = hamt_serde::serialize_multiple([&v1, &v2]).expect("an array of references");
+    let forms = [
+        hamt_serde::serialize_multiple(&[&v1, &v2]).expect("a slice of references"),
+        hamt_serde::serialize_multiple(&references[..]).expect("a slice of references"),
+        hamt_serde::serialize_multiple(&references).expect("a &Vec of references"),
+        hamt_serde::serialize_multiple(references.iter().copied()).expect("an iterator of references"),
+        hamt_serde::serialize_multiple(&owned).expect("a &Vec of maps"),
+        hamt_serde::serialize_multiple(&owned[..]).expect("a slice of maps"),
+        hamt_serde::serialize_multiple(owned.iter()).expect("an iterator over maps"),
+        hamt_serde::serialize_multiple(std::iter::once(&v1).chain([&v2])).expect("a chain"),
+    ];
+    for bytes in &forms {
+        assert!(*bytes == expected, "every form writes the same bytes");
+    }
+    let mut streamed = Vec::new();
+    hamt_serde::serialize_multiple_into(&mut streamed, &owned).expect("writing to a Vec");
+    assert!(streamed == expected);
+    let decoded: Vec<HamtMap<u32, String>> = hamt_serde::deserialize_multiple(&expected).expect("decodes");
+    assert_eq!(decoded, owned);
+
+    let s1: HamtSet<u8> = [1, 2, 3].into();
+    let s2 = s1.remove(&2);
+    let sets = vec![s1.clone(), s2.clone()];
+    let expected = hamt_serde::serialize_multiple(&sets).expect("sets too");
+    assert!(hamt_serde::serialize_multiple([&s1, &s2]).expect("an array of references") == expected);
+    assert!(hamt_serde::serialize_multiple(&[&s1, &s2]).expect("a slice of references") == expected);
+    assert_eq!(hamt_serde::deserialize_multiple::<HamtSet<u8>>(&expected).expect("decodes"), sets);
+}
