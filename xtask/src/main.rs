@@ -2,8 +2,8 @@
 //!
 //! # Commands
 //!
-//! - `cargo xtask test [--no-miri] [--no-fuzz]` is the one test command; CI runs exactly this (through `.ci/run`). It runs
-//!   these steps in order and stops at the first failure, naming the step that failed:
+//! - `cargo xtask test [--deep] [--no-miri] [--no-fuzz]` is the one test command; CI runs exactly this (through
+//!   `.ci/run`). It runs these steps in order and stops at the first failure, naming the step that failed:
 //!   1. `fmt`: `cargo fmt --all -- --check`.
 //!   2. `clippy`: `cargo clippy --workspace --all-targets -- -D warnings`, the same with `--all-features`, then
 //!      hamt-core's library alone without default features (with and without `serde`), so that the no_std build
@@ -11,20 +11,24 @@
 //!   3. `test`: `cargo test --workspace --all-features` (unit, integration and doc tests, with hamt-core's `serde`
 //!      and `rayon` and hamt-sync's `rayon`), then `cargo test -p hamt-core --no-default-features` (no_std + alloc).
 //!   4. `doc`: `cargo doc --workspace --no-deps --all-features` with `RUSTDOCFLAGS="-D warnings"`.
-//!   5. `bench`: every benchmark once in criterion's test mode (`cargo bench -p hamt-benches -- --test`), so that
-//!      the benchmarks keep compiling and running without spending time on measurements.
+//!   5. `bench`: every benchmark once in criterion's test mode, in the test profile with the test step's features
+//!      (`cargo test --workspace --all-features --bench maps`), so that it reuses the test step's build; the bench
+//!      profile (thin LTO, one codegen unit) is compiled only by `cargo xtask bench`.
 //!   6. `loom`: hamt-core's tests/loom.rs built with `--cfg loom` (in `target/loom`), which model-checks the atomic
 //!      node count.
-//!   7. `miri`: hamt-core's unit and integration tests (with `serde`) under Miri with `-Zmiri-strict-provenance`,
-//!      on a reduced case count (`QUICKCHECK_TESTS=20`, `HAMT_MIRI=1`), then hamt-serde's the same way, then
-//!      hamt-sync's (with permissive provenance, for arc-swap) and the parallel operations' (for rayon's pool).
-//!      `--no-miri` skips this step for quick local runs.
-//!   8. `fuzz`: `cargo xtask fuzz --seconds 30`, every fuzz target for 30 seconds. `--no-fuzz` skips it.
+//!   7. `miri`: under nextest (one Miri process per test, two at a time), hamt-core's unit tests and the suites
+//!      that drive the unsafe node code (basics, drops, model, set_ops, auto_traits) with strict provenance, then
+//!      hamt-sync's (permissive provenance, for arc-swap) and the parallel operations' (for rayon's pool), on a
+//!      reduced case count (`QUICKCHECK_TESTS=8`, `HAMT_MIRI=1`). `--deep` adds hamt-core's serde suite and
+//!      hamt-serde's suites, with `QUICKCHECK_TESTS=20`. `--no-miri` skips this step.
+//!   8. `fuzz`: `cargo xtask fuzz --seconds 10`, every fuzz target built once and run for 10 seconds (300 with
+//!      `--deep`). `--no-fuzz` skips it.
 //!
-//!   Missing rustup components (rustfmt, clippy, the nightly toolchain with miri and rust-src) are installed on
-//!   the way. The last line printed is always `xtask test: N passed, M failed`, where the counts add up the
-//!   `test result:` lines that libtest printed during the `test` and `miri` steps; the exit status is 0 only when
-//!   every step passed.
+//!   Missing tools (rustfmt, clippy, the nightly toolchain with miri and rust-src, cargo-nextest, cargo-fuzz) are
+//!   installed on the way. The run ends with a table of each step's time, then the line
+//!   `xtask test: N passed, M failed`, where the counts add up the test runners' summaries (libtest's
+//!   `test result:` lines and nextest's `Summary` lines) of the `test`, `loom` and `miri` steps; the exit status is
+//!   0 only when every step passed.
 //!
 //!   A `QUICKCHECK_TESTS` set by the caller reaches every step, Miri included, so that a deliberate run with more
 //!   (or fewer) cases means what it says.
