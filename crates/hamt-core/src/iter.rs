@@ -326,3 +326,59 @@ impl<K, V, P: PointerKind> fmt::Debug for IntoIter<K, V, P> {
         f.debug_struct("IntoIter").field("remaining", &self.remaining).finish_non_exhaustive()
     }
 }
+
+/// An owning iterator over the keys of a map. Created by [`HamtMap::into_keys`](crate::HamtMap::into_keys).
+///
+/// Like [`IntoIter`], it moves keys out of the nodes the map alone holds and clones those of shared nodes.
+pub struct IntoKeys<K, V, P: PointerKind> {
+    pub(crate) inner: IntoIter<K, V, P>,
+}
+
+/// An owning iterator over the values of a map. Created by
+/// [`HamtMap::into_values`](crate::HamtMap::into_values).
+///
+/// Like [`IntoIter`], it moves values out of the nodes the map alone holds and clones those of shared nodes.
+pub struct IntoValues<K, V, P: PointerKind> {
+    pub(crate) inner: IntoIter<K, V, P>,
+}
+
+impl<K: Clone, V: Clone, P: PointerKind> Iterator for IntoKeys<K, V, P> {
+    type Item = K;
+
+    fn next(&mut self) -> Option<K> {
+        self.inner.next().map(|(key, _)| key)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<K: Clone, V: Clone, P: PointerKind> Iterator for IntoValues<K, V, P> {
+    type Item = V;
+
+    fn next(&mut self) -> Option<V> {
+        self.inner.next().map(|(_, value)| value)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<K: Clone, V: Clone, P: PointerKind> ExactSizeIterator for IntoKeys<K, V, P> {}
+impl<K: Clone, V: Clone, P: PointerKind> FusedIterator for IntoKeys<K, V, P> {}
+impl<K: Clone, V: Clone, P: PointerKind> ExactSizeIterator for IntoValues<K, V, P> {}
+impl<K: Clone, V: Clone, P: PointerKind> FusedIterator for IntoValues<K, V, P> {}
+
+impl<K, V, P: PointerKind> fmt::Debug for IntoKeys<K, V, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoKeys").field("remaining", &self.inner.remaining).finish_non_exhaustive()
+    }
+}
+
+impl<K, V, P: PointerKind> fmt::Debug for IntoValues<K, V, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoValues").field("remaining", &self.inner.remaining).finish_non_exhaustive()
+    }
+}

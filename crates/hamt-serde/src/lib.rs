@@ -344,7 +344,7 @@ where
 {
     let (count, body) = envelope::open(bytes, Kind::Set)?;
     let decoded = envelope::decode_body::<T, (), P, S>(body, count)?;
-    Ok(decoded.versions.into_iter().map(HamtSet::from).collect())
+    Ok(decoded.versions.into_iter().map(HamtSet::<T, P, S>::from).collect())
 }
 
 /// [`deserialize_multiple_sets`] from a reader, read to its end.
