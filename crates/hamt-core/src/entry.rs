@@ -20,7 +20,7 @@ use crate::trie;
 /// assert_eq!(map["a"], [1, 2]);
 /// assert!(matches!(map.entry("b"), Entry::Vacant(_)));
 /// ```
-pub enum Entry<'a, K, V, P: PointerKind, S> {
+pub enum Entry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     /// The key is in the map.
     Occupied(OccupiedEntry<'a, K, V, P, S>),
     /// The key is not in the map.
@@ -28,14 +28,14 @@ pub enum Entry<'a, K, V, P: PointerKind, S> {
 }
 
 /// An occupied [`Entry`].
-pub struct OccupiedEntry<'a, K, V, P: PointerKind, S> {
+pub struct OccupiedEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     map: &'a mut HamtMap<K, V, P, S>,
     key: K,
     hash: u64,
 }
 
 /// A vacant [`Entry`].
-pub struct VacantEntry<'a, K, V, P: PointerKind, S> {
+pub struct VacantEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     map: &'a mut HamtMap<K, V, P, S>,
     key: K,
     hash: u64,

@@ -119,5 +119,22 @@ pub use kind::PointerKind;
 pub use map::HamtMap;
 pub use set::{DiffItem as SetDiffItem, HamtSet};
 
+/// The names most code needs: `use hamt_core::prelude::*;`. hamt-sync's prelude has the same names for its
+/// thread-safe maps, so that switching crates is a change of crate name in this one line.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_core::prelude::*;
+///
+/// let mut map = HamtMap::new();
+/// map.insert_mut(1, "one");
+/// assert_eq!(hamt_map! { 1 => "one" }, map);
+/// assert_eq!(HamtSet::from([1, 2]), hamt_set![2, 1]);
+/// ```
+pub mod prelude {
+    pub use crate::{HamtMap, HamtSet, hamt_map, hamt_set};
+}
+
 #[cfg(test)]
 mod tests;

@@ -509,7 +509,7 @@ where
 }
 
 /// An iterator over the elements of a set. Created by [`HamtSet::iter`].
-pub struct Iter<'a, T, P: PointerKind> {
+pub struct Iter<'a, T, P: PointerKind = RcK> {
     inner: Keys<'a, T, (), P>,
 }
 
@@ -542,7 +542,7 @@ impl<T: fmt::Debug, P: PointerKind> fmt::Debug for Iter<'_, T, P> {
 }
 
 /// An owning iterator over the elements of a set.
-pub struct IntoIter<T, P: PointerKind> {
+pub struct IntoIter<T, P: PointerKind = RcK> {
     inner: MapIntoIter<T, (), P>,
 }
 
@@ -568,7 +568,7 @@ impl<T, P: PointerKind> fmt::Debug for IntoIter<T, P> {
 }
 
 /// The iterator returned by [`HamtSet::diff`].
-pub struct SetDiff<'a, T, P: PointerKind, S> {
+pub struct SetDiff<'a, T, P: PointerKind = RcK, S = DefaultHashBuilder> {
     inner: Diff<'a, T, (), P, S>,
 }
 
