@@ -262,7 +262,9 @@ where
     fn fold_with<F: Folder<Self::Item>>(self, mut folder: F) -> F {
         let node = self.node();
         if self.entries {
-            folder = folder.consume_iter(node.entries().iter().map(J::project));
+            // A closure rather than the path `J::project`: with the path, compilers up to at least 1.88 (the MSRV
+            // is 1.85) fail to prove that the entries outlive the projected items.
+            folder = folder.consume_iter(node.entries().iter().map(|entry| J::project(entry)));
         }
         for child in &node.children()[self.children.0..self.children.1] {
             if folder.full() {
@@ -281,7 +283,8 @@ where
     J: Projection<K, V>,
     F: Folder<J::Item<'a>>,
 {
-    folder = folder.consume_iter(node.entries().iter().map(J::project));
+    // A closure rather than `J::project`, for the MSRV (see `fold_with` above).
+    folder = folder.consume_iter(node.entries().iter().map(|entry| J::project(entry)));
     for child in node.children() {
         if folder.full() {
             break;
