@@ -80,7 +80,8 @@
 //!   default hasher. Without it the crate is `no_std` and needs only `alloc`.
 //! - `serde`: `Serialize` and `Deserialize` for [`HamtMap`] (a serde map) and [`HamtSet`] (a sequence), with any
 //!   serde format and without `std`. Deserializing rejects duplicate keys, and never reserves more than 1 MiB on
-//!   the strength of a length read from the input.
+//!   the strength of a length read from the input. The [`sorted`] module serializes in key order instead of trie
+//!   order, for output that is the same in every run (snapshot tests).
 //! - `rayon`: parallel iteration, collection, extension, set operations and diff for maps and sets that are
 //!   `Send + Sync` (the `par` module). Implies `std`.
 #![no_std]
@@ -108,6 +109,8 @@ mod raw;
 #[cfg(feature = "serde")]
 mod serde;
 pub mod set;
+#[cfg(feature = "serde")]
+pub mod sorted;
 mod trie;
 
 pub use archery::{ArcK, ArcTK, RcK};
