@@ -82,6 +82,9 @@
 //!   serde format and without `std`. Deserializing rejects duplicate keys, and never reserves more than 1 MiB on
 //!   the strength of a length read from the input. The [`sorted`] module serializes in key order instead of trie
 //!   order, for output that is the same in every run (snapshot tests).
+//! - `arbitrary`, `quickcheck`, `proptest`: the property-testing frameworks' `Arbitrary` traits for [`HamtMap`]
+//!   and [`HamtSet`] (which the orphan rule keeps users from implementing), generating what each framework
+//!   generates for std's `HashMap` and `HashSet`. `proptest` implies `std`.
 //! - `rayon`: parallel iteration, collection, extension, set operations and diff for maps and sets that are
 //!   `Send + Sync` (the `par` module). Implies `std`.
 #![no_std]
@@ -111,6 +114,8 @@ mod serde;
 pub mod set;
 #[cfg(feature = "serde")]
 pub mod sorted;
+#[cfg(any(feature = "arbitrary", feature = "quickcheck", feature = "proptest"))]
+mod testing;
 mod trie;
 
 pub use archery::{ArcK, ArcTK, RcK};
