@@ -130,6 +130,7 @@ pub struct Version<K, V, P: ThreadSafeKind = ArcTK, S = DefaultHashBuilder> {
 /// let error = store.rollback(7).unwrap_err();
 /// assert_eq!(error, VersionNotFound { number: 7, oldest: 0, current: 0 });
 /// assert_eq!(error.to_string(), "version 7 is not in the history, which holds versions 0 to 0");
+/// assert!(std::error::Error::source(&error).is_none()); // the message is the whole story
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VersionNotFound {
