@@ -72,7 +72,9 @@ impl<K, V> HamtMap<K, V> {
     /// `HamtMap::from([...])` calls this function, which fixes the pointer kind to [`RcK`] as std's
     /// `HashMap::from([...])` fixes its hasher, so that the call needs no type annotation. The trait method
     /// (reached by `.into()`, or by naming another kind, as `hamt_sync::HamtMap::from` does) converts into any
-    /// kind.
+    /// kind. Code generic over the kind or hasher must therefore name the type it converts into:
+    /// `Self::from(x)`, `HamtMap::<K, V, P, S>::from(x)` or `x.into()`, since a bare `HamtMap::from(x)` means this
+    /// function.
     ///
     /// # Examples
     ///
