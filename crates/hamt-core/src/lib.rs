@@ -80,7 +80,7 @@
 //!   default hasher. Without it the crate is `no_std` and needs only `alloc`.
 //! - `serde`: `Serialize` and `Deserialize` for [`HamtMap`] (a serde map) and [`HamtSet`] (a sequence), with any
 //!   serde format and without `std`. Deserializing rejects duplicate keys, and never reserves more than 1 MiB on
-//!   the strength of a length read from the input. The [`sorted`] module serializes in key order instead of trie
+//!   the strength of a length read from the input. The `sorted` module serializes in key order instead of trie
 //!   order, for output that is the same in every run (snapshot tests).
 //! - `arbitrary`, `quickcheck`, `proptest`: the property-testing frameworks' `Arbitrary` traits for [`HamtMap`]
 //!   and [`HamtSet`] (which the orphan rule keeps users from implementing), generating what each framework

@@ -6,7 +6,7 @@
 //! threads. Every other type a user names has an alias here with the same name and the same parameters as
 //! hamt-core's, minus the pointer kind: the iterators ([`Keys`], [`Iter`], [`IntoIter`], ...), the entries
 //! ([`Entry`]), the diff ([`Diff`], [`DiffItem`]), the set's types ([`set`]) and, with `rayon`, the parallel ones
-//! ([`par`]). The macros [`hamt_map!`] and [`hamt_set!`] make these maps with the syntax of hamt-core's.
+//! (`par`). The macros [`hamt_map!`] and [`hamt_set!`] make these maps with the syntax of hamt-core's.
 //!
 //! # Switching from hamt-core
 //!
@@ -46,7 +46,7 @@
 //! # Features
 //! - `rayon`: parallel iteration (`par_iter`, `par_keys`, `par_values`), parallel `collect` and `par_extend`,
 //!   `par_union` and the other parallel set operations of maps and sets, and `par_diff` of maps (hamt-core's
-//!   `rayon` feature, whose `par` module documents them); the [`par`] module names their types.
+//!   `rayon` feature, whose `par` module documents them); the `par` module names their types.
 //! - `serde`: `Serialize` and `Deserialize` for these maps (a serde map) and sets (a sequence): hamt-core's
 //!   `serde` feature.
 
