@@ -430,8 +430,11 @@ where
     /// assert_eq!(map["a"], 2);
     /// ```
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, P, S> {
-        let key = self.key.clone();
-        self.map.update_in_place(trie::Insert { key: self.key, value });
-        OccupiedEntry::new(self.map, key, self.hash)
+        let VacantEntry { map, key, .. } = self;
+        map.insert_mut(key.clone(), value);
+        match map.entry(key) {
+            Entry::Occupied(entry) => entry,
+            Entry::Vacant(_) => unreachable!("the key was just inserted"),
+        }
     }
 }

@@ -25,6 +25,19 @@
 //! assert_eq!(changes, [DiffItem::Removed(&7, &14), DiffItem::Changed { key: &42, old: &84, new: &0 }]);
 //! ```
 //!
+//! # Features
+//! - `std` (default): `From<std::collections::HashMap>` and `From<HashSet>`, and std-seeded randomness for the
+//!   default hasher. Without it the crate is `no_std` and needs only `alloc`.
+//! - `serde`: `Serialize` and `Deserialize` for [`HamtMap`] (a serde map) and [`HamtSet`] (a sequence), with any
+//!   serde format and without `std`. Deserializing rejects duplicate keys, and never reserves more than 1 MiB on
+//!   the strength of a length read from the input. The `sorted` module serializes in key order instead of trie
+//!   order, for output that is the same in every run (snapshot tests).
+//! - `arbitrary`, `quickcheck`, `proptest`: the property-testing frameworks' `Arbitrary` traits for [`HamtMap`]
+//!   and [`HamtSet`] (which the orphan rule keeps users from implementing), generating what each framework
+//!   generates for std's `HashMap` and `HashSet`. `proptest` implies `std`.
+//! - `rayon`: parallel iteration, collection, extension, set operations and diff for maps and sets that are
+//!   `Send + Sync` (the `par` module). Implies `std`.
+//!
 //! # Persistent methods return the new map
 //!
 //! [`insert`](HamtMap::insert), [`remove`](HamtMap::remove), [`update_with`](HamtMap::update_with) and the set
@@ -74,19 +87,6 @@
 //! assert!(Arc::ptr_eq(&docs[&1], &more[&1]));
 //! # assert_eq!(more[&2].body, "world");
 //! ```
-//!
-//! # Features
-//! - `std` (default): `From<std::collections::HashMap>` and `From<HashSet>`, and std-seeded randomness for the
-//!   default hasher. Without it the crate is `no_std` and needs only `alloc`.
-//! - `serde`: `Serialize` and `Deserialize` for [`HamtMap`] (a serde map) and [`HamtSet`] (a sequence), with any
-//!   serde format and without `std`. Deserializing rejects duplicate keys, and never reserves more than 1 MiB on
-//!   the strength of a length read from the input. The `sorted` module serializes in key order instead of trie
-//!   order, for output that is the same in every run (snapshot tests).
-//! - `arbitrary`, `quickcheck`, `proptest`: the property-testing frameworks' `Arbitrary` traits for [`HamtMap`]
-//!   and [`HamtSet`] (which the orphan rule keeps users from implementing), generating what each framework
-//!   generates for std's `HashMap` and `HashSet`. `proptest` implies `std`.
-//! - `rayon`: parallel iteration, collection, extension, set operations and diff for maps and sets that are
-//!   `Send + Sync` (the `par` module). Implies `std`.
 #![no_std]
 // docs.rs builds with `--cfg docsrs` on nightly, where `doc_cfg` labels the items of each optional feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -614,9 +614,9 @@ where
         self.remove_mut(key).map(|value| (stored, value))
     }
 
-    /// The former name of [`remove_entry`](Self::remove_entry).
+    /// The former name of [`remove_entry`](Self::remove_entry), hidden from the docs. (Not yet deprecated, so
+    /// that branches written against the old name merge without warnings; deprecate it once they are in.)
     #[doc(hidden)]
-    #[deprecated(since = "0.1.0", note = "renamed `remove_entry`, as std's `HashMap::remove_entry`")]
     pub fn remove_entry_mut<Q>(&mut self, key: &Q) -> Option<(K, V)>
     where
         K: Borrow<Q>,
