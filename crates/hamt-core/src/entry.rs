@@ -20,7 +20,7 @@ use crate::trie;
 /// assert_eq!(map["a"], [1, 2]);
 /// assert!(matches!(map.entry("b"), Entry::Vacant(_)));
 /// ```
-pub enum Entry<'a, K, V, P: PointerKind, S> {
+pub enum Entry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     /// The key is in the map.
     Occupied(OccupiedEntry<'a, K, V, P, S>),
     /// The key is not in the map.
@@ -28,14 +28,14 @@ pub enum Entry<'a, K, V, P: PointerKind, S> {
 }
 
 /// An occupied [`Entry`].
-pub struct OccupiedEntry<'a, K, V, P: PointerKind, S> {
+pub struct OccupiedEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     map: &'a mut HamtMap<K, V, P, S>,
     key: K,
     hash: u64,
 }
 
 /// A vacant [`Entry`].
-pub struct VacantEntry<'a, K, V, P: PointerKind, S> {
+pub struct VacantEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     map: &'a mut HamtMap<K, V, P, S>,
     key: K,
     hash: u64,
@@ -277,7 +277,7 @@ where
     /// }
     /// ```
     pub fn remove_entry(self) -> (K, V) {
-        self.map.remove_entry_mut(&self.key).expect("an occupied entry's key is in the map")
+        self.map.remove_entry(&self.key).expect("an occupied entry's key is in the map")
     }
 }
 
@@ -375,5 +375,66 @@ where
 impl<K: fmt::Debug, V, P: PointerKind, S> fmt::Debug for VacantEntry<'_, K, V, P, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("VacantEntry").field(&self.key).finish()
+    }
+}
+
+/// `insert_entry`, std's (Rust 1.83) insert that keeps the entry.
+impl<'a, K, V, P, S> Entry<'a, K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    /// Sets the entry's value to `value`, inserting the key if vacant, and returns the occupied entry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<&str, u32> = hamt_core::HamtMap::new();
+    /// let entry = map.entry("a").insert_entry(1);
+    /// assert_eq!((entry.key(), entry.get()), (&"a", &1));
+    /// assert_eq!(map.entry("a").insert_entry(2).remove(), 2);
+    /// assert!(map.is_empty());
+    /// ```
+    pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, P, S> {
+        match self {
+            Entry::Occupied(mut entry) => {
+                entry.insert(value);
+                entry
+            }
+            Entry::Vacant(entry) => entry.insert_entry(value),
+        }
+    }
+}
+
+impl<'a, K, V, P, S> VacantEntry<'a, K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    /// Inserts `value` for the key and returns the now occupied entry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = hamt_core::HamtMap::new();
+    /// if let Entry::Vacant(entry) = map.entry("a") {
+    ///     let mut occupied = entry.insert_entry(1);
+    ///     *occupied.get_mut() += 1;
+    /// }
+    /// assert_eq!(map["a"], 2);
+    /// ```
+    pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, P, S> {
+        let VacantEntry { map, key, .. } = self;
+        map.insert_mut(key.clone(), value);
+        match map.entry(key) {
+            Entry::Occupied(entry) => entry,
+            Entry::Vacant(_) => unreachable!("the key was just inserted"),
+        }
     }
 }

@@ -172,7 +172,7 @@ impl<T, P: PointerKind, S: Clone> Versioned for HamtSet<T, P, S> {
     }
 
     fn from_map(map: HamtMap<T, (), P, S>) -> Self {
-        HamtSet::from(map)
+        Self::from(map)
     }
 
     fn implied_value() -> Option<()> {
