@@ -94,8 +94,13 @@ fn steps(root: &Path, depth: Depth, run_miri: bool, run_fuzz: bool) -> Vec<Step>
             .counting_tests()
             .command(Invocation::cargo(WORKSPACE_TESTS))
             .command(Invocation::cargo("test -p hamt-core --no-default-features")),
-        Step::new("doc", "build the API docs of every feature with warnings denied")
-            .command(Invocation::cargo("doc --workspace --no-deps --all-features").env("RUSTDOCFLAGS", "-D warnings")),
+        Step::new("doc", "build the API docs of every feature with warnings denied, then as docs.rs builds them")
+            .needs(Tool::Nightly)
+            .command(Invocation::cargo("doc --workspace --no-deps --all-features").env("RUSTDOCFLAGS", "-D warnings"))
+            // docs.rs builds with nightly and `--cfg docsrs` (which turns on `doc_cfg`), with the features listed in
+            // each crate's `[package.metadata.docs.rs]`: hamt-core's documented features, everything for the others.
+            .command(docs_rs("-p hamt-core --features std,serde,rayon,arbitrary,quickcheck,proptest"))
+            .command(docs_rs("-p hamt-serde -p hamt-sync --all-features")),
         // The test profile and the test step's features, so that this step compiles only the benchmark itself and
         // criterion: every library it links was built by the test step. The benchmarks are measured by
         // `cargo xtask bench`, in the bench profile; here they only have to compile and run.
@@ -103,6 +108,7 @@ fn steps(root: &Path, depth: Depth, run_miri: bool, run_fuzz: bool) -> Vec<Step>
             .skip_if(!benches_manifest.is_file(), "benches/Cargo.toml does not exist yet")
             .command(Invocation::cargo(&format!("{WORKSPACE_TESTS} --bench maps"))),
         Step::new("loom", "model-check hamt-core's atomic node count with loom").counting_tests().command(loom_test()),
+        msrv_step(root),
         miri_step(depth).skip_if(!run_miri, "--no-miri was given"),
         Step::new("fuzz", "every fuzz target for a bounded time")
             .skip_if(!run_fuzz, "--no-fuzz was given")
@@ -163,10 +169,42 @@ impl Depth {
 
 /// The loom run: tests/loom.rs of hamt-core, built with `--cfg loom` so that node counts use loom's atomics. It
 /// gets a target directory of its own, since a different `RUSTFLAGS` would otherwise rebuild the whole workspace
-/// in `target/` (and again for the next ordinary build). Release mode, because loom runs each test once per
-/// interleaving.
+/// in `target/` (and again for the next ordinary build). The test profile: the models are small enough that
+/// every interleaving runs in a fraction of a second unoptimized, and the release build cost twice the time to
+/// compile.
 fn loom_test() -> Invocation {
-    Invocation::cargo("test -p hamt-core --test loom --release --target-dir target/loom").env("RUSTFLAGS", "--cfg loom")
+    Invocation::cargo("test -p hamt-core --test loom --target-dir target/loom").env("RUSTFLAGS", "--cfg loom")
+}
+
+/// One crate set's docs as docs.rs builds them (nightly, `--cfg docsrs`), in a target directory of their own, since
+/// the flag differs from the ordinary doc build's.
+fn docs_rs(packages: &str) -> Invocation {
+    Invocation::cargo(&format!("+nightly doc --no-deps --target-dir target/docsrs {packages}"))
+        .env("RUSTDOCFLAGS", "--cfg docsrs -D warnings")
+}
+
+/// The oldest compiler the crates promise (`rust-version` in the workspace's Cargo.toml) must build the libraries
+/// with every feature and without std, with the dependency versions of Cargo.lock. Warnings are not denied: old
+/// compilers lint differently (1.85 warns about `unreachable_pub` where later ones do not), and the clippy step
+/// holds the code to the current lints.
+fn msrv_step(root: &Path) -> Step {
+    let step = Step::new("msrv", "check the libraries with the oldest supported compiler");
+    let Some(version) = workspace_rust_version(root) else {
+        return step.skip_if(true, "the workspace's Cargo.toml names no rust-version");
+    };
+    let check = |arguments: &str| Invocation::cargo(&format!("+{version} check --target-dir target/msrv {arguments}"));
+    step.command(Invocation::rustup("toolchain install --profile minimal").args(&[version.as_str()]))
+        .command(check("--all-features --lib -p hamt-core -p hamt-serde -p hamt-sync"))
+        .command(check("--no-default-features --lib -p hamt-core"))
+}
+
+/// The `rust-version = "..."` of the workspace's `[workspace.package]`, which every crate inherits.
+fn workspace_rust_version(root: &Path) -> Option<String> {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).ok()?;
+    manifest.lines().find_map(|line| {
+        let value = line.trim().strip_prefix("rust-version")?.trim_start().strip_prefix('=')?.trim();
+        Some(value.trim_matches('"').to_owned())
+    })
 }
 
 /// A Miri run, under nextest, of the test targets that `arguments` select (cargo's `-p`, `--features` and target

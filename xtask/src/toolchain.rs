@@ -11,6 +11,8 @@ use crate::process::Invocation;
 pub(crate) enum Tool {
     Rustfmt,
     Clippy,
+    /// The nightly toolchain, for the docs.rs build (which needs `--cfg docsrs` and nightly's `doc_cfg`).
+    Nightly,
     /// Miri, with the nightly toolchain it needs and the `rust-src` component it builds its sysroot from.
     NightlyMiri,
     /// cargo-fuzz, with the nightly toolchain it builds with (libFuzzer needs nightly's sanitizer flags).
@@ -24,6 +26,7 @@ impl Tool {
     pub(crate) fn ensure(self, root: &Path) -> Result<(), Error> {
         match self {
             Self::Rustfmt | Self::Clippy => self.ensure_stable_component(root),
+            Self::Nightly => self.ensure_nightly(root),
             Self::NightlyMiri => self.ensure_nightly_miri(root),
             Self::NightlyFuzz => self.ensure_cargo_fuzz(root),
             Self::Nextest => self.ensure_cargo_install(root, "cargo-nextest"),
@@ -34,6 +37,7 @@ impl Tool {
         match self {
             Self::Rustfmt => "rustfmt",
             Self::Clippy => "clippy",
+            Self::Nightly => "the nightly toolchain",
             Self::NightlyMiri => "miri",
             Self::NightlyFuzz => "cargo-fuzz",
             Self::Nextest => "cargo-nextest",
@@ -45,6 +49,7 @@ impl Tool {
         match self {
             Self::Rustfmt => Invocation::cargo("fmt --version"),
             Self::Clippy => Invocation::cargo("clippy --version"),
+            Self::Nightly => Self::nightly_probe(),
             Self::NightlyMiri => Invocation::cargo("+nightly miri --version"),
             Self::NightlyFuzz => Invocation::cargo("+nightly fuzz --version"),
             Self::Nextest => Invocation::cargo("nextest --version"),
@@ -55,6 +60,7 @@ impl Tool {
         match self {
             Self::Rustfmt => "install it with `rustup component add rustfmt`",
             Self::Clippy => "install it with `rustup component add clippy`",
+            Self::Nightly => "install it with `rustup toolchain install nightly --profile minimal`",
             Self::NightlyMiri => {
                 "see rustup's message above (Miri is not built for every nightly, and \
                  https://rust-lang.github.io/rustup-components-history lists the ones that have it), \
@@ -82,10 +88,21 @@ impl Tool {
         self.verify(root)
     }
 
+    /// Succeeds when a nightly toolchain is installed. Without the variable, rustup would quietly install a
+    /// missing nightly just to answer the question.
+    fn nightly_probe() -> Invocation {
+        Invocation::rustup("run nightly rustc --version").env("RUSTUP_AUTO_INSTALL", "0")
+    }
+
+    fn ensure_nightly(self, root: &Path) -> Result<(), Error> {
+        if !self.probe().succeeds_quietly(root) {
+            Invocation::rustup("toolchain install nightly --profile minimal").run(root).map_err(|_| self.missing())?;
+        }
+        self.verify(root)
+    }
+
     fn ensure_nightly_miri(self, root: &Path) -> Result<(), Error> {
-        // Without the variable, rustup would quietly install a missing nightly just to answer the question.
-        let nightly_is_installed =
-            Invocation::rustup("run nightly rustc --version").env("RUSTUP_AUTO_INSTALL", "0").succeeds_quietly(root);
+        let nightly_is_installed = Self::nightly_probe().succeeds_quietly(root);
         let install = if nightly_is_installed {
             // Adding components to the installed nightly is instant and offline when they are already there,
             // whereas `rustup toolchain install nightly` would download a newer nightly on every run. Running it
@@ -105,11 +122,7 @@ impl Tool {
         if self.probe().succeeds_quietly(root) {
             return Ok(());
         }
-        let nightly_is_installed =
-            Invocation::rustup("run nightly rustc --version").env("RUSTUP_AUTO_INSTALL", "0").succeeds_quietly(root);
-        if !nightly_is_installed {
-            Invocation::rustup("toolchain install nightly --profile minimal").run(root).map_err(|_| self.missing())?;
-        }
+        Self::Nightly.ensure(root)?;
         self.ensure_cargo_install(root, "cargo-fuzz")
     }
 
