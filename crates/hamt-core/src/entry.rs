@@ -5,7 +5,7 @@ use core::hash::{BuildHasher, Hash};
 
 use crate::kind::PointerKind;
 use crate::map::HamtMap;
-use crate::trie;
+use crate::trie::{self, Place};
 
 /// A key's place in a map, from [`HamtMap::entry`]: occupied or vacant.
 ///
@@ -28,10 +28,14 @@ pub enum Entry<'a, K, V, P: PointerKind, S> {
 }
 
 /// An occupied [`Entry`].
+///
+/// It remembers where the key is, so that reading, changing or removing the entry goes straight to it, with no
+/// further hashing or key comparisons.
 pub struct OccupiedEntry<'a, K, V, P: PointerKind, S> {
     map: &'a mut HamtMap<K, V, P, S>,
     key: K,
     hash: u64,
+    place: Place,
 }
 
 /// A vacant [`Entry`].
@@ -154,13 +158,13 @@ where
     V: Clone,
     S: BuildHasher,
 {
-    pub(crate) fn new(map: &'a mut HamtMap<K, V, P, S>, key: K, hash: u64) -> Self {
-        OccupiedEntry { map, key, hash }
+    pub(crate) fn new(map: &'a mut HamtMap<K, V, P, S>, key: K, hash: u64, place: Place) -> Self {
+        OccupiedEntry { map, key, hash, place }
     }
 
     fn stored(&self) -> &(K, V) {
         let root = self.map.root().expect("an occupied entry's map is not empty");
-        trie::get(root, self.hash, &self.key).expect("an occupied entry's key is in the map")
+        trie::get_at_place(root, self.hash, self.place)
     }
 
     /// The key stored in the map.
@@ -210,7 +214,7 @@ where
     /// ```
     pub fn get_mut(&mut self) -> &mut V {
         let root = self.map.root_mut().expect("an occupied entry's map is not empty");
-        trie::get_mut(root, self.hash, &self.key).expect("an occupied entry's key is in the map")
+        &mut trie::get_mut_at_place(root, self.hash, 0, self.place).1
     }
 
     /// The value, mutably, for as long as the map was borrowed.
@@ -227,8 +231,11 @@ where
     /// assert_eq!(map["a"], 2);
     /// ```
     pub fn into_mut(self) -> &'a mut V {
-        let root = self.map.root_mut().expect("an occupied entry's map is not empty");
-        trie::get_mut(root, self.hash, &self.key).expect("an occupied entry's key is in the map")
+        let OccupiedEntry { map, key, hash, place } = self;
+        // The map keeps its stored key; this one is dropped before the map is touched.
+        drop(key);
+        let root = map.root_mut().expect("an occupied entry's map is not empty");
+        &mut trie::get_mut_at_place(root, hash, 0, place).1
     }
 
     /// Replaces the value, returning the old one.
@@ -277,7 +284,11 @@ where
     /// }
     /// ```
     pub fn remove_entry(self) -> (K, V) {
-        self.map.remove_entry_mut(&self.key).expect("an occupied entry's key is in the map")
+        let OccupiedEntry { map, key, .. } = self;
+        let removed = map.remove_entry_mut(&key);
+        // Dropped while `removed` is a local, so that a panicking `Drop` of this key does not leak the entry.
+        drop(key);
+        removed.expect("an occupied entry's key is in the map")
     }
 }
 
@@ -337,11 +348,10 @@ where
     /// }
     /// assert_eq!(map["a"], 2);
     /// ```
+    /// The key is neither cloned nor compared again: the entry goes where the key's hash led when the entry was
+    /// made, and the reference comes from that insertion.
     pub fn insert(self, value: V) -> &'a mut V {
-        let key = self.key.clone();
-        self.map.update_in_place(trie::Insert { key: self.key, value });
-        let root = self.map.root_mut().expect("an entry was just inserted");
-        trie::get_mut(root, self.hash, &key).expect("an entry was just inserted")
+        &mut self.map.insert_vacant(self.hash, (self.key, value)).1
     }
 }
 

@@ -435,25 +435,46 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
 
 impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// Turns the entry at `bit` of a bitmap node into a child: `make_child` receives the entry (moved out, not
-    /// cloned) and returns the subtree that takes its place.
+    /// cloned) and returns the subtree that takes its place, or, when it cannot allocate that subtree, the entry
+    /// back (with the entry it was to be paired with) and the layout that failed.
     ///
-    /// `make_child` must not call code that can panic (it runs while the node is half moved); a panic there aborts
-    /// the process rather than risk a double drop.
+    /// Every allocation happens before the node is changed: the new node (when the entries cannot slide in
+    /// place) is allocated first, and a `make_child` that fails gets the entry put back, so that an allocation
+    /// failure that unwinds (a panicking alloc-error hook) leaves the node as it was. `make_child` must not call
+    /// code that can panic otherwise (it runs while the entry is out of the node); a panic there aborts the
+    /// process rather than risk a double drop, and so does a failure to shrink the allocation after sliding.
     ///
     /// # Panics
     /// If `bit` is not an entry of this node.
-    pub(crate) fn push_down(mut self, bit: u32, make_child: impl FnOnce((K, V)) -> Node<K, V, P>) {
+    pub(crate) fn push_down(
+        mut self,
+        bit: u32,
+        make_child: impl FnOnce((K, V)) -> Result<Node<K, V, P>, Unallocated<K, V>>,
+    ) {
         let old = self.node.shape();
         assert!(!old.is_collision() && old.datamap & bit != 0, "hamt: push_down of a missing entry");
         let entry_index = (old.datamap & bit.wrapping_sub(1)).count_ones() as usize;
         let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
-        let old_entries = self.node.entries_ptr(old);
-        // SAFETY: `entry_index` is below `popcount(datamap)`, so the entry is initialized; it is read once here and
-        // the move below skips it (`Edit::Remove`), so it is never dropped or moved twice.
-        let entry = unsafe { old_entries.add(entry_index).read() };
-        let child = abort_on_unwind(|| make_child(entry));
         let shape = Shape::bitmap(old.datamap ^ bit, old.nodemap | bit);
-        if slides_in_place::<K, V>() {
+        let slides = slides_in_place::<K, V>();
+        // Allocated before anything moves, so that a failure leaves the node untouched.
+        let builder = if slides { None } else { Some(Builder::new(shape)) };
+        let old_entries = self.node.entries_ptr(old);
+        // SAFETY: `entry_index` is below `popcount(datamap)`, so the entry is initialized. It is read once here;
+        // either it is written back below (when the child cannot be allocated) or the moves below skip it
+        // (`Edit::Remove`, or the slide over its slot), so it is never dropped or moved twice.
+        let entry = unsafe { old_entries.add(entry_index).read() };
+        let child = match abort_on_unwind(|| make_child(entry)) {
+            Ok(child) => child,
+            Err(Unallocated { first, second, layout }) => {
+                // SAFETY: the slot is the one the entry was read from, and nothing was written over it since;
+                // writing the entry back makes the node whole again, as it was before this call.
+                unsafe { old_entries.add(entry_index).write(first) };
+                drop((builder, second));
+                handle_alloc_error(layout)
+            }
+        };
+        let Some(mut builder) = builder else {
             let entry_size = size_of::<(K, V)>();
             let base = self.node.ptr.cast::<u8>().as_ptr();
             let old_offset = entries_offset::<Header<P::Count>, (K, V)>(old);
@@ -474,10 +495,16 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
                 ptr::copy(children.add(child_index), children.add(child_index + 1), old.children() - child_index);
                 children.add(child_index).write(child);
             }
-            self.reshape_in_place(old, shape);
+            // The contents now have the new shape and only the allocation is left to shrink. Should that fail, the
+            // entry is inside the new child and cannot be put back without allocating: abort (shrinking a block
+            // fails in no allocator std ships).
+            abort_on_unwind(|| {
+                if let Err(layout) = self.reshape_in_place(old, shape) {
+                    handle_alloc_error(layout)
+                }
+            });
             return;
-        }
-        let mut builder = Builder::new(shape);
+        };
         // SAFETY: the node is unique; the old arrays hold `old.children()` and `old.entries` initialized
         // elements and the edit indices fit them; the entry at `entry_index` was moved out above and is skipped,
         // and the forgotten `removed` below is that same already-moved entry's bitwise copy.
@@ -494,6 +521,9 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// Replaces the child at `bit` of a bitmap node by the one entry that child holds, moving the entry up and
     /// freeing the child: the step that keeps the trie canonical after a removal.
     ///
+    /// The node's new memory (grown in place, or a new node) is allocated before anything moves, so an allocation
+    /// failure that unwinds leaves both nodes as they were.
+    ///
     /// # Panics
     /// If `bit` is not a child of this node, or that child is shared or holds anything but exactly one entry.
     pub(crate) fn pull_up(mut self, bit: u32) {
@@ -507,16 +537,27 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
             child.is_unique() && child_shape.entries == 1 && (child_shape.is_collision() || child_shape.nodemap == 0),
             "hamt: pull_up of a child that is not a single unshared entry"
         );
+        let child_ptr = child.ptr;
+        let shape = Shape::bitmap(old.datamap | bit, old.nodemap ^ bit);
+        let slides = slides_in_place::<K, V>();
+        let builder = if slides {
+            // Grow first: on failure nothing has moved yet. On success the header already describes the new shape
+            // while the contents keep the old one, until the slides below, which cannot fail.
+            if let Err(layout) = self.reshape_in_place(old, shape) {
+                handle_alloc_error(layout)
+            }
+            None
+        } else {
+            Some(Builder::new(shape))
+        };
+        let child = core::mem::ManuallyDrop::new(Node::<K, V, P> { ptr: child_ptr, marker: PhantomData });
         // SAFETY: the child is unique and holds exactly one initialized entry, which is read once here; the
         // child's memory is freed below without dropping anything, so the entry has exactly one owner again.
         let entry = unsafe { child.entries_ptr(child_shape).read() };
-        let child_ptr = child.ptr;
         // SAFETY: the child's only entry was moved out above and it has no children, so only its memory remains;
         // its handle in our children array is overwritten or dropped without being dropped as a `Node`.
         unsafe { dealloc(child_ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(child_shape).layout) };
-        let shape = Shape::bitmap(old.datamap | bit, old.nodemap ^ bit);
-        if slides_in_place::<K, V>() {
-            self.reshape_in_place(old, shape);
+        let Some(mut builder) = builder else {
             let entry_size = size_of::<(K, V)>();
             let base = self.node.ptr.cast::<u8>().as_ptr();
             let old_offset = entries_offset::<Header<P::Count>, (K, V)>(old);
@@ -538,10 +579,9 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
                 base.add(new_offset + entry_size * entry_index).cast::<(K, V)>().write(entry);
             }
             return;
-        }
-        let mut builder = Builder::new(shape);
+        };
         // SAFETY: as in `push_down`: the node is unique and the edit indices fit its arrays. The removed child
-        // handle is forgotten because its memory is freed right after, with its entry already moved out.
+        // handle is forgotten because its memory was freed above, with its entry already moved out.
         unsafe {
             let removed = move_edited(self.node.children_ptr(), old.children(), Edit::Remove(child_index), |c| {
                 builder.push_child(c)
@@ -575,11 +615,23 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
                     ptr::copy(entries.add(index + 1), entries.add(index), len - index - 1);
                     removed
                 };
-                self.reshape_in_place(old, new);
+                if let Err(layout) = self.reshape_in_place(old, new) {
+                    // The allocation and the header are as they were: undo the move, then report the failure.
+                    // SAFETY: the tail moves back up by one (`ptr::copy` allows the overlap) and the removed entry
+                    // goes back into the slot it was read from, which restores the old contents exactly.
+                    unsafe {
+                        ptr::copy(entries.add(index), entries.add(index + 1), len - index - 1);
+                        entries.add(index).write(removed);
+                    }
+                    handle_alloc_error(layout)
+                }
                 Some(removed)
             }
             Edit::Insert(index, entry) => {
-                self.reshape_in_place(old, new);
+                // Grow before moving anything: a failure leaves the node as it was (and drops `entry`).
+                if let Err(layout) = self.reshape_in_place(old, new) {
+                    handle_alloc_error(layout)
+                }
                 let entries = self.node.entries_ptr(new);
                 // SAFETY: `index <= len` (checked by the caller); the allocation now holds `len + 1` entry slots,
                 // the tail moves up by one (`ptr::copy` allows the overlap) and the free slot is written once.
@@ -606,20 +658,21 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         }
     }
 
-    /// Writes the new shape into the header and resizes the allocation from the old shape's layout to the new
-    /// one's (the contents up to the smaller size are kept by `realloc`).
-    fn reshape_in_place(&mut self, old: Shape, new: Shape) {
+    /// Resizes the allocation from the old shape's layout to the new one's (`realloc` keeps the contents up to
+    /// the smaller size), then writes the new shape into the header. If the allocator fails, nothing changes (the
+    /// header and the memory are as they were) and the layout that failed comes back.
+    fn reshape_in_place(&mut self, old: Shape, new: Shape) -> Result<(), Layout> {
         let old_layout = node_layout::<Header<P::Count>, (K, V)>(old).layout;
         let new_layout = node_layout::<Header<P::Count>, (K, V)>(new).layout;
-        self.write_shape(new);
-        if old_layout.size() == new_layout.size() {
-            return;
+        if old_layout.size() != new_layout.size() {
+            // SAFETY: the node is unique and was allocated with `old_layout`; the new size is non-zero and keeps
+            // the alignment. The caller has arranged the contents so that what matters lies within both sizes.
+            let raw = unsafe { alloc::alloc::realloc(self.node.ptr.as_ptr().cast(), old_layout, new_layout.size()) };
+            // A failed `realloc` leaves the old block allocated and unchanged.
+            self.node.ptr = NonNull::new(raw.cast::<Header<P::Count>>()).ok_or(new_layout)?;
         }
-        // SAFETY: the node is unique and was allocated with `old_layout`; the new size is non-zero and keeps the
-        // alignment. The caller has arranged the contents so that what matters lies within both sizes.
-        let raw = unsafe { alloc::alloc::realloc(self.node.ptr.as_ptr().cast(), old_layout, new_layout.size()) };
-        let Some(ptr) = NonNull::new(raw.cast::<Header<P::Count>>()) else { handle_alloc_error(new_layout) };
-        self.node.ptr = ptr;
+        self.write_shape(new);
+        Ok(())
     }
 
     /// Puts `new_node` in place of this node, whose elements have all been moved out, and frees the old memory.
@@ -694,6 +747,14 @@ unsafe fn move_edited<T>(old: *mut T, len: usize, edit: Edit<T>, mut push: impl 
     }
 }
 
+/// A subtree of two entries that could not be allocated: the two entries, given back, and the layout the
+/// allocator failed to give (for [`handle_alloc_error`]).
+pub(crate) struct Unallocated<K, V> {
+    pub(crate) first: (K, V),
+    pub(crate) second: (K, V),
+    pub(crate) layout: Layout,
+}
+
 /// Writes a new node: children and entries are pushed in order; `finish` returns the handle.
 ///
 /// If the builder is dropped before `finish` (a `Clone` panicked, or the caller returned early), it drops what
@@ -708,13 +769,22 @@ pub(crate) struct Builder<K, V, P: PointerKind> {
 
 impl<K, V, P: PointerKind> Builder<K, V, P> {
     /// Allocates a node of this shape, with nothing in it yet.
+    ///
+    /// # Panics
+    /// Calls [`handle_alloc_error`] if the allocator fails (which aborts, unless an alloc-error hook panics).
     #[inline]
     pub(crate) fn new(shape: Shape) -> Self {
+        Self::try_new(shape).unwrap_or_else(|layout| handle_alloc_error(layout))
+    }
+
+    /// Allocates a node of this shape, with nothing in it yet, or returns the layout the allocator failed to give.
+    #[inline]
+    pub(crate) fn try_new(shape: Shape) -> Result<Self, Layout> {
         let layout = node_layout::<Header<P::Count>, (K, V)>(shape).layout;
         debug_assert!(align_of::<Header<P::Count>>() >= align_of::<usize>());
         // SAFETY: the layout's size is non-zero (it contains the header).
         let raw = unsafe { alloc(layout) };
-        let Some(ptr) = NonNull::new(raw.cast::<Header<P::Count>>()) else { handle_alloc_error(layout) };
+        let ptr = NonNull::new(raw.cast::<Header<P::Count>>()).ok_or(layout)?;
         let header = Header { count: P::Count::one(), datamap: shape.datamap, nodemap: shape.nodemap };
         // SAFETY: `ptr` is a fresh allocation large and aligned enough for the header and its prefix.
         unsafe { ptr.write(header) };
@@ -722,7 +792,7 @@ impl<K, V, P: PointerKind> Builder<K, V, P> {
             // SAFETY: a collision node's layout reserves one `usize` right after the header.
             unsafe { ptr.cast::<u8>().add(prefix_offset::<P::Count>()).cast::<usize>().write(shape.entries) };
         }
-        Builder { ptr, shape, children: 0, entries: 0, marker: PhantomData }
+        Ok(Builder { ptr, shape, children: 0, entries: 0, marker: PhantomData })
     }
 
     fn expected_children(&self) -> usize {
@@ -906,6 +976,14 @@ impl<K, V, P: PointerKind> Drop for Drain<K, V, P> {
                 unsafe { dealloc(self.0, self.1) }
             }
         }
+        /// Drops the elements of a slice, also when dropping something before them panicked.
+        struct DropSlice<T>(*mut [T]);
+        impl<T> Drop for DropSlice<T> {
+            fn drop(&mut self) {
+                // SAFETY: the slice holds the elements not yet moved out of the node, which only this guard drops.
+                unsafe { ptr::drop_in_place(self.0) }
+            }
+        }
         let _free = Free(self.ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(self.shape).layout);
         let node = self.node();
         let children = ptr::slice_from_raw_parts_mut(
@@ -918,11 +996,12 @@ impl<K, V, P: PointerKind> Drop for Drain<K, V, P> {
             unsafe { node.entries_ptr(self.shape).add(self.next_entry) },
             self.shape.entries - self.next_entry,
         );
-        // SAFETY: these are exactly the elements not yet moved out; they are dropped once. A panic in one element's
-        // drop still drops the rest of its slice, and `_free` frees the memory during unwinding.
-        unsafe {
-            ptr::drop_in_place(children);
-            ptr::drop_in_place(entries);
-        }
+        // These are exactly the elements not yet moved out, and each is dropped once. A panic in one element's drop
+        // still drops the rest of its slice (`drop_in_place` of a slice goes on), the entries' guard then drops the
+        // entries (as std's `Vec` goes on after a panicking element), and `_free` frees the memory. A second panic
+        // while unwinding aborts, as it does in std's collections.
+        let _entries = DropSlice(entries);
+        // SAFETY: the children not yet moved out are initialized and dropped only here.
+        unsafe { ptr::drop_in_place(children) };
     }
 }

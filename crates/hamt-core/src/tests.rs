@@ -75,7 +75,7 @@ mod raw_nodes {
         node.unique_mut().expect("unique").push_down(16, |existing| {
             let mut child = Builder::new(Shape::bitmap(1, 0));
             child.push_entry(existing);
-            child.finish()
+            Ok(child.finish())
         });
         assert_eq!((node.datamap(), node.nodemap(), node.children().len()), (1 | 4, 16, 1));
         assert_eq!(Rc::strong_count(&moved.0), 2, "moved, not cloned");
