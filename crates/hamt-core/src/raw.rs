@@ -10,7 +10,15 @@
 //! A bitmap node is never empty (the empty map has no root), so `datamap == 0 && nodemap == 0` marks a collision
 //! node without a type tag. Every length this module reads is derived from the header of the node it reads, so no
 //! mistake in the safe trie algorithms can make it read or write out of bounds: the worst such a mistake can do is
-//! build a trie of the wrong shape, which the invariant checker reports.
+//! build a trie of the wrong shape, which the invariant checker reports, or panic. What makes this hold:
+//! - A [`Shape`] can only be made by [`Shape::bitmap`] (entries = `popcount(datamap)`) or [`Shape::collision`],
+//!   so the layout a node is allocated with is the one its header describes when read back.
+//! - Positions given by the caller are checked before they are used: a `bit` argument must have exactly one bit
+//!   set (checked where it selects a slot to read or move: `entry_at_bit`, `child_at_bit` and the `into_` forms
+//!   by masking it to its lowest set bit, `push_down` and `pull_up` by an assertion), edits are checked against
+//!   the node's shape (`edit` asserts, `copy_edited` indexes slices), and a `Builder` counts what it is given.
+//! - The private helpers that take raw positions (`move_edited`, `resize_entries`) are called only after those
+//!   checks, and say so in their contracts.
 //!
 //! The safe interface is small:
 //! - [`Node`] is a counted handle. Cloning it adds a reference; dropping the last one drops the entries and children
@@ -38,12 +46,15 @@ struct Header<C> {
 }
 
 /// What a node holds, from which its layout follows.
+///
+/// The fields are private so that every shape comes from [`Shape::bitmap`] or [`Shape::collision`]: a bitmap
+/// shape's entry count is always `popcount(datamap)`, which is what a node's header gives back when it is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Shape {
-    pub(crate) datamap: u32,
-    pub(crate) nodemap: u32,
+    datamap: u32,
+    nodemap: u32,
     /// The number of entries: `popcount(datamap)` for a bitmap node, the stored length for a collision node.
-    pub(crate) entries: usize,
+    entries: usize,
 }
 
 impl Shape {
@@ -189,6 +200,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     /// The entry stored at `bit` of a bitmap node, if `datamap` has that bit.
     #[inline]
     pub(crate) fn entry_at_bit(&self, bit: u32) -> Option<&(K, V)> {
+        let bit = lowest_bit(bit);
         let header = self.header();
         if header.datamap & bit == 0 {
             return None;
@@ -203,6 +215,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     /// The child stored at `bit` of a bitmap node, if `nodemap` has that bit.
     #[inline]
     pub(crate) fn child_at_bit(&self, bit: u32) -> Option<&Node<K, V, P>> {
+        let bit = lowest_bit(bit);
         let nodemap = self.header().nodemap;
         if nodemap & bit == 0 {
             return None;
@@ -377,6 +390,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// The entry stored at `bit` of a bitmap node, mutably.
     #[inline]
     pub(crate) fn into_entry_at_bit(self, bit: u32) -> Option<&'a mut (K, V)> {
+        let bit = lowest_bit(bit);
         let datamap = self.node.datamap();
         if datamap & bit == 0 {
             return None;
@@ -388,6 +402,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// The child stored at `bit` of a bitmap node, mutably.
     #[inline]
     pub(crate) fn into_child_at_bit(self, bit: u32) -> Option<&'a mut Node<K, V, P>> {
+        let bit = lowest_bit(bit);
         let nodemap = self.node.nodemap();
         if nodemap & bit == 0 || self.node.is_collision() {
             return None;
@@ -452,7 +467,10 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         make_child: impl FnOnce((K, V)) -> Result<Node<K, V, P>, Unallocated<K, V>>,
     ) {
         let old = self.node.shape();
-        assert!(!old.is_collision() && old.datamap & bit != 0, "hamt: push_down of a missing entry");
+        assert!(
+            bit.is_power_of_two() && !old.is_collision() && old.datamap & bit != 0,
+            "hamt: push_down of a missing entry"
+        );
         let entry_index = (old.datamap & bit.wrapping_sub(1)).count_ones() as usize;
         let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
         let shape = Shape::bitmap(old.datamap ^ bit, old.nodemap | bit);
@@ -528,7 +546,10 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// If `bit` is not a child of this node, or that child is shared or holds anything but exactly one entry.
     pub(crate) fn pull_up(mut self, bit: u32) {
         let old = self.node.shape();
-        assert!(!old.is_collision() && old.nodemap & bit != 0, "hamt: pull_up of a missing child");
+        assert!(
+            bit.is_power_of_two() && !old.is_collision() && old.nodemap & bit != 0,
+            "hamt: pull_up of a missing child"
+        );
         let entry_index = ((old.datamap | bit) & bit.wrapping_sub(1)).count_ones() as usize;
         let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
         let child = &self.node.children()[child_index];
@@ -683,6 +704,15 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         unsafe { dealloc(old.ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(old_shape).layout) };
         core::mem::forget(old);
     }
+}
+
+/// The lowest set bit of `bit` (zero for zero). The slot readers take a one-bit mask; reducing any other value to
+/// one bit keeps the index they compute below the number of set bits of the bitmap they test, so a wrong argument
+/// reads the wrong slot at worst, never outside the node. For the masks the trie computes (`1 << n`) the compiler
+/// knows the value has one bit and drops the two instructions.
+#[inline(always)]
+fn lowest_bit(bit: u32) -> u32 {
+    bit & bit.wrapping_neg()
 }
 
 /// Whether nodes of these entries can change between "one more child, one fewer entry" and back by sliding their
