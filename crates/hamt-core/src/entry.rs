@@ -268,7 +268,9 @@ where
     /// assert!(map.is_empty());
     /// ```
     pub fn remove(self) -> V {
-        self.remove_entry().1
+        let (key, value) = self.remove_entry();
+        drop(key);
+        value
     }
 
     /// Removes the entry, returning the stored key and the value.
