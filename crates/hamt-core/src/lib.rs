@@ -25,6 +25,23 @@
 //! assert_eq!(changes, [DiffItem::Removed(&7, &14), DiffItem::Changed { key: &42, old: &84, new: &0 }]);
 //! ```
 //!
+//! # Panics, leaks and allocation failure
+//!
+//! A panic from a key's or value's `Clone`, `Hash`, `Eq` or `Drop`, or from a closure given to a method, leaves
+//! every map whole: nothing is dropped twice, the trie's invariants hold, [`HamtMap::len`] counts the entries, and
+//! the map can be used as before. An operation that panics leaves its map as it was before or as it would be
+//! after, except where std's `HashMap` also stops half way: [`HamtMap::retain`], [`Extend`] entry by entry, and
+//! [`HamtMap::iter_mut`] (or `values_mut`) when the caller's code panics mid-way. Nothing leaks, with std's
+//! exceptions: a panic while already unwinding (a second `Drop` panicking) aborts, and `mem::forget` of an
+//! iterator forgets what it holds. When a `Drop` panics while a map or a node is dropped, the other entries are
+//! still dropped, as std's `Vec` does.
+//!
+//! An allocation failure that unwinds (a panicking alloc-error hook) leaves the map as it was: each operation
+//! allocates before it changes a node. One step cannot be undone without allocating and aborts instead: shrinking
+//! a node after one of its entries moved into a new child (no allocator in std fails a shrink). One gap remains:
+//! in an in-place removal that leaves a child with a single entry, a failure to grow the parent that takes that
+//! entry in leaves the trie memory-safe, with the right contents and length, but not canonical.
+//!
 //! # Features
 //! - `std` (default): `From<std::collections::HashMap>` and `From<HashSet>`, and std-seeded randomness for the
 //!   default hasher. Without it the crate is `no_std` and needs only `alloc`.
