@@ -38,9 +38,7 @@
 //!
 //! An allocation failure that unwinds (a panicking alloc-error hook) leaves the map as it was: each operation
 //! allocates before it changes a node. One step cannot be undone without allocating and aborts instead: shrinking
-//! a node after one of its entries moved into a new child (no allocator in std fails a shrink). One gap remains:
-//! in an in-place removal that leaves a child with a single entry, a failure to grow the parent that takes that
-//! entry in leaves the trie memory-safe, with the right contents and length, but not canonical.
+//! a node after one of its entries moved into a new child (no allocator in std fails a shrink).
 //!
 //! # Features
 //! - `std` (default): `From<std::collections::HashMap>` and `From<HashSet>`, and std-seeded randomness for the

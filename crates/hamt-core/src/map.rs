@@ -632,8 +632,8 @@ where
     /// ```
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, P, S> {
         let hash = hash_of(&self.hasher, &key);
-        match self.root.as_ref().and_then(|root| trie::locate(root, hash, &key)) {
-            Some(place) => Entry::Occupied(OccupiedEntry::new(self, key, hash, place)),
+        match self.root.as_ref().and_then(|root| trie::locate(root, hash, 0, &key)) {
+            Some((place, _)) => Entry::Occupied(OccupiedEntry::new(self, key, hash, place)),
             None => Entry::Vacant(VacantEntry::new(self, key, hash)),
         }
     }

@@ -238,6 +238,43 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         }
     }
 
+    /// The last node of the chain this node starts, if the chain holds only entries at its end: following the
+    /// only child of nodes that hold one child and nothing else, the first node with no children. `None` if a node
+    /// on the way holds anything else. A subtree holds exactly two entries if and only if its chain ends in a node
+    /// of two entries (canonical form).
+    #[inline]
+    pub(crate) fn chain_end(&self) -> Option<&Self> {
+        let mut node = self;
+        loop {
+            let header = node.header();
+            if header.nodemap == 0 {
+                return Some(node);
+            }
+            if header.datamap != 0 || !header.nodemap.is_power_of_two() {
+                return None;
+            }
+            node = &node.children()[0];
+        }
+    }
+
+    /// [`chain_end`](Self::chain_end), if every node of the chain is unshared (this handle's node included).
+    pub(crate) fn unshared_chain_end(&self) -> Option<&Self> {
+        let mut node = self;
+        loop {
+            if !node.is_unique() {
+                return None;
+            }
+            let header = node.header();
+            if header.nodemap == 0 {
+                return Some(node);
+            }
+            if header.datamap != 0 || !header.nodemap.is_power_of_two() {
+                return None;
+            }
+            node = &node.children()[0];
+        }
+    }
+
     /// Whether this handle is the only one to its node.
     #[inline]
     pub(crate) fn is_unique(&self) -> bool {
@@ -539,31 +576,84 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// Replaces the child at `bit` of a bitmap node by the one entry that child holds, moving the entry up and
     /// freeing the child: the step that keeps the trie canonical after a removal.
     ///
-    /// The node's new memory (grown in place, or a new node) is allocated before anything moves, so an allocation
-    /// failure that unwinds leaves both nodes as they were.
+    /// # Panics
+    /// If `bit` is not a child of this node, or that child is not an unshared chain ending in one entry.
+    pub(crate) fn pull_up(self, bit: u32) {
+        let child = self.child_for_entry(bit);
+        assert!(
+            child.unshared_chain_end().is_some_and(|end| end.shape().entries == 1),
+            "hamt: pull_up of a child that is not a single unshared entry"
+        );
+        self.swap_child_for_entry(bit, |child| {
+            // SAFETY: checked above: the child is a chain of unshared nodes ending in a node with one entry.
+            let (entry, _) = unsafe { take_chain(child, None) };
+            entry
+        });
+    }
+
+    /// Removes entry `removed` (0 or 1) of the subtree at `bit` of a bitmap node, a chain of unshared nodes that
+    /// ends in a node with two entries and no children, and takes the other entry up in place of the subtree, which
+    /// is freed. Returns the removed entry.
+    ///
+    /// The node's new memory is allocated first, so an allocation failure that unwinds leaves both the node and
+    /// the subtree as they were.
     ///
     /// # Panics
-    /// If `bit` is not a child of this node, or that child is shared or holds anything but exactly one entry.
-    pub(crate) fn pull_up(mut self, bit: u32) {
+    /// If `bit` is not a child of this node, or the child is not such a chain, or `removed` is not 0 or 1.
+    pub(crate) fn take_pair(self, bit: u32, removed: usize) -> (K, V) {
+        let child = self.child_for_entry(bit);
+        assert!(
+            removed < 2 && child.unshared_chain_end().is_some_and(|end| end.shape().entries == 2),
+            "hamt: take_pair of a child that is not an unshared pair"
+        );
+        let mut taken = None;
+        self.swap_child_for_entry(bit, |child| {
+            // SAFETY: checked above: the child is a chain of unshared nodes ending in a node with two entries.
+            let (kept, removed) = unsafe { take_chain(child, Some(removed)) };
+            taken = removed;
+            kept
+        });
+        taken.expect("hamt: take_chain returns the removed entry it was asked for")
+    }
+
+    /// Puts `entry` in place of the child at `bit` of a bitmap node, and returns that child (for the caller to
+    /// drop once the map is whole). The node's new memory is allocated first: on failure nothing changes and
+    /// `entry` is dropped.
+    ///
+    /// # Panics
+    /// If `bit` is not a child of this node.
+    pub(crate) fn replace_child_by_entry(self, bit: u32, entry: (K, V)) -> Node<K, V, P> {
+        self.child_for_entry(bit);
+        let mut old_child = None;
+        self.swap_child_for_entry(bit, |child| {
+            old_child = Some(child);
+            entry
+        });
+        old_child.expect("hamt: swap_child_for_entry hands over the child")
+    }
+
+    /// The child at `bit` of a bitmap node, checked to be there.
+    fn child_for_entry(&self, bit: u32) -> &Node<K, V, P> {
         let old = self.node.shape();
         assert!(
             bit.is_power_of_two() && !old.is_collision() && old.nodemap & bit != 0,
-            "hamt: pull_up of a missing child"
+            "hamt: a child to replace by an entry is missing"
         );
+        &self.node.children()[(old.nodemap & bit.wrapping_sub(1)).count_ones() as usize]
+    }
+
+    /// Replaces the child at `bit` (checked by the caller) by the entry that `make_entry` returns when handed the
+    /// child (moved out of the node). The node's new memory (grown in place, or a new node) is allocated before
+    /// `make_entry` runs, so an allocation failure that unwinds changes nothing. `make_entry` must not panic (the
+    /// node is half moved while it runs); a panic there aborts.
+    fn swap_child_for_entry(mut self, bit: u32, make_entry: impl FnOnce(Node<K, V, P>) -> (K, V)) {
+        let old = self.node.shape();
         let entry_index = ((old.datamap | bit) & bit.wrapping_sub(1)).count_ones() as usize;
         let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
-        let child = &self.node.children()[child_index];
-        let child_shape = child.shape();
-        assert!(
-            child.is_unique() && child_shape.entries == 1 && (child_shape.is_collision() || child_shape.nodemap == 0),
-            "hamt: pull_up of a child that is not a single unshared entry"
-        );
-        let child_ptr = child.ptr;
         let shape = Shape::bitmap(old.datamap | bit, old.nodemap ^ bit);
-        let slides = slides_in_place::<K, V>();
-        let builder = if slides {
+        let builder = if slides_in_place::<K, V>() {
             // Grow first: on failure nothing has moved yet. On success the header already describes the new shape
-            // while the contents keep the old one, until the slides below, which cannot fail.
+            // while the contents keep the old one, until the moves below, which cannot fail.
             if let Err(layout) = self.reshape_in_place(old, shape) {
                 handle_alloc_error(layout)
             }
@@ -571,13 +661,11 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         } else {
             Some(Builder::new(shape))
         };
-        let child = core::mem::ManuallyDrop::new(Node::<K, V, P> { ptr: child_ptr, marker: PhantomData });
-        // SAFETY: the child is unique and holds exactly one initialized entry, which is read once here; the
-        // child's memory is freed below without dropping anything, so the entry has exactly one owner again.
-        let entry = unsafe { child.entries_ptr(child_shape).read() };
-        // SAFETY: the child's only entry was moved out above and it has no children, so only its memory remains;
-        // its handle in our children array is overwritten or dropped without being dropped as a `Node`.
-        unsafe { dealloc(child_ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(child_shape).layout) };
+        // SAFETY: the node is unique and `child_index` is below its number of children (the caller checked that
+        // `nodemap` has `bit`); the handle is read out once, and every path below skips its slot, so it has one
+        // owner again: `make_entry`.
+        let child = unsafe { self.node.children_ptr().add(child_index).read() };
+        let entry = abort_on_unwind(|| make_entry(child));
         let Some(mut builder) = builder else {
             let entry_size = size_of::<(K, V)>();
             let base = self.node.ptr.cast::<u8>().as_ptr();
@@ -585,10 +673,10 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
             let new_offset = old_offset - size_of::<usize>();
             let children = self.node.children_ptr();
             // SAFETY: the node is unique and was grown to its new size above (the old contents kept their
-            // offsets). The children after the freed one slide left over it; the entries before the new one slide
-            // left by one pointer into the space the children gave up (ending before the old tail starts); the
-            // entries after it slide right to make room for it (`ptr::copy` allows the overlaps). Each element ends
-            // up initialized exactly once and the new entry fills the opened slot.
+            // offsets). The children after the moved-out one slide left over it; the entries before the new one
+            // slide left by one pointer into the space the children gave up (ending before the old tail starts);
+            // the entries after it slide right to make room for it (`ptr::copy` allows the overlaps). Each element
+            // ends up initialized exactly once and the new entry fills the opened slot.
             unsafe {
                 ptr::copy(children.add(child_index + 1), children.add(child_index), old.children() - child_index - 1);
                 ptr::copy(base.add(old_offset), base.add(new_offset), entry_size * entry_index);
@@ -602,7 +690,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
             return;
         };
         // SAFETY: as in `push_down`: the node is unique and the edit indices fit its arrays. The removed child
-        // handle is forgotten because its memory was freed above, with its entry already moved out.
+        // handle is a bitwise copy of the one moved out above, so it is forgotten.
         unsafe {
             let removed = move_edited(self.node.children_ptr(), old.children(), Edit::Remove(child_index), |c| {
                 builder.push_child(c)
@@ -703,6 +791,42 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         // and no handle refers to it any more (this was the unique one).
         unsafe { dealloc(old.ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(old_shape).layout) };
         core::mem::forget(old);
+    }
+}
+
+/// Takes apart a chain of nodes (see [`Node::unshared_chain_end`]) and frees it: returns the entry of its last
+/// node that is kept, and with `removed: Some(i)` the entry `i` that is removed (the last node then holds two
+/// entries; with `None`, one).
+///
+/// # Safety
+/// `top` starts a chain of unshared nodes whose last node holds one entry (`removed: None`) or two (`Some(0)` or
+/// `Some(1)`). Nothing here can panic.
+unsafe fn take_chain<K, V, P: PointerKind>(top: Node<K, V, P>, removed: Option<usize>) -> ((K, V), Option<(K, V)>) {
+    let mut node = core::mem::ManuallyDrop::new(top);
+    loop {
+        let shape = node.shape();
+        let layout = node_layout::<Header<P::Count>, (K, V)>(shape).layout;
+        let ptr = node.ptr.as_ptr().cast::<u8>();
+        if shape.is_collision() || shape.nodemap == 0 {
+            let entries = node.entries_ptr(shape);
+            // SAFETY: the caller guarantees the last node holds one entry, or two when `removed` is given; each is
+            // read once and then only the memory is freed, so each has exactly one owner again.
+            return unsafe {
+                let taken = match removed {
+                    None => (entries.read(), None),
+                    Some(index) => (entries.add(1 - index).read(), Some(entries.add(index).read())),
+                };
+                dealloc(ptr, layout);
+                taken
+            };
+        }
+        // SAFETY: a node inside the chain holds exactly one child and nothing else (the caller's guarantee); its
+        // child handle is read out once and the node's memory freed without dropping anything.
+        node = core::mem::ManuallyDrop::new(unsafe {
+            let child = node.children_ptr().read();
+            dealloc(ptr, layout);
+            child
+        });
     }
 }
 

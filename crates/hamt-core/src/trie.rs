@@ -156,6 +156,9 @@ pub(crate) trait Update<K, V>: Sized {
     fn wants_removed_key(&self) -> bool {
         false
     }
+
+    /// Whether `existing` can decide to remove (an insert never does, and skips the checks removals need).
+    const MAY_REMOVE: bool = true;
 }
 
 /// Inserts or replaces.
@@ -166,6 +169,8 @@ pub(crate) struct Insert<K, V> {
 
 impl<K: Eq, V> Update<K, V> for Insert<K, V> {
     type Key = K;
+
+    const MAY_REMOVE: bool = false;
 
     #[inline]
     fn key(&self) -> &K {
@@ -441,6 +446,14 @@ where
         };
     }
     if nodemap & bit != 0 {
+        if U::MAY_REMOVE {
+            let child = slot.child_at_bit(bit).expect("nodemap has bit");
+            if child.chain_end().is_some_and(|end| end.entries().len() == 2) {
+                if let Some((place, index)) = locate(child, hash, shift + BITS, op.key()) {
+                    return update_pair(slot, bit, place, index, hash, shift, op, hasher);
+                }
+            }
+        }
         let child = slot.unique_mut().expect("checked unique above").into_child_at_bit(bit).expect("nodemap has bit");
         let (change, left) = update_mut(child, hash, shift + BITS, op, hasher);
         if left != Left::One {
@@ -455,6 +468,65 @@ where
     let index = index_of(datamap | bit, bit);
     node.edit(Shape::bitmap(datamap | bit, nodemap), Edit::Insert(index, new_entry), Edit::Keep);
     (Change::Inserted, Left::Many)
+}
+
+/// `update_mut` where the key is entry `index` (at `place`) of the two entries of the subtree at `bit` of the
+/// unshared node in `slot` (at `shift`). Should the update remove it, this node takes the other entry in place of the subtree in one
+/// step that allocates before it moves anything (`take_pair`, or `replace_child_by_entry` when a node of the
+/// subtree is shared): an allocation failure leaves the map as it was, never with a subtree of one entry.
+#[expect(clippy::too_many_arguments, reason = "the engine's arguments and the key's place, found by the caller")]
+fn update_pair<K, V, P, S, U>(
+    slot: &mut Node<K, V, P>,
+    bit: u32,
+    place: Place,
+    index: usize,
+    hash: u64,
+    shift: u32,
+    op: U,
+    hasher: &S,
+) -> (Change<K, V>, Left)
+where
+    P: PointerKind,
+    K: Clone + Hash + Eq + Borrow<U::Key>,
+    V: Clone,
+    S: BuildHasher,
+    U: Update<K, V>,
+{
+    let child = slot.child_at_bit(bit).expect("nodemap has bit");
+    if child.unshared_chain_end().is_none() {
+        // A node of the subtree is shared: copy the path, and take the surviving entry's clone in.
+        let with_key = op.wants_removed_key();
+        return match update_persistent(child, hash, shift + BITS, op, hasher) {
+            Persistent::Unchanged => (Change::Nothing, Left::Many),
+            Persistent::Node(node, seen) => {
+                let change = seen.cloned(with_key);
+                *slot.unique_mut().expect("caller checked uniqueness").into_child_at_bit(bit).expect("has bit") = node;
+                (change, Left::Many)
+            }
+            Persistent::Single(survivor, removed) => {
+                let change = Seen::Removed(removed).cloned(with_key);
+                let old_child =
+                    slot.unique_mut().expect("caller checked uniqueness").replace_child_by_entry(bit, survivor);
+                // Some node of the old subtree is shared, so dropping it drops no entry.
+                drop(old_child);
+                (change, Left::Many)
+            }
+            Persistent::Empty(_) => unreachable!("hamt: a child subtree held a single entry"),
+        };
+    }
+    let end = child.chain_end().expect("checked above");
+    let (action, spare_key) = op.existing(&end.entries()[index].1);
+    match action {
+        Action::Replace(value) => {
+            let child = slot.unique_mut().expect("caller checked uniqueness").into_child_at_bit(bit).expect("has bit");
+            let entry = get_mut_at_place(child, hash, shift + BITS, place);
+            (Change::Replaced { old: mem::replace(&mut entry.1, value), spare_key }, Left::Many)
+        }
+        Action::Remove => {
+            let (key, value) = slot.unique_mut().expect("caller checked uniqueness").take_pair(bit, index);
+            (Change::Removed { key: Some(key), value, spare_key }, Left::Many)
+        }
+    }
 }
 
 /// `update_mut` for an unshared collision node.
@@ -607,22 +679,21 @@ pub(crate) struct Place {
     pub(crate) collision_index: usize,
 }
 
-/// Finds the entry for `key` below the root `node`, and its place.
-pub(crate) fn locate<K, V, P, Q>(mut node: &Node<K, V, P>, hash: u64, key: &Q) -> Option<Place>
+/// Finds the entry for `key` below `node` (at `shift`): its place, and its index among its node's entries.
+pub(crate) fn locate<K, V, P, Q>(mut node: &Node<K, V, P>, hash: u64, mut shift: u32, key: &Q) -> Option<(Place, usize)>
 where
     P: PointerKind,
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    let mut shift = 0;
     loop {
         if shift >= COLLISION_SHIFT {
             let collision_index = node.entries().iter().position(|entry| entry.0.borrow() == key)?;
-            return Some(Place { collision_index });
+            return Some((Place { collision_index }, collision_index));
         }
         let bit = bit_at(hash, shift);
         if let Some(entry) = node.entry_at_bit(bit) {
-            return (entry.0.borrow() == key).then_some(Place { collision_index: 0 });
+            return (entry.0.borrow() == key).then(|| (Place { collision_index: 0 }, index_of(node.datamap(), bit)));
         }
         node = node.child_at_bit(bit)?;
         shift += BITS;
