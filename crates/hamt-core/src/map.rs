@@ -539,7 +539,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let (stored, value) = self.update_in_place(Remove { key, wants_key: true }).into_old_entry()?;
+        let (stored, value) = self.update_in_place(Remove { key, wants_key: true }).into_removed()?;
         Some((stored.expect("hamt: a removal that asks for the key returns it"), value))
     }
 
@@ -587,9 +587,9 @@ where
         let root = self.root.take().expect("the map had a root");
         self.len = 0;
         match change {
-            Change::RemovesRoot { spare_key } => {
+            Change::RemovesRoot => {
                 let (key, value) = trie::into_only_entry(root);
-                Change::Removed { key: Some(key), value, spare_key }
+                Change::Removed { key: Some(key), value }
             }
             // A shared root, whose entry was cloned: dropping this handle drops nothing else.
             change => {

@@ -770,6 +770,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// Resizes the allocation from the old shape's layout to the new one's (`realloc` keeps the contents up to
     /// the smaller size), then writes the new shape into the header. If the allocator fails, nothing changes (the
     /// header and the memory are as they were) and the layout that failed comes back.
+    #[inline]
     fn reshape_in_place(&mut self, old: Shape, new: Shape) -> Result<(), Layout> {
         let old_layout = node_layout::<Header<P::Count>, (K, V)>(old).layout;
         let new_layout = node_layout::<Header<P::Count>, (K, V)>(new).layout;

@@ -136,9 +136,9 @@ pub(crate) enum Action<V> {
 
 /// One update of one key: the engine walks to the key's place and asks the operation what to do there.
 ///
-/// An operation never drops a key or value that the engine or the map might still need to account for: what it
-/// does not store comes back to the caller (the update's own key as `existing`'s second result), so that a
-/// panicking `Drop` runs only once the map is whole again.
+/// An operation never drops a key or value itself: the update's own key, when the map keeps its stored one, comes
+/// back as `existing`'s second result, and the engine drops it before it changes anything, while the decided value
+/// is still one of its locals (a value being returned is not dropped when a local's `Drop` panics).
 pub(crate) trait Update<K, V>: Sized {
     /// The type the key is looked up by (`K` itself, or a borrowed form).
     type Key: Eq + ?Sized;
@@ -256,62 +256,56 @@ impl<K: Eq, V, F: FnOnce(Option<&V>) -> Option<V>> Update<K, V> for UpdateWith<K
 }
 
 /// What an in-place update changed, carrying out of the trie everything it took out of it, so that the caller
-/// puts the map in order (its length, an emptied root) before anything is dropped.
+/// puts the map in order (its length, an emptied root) before anything is dropped. (The update's own key, when the
+/// map keeps its stored one, is dropped before the trie changes: a panic there leaves the map as it was.)
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Change<K, V> {
     Nothing,
     Inserted,
-    /// The value replaced, and the update's own key if it had one (the map kept the stored key).
+    /// The value replaced (the map kept the stored key).
     Replaced {
         old: V,
-        spare_key: Option<K>,
     },
-    /// The value removed; its key (moved out, or cloned from a shared node when the update asked for it); and the
-    /// update's own key if it had one.
+    /// The value removed, and its key: moved out, or cloned from a shared node when the update asked for it.
     Removed {
         key: Option<K>,
         value: V,
-        spare_key: Option<K>,
     },
     /// The key is the root's only entry, which the update removes: the caller takes the root out of the map and
-    /// moves the entry out of it. Carries the update's own key if it had one.
-    RemovesRoot {
-        spare_key: Option<K>,
-    },
+    /// moves the entry out of it.
+    RemovesRoot,
 }
 
 impl<K, V> Change<K, V> {
     /// The change in the number of entries (for `RemovesRoot`, the caller empties the map instead).
+    #[inline]
     pub(crate) fn len_delta(&self) -> isize {
         match self {
             Change::Inserted => 1,
-            Change::Removed { .. } | Change::RemovesRoot { .. } => -1,
+            Change::Removed { .. } | Change::RemovesRoot => -1,
             Change::Nothing | Change::Replaced { .. } => 0,
         }
     }
 
-    /// The old value, if the update replaced or removed one. The keys it carries are dropped first, while the
-    /// value is still a local of this function: should a key's `Drop` panic, the value is dropped too, not leaked.
+    /// The old value, if the update replaced or removed one. A removed key is dropped first, while the value is
+    /// still a local of this function: should the key's `Drop` panic, the value is dropped too, not leaked.
+    #[inline]
     pub(crate) fn into_old(self) -> Option<V> {
-        self.into_old_entry().map(|(key, value)| {
-            drop(key);
-            value
-        })
+        match self {
+            Change::Replaced { old } => Some(old),
+            Change::Removed { key, value } => {
+                drop(key);
+                Some(value)
+            }
+            Change::Nothing | Change::Inserted | Change::RemovesRoot => None,
+        }
     }
 
-    /// The removed or replaced value with the removed key (if it was asked for), after dropping the update's own
-    /// key.
-    pub(crate) fn into_old_entry(self) -> Option<(Option<K>, V)> {
+    /// The removed value with the removed key (if it was asked for).
+    pub(crate) fn into_removed(self) -> Option<(Option<K>, V)> {
         match self {
-            Change::Replaced { old, spare_key } => {
-                drop(spare_key);
-                Some((None, old))
-            }
-            Change::Removed { key, value, spare_key } => {
-                drop(spare_key);
-                Some((key, value))
-            }
-            Change::Nothing | Change::Inserted | Change::RemovesRoot { .. } => None,
+            Change::Removed { key, value } => Some((key, value)),
+            Change::Replaced { .. } | Change::Nothing | Change::Inserted | Change::RemovesRoot => None,
         }
     }
 }
@@ -339,10 +333,10 @@ impl<K: Clone, V: Clone> Seen<'_, K, V> {
     fn cloned(self, with_key: bool) -> Change<K, V> {
         match self {
             Seen::Inserted => Change::Inserted,
-            Seen::Replaced(old) => Change::Replaced { old: old.clone(), spare_key: None },
+            Seen::Replaced(old) => Change::Replaced { old: old.clone() },
             Seen::Removed((key, value)) => {
                 let key = with_key.then(|| key.clone());
-                Change::Removed { key, value: value.clone(), spare_key: None }
+                Change::Removed { key, value: value.clone() }
             }
         }
     }
@@ -426,22 +420,25 @@ where
             return (Change::Inserted, Left::Many);
         }
         let (action, spare_key) = op.existing(&entry.1);
+        // The update's own key is not stored; the trie has not changed yet, so its drop may panic harmlessly (and
+        // `action` is a local then, dropped with it).
+        drop(spare_key);
         return match action {
             Action::Replace(value) => {
                 let (entries, _) = slot.unique_mut().expect("checked unique above").into_parts();
-                (Change::Replaced { old: mem::replace(&mut entries[index].1, value), spare_key }, Left::Many)
+                (Change::Replaced { old: mem::replace(&mut entries[index].1, value) }, Left::Many)
             }
             Action::Remove => {
                 if nodemap == 0 && datamap == bit {
                     // Only the root can hold a single entry: removing it empties the map, which the caller does.
-                    return (Change::RemovesRoot { spare_key }, Left::Nothing);
+                    return (Change::RemovesRoot, Left::Nothing);
                 }
                 let node = slot.unique_mut().expect("checked unique above");
                 let (removed, _) = node.edit(Shape::bitmap(datamap ^ bit, nodemap), Edit::Remove(index), Edit::Keep);
                 let (key, value) = removed.expect("an entry was removed");
                 let left =
                     if shift > 0 && nodemap == 0 && (datamap ^ bit).count_ones() == 1 { Left::One } else { Left::Many };
-                (Change::Removed { key: Some(key), value, spare_key }, left)
+                (Change::Removed { key: Some(key), value }, left)
             }
         };
     }
@@ -516,15 +513,16 @@ where
     }
     let end = child.chain_end().expect("checked above");
     let (action, spare_key) = op.existing(&end.entries()[index].1);
+    drop(spare_key);
     match action {
         Action::Replace(value) => {
             let child = slot.unique_mut().expect("caller checked uniqueness").into_child_at_bit(bit).expect("has bit");
             let entry = get_mut_at_place(child, hash, shift + BITS, place);
-            (Change::Replaced { old: mem::replace(&mut entry.1, value), spare_key }, Left::Many)
+            (Change::Replaced { old: mem::replace(&mut entry.1, value) }, Left::Many)
         }
         Action::Remove => {
             let (key, value) = slot.unique_mut().expect("caller checked uniqueness").take_pair(bit, index);
-            (Change::Removed { key: Some(key), value, spare_key }, Left::Many)
+            (Change::Removed { key: Some(key), value }, Left::Many)
         }
     }
 }
@@ -544,17 +542,18 @@ where
         return (Change::Inserted, Left::Many);
     };
     let (action, spare_key) = op.existing(&slot.entries()[index].1);
+    drop(spare_key);
     match action {
         Action::Replace(value) => {
             let (entries, _) = slot.unique_mut().expect("caller checked uniqueness").into_parts();
-            (Change::Replaced { old: mem::replace(&mut entries[index].1, value), spare_key }, Left::Many)
+            (Change::Replaced { old: mem::replace(&mut entries[index].1, value) }, Left::Many)
         }
         Action::Remove => {
             let node = slot.unique_mut().expect("caller checked uniqueness");
             let (removed, _) = node.edit(Shape::collision(len - 1), Edit::Remove(index), Edit::Keep);
             let (key, value) = removed.expect("an entry was removed");
             let left = if len == 2 { Left::One } else { Left::Many };
-            (Change::Removed { key: Some(key), value, spare_key }, left)
+            (Change::Removed { key: Some(key), value }, left)
         }
     }
 }
