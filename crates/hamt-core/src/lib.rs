@@ -50,6 +50,8 @@
 //!   `Send + Sync` (the `par` module). Implies `std`.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// `RUSTFLAGS="--cfg hamt_may_dangle"` on nightly lets keys and values borrow data that is dropped before the map.
+#![cfg_attr(hamt_may_dangle, feature(dropck_eyepatch))]
 
 extern crate alloc;
 #[cfg(feature = "std")]

@@ -359,13 +359,33 @@ impl<K, V, P: PointerKind> Clone for Node<K, V, P> {
     }
 }
 
+#[cfg(not(hamt_may_dangle))]
 impl<K, V, P: PointerKind> Drop for Node<K, V, P> {
     #[inline]
     fn drop(&mut self) {
-        if self.header().count.decrement() {
-            // SAFETY: the count reached zero, so this was the last handle and nothing else can reach the node.
-            unsafe { free_node::<K, V, P>(self.ptr) }
-        }
+        drop_handle(self);
+    }
+}
+
+// With `--cfg hamt_may_dangle` (nightly): keys and values may hold borrows that end before the map is dropped, as
+// with std's and hashbrown's maps.
+// SAFETY: dropping a handle never reads a key or a value: it decrements the count and, for the last handle, drops
+// the entries and children (`free_node`), which is all `#[may_dangle]` permits. `PhantomData<(K, V)>` in `Node`
+// tells the drop checker that the entries are owned, so their own drops are still checked.
+#[cfg(hamt_may_dangle)]
+unsafe impl<#[may_dangle] K, #[may_dangle] V, P: PointerKind> Drop for Node<K, V, P> {
+    #[inline]
+    fn drop(&mut self) {
+        drop_handle(self);
+    }
+}
+
+/// The body of `Node`'s `Drop`: one reference fewer; the last one frees the node.
+#[inline]
+fn drop_handle<K, V, P: PointerKind>(node: &mut Node<K, V, P>) {
+    if node.header().count.decrement() {
+        // SAFETY: the count reached zero, so this was the last handle and nothing else can reach the node.
+        unsafe { free_node::<K, V, P>(node.ptr) }
     }
 }
 
