@@ -29,8 +29,9 @@ pub enum Entry<'a, K, V, P: PointerKind, S> {
 
 /// An occupied [`Entry`].
 ///
-/// It remembers where the key is, so that reading, changing or removing the entry goes straight to it, with no
-/// further hashing or key comparisons.
+/// It remembers where the key is, so that reading and changing the entry go straight to it, with no further
+/// hashing or key comparisons; removing it walks down once more by the remembered hash, comparing keys on the way
+/// as a removal does.
 pub struct OccupiedEntry<'a, K, V, P: PointerKind, S> {
     map: &'a mut HamtMap<K, V, P, S>,
     key: K,
@@ -286,8 +287,11 @@ where
     /// }
     /// ```
     pub fn remove_entry(self) -> (K, V) {
-        let OccupiedEntry { map, key, .. } = self;
-        let removed = map.remove_entry_mut(&key);
+        let OccupiedEntry { map, key, hash, .. } = self;
+        let removed = map
+            .update_in_place_hashed(hash, trie::Remove { key: &key, wants_key: true })
+            .into_removed()
+            .map(|(stored, value)| (stored.expect("hamt: a removal that asks for the key returns it"), value));
         // Dropped while `removed` is a local, so that a panicking `Drop` of this key does not leak the entry.
         drop(key);
         removed.expect("an occupied entry's key is in the map")

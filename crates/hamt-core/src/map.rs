@@ -570,6 +570,16 @@ where
         U: Update<K, V>,
     {
         let hash = hash_of(&self.hasher, op.key());
+        self.update_in_place_hashed(hash, op)
+    }
+
+    /// [`update_in_place`](Self::update_in_place) with the key's hash already computed.
+    #[inline]
+    pub(crate) fn update_in_place_hashed<U>(&mut self, hash: u64, op: U) -> Change<K, V>
+    where
+        K: Borrow<U::Key>,
+        U: Update<K, V>,
+    {
         let Some(root) = &mut self.root else {
             if let Some(entry) = op.vacant() {
                 self.root = Some(trie::single(entry, hash, 0));
