@@ -9,13 +9,16 @@ use hamt_serde::VersionSet;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(maps) = hamt_serde::deserialize_multiple::<u64, u64, RcK, DefaultHashBuilder>(data) {
+    if let Ok(maps) = hamt_serde::deserialize_multiple::<HamtMap<u64, u64, RcK, DefaultHashBuilder>>(data) {
         common::check_maps(&maps);
     }
-    if let Ok(maps) = hamt_serde::deserialize_multiple::<String, String, RcK, DefaultHashBuilder>(data) {
+    if let Ok(maps) = hamt_serde::deserialize_multiple::<HamtMap<String, String, RcK, DefaultHashBuilder>>(data) {
         common::check_maps(&maps);
     }
-    if let Ok(sets) = hamt_serde::deserialize_multiple_sets::<u32, RcK, DefaultHashBuilder>(data) {
+    if let Ok(maps) = hamt_serde::deserialize_multiple::<HamtMap<String, serde_json::Value>>(data) {
+        common::check_maps(&maps);
+    }
+    if let Ok(sets) = hamt_serde::deserialize_multiple::<HamtSet<u32, RcK, DefaultHashBuilder>>(data) {
         common::check_sets(&sets);
     }
     if let Ok(versions) = VersionSet::<HamtMap<u64, u64>>::from_bytes(data) {

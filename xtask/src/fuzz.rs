@@ -33,6 +33,9 @@ pub(crate) fn run(root: &Path, seconds: u64, target: Option<&str>) -> ExitCode {
         None => TARGETS.to_vec(),
     };
     let result = Tool::NightlyFuzz.ensure(root).and_then(|()| {
+        // One build of every target (they share their dependencies), which each run below finds up to date.
+        println!("\n==> build the fuzz targets");
+        Invocation::cargo("+nightly fuzz build --fuzz-dir fuzz").args(target.as_slice()).run(root)?;
         targets.iter().try_for_each(|target| {
             println!("\n==> fuzz {target} for {seconds} s");
             fuzz_target(root, target, seconds)

@@ -2,8 +2,8 @@
 //!
 //! # Commands
 //!
-//! - `cargo xtask test [--no-miri] [--no-fuzz]` is the one test command; CI runs exactly this (through `.ci/run`). It runs
-//!   these steps in order and stops at the first failure, naming the step that failed:
+//! - `cargo xtask test [--deep] [--no-miri] [--no-fuzz]` is the one test command; CI runs exactly this (through
+//!   `.ci/run`). It runs these steps in order and stops at the first failure, naming the step that failed:
 //!   1. `fmt`: `cargo fmt --all -- --check`.
 //!   2. `clippy`: `cargo clippy --workspace --all-targets -- -D warnings`, the same with `--all-features`, then
 //!      hamt-core's library alone without default features (with and without `serde`), so that the no_std build
@@ -11,20 +11,24 @@
 //!   3. `test`: `cargo test --workspace --all-features` (unit, integration and doc tests, with hamt-core's `serde`
 //!      and `rayon` and hamt-sync's `rayon`), then `cargo test -p hamt-core --no-default-features` (no_std + alloc).
 //!   4. `doc`: `cargo doc --workspace --no-deps --all-features` with `RUSTDOCFLAGS="-D warnings"`.
-//!   5. `bench`: every benchmark once in criterion's test mode (`cargo bench -p hamt-benches -- --test`), so that
-//!      the benchmarks keep compiling and running without spending time on measurements.
+//!   5. `bench`: every benchmark once in criterion's test mode, in the test profile with the test step's features
+//!      (`cargo test --workspace --all-features --bench maps`), so that it reuses the test step's build; the bench
+//!      profile (thin LTO, one codegen unit) is compiled only by `cargo xtask bench`.
 //!   6. `loom`: hamt-core's tests/loom.rs built with `--cfg loom` (in `target/loom`), which model-checks the atomic
 //!      node count.
-//!   7. `miri`: hamt-core's unit and integration tests (with `serde`) under Miri with `-Zmiri-strict-provenance`,
-//!      on a reduced case count (`QUICKCHECK_TESTS=20`, `HAMT_MIRI=1`), then hamt-serde's the same way, then
-//!      hamt-sync's (with permissive provenance, for arc-swap) and the parallel operations' (for rayon's pool).
-//!      `--no-miri` skips this step for quick local runs.
-//!   8. `fuzz`: `cargo xtask fuzz --seconds 30`, every fuzz target for 30 seconds. `--no-fuzz` skips it.
+//!   7. `miri`: under nextest (one Miri process per test, two at a time), hamt-core's unit tests and the suites
+//!      that drive the unsafe node code (basics, drops, model, set_ops, auto_traits) with strict provenance, then
+//!      hamt-sync's (permissive provenance, for arc-swap) and the parallel operations' (for rayon's pool), on a
+//!      reduced case count (`QUICKCHECK_TESTS=8`, `HAMT_MIRI=1`). `--deep` adds hamt-core's serde suite and
+//!      hamt-serde's suites, with `QUICKCHECK_TESTS=20`. `--no-miri` skips this step.
+//!   8. `fuzz`: `cargo xtask fuzz --seconds 10`, every fuzz target built once and run for 10 seconds (300 with
+//!      `--deep`). `--no-fuzz` skips it.
 //!
-//!   Missing rustup components (rustfmt, clippy, the nightly toolchain with miri and rust-src) are installed on
-//!   the way. The last line printed is always `xtask test: N passed, M failed`, where the counts add up the
-//!   `test result:` lines that libtest printed during the `test` and `miri` steps; the exit status is 0 only when
-//!   every step passed.
+//!   Missing tools (rustfmt, clippy, the nightly toolchain with miri and rust-src, cargo-nextest, cargo-fuzz) are
+//!   installed on the way. The run ends with a table of each step's time, then the line
+//!   `xtask test: N passed, M failed`, where the counts add up the test runners' summaries (libtest's
+//!   `test result:` lines and nextest's `Summary` lines) of the `test`, `loom` and `miri` steps; the exit status is
+//!   0 only when every step passed.
 //!
 //!   A `QUICKCHECK_TESTS` set by the caller reaches every step, Miri included, so that a deliberate run with more
 //!   (or fewer) cases means what it says.
@@ -55,13 +59,16 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use pipeline::Depth;
+
 const USAGE: &str = "\
 Usage: cargo xtask <COMMAND>
 
 Commands:
-  test [--no-miri] [--no-fuzz]
-                     Run every check CI runs: fmt, clippy, tests, docs, benchmarks in test mode, Miri and
-                     the fuzzer. --no-miri and --no-fuzz skip those steps, for quicker local runs.
+  test [--deep] [--no-miri] [--no-fuzz]
+                     Run every check CI runs: fmt, clippy, tests, docs, benchmarks in test mode, loom, Miri
+                     and the fuzzer. --deep runs Miri on every suite with more cases and fuzzes for minutes
+                     (see the README, Working on it); --no-miri and --no-fuzz skip those steps.
   fuzz [--seconds N] [--target NAME]
                      Run the fuzz targets (or the one named) for N seconds each (default 60); findings are
                      saved under crates/hamt-serde/tests/data/fuzz-regressions/.
@@ -75,7 +82,7 @@ const USAGE_ERROR_STATUS: u8 = 2;
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
 enum Task {
-    Test { run_miri: bool, run_fuzz: bool },
+    Test { depth: Depth, run_miri: bool, run_fuzz: bool },
     Fuzz { seconds: u64, target: Option<String> },
     Bench { forwarded_args: Vec<String> },
     Help,
@@ -95,7 +102,7 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Task::Test { run_miri, run_fuzz } => pipeline::run(&root, run_miri, run_fuzz),
+        Task::Test { depth, run_miri, run_fuzz } => pipeline::run(&root, depth, run_miri, run_fuzz),
         Task::Fuzz { seconds, target } => fuzz::run(&root, seconds, target.as_deref()),
         Task::Bench { forwarded_args } => bench::run(&root, &forwarded_args),
     }
@@ -121,16 +128,17 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Task, String> 
 }
 
 fn parse_test_args(args: &[String]) -> Result<Task, String> {
-    let (mut run_miri, mut run_fuzz) = (true, true);
+    let (mut depth, mut run_miri, mut run_fuzz) = (Depth::Quick, true, true);
     for arg in args {
         match arg.as_str() {
+            "--deep" => depth = Depth::Deep,
             "--no-miri" => run_miri = false,
             "--no-fuzz" => run_fuzz = false,
             "-h" | "--help" => return Ok(Task::Help),
             unknown => return Err(format!("unknown option `{unknown}` for `test`")),
         }
     }
-    Ok(Task::Test { run_miri, run_fuzz })
+    Ok(Task::Test { depth, run_miri, run_fuzz })
 }
 
 fn parse_fuzz_args(args: &[String]) -> Result<Task, String> {

@@ -9,9 +9,37 @@ use crate::process::Invocation;
 use crate::runner::{self, Step};
 use crate::toolchain::Tool;
 
-/// Property tests run this many cases under Miri, which is roughly a thousand times slower than native code,
-/// unless the caller chose a count by setting `QUICKCHECK_TESTS` themselves.
-const MIRI_QUICKCHECK_TESTS: &str = "20";
+/// How thorough a `cargo xtask test` run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Depth {
+    /// What CI runs, sized to finish in well under half an hour on a fresh 2-core machine: Miri on the suites that
+    /// reach the unsafe node code and the concurrency code, with case counts sized for Miri, two tests at a time,
+    /// and each fuzz target for a few seconds.
+    Quick,
+    /// Everything the quick run leaves out: Miri on every suite of every crate with larger case counts, and each
+    /// fuzz target for minutes. For changes to `raw.rs`, the decoders or the concurrency code, and before a release.
+    Deep,
+}
+
+impl Depth {
+    /// Property-test cases under Miri (roughly a thousand times slower than native code), unless the caller chose a
+    /// count by setting `QUICKCHECK_TESTS` themselves.
+    fn miri_quickcheck_tests(self) -> &'static str {
+        match self {
+            Self::Quick => "8",
+            Self::Deep => "20",
+        }
+    }
+
+    /// How long each fuzz target runs: the quick run replays the corpus and explores a little; the deep run
+    /// explores.
+    fn fuzz_seconds_per_target(self) -> &'static str {
+        match self {
+            Self::Quick => "10",
+            Self::Deep => "300",
+        }
+    }
+}
 
 /// Miri rejects integer-to-pointer casts under strict provenance, which is the model our unsafe code promises
 /// to follow.
@@ -31,10 +59,11 @@ const MIRI_PARALLEL_FLAGS: &str = "-Zmiri-permissive-provenance -Zmiri-tree-borr
 
 /// Runs every step, prints the `xtask test: N passed, M failed` summary as the last line, and returns success
 /// only if every step passed.
-pub(crate) fn run(root: &Path, run_miri: bool, run_fuzz: bool) -> ExitCode {
+pub(crate) fn run(root: &Path, depth: Depth, run_miri: bool, run_fuzz: bool) -> ExitCode {
     let started = Instant::now();
-    let outcome = runner::run_steps(root, &steps(root, run_miri, run_fuzz));
-    println!("\nxtask test took {}", runner::format_duration(started.elapsed()));
+    let outcome = runner::run_steps(root, &steps(root, depth, run_miri, run_fuzz));
+    println!("\nxtask test ({}) took {}, by step:", depth.name(), runner::format_duration(started.elapsed()));
+    print!("{}", outcome.timing_table());
     let (failed, exit_code) = match &outcome.failure {
         None => (outcome.tally.failed, ExitCode::SUCCESS),
         Some((step, error)) => {
@@ -47,11 +76,7 @@ pub(crate) fn run(root: &Path, run_miri: bool, run_fuzz: bool) -> ExitCode {
     exit_code
 }
 
-/// Each fuzz target runs this long in the pipeline: long enough to replay the corpus and explore a little, short
-/// enough that three targets add about a minute and a half (plus the first build).
-const FUZZ_SECONDS_PER_TARGET: &str = "30";
-
-fn steps(root: &Path, run_miri: bool, run_fuzz: bool) -> Vec<Step> {
+fn steps(root: &Path, depth: Depth, run_miri: bool, run_fuzz: bool) -> Vec<Step> {
     let benches_manifest = root.join("benches").join("Cargo.toml");
     vec![
         Step::new("fmt", "check formatting").needs(Tool::Rustfmt).command(Invocation::cargo("fmt --all -- --check")),
@@ -67,31 +92,73 @@ fn steps(root: &Path, run_miri: bool, run_fuzz: bool) -> Vec<Step> {
         // test that this one lacks, since every suite behind a feature is empty without it.
         Step::new("test", "every test with every feature, then hamt-core's as no_std + alloc")
             .counting_tests()
-            .command(Invocation::cargo("test --workspace --all-features"))
+            .command(Invocation::cargo(WORKSPACE_TESTS))
             .command(Invocation::cargo("test -p hamt-core --no-default-features")),
         Step::new("doc", "build the API docs of every feature with warnings denied")
             .command(Invocation::cargo("doc --workspace --no-deps --all-features").env("RUSTDOCFLAGS", "-D warnings")),
-        Step::new("bench", "run every benchmark once in criterion's test mode")
+        // The test profile and the test step's features, so that this step compiles only the benchmark itself and
+        // criterion: every library it links was built by the test step. The benchmarks are measured by
+        // `cargo xtask bench`, in the bench profile; here they only have to compile and run.
+        Step::new("bench", "run every benchmark once in criterion's test mode, in the test profile")
             .skip_if(!benches_manifest.is_file(), "benches/Cargo.toml does not exist yet")
-            .command(Invocation::cargo("bench -p hamt-benches -- --test")),
+            .command(Invocation::cargo(&format!("{WORKSPACE_TESTS} --bench maps"))),
         Step::new("loom", "model-check hamt-core's atomic node count with loom").counting_tests().command(loom_test()),
-        Step::new("miri", "hamt-core's, hamt-serde's and hamt-sync's unit and integration tests under Miri")
-            .skip_if(!run_miri, "--no-miri was given")
-            .needs(Tool::NightlyMiri)
-            .counting_tests()
-            .command(Invocation::cargo("+nightly miri setup"))
-            // With `serde`, so that hamt-core's serde suite (tests/serde.rs, empty without the feature) runs too.
-            .command(miri_test("-p hamt-core --features serde", MIRI_FLAGS))
-            // hamt-serde's tests that touch the file system or spawn processes are ignored under Miri, which
-            // isolates the program from both.
-            .command(miri_test("-p hamt-serde", MIRI_FLAGS))
-            .command(miri_test("-p hamt-sync", MIRI_SYNC_FLAGS))
-            .command(miri_targets("-p hamt-core --features rayon --test par", MIRI_PARALLEL_FLAGS)),
+        miri_step(depth).skip_if(!run_miri, "--no-miri was given"),
         Step::new("fuzz", "every fuzz target for a bounded time")
             .skip_if(!run_fuzz, "--no-fuzz was given")
             .needs(Tool::NightlyFuzz)
-            .command(Invocation::cargo("xtask fuzz --seconds").args(&[FUZZ_SECONDS_PER_TARGET])),
+            .command(Invocation::cargo("xtask fuzz --seconds").args(&[depth.fuzz_seconds_per_target()])),
     ]
+}
+
+/// The test step's `cargo` arguments, which the bench step repeats so that the two share one compilation.
+const WORKSPACE_TESTS: &str = "test --workspace --all-features";
+
+/// The Miri step. Both depths run every module with `unsafe` code (hamt-core's `raw.rs`, through its own unit
+/// tests) and the code that calls it (the rest of hamt-core, through the suites that drive every operation against
+/// a model, every drop and panic path, the set operations and the threads sharing versions), and the concurrency
+/// code (hamt-sync's store on arc-swap, the parallel operations on rayon's pool). The quick run leaves out the
+/// suites that only call hamt-core's safe API (hamt-core's serde suite and all of hamt-serde's) and runs fewer
+/// property cases; the deep run adds them back. Tests run under nextest, one Miri process per test, two at a time,
+/// since Miri interprets on one thread.
+fn miri_step(depth: Depth) -> Step {
+    let mut step = Step::new("miri", depth.miri_purpose())
+        .needs(Tool::NightlyMiri)
+        .needs(Tool::Nextest)
+        .counting_tests()
+        .command(Invocation::cargo("+nightly miri setup"));
+    let core = match depth {
+        Depth::Quick => "-p hamt-core --lib --test basics --test drops --test model --test set_ops --test auto_traits",
+        // With `serde`, so that hamt-core's serde suite (tests/serde.rs, empty without the feature) runs too.
+        Depth::Deep => "-p hamt-core --features serde --lib --tests",
+    };
+    step = step.command(miri_test(core, MIRI_FLAGS, depth));
+    if depth == Depth::Deep {
+        // hamt-serde's tests that touch the file system or spawn processes are ignored under Miri, which isolates
+        // the program from both.
+        step = step.command(miri_test("-p hamt-serde --lib --tests", MIRI_FLAGS, depth));
+    }
+    step.command(miri_test("-p hamt-sync --lib --tests", MIRI_SYNC_FLAGS, depth)).command(miri_test(
+        "-p hamt-core --features rayon --test par",
+        MIRI_PARALLEL_FLAGS,
+        depth,
+    ))
+}
+
+impl Depth {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Quick => "quick",
+            Self::Deep => "deep",
+        }
+    }
+
+    fn miri_purpose(self) -> &'static str {
+        match self {
+            Self::Quick => "the unsafe node code, its callers and the concurrency code under Miri, sized for Miri",
+            Self::Deep => "every suite of hamt-core, hamt-serde and hamt-sync under Miri",
+        }
+    }
 }
 
 /// The loom run: tests/loom.rs of hamt-core, built with `--cfg loom` so that node counts use loom's atomics. It
@@ -102,16 +169,11 @@ fn loom_test() -> Invocation {
     Invocation::cargo("test -p hamt-core --test loom --release --target-dir target/loom").env("RUSTFLAGS", "--cfg loom")
 }
 
-/// The Miri test run of `packages` (cargo's `-p` and `--features` arguments), with `flags` first in `MIRIFLAGS`.
-/// Doctests are left out (`--lib --tests`) because Miri would build and interpret every one of them separately,
-/// which costs minutes for no coverage the unit tests lack.
-fn miri_test(packages: &str, flags: &str) -> Invocation {
-    miri_targets(&format!("{packages} --lib --tests"), flags)
-}
-
-/// `cargo miri test` with these package, feature and target arguments, and these Miri flags (see [`miri_test`]).
-fn miri_targets(arguments: &str, flags: &str) -> Invocation {
-    let quickcheck_tests = env::var("QUICKCHECK_TESTS").unwrap_or_else(|_| MIRI_QUICKCHECK_TESTS.to_owned());
+/// A Miri run, under nextest, of the test targets that `arguments` select (cargo's `-p`, `--features` and target
+/// options), with `flags` first in `MIRIFLAGS`. Doctests are never selected: Miri would build and interpret every
+/// one of them separately, which costs minutes for no coverage the unit tests lack.
+fn miri_test(arguments: &str, flags: &str, depth: Depth) -> Invocation {
+    let quickcheck_tests = env::var("QUICKCHECK_TESTS").unwrap_or_else(|_| depth.miri_quickcheck_tests().to_owned());
     // The tests read these to shrink their case counts (quickcheck reads `QUICKCHECK_TESTS` itself).
     let test_env = [("QUICKCHECK_TESTS", quickcheck_tests.as_str()), ("HAMT_MIRI", "1")];
     let mut miri_flags = vec![flags.to_owned()];
@@ -121,8 +183,11 @@ fn miri_targets(arguments: &str, flags: &str) -> Invocation {
     if let Ok(extra) = env::var("MIRIFLAGS") {
         miri_flags.push(extra);
     }
+    // Two tests at a time (the machines CI runs on have two cores); every test runs even after a failure, so that
+    // one run shows them all.
     let mut invocation =
-        Invocation::cargo(&format!("+nightly miri test {arguments}")).env("MIRIFLAGS", miri_flags.join(" ").trim());
+        Invocation::cargo(&format!("+nightly miri nextest run --test-threads 2 --no-fail-fast {arguments}"))
+            .env("MIRIFLAGS", miri_flags.join(" ").trim());
     for (key, value) in test_env {
         invocation = invocation.env(key, value);
     }

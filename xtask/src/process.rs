@@ -3,7 +3,8 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::path::Path;
-use std::process::{ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
 
 use crate::error::Error;
 use crate::tally::TestResultScanner;
@@ -69,18 +70,32 @@ impl Invocation {
         self.command(root).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|status| status.success())
     }
 
-    /// Echoes the command line and runs the program to success, copying its standard output to ours as it
-    /// arrives and showing every byte to `scanner`, which picks out libtest's `test result:` lines. Standard
-    /// error is passed through untouched.
+    /// Echoes the command line and runs the program to success, copying its standard output and standard error to
+    /// ours as they arrive and showing every byte to `scanner`, which picks out the test runners' summary lines
+    /// (libtest writes them to standard output, nextest to standard error).
     pub(crate) fn run_scanned(&self, root: &Path, scanner: &mut TestResultScanner) -> Result<(), Error> {
         self.echo();
-        let mut child = self.command(root).stdout(Stdio::piped()).spawn().map_err(|source| self.spawn_error(source))?;
-        let copied = match child.stdout.take() {
-            Some(stdout) => copy_scanning(stdout, scanner),
-            None => Ok(()),
-        };
+        let mut child = self
+            .command(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| self.spawn_error(source))?;
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let mut error_scanner = TestResultScanner::default();
+        // Both pipes are drained at once, so that a child that fills one of them while we wait on the other
+        // never blocks.
+        let copied = thread::scope(|scope| {
+            let errors =
+                scope.spawn(|| stderr.map_or(Ok(()), |stderr| copy_scanning(stderr, io::stderr(), &mut error_scanner)));
+            let output = stdout.map_or(Ok(()), |stdout| copy_scanning(stdout, io::stdout(), scanner));
+            let errors =
+                errors.join().unwrap_or_else(|_| Err(io::Error::other("the thread copying standard error panicked")));
+            output.and(errors)
+        });
+        scanner.absorb(&error_scanner);
         // We wait even when copying failed, so that the child is never left running unseen. `copy_scanning` has
-        // closed our end of the pipe by now, so a child that keeps writing gets an error rather than blocking.
+        // closed our ends of the pipes by now, so a child that keeps writing gets an error rather than blocking.
         let status = child.wait().map_err(|source| self.spawn_error(source))?;
         copied.map_err(|source| Error::Output { command: self.to_string(), source })?;
         self.check(status)
@@ -132,20 +147,20 @@ fn shell_quoted(word: &str) -> String {
     }
 }
 
-/// Copies the child's output to ours chunk by chunk rather than line by line, so that partial lines (such as
-/// libtest's `test name ... ` before a slow test finishes) appear as soon as they are written.
-fn copy_scanning(mut stdout: ChildStdout, scanner: &mut TestResultScanner) -> io::Result<()> {
+/// Copies one of the child's output streams to ours chunk by chunk rather than line by line, so that partial lines
+/// (such as libtest's `test name ... ` before a slow test finishes) appear as soon as they are written.
+fn copy_scanning(mut from: impl Read, to: impl Write, scanner: &mut TestResultScanner) -> io::Result<()> {
     let mut buffer = [0_u8; 8192];
-    let mut ours = io::stdout().lock();
+    let mut to = to;
     loop {
-        let read = match stdout.read(&mut buffer) {
+        let read = match from.read(&mut buffer) {
             Ok(0) => break,
             Ok(read) => read,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => return Err(error),
         };
-        ours.write_all(&buffer[..read])?;
-        ours.flush()?;
+        to.write_all(&buffer[..read])?;
+        to.flush()?;
         scanner.feed(&buffer[..read]);
     }
     scanner.finish();

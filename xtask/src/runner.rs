@@ -79,24 +79,57 @@ pub(crate) struct Outcome {
     pub(crate) tally: TestTally,
     /// The step that failed and why, or `None` if every step passed or was skipped.
     pub(crate) failure: Option<(&'static str, Error)>,
+    /// Each step that was reached, with how it ended, in order: the table printed at the end of a run.
+    pub(crate) timings: Vec<(&'static str, StepTime)>,
+}
+
+/// How a step that was reached ended, for the table of step times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StepTime {
+    Passed(Duration),
+    Failed(Duration),
+    Skipped,
+}
+
+impl Outcome {
+    /// The table of step times, one line per step reached, for the end of a run's log: what a reader looks at
+    /// to see where the time went (and what the README's "Working on it" table is copied from).
+    pub(crate) fn timing_table(&self) -> String {
+        let width = self.timings.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+        let mut table = String::new();
+        for (name, time) in &self.timings {
+            let (time, note) = match time {
+                StepTime::Passed(duration) => (format_duration(*duration), ""),
+                StepTime::Failed(duration) => (format_duration(*duration), " (failed)"),
+                StepTime::Skipped => ("skipped".to_owned(), ""),
+            };
+            table.push_str(&format!("  {name:<width$}  {time:>9}{note}\n"));
+        }
+        table
+    }
 }
 
 /// Runs `steps` in order and stops at the first one that fails.
 pub(crate) fn run_steps(root: &Path, steps: &[Step]) -> Outcome {
     let mut tally = TestTally::default();
+    let mut timings = Vec::with_capacity(steps.len());
     for (index, step) in steps.iter().enumerate() {
         println!("\n==> [{}/{}] {}: {}", index + 1, steps.len(), step.name, step.purpose);
         if let Some(reason) = step.skip_reason {
             println!("    skipped: {reason}");
+            timings.push((step.name, StepTime::Skipped));
             continue;
         }
         let started = Instant::now();
         if let Err(error) = step.run(root, &mut tally) {
-            return Outcome { tally, failure: Some((step.name, error)) };
+            timings.push((step.name, StepTime::Failed(started.elapsed())));
+            return Outcome { tally, failure: Some((step.name, error)), timings };
         }
-        println!("--> {} passed in {}", step.name, format_duration(started.elapsed()));
+        let elapsed = started.elapsed();
+        println!("--> {} passed in {}", step.name, format_duration(elapsed));
+        timings.push((step.name, StepTime::Passed(elapsed)));
     }
-    Outcome { tally, failure: None }
+    Outcome { tally, failure: None, timings }
 }
 
 /// Formats a duration the way a reader of a CI log wants it: minutes and seconds, tenths only when short.
@@ -109,3 +142,6 @@ pub(crate) fn format_duration(duration: Duration) -> String {
         format!("{}m {:02}s", whole_seconds / 60, whole_seconds % 60)
     }
 }
+
+#[cfg(test)]
+mod tests;

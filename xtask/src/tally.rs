@@ -1,14 +1,20 @@
-//! Counting tests from libtest's own summaries.
+//! Counting tests from the test runners' own summaries.
 //!
-//! Every test binary run by `cargo test` or `cargo miri test` ends with a line such as
+//! Every test binary run by `cargo test` ends with a line such as
 //! `test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.03s`
-//! (with `FAILED` in place of `ok` when a test failed). Adding up those lines gives the totals for the final
-//! `xtask test: N passed, M failed` line without asking libtest for machine-readable output, which is unstable.
+//! (with `FAILED` in place of `ok` when a test failed), and a `cargo nextest run` (the Miri step's runner) ends with
+//! `Summary [  61.403s] 45 tests run: 45 passed, 140 skipped`. Adding up those lines gives the totals for the final
+//! `xtask test: N passed, M failed` line without asking either runner for machine-readable output, which is
+//! unstable in libtest and an extra file in nextest.
 
 use std::ops::AddAssign;
 
 /// The marker that starts libtest's summary of one test binary.
 const TEST_RESULT_MARKER: &str = "test result:";
+
+/// The marker that starts nextest's summary of a whole run, and the words that end its header.
+const NEXTEST_SUMMARY_MARKER: &str = "Summary [";
+const NEXTEST_COUNTS_MARKER: &str = "run:";
 
 /// How many tests passed and failed, summed over the `test result:` lines seen so far.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -18,25 +24,32 @@ pub(crate) struct TestTally {
 }
 
 impl TestTally {
-    /// Reads the counts from one line of output, or returns `None` if it is not a `test result:` line.
+    /// Reads the counts from one line of output, or returns `None` if it is neither libtest's `test result:` line
+    /// nor nextest's `Summary [...] N tests run:` line.
     ///
-    /// The marker must start the line, as libtest writes it, so that a test printing the words elsewhere in a
+    /// The marker must start the line, as the runners write it, so that a test printing the words elsewhere in a
     /// line is not counted.
     ///
-    /// Only the `N passed` and `N failed` clauses are read, so colour codes around `ok` and clauses that libtest
-    /// may add or reorder in the future do not matter.
+    /// Only the `N passed` and `N failed` clauses are read, so colour codes around `ok` and clauses that the
+    /// runners may add or reorder in the future do not matter.
     pub(crate) fn parse_line(line: &str) -> Option<Self> {
-        let summary = line.trim_start().strip_prefix(TEST_RESULT_MARKER)?;
+        let line = line.trim_start();
+        let summary = match line.strip_prefix(TEST_RESULT_MARKER) {
+            Some(summary) => summary,
+            None => {
+                let rest = line.strip_prefix(NEXTEST_SUMMARY_MARKER)?;
+                let (_, counts) = rest.split_once(NEXTEST_COUNTS_MARKER)?;
+                counts
+            }
+        };
         let mut tally = Self::default();
-        for clause in summary.split(';') {
-            let mut words = clause.split_whitespace().rev();
-            let (Some(label), Some(count)) = (words.next(), words.next()) else {
+        // Each count is a number followed by its label, such as `45 passed` or `(1 flaky)`.
+        let words: Vec<&str> = summary.split([';', ',', ' ', '(', ')']).filter(|word| !word.is_empty()).collect();
+        for pair in words.windows(2) {
+            let Ok(count) = pair[0].parse::<u64>() else {
                 continue;
             };
-            let Ok(count) = count.parse::<u64>() else {
-                continue;
-            };
-            match label {
+            match pair[1] {
                 "passed" => tally.passed += count,
                 "failed" => tally.failed += count,
                 _ => {}
@@ -79,6 +92,11 @@ impl TestResultScanner {
         if !self.partial_line.is_empty() {
             self.end_line();
         }
+    }
+
+    /// Adds the totals that `other` saw on another stream of the same program.
+    pub(crate) fn absorb(&mut self, other: &Self) {
+        self.tally += other.tally;
     }
 
     /// The totals of every complete line fed so far.

@@ -6,9 +6,22 @@ fn parse(args: &[&str]) -> Result<Task, String> {
 
 #[test]
 fn test_runs_miri_unless_told_not_to() {
-    assert_eq!(parse(&["test"]), Ok(Task::Test { run_miri: true, run_fuzz: true }));
-    assert_eq!(parse(&["test", "--no-miri"]), Ok(Task::Test { run_miri: false, run_fuzz: true }));
-    assert_eq!(parse(&["test", "--no-fuzz", "--no-miri"]), Ok(Task::Test { run_miri: false, run_fuzz: false }));
+    let quick = Depth::Quick;
+    assert_eq!(parse(&["test"]), Ok(Task::Test { depth: quick, run_miri: true, run_fuzz: true }));
+    assert_eq!(parse(&["test", "--no-miri"]), Ok(Task::Test { depth: quick, run_miri: false, run_fuzz: true }));
+    assert_eq!(
+        parse(&["test", "--no-fuzz", "--no-miri"]),
+        Ok(Task::Test { depth: quick, run_miri: false, run_fuzz: false })
+    );
+}
+
+#[test]
+fn test_goes_deep_when_asked() {
+    assert_eq!(parse(&["test", "--deep"]), Ok(Task::Test { depth: Depth::Deep, run_miri: true, run_fuzz: true }));
+    assert_eq!(
+        parse(&["test", "--no-fuzz", "--deep"]),
+        Ok(Task::Test { depth: Depth::Deep, run_miri: true, run_fuzz: false })
+    );
 }
 
 #[test]

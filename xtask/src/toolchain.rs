@@ -15,6 +15,8 @@ pub(crate) enum Tool {
     NightlyMiri,
     /// cargo-fuzz, with the nightly toolchain it builds with (libFuzzer needs nightly's sanitizer flags).
     NightlyFuzz,
+    /// cargo-nextest, which runs each test in a process of its own and so runs Miri on both cores.
+    Nextest,
 }
 
 impl Tool {
@@ -24,6 +26,7 @@ impl Tool {
             Self::Rustfmt | Self::Clippy => self.ensure_stable_component(root),
             Self::NightlyMiri => self.ensure_nightly_miri(root),
             Self::NightlyFuzz => self.ensure_cargo_fuzz(root),
+            Self::Nextest => self.ensure_cargo_install(root, "cargo-nextest"),
         }
     }
 
@@ -33,6 +36,7 @@ impl Tool {
             Self::Clippy => "clippy",
             Self::NightlyMiri => "miri",
             Self::NightlyFuzz => "cargo-fuzz",
+            Self::Nextest => "cargo-nextest",
         }
     }
 
@@ -43,6 +47,7 @@ impl Tool {
             Self::Clippy => Invocation::cargo("clippy --version"),
             Self::NightlyMiri => Invocation::cargo("+nightly miri --version"),
             Self::NightlyFuzz => Invocation::cargo("+nightly fuzz --version"),
+            Self::Nextest => Invocation::cargo("nextest --version"),
         }
     }
 
@@ -58,6 +63,10 @@ impl Tool {
             Self::NightlyFuzz => {
                 "install it with `rustup toolchain install nightly --profile minimal` and \
                  `cargo install cargo-fuzz --locked`, or pass --no-fuzz to `cargo xtask test` to skip this step"
+            }
+            Self::Nextest => {
+                "install it with `cargo install cargo-nextest --locked`, or pass --no-miri to `cargo xtask test` to \
+                 skip the step that needs it"
             }
         }
     }
@@ -101,9 +110,15 @@ impl Tool {
         if !nightly_is_installed {
             Invocation::rustup("toolchain install nightly --profile minimal").run(root).map_err(|_| self.missing())?;
         }
-        if !Invocation::cargo("fuzz --version").succeeds_quietly(root) {
-            println!("    cargo-fuzz is missing; installing it");
-            Invocation::cargo("install cargo-fuzz --locked").run(root).map_err(|_| self.missing())?;
+        self.ensure_cargo_install(root, "cargo-fuzz")
+    }
+
+    /// Builds and installs a cargo subcommand from crates.io, with the locked versions of its dependencies, unless
+    /// the probe finds it already.
+    fn ensure_cargo_install(self, root: &Path, package: &str) -> Result<(), Error> {
+        if !self.probe().succeeds_quietly(root) {
+            println!("    {package} is missing; installing it");
+            Invocation::cargo("install --locked").args(&[package]).run(root).map_err(|_| self.missing())?;
         }
         self.verify(root)
     }

@@ -159,12 +159,12 @@ pub fn measure_sizes(size: usize, count: usize) -> Sizes {
     let data = Data::<u64>::generate(size);
     let (base, variants) = base_and_variants::<RcK>(&data, count);
     let peer: Peer = data.entries().into_iter().collect();
-    let one = serialize_multiple(&[&base]);
+    let one = serialize_multiple(&[&base]).expect("encodes");
     let postcard = postcard::to_allocvec(&peer).expect("postcard encodes a HashMap<u64, u64>");
-    let envelope = serialize_multiple(&[&Ours::default()]).len() - 1;
-    let chain_bytes = serialize_multiple(&chain(&base, &variants));
+    let envelope = serialize_multiple(&[&Ours::default()]).expect("encodes").len() - 1;
+    let chain_bytes = serialize_multiple(&chain(&base, &variants)).expect("encodes");
     let star_set = star(&base, &variants);
-    let star_bytes = star_set.to_bytes();
+    let star_bytes = star_set.to_bytes().expect("encodes");
 
     let decoded: Vec<Ours> = deserialize_multiple(&chain_bytes).expect("the list decodes");
     assert!(decoded.len() == count + 1 && decoded[0] == base && decoded[1..] == variants[..], "the list round-trips");
@@ -232,17 +232,19 @@ pub fn measure_times(config: &Config) -> Times {
     let data = Data::<u64>::generate(config.large);
     let (base, variants) = base_and_variants::<RcK>(&data, config.variants);
     let peer: Peer = data.entries().into_iter().collect();
-    let ours_bytes = serialize_multiple(&[&base]);
+    let ours_bytes = serialize_multiple(&[&base]).expect("encodes");
     let peer_bytes = postcard::to_allocvec(&peer).expect("postcard encodes a HashMap<u64, u64>");
 
     let [encode, postcard_encode] = compare(
         config,
-        [&mut |config| sampled(config, || serialize_multiple(&[&base])), &mut |config| {
+        [&mut |config| sampled(config, || serialize_multiple(&[&base]).expect("encodes")), &mut |config| {
             sampled(config, || postcard::to_allocvec(&peer).expect("postcard encodes"))
         }],
     );
 
-    let decode_rc = |bytes: &[u8]| deserialize_multiple::<u64, u64, RcK, DefaultHashBuilder>(bytes).expect("decodes");
+    let decode_rc = |bytes: &[u8]| {
+        deserialize_multiple::<hamt_core::HamtMap<u64, u64, RcK, DefaultHashBuilder>>(bytes).expect("decodes")
+    };
     let decode_arc = |bytes: &[u8]| -> Vec<OursSync> { deserialize_multiple(bytes).expect("decodes") };
     let decode_peer = |bytes: &[u8]| postcard::from_bytes::<Peer>(bytes).expect("postcard decodes");
     assert!(decode_rc(&ours_bytes)[0] == base, "the large map round-trips");
@@ -262,9 +264,9 @@ pub fn measure_times(config: &Config) -> Times {
     let [encode_alone, encode_chain, encode_star] = compare(
         config,
         [
-            &mut |config| sampled(config, || serialize_multiple(&[&base])),
-            &mut |config| sampled(config, || serialize_multiple(&versions)),
-            &mut |config| sampled(config, || star_set.to_bytes()),
+            &mut |config| sampled(config, || serialize_multiple(&[&base]).expect("encodes")),
+            &mut |config| sampled(config, || serialize_multiple(&versions).expect("encodes")),
+            &mut |config| sampled(config, || star_set.to_bytes().expect("encodes")),
         ],
     );
     Times { encode, postcard_encode, decode, decode_sync, postcard_decode, encode_alone, encode_chain, encode_star }
@@ -305,14 +307,14 @@ pub fn measure_heap(size: usize, count: usize) -> Heap {
     let base_heap = live(before);
     drop(base_alone);
 
-    let base_bytes = serialize_multiple(&[&base]);
+    let base_bytes = serialize_multiple(&[&base]).expect("encodes");
     let before = alloc::snapshot();
     let decoded: Vec<Ours> = deserialize_multiple(&base_bytes).expect("the base decodes");
     let decoded_base = live(before);
     drop(decoded);
 
-    let chain_bytes = serialize_multiple(&chain(&base, &variants));
-    let star_bytes = star(&base, &variants).to_bytes();
+    let chain_bytes = serialize_multiple(&chain(&base, &variants)).expect("encodes");
+    let star_bytes = star(&base, &variants).to_bytes().expect("encodes");
 
     let before = alloc::snapshot();
     let decoded: Vec<Ours> = deserialize_multiple(&chain_bytes).expect("the list decodes");

@@ -25,7 +25,7 @@ use crate::report::{format_ratio, format_time};
 /// The number of entries in the shared map.
 pub const SIZE: usize = 100_000;
 
-type Store = VersionedStore<u64, u64, BenchHasher>;
+type Store = VersionedStore<u64, u64, hamt_sync::ArcTK, BenchHasher>;
 type StdMap = HashMap<u64, u64, BenchHasher>;
 
 /// Measures the section; `quick` shortens every timed phase.

@@ -87,7 +87,7 @@ enum Frame<'a, K, V, P: PointerKind> {
 ///
 /// When both maps hash alike it walks the two tries together and never enters a subtree they share, so it costs
 /// what differs; otherwise it looks every key up in the other map.
-pub struct Diff<'a, K, V, P: PointerKind, S> {
+pub struct Diff<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     inner: DiffInner<'a, K, V, P, S>,
 }
 

@@ -20,7 +20,7 @@ use crate::trie::{self, Place};
 /// assert_eq!(map["a"], [1, 2]);
 /// assert!(matches!(map.entry("b"), Entry::Vacant(_)));
 /// ```
-pub enum Entry<'a, K, V, P: PointerKind, S> {
+pub enum Entry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     /// The key is in the map.
     Occupied(OccupiedEntry<'a, K, V, P, S>),
     /// The key is not in the map.
@@ -32,15 +32,16 @@ pub enum Entry<'a, K, V, P: PointerKind, S> {
 /// It remembers where the key is, so that reading and changing the entry go straight to it, with no further
 /// hashing or key comparisons; removing it walks down once more by the remembered hash, comparing keys on the way
 /// as a removal does.
-pub struct OccupiedEntry<'a, K, V, P: PointerKind, S> {
+pub struct OccupiedEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     map: &'a mut HamtMap<K, V, P, S>,
-    key: K,
+    /// The key the entry was asked for (`None` for an entry made by inserting, which moved it into the map).
+    key: Option<K>,
     hash: u64,
     place: Place,
 }
 
 /// A vacant [`Entry`].
-pub struct VacantEntry<'a, K, V, P: PointerKind, S> {
+pub struct VacantEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     map: &'a mut HamtMap<K, V, P, S>,
     key: K,
     hash: u64,
@@ -160,7 +161,7 @@ where
     S: BuildHasher,
 {
     pub(crate) fn new(map: &'a mut HamtMap<K, V, P, S>, key: K, hash: u64, place: Place) -> Self {
-        OccupiedEntry { map, key, hash, place }
+        OccupiedEntry { map, key: Some(key), hash, place }
     }
 
     fn stored(&self) -> &(K, V) {
@@ -287,7 +288,9 @@ where
     /// }
     /// ```
     pub fn remove_entry(self) -> (K, V) {
-        let OccupiedEntry { map, key, hash, .. } = self;
+        let OccupiedEntry { map, key, hash, place } = self;
+        // An entry made by inserting gave its key to the map: search with a clone of the stored one.
+        let key = key.unwrap_or_else(|| trie::get_at_place(map.root().expect("not empty"), hash, place).0.clone());
         let removed = map
             .update_in_place_hashed(hash, trie::Remove { key: &key, wants_key: true })
             .into_removed()
@@ -357,7 +360,7 @@ where
     /// The key is neither cloned nor compared again: the entry goes where the key's hash led when the entry was
     /// made, and the reference comes from that insertion.
     pub fn insert(self, value: V) -> &'a mut V {
-        &mut self.map.insert_vacant(self.hash, (self.key, value)).1
+        &mut self.map.insert_vacant(self.hash, (self.key, value)).0.1
     }
 }
 
@@ -391,5 +394,67 @@ where
 impl<K: fmt::Debug, V, P: PointerKind, S> fmt::Debug for VacantEntry<'_, K, V, P, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("VacantEntry").field(&self.key).finish()
+    }
+}
+
+/// `insert_entry`, std's (Rust 1.83) insert that keeps the entry.
+impl<'a, K, V, P, S> Entry<'a, K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    /// Sets the entry's value to `value`, inserting the key if vacant, and returns the occupied entry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map: hamt_core::HamtMap<&str, u32> = hamt_core::HamtMap::new();
+    /// let entry = map.entry("a").insert_entry(1);
+    /// assert_eq!((entry.key(), entry.get()), (&"a", &1));
+    /// assert_eq!(map.entry("a").insert_entry(2).remove(), 2);
+    /// assert!(map.is_empty());
+    /// ```
+    pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, P, S> {
+        match self {
+            Entry::Occupied(mut entry) => {
+                entry.insert(value);
+                entry
+            }
+            Entry::Vacant(entry) => entry.insert_entry(value),
+        }
+    }
+}
+
+impl<'a, K, V, P, S> VacantEntry<'a, K, V, P, S>
+where
+    P: PointerKind,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: BuildHasher,
+{
+    /// Inserts `value` for the key and returns the now occupied entry.
+    ///
+    /// As with [`insert`](Self::insert), the key is neither cloned nor compared again, and the entry remembers
+    /// where it went. Removing through that entry searches with a clone of the stored key (the key itself moved
+    /// into the map).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::Entry;
+    ///
+    /// let mut map: hamt_core::HamtMap<&str, u32> = hamt_core::HamtMap::new();
+    /// if let Entry::Vacant(entry) = map.entry("a") {
+    ///     let mut occupied = entry.insert_entry(1);
+    ///     *occupied.get_mut() += 1;
+    /// }
+    /// assert_eq!(map["a"], 2);
+    /// ```
+    pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, P, S> {
+        let VacantEntry { map, key, hash } = self;
+        let (_, place) = map.insert_vacant(hash, (key, value));
+        OccupiedEntry { map, key: None, hash, place }
     }
 }

@@ -13,7 +13,7 @@ use crate::trie::MAX_DEPTH;
 ///
 /// Entries come in trie order (by hash), which is the same for every map with the same keys and hasher, except
 /// among keys whose full 64-bit hashes are equal (those keep their insertion order).
-pub struct Iter<'a, K, V, P: PointerKind> {
+pub struct Iter<'a, K, V, P: PointerKind = archery::RcK> {
     entries: slice::Iter<'a, (K, V)>,
     /// The children still to visit at each level above the current node; `depth` of them are live.
     stack: [slice::Iter<'a, Node<K, V, P>>; MAX_DEPTH],
@@ -88,12 +88,12 @@ impl<K: fmt::Debug, V: fmt::Debug, P: PointerKind> fmt::Debug for Iter<'_, K, V,
 }
 
 /// An iterator over the keys of a map. Created by [`HamtMap::keys`](crate::HamtMap::keys).
-pub struct Keys<'a, K, V, P: PointerKind> {
+pub struct Keys<'a, K, V, P: PointerKind = archery::RcK> {
     pub(crate) inner: Iter<'a, K, V, P>,
 }
 
 /// An iterator over the values of a map. Created by [`HamtMap::values`](crate::HamtMap::values).
-pub struct Values<'a, K, V, P: PointerKind> {
+pub struct Values<'a, K, V, P: PointerKind = archery::RcK> {
     pub(crate) inner: Iter<'a, K, V, P>,
 }
 
@@ -154,7 +154,7 @@ impl<K, V: fmt::Debug, P: PointerKind> fmt::Debug for Values<'_, K, V, P> {
 
 /// An iterator over the entries of a map, as `(&K, &mut V)`. Created by
 /// [`HamtMap::iter_mut`](crate::HamtMap::iter_mut), which first copies whatever nodes the map shares.
-pub struct IterMut<'a, K, V, P: PointerKind> {
+pub struct IterMut<'a, K, V, P: PointerKind = archery::RcK> {
     entries: slice::IterMut<'a, (K, V)>,
     stack: Vec<slice::IterMut<'a, Node<K, V, P>>>,
     remaining: usize,
@@ -220,7 +220,7 @@ impl<K, V, P: PointerKind> fmt::Debug for IterMut<'_, K, V, P> {
 
 /// An iterator over mutable references to the values of a map. Created by
 /// [`HamtMap::values_mut`](crate::HamtMap::values_mut).
-pub struct ValuesMut<'a, K, V, P: PointerKind> {
+pub struct ValuesMut<'a, K, V, P: PointerKind = archery::RcK> {
     pub(crate) inner: IterMut<'a, K, V, P>,
 }
 
@@ -264,7 +264,7 @@ impl<K, V, P: PointerKind> Frame<K, V, P> {
 /// An owning iterator over the entries of a map. Created by `into_iter` on a [`HamtMap`](crate::HamtMap).
 ///
 /// Entries of nodes the map alone holds are moved out; entries of nodes shared with other versions are cloned.
-pub struct IntoIter<K, V, P: PointerKind> {
+pub struct IntoIter<K, V, P: PointerKind = archery::RcK> {
     stack: Vec<Frame<K, V, P>>,
     remaining: usize,
 }
@@ -324,5 +324,61 @@ impl<K: Clone, V: Clone, P: PointerKind> FusedIterator for IntoIter<K, V, P> {}
 impl<K, V, P: PointerKind> fmt::Debug for IntoIter<K, V, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntoIter").field("remaining", &self.remaining).finish_non_exhaustive()
+    }
+}
+
+/// An owning iterator over the keys of a map. Created by [`HamtMap::into_keys`](crate::HamtMap::into_keys).
+///
+/// Like [`IntoIter`], it moves keys out of the nodes the map alone holds and clones those of shared nodes.
+pub struct IntoKeys<K, V, P: PointerKind = archery::RcK> {
+    pub(crate) inner: IntoIter<K, V, P>,
+}
+
+/// An owning iterator over the values of a map. Created by
+/// [`HamtMap::into_values`](crate::HamtMap::into_values).
+///
+/// Like [`IntoIter`], it moves values out of the nodes the map alone holds and clones those of shared nodes.
+pub struct IntoValues<K, V, P: PointerKind = archery::RcK> {
+    pub(crate) inner: IntoIter<K, V, P>,
+}
+
+impl<K: Clone, V: Clone, P: PointerKind> Iterator for IntoKeys<K, V, P> {
+    type Item = K;
+
+    fn next(&mut self) -> Option<K> {
+        self.inner.next().map(|(key, _)| key)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<K: Clone, V: Clone, P: PointerKind> Iterator for IntoValues<K, V, P> {
+    type Item = V;
+
+    fn next(&mut self) -> Option<V> {
+        self.inner.next().map(|(_, value)| value)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<K: Clone, V: Clone, P: PointerKind> ExactSizeIterator for IntoKeys<K, V, P> {}
+impl<K: Clone, V: Clone, P: PointerKind> FusedIterator for IntoKeys<K, V, P> {}
+impl<K: Clone, V: Clone, P: PointerKind> ExactSizeIterator for IntoValues<K, V, P> {}
+impl<K: Clone, V: Clone, P: PointerKind> FusedIterator for IntoValues<K, V, P> {}
+
+impl<K, V, P: PointerKind> fmt::Debug for IntoKeys<K, V, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoKeys").field("remaining", &self.inner.remaining).finish_non_exhaustive()
+    }
+}
+
+impl<K, V, P: PointerKind> fmt::Debug for IntoValues<K, V, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoValues").field("remaining", &self.inner.remaining).finish_non_exhaustive()
     }
 }

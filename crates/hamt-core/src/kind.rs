@@ -6,6 +6,7 @@
 //! `raw` module; the kind only decides the type of the reference count stored in each node header.
 
 use core::cell::Cell;
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::sync::atomic::Ordering;
 // Under `--cfg loom` the atomic count and its fence come from loom, whose model checker then explores every
 // interleaving of the count operations in tests/loom.rs. Only the test build uses that cfg.
@@ -15,6 +16,8 @@ use core::sync::atomic::{AtomicUsize, fence};
 use loom::sync::atomic::{AtomicUsize, fence};
 
 use archery::{ArcK, ArcTK, RcK};
+
+use crate::raw::{Drain, Node};
 
 /// A pointer kind that can own trie nodes: one of archery's [`RcK`], [`ArcK`] or [`ArcTK`].
 ///
@@ -51,6 +54,17 @@ impl PointerKind for ArcK {
 impl PointerKind for ArcTK {
     type Count = AtomicUsize;
 }
+
+// Unwind safety, as std gives it to `Rc<T>` and `Arc<T>` when `T: RefUnwindSafe`. A node's only interior
+// mutability is its reference count (a `Cell` for `RcK`), which the compiler would otherwise take as a reason to
+// deny `UnwindSafe` to every `RcK` map. Every change of the count is a single step that a panic cannot interrupt
+// half way, so no caught panic can leave a count that other code would observe broken; the entries behind it are
+// reached only through shared references unless the node is unique, so they are as unwind-safe as `K` and `V`.
+impl<K: RefUnwindSafe, V: RefUnwindSafe, P: PointerKind> UnwindSafe for Node<K, V, P> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, P: PointerKind> RefUnwindSafe for Node<K, V, P> {}
+// A node being drained by an owning iterator is owned alone, like a `Box` of its entries.
+impl<K: UnwindSafe, V: UnwindSafe, P: PointerKind> UnwindSafe for Drain<K, V, P> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, P: PointerKind> RefUnwindSafe for Drain<K, V, P> {}
 
 pub(crate) mod sealed {
     /// Keeps [`PointerKind`](super::PointerKind) closed to the three kinds whose counts we know.

@@ -11,7 +11,7 @@ use crate::build::build;
 use crate::diff::Diff;
 use crate::entry::{Entry, OccupiedEntry, VacantEntry};
 use crate::hasher::{DefaultHashBuilder, HasherId, hash_of, stable_hash};
-use crate::iter::{IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
+use crate::iter::{IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut};
 use crate::kind::PointerKind;
 use crate::ops::{Built, Count, Merge, MergeKind, Merger, Shared, is_subnode, nodes_equal};
 use crate::raw::Node;
@@ -65,6 +65,32 @@ impl<K, V> HamtMap<K, V> {
     #[must_use]
     pub fn new() -> Self {
         Self::with_hasher(DefaultHashBuilder)
+    }
+
+    /// Converts `value` into a map by its [`From`] implementation, with the default pointer kind and hasher.
+    ///
+    /// `HamtMap::from([...])` calls this function, which fixes the pointer kind to [`RcK`] as std's
+    /// `HashMap::from([...])` fixes its hasher, so that the call needs no type annotation. The trait method
+    /// (reached by `.into()`, or by naming another kind, as `hamt_sync::HamtMap::from` does) converts into any
+    /// kind. Code generic over the kind or hasher must therefore name the type it converts into:
+    /// `Self::from(x)`, `HamtMap::<K, V, P, S>::from(x)` or `x.into()`, since a bare `HamtMap::from(x)` means this
+    /// function.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::HamtMap;
+    ///
+    /// let map = HamtMap::from([(1, "one"), (2, "two")]);
+    /// assert_eq!(map[&2], "two");
+    /// let from_vec = HamtMap::from(vec![(1, "one"), (2, "two")]);
+    /// assert_eq!(from_vec, map);
+    /// ```
+    pub fn from<T>(value: T) -> Self
+    where
+        Self: From<T>,
+    {
+        <Self as From<T>>::from(value)
     }
 }
 
@@ -347,6 +373,23 @@ where
             (Some(_), Some(_)) => self.iter().all(|(key, value)| other.get(key) == Some(value)),
         }
     }
+
+    /// Whether this map is a submap of `other` (see [`is_submap`](Self::is_submap)) and `other` has more entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let small: hamt_core::HamtMap<_, _> = [(1, 'a')].into();
+    /// let large = small.insert(2, 'b');
+    /// assert!(small.is_proper_submap(&large));
+    /// assert!(!small.is_proper_submap(&small) && small.is_submap(&small));
+    /// ```
+    pub fn is_proper_submap(&self, other: &Self) -> bool
+    where
+        V: PartialEq,
+    {
+        self.len < other.len && self.is_submap(other)
+    }
 }
 
 impl<K, V, P, S> HamtMap<K, V, P, S>
@@ -372,7 +415,7 @@ where
     /// let v2 = v1.insert("a", 2).insert("b", 3);
     /// assert_eq!((v1.get("a"), v2.get("a"), v2.len()), (Some(&1), Some(&2), 2));
     /// ```
-    #[must_use]
+    #[must_use = "`insert` returns a new map and leaves this one unchanged; to change the map in place, use `insert_mut`"]
     pub fn insert(&self, key: K, value: V) -> Self {
         self.updated_persistent(Insert { key, value })
     }
@@ -388,7 +431,7 @@ where
     /// assert_eq!((v1.len(), v2.len()), (2, 1));
     /// assert!(v2.remove("zzz").ptr_eq(&v2));
     /// ```
-    #[must_use]
+    #[must_use = "`remove` returns a new map and leaves this one unchanged; to change the map in place, use `remove_mut`"]
     pub fn remove<Q>(&self, key: &Q) -> Self
     where
         K: Borrow<Q>,
@@ -411,12 +454,38 @@ where
     /// let counts = counts.update_with("a", |_| None);
     /// assert!(!counts.contains_key("a"));
     /// ```
-    #[must_use]
+    #[must_use = "`update_with` returns a new map and leaves this one unchanged; to change the map in place, use `update_with_mut`"]
     pub fn update_with<F>(&self, key: K, f: F) -> Self
     where
         F: FnOnce(Option<&V>) -> Option<V>,
     {
         self.updated_persistent(UpdateWith { key, decide: f })
+    }
+
+    /// The value for `key` and a new map without it, or `None` if the key is absent; this map is unchanged.
+    ///
+    /// The persistent way to take a value out (imbl's `extract`); [`remove_entry`](Self::remove_entry) does it
+    /// in place.
+    ///
+    /// # Complexity
+    /// O(log₃₂ n), as [`remove`](Self::remove), and one clone of the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [("a", 1), ("b", 2)].into();
+    /// let (value, rest) = map.extract("a").unwrap();
+    /// assert_eq!((value, rest.len(), map.len()), (1, 1, 2));
+    /// assert!(map.extract("z").is_none());
+    /// ```
+    #[must_use = "`extract` returns the value and a new map, and leaves this map unchanged; to take the entry out in place, use `remove_entry`"]
+    pub fn extract<Q>(&self, key: &Q) -> Option<(V, Self)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let value = self.get(key)?.clone();
+        Some((value, self.remove(key)))
     }
 
     /// This map with `key` set to `value`, taking the map by value: the by-value twin of [`insert`](Self::insert),
@@ -435,7 +504,7 @@ where
     /// }
     /// assert_eq!(map.get(&9), Some(&81));
     /// ```
-    #[must_use]
+    #[must_use = "`with` takes the map by value and returns the updated map, dropped here; to change the map in place, use `insert_mut`"]
     pub fn with(mut self, key: K, value: V) -> Self {
         self.insert_mut(key, value);
         self
@@ -450,7 +519,7 @@ where
     /// let map: hamt_core::HamtMap<_, _> = [(1, 1), (2, 2)].into();
     /// assert_eq!(map.without(&1).len(), 1);
     /// ```
-    #[must_use]
+    #[must_use = "`without` takes the map by value and returns the updated map, dropped here; to change the map in place, use `remove_mut`"]
     pub fn without<Q>(mut self, key: &Q) -> Self
     where
         K: Borrow<Q>,
@@ -523,7 +592,11 @@ where
         self.update_in_place(Remove { key, wants_key: false }).into_old()
     }
 
-    /// Removes `key` from this map, returning the stored key and value.
+    /// Removes `key` from this map, returning the stored key and value: std's `HashMap::remove_entry`, in place.
+    ///
+    /// Like [`entry`](Self::entry), [`retain`](Self::retain) and [`get_mut`](Self::get_mut), this std name keeps
+    /// std's in-place meaning, since there is no persistent twin to give it to; the persistent way to take a value
+    /// out is [`extract`](Self::extract).
     ///
     /// The entry is moved out of the map where this map alone holds its node; where the node is shared with
     /// another version, the key and value are cloned (the other version keeps them).
@@ -531,16 +604,29 @@ where
     /// # Examples
     ///
     /// ```
-    /// let mut map: hamt_core::HamtMap<_, _> = [("a", 1)].into();
-    /// assert_eq!(map.remove_entry_mut("a"), Some(("a", 1)));
+    /// let mut map: hamt_core::HamtMap<_, _> = [("a", 1), ("b", 2)].into();
+    /// assert_eq!(map.remove_entry("a"), Some(("a", 1)));
+    /// assert_eq!(map.remove_entry("a"), None);
+    /// assert_eq!(map.len(), 1);
     /// ```
-    pub fn remove_entry_mut<Q>(&mut self, key: &Q) -> Option<(K, V)>
+    pub fn remove_entry<Q>(&mut self, key: &Q) -> Option<(K, V)>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         let (stored, value) = self.update_in_place(Remove { key, wants_key: true }).into_removed()?;
         Some((stored.expect("hamt: a removal that asks for the key returns it"), value))
+    }
+
+    /// The former name of [`remove_entry`](Self::remove_entry), hidden from the docs. (Not yet deprecated, so
+    /// that branches written against the old name merge without warnings; deprecate it once they are in.)
+    #[doc(hidden)]
+    pub fn remove_entry_mut<Q>(&mut self, key: &Q) -> Option<(K, V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.remove_entry(key)
     }
 
     /// The in-place twin of [`update_with`](Self::update_with): sets, changes or removes `key` in this map as `f`
@@ -649,16 +735,17 @@ where
     }
 
     /// Inserts an entry whose key [`entry`](Self::entry) found absent, where its hash leads, and returns it.
-    pub(crate) fn insert_vacant(&mut self, hash: u64, entry: (K, V)) -> &mut (K, V) {
+    pub(crate) fn insert_vacant(&mut self, hash: u64, entry: (K, V)) -> (&mut (K, V), trie::Place) {
         if self.root.is_none() {
             let root = self.root.insert(trie::single(entry, hash, 0));
             self.len = 1;
-            return &mut root.unique_mut().expect("a new node is unique").into_parts().0[0];
+            let entry = &mut root.unique_mut().expect("a new node is unique").into_parts().0[0];
+            return (entry, trie::Place { collision_index: 0 });
         }
         let root = self.root.as_mut().expect("checked above");
-        let entry = trie::insert_vacant(root, hash, 0, entry, &self.hasher);
+        let inserted = trie::insert_vacant(root, hash, 0, entry, &self.hasher);
         self.len += 1;
-        entry
+        inserted
     }
 
     /// Keeps only the entries for which `keep` returns `true`; `keep` may also change the values it keeps.
@@ -802,7 +889,7 @@ where
     /// let both = a.union(&b);
     /// assert_eq!((both[&1], both[&2], both[&3]), ("a", "a", "b"));
     /// ```
-    #[must_use]
+    #[must_use = "`union` returns a new map and leaves both unchanged; to add entries in place, use `extend` (or assign: `map = map.union(&other)`)"]
     pub fn union(&self, other: &Self) -> Self {
         self.merged(other, KeepLeft)
     }
@@ -819,7 +906,7 @@ where
     /// let sums = a.union_with(&b, |_, l, r| l + r);
     /// assert_eq!((sums["x"], sums["y"]), (1, 12));
     /// ```
-    #[must_use]
+    #[must_use = "`union_with` returns a new map and leaves both unchanged; assign it (`map = map.union_with(&other, f)`) to keep it"]
     pub fn union_with<F>(&self, other: &Self, f: F) -> Self
     where
         F: FnMut(&K, &V, &V) -> V,
@@ -836,7 +923,7 @@ where
     /// let b: hamt_core::HamtMap<_, _> = [(2, 'b'), (3, 'b')].into();
     /// assert_eq!(a.intersection(&b), [(2, 'a')].into());
     /// ```
-    #[must_use]
+    #[must_use = "`intersection` returns a new map and leaves both unchanged; to drop entries in place, use `retain` (or assign: `map = map.intersection(&other)`)"]
     pub fn intersection(&self, other: &Self) -> Self {
         self.merged(other, Intersection)
     }
@@ -850,7 +937,7 @@ where
     /// let b: hamt_core::HamtMap<_, _> = [(2, 4)].into();
     /// assert_eq!(a.intersection_with(&b, |_, l, r| l * r), [(2, 12)].into());
     /// ```
-    #[must_use]
+    #[must_use = "`intersection_with` returns a new map and leaves both unchanged; assign it (`map = map.intersection_with(&other, f)`) to keep it"]
     pub fn intersection_with<F>(&self, other: &Self, f: F) -> Self
     where
         F: FnMut(&K, &V, &V) -> V,
@@ -867,7 +954,7 @@ where
     /// let b: hamt_core::HamtMap<_, _> = [(2, ())].into();
     /// assert_eq!(a.difference(&b), [(1, ())].into());
     /// ```
-    #[must_use]
+    #[must_use = "`difference` returns a new map and leaves both unchanged; to drop entries in place, use `retain` (or assign: `map = map.difference(&other)`)"]
     pub fn difference(&self, other: &Self) -> Self {
         self.merged(other, Difference)
     }
@@ -881,9 +968,36 @@ where
     /// let b: hamt_core::HamtMap<_, _> = [(2, ()), (3, ())].into();
     /// assert_eq!(a.symmetric_difference(&b), [(1, ()), (3, ())].into());
     /// ```
-    #[must_use]
+    #[must_use = "`symmetric_difference` returns a new map and leaves both unchanged; assign it (`map = map.symmetric_difference(&other)`) to keep it"]
     pub fn symmetric_difference(&self, other: &Self) -> Self {
         self.merged(other, SymmetricDifference)
+    }
+
+    /// The union of all the maps; for a key in several, the value of the first map that has it (as by folding
+    /// with [`union`](Self::union)). No maps make an empty map.
+    ///
+    /// # Complexity
+    /// One [`union`](Self::union) per map after the first, each skipping the subtrees the maps share.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::HamtMap;
+    ///
+    /// let base: HamtMap<_, _> = [(1, "base"), (2, "base")].into();
+    /// let all = HamtMap::unions([base.insert(1, "first"), base.insert(3, "second"), base.clone()]);
+    /// assert_eq!(all, [(1, "first"), (2, "base"), (3, "second")].into());
+    /// assert!(HamtMap::<u8, u8>::unions([]).is_empty());
+    /// ```
+    #[must_use]
+    pub fn unions<I>(maps: I) -> Self
+    where
+        I: IntoIterator<Item = Self>,
+        S: Default,
+    {
+        let mut maps = maps.into_iter();
+        let Some(first) = maps.next() else { return Self::default() };
+        maps.fold(first, |all, map| all.union(&map))
     }
 }
 
@@ -1136,10 +1250,28 @@ where
     /// # Examples
     ///
     /// ```
-    /// let map = hamt_core::HamtMap::<_, _>::from([(1, 2), (3, 4)]);
+    /// let map = hamt_core::HamtMap::from([(1, 2), (3, 4)]);
     /// assert_eq!(map.len(), 2);
     /// ```
     fn from(entries: [(K, V); N]) -> Self {
+        entries.into_iter().collect()
+    }
+}
+
+impl<K, V, P> From<alloc::vec::Vec<(K, V)>> for HamtMap<K, V, P>
+where
+    P: PointerKind,
+    K: Hash + Eq,
+{
+    /// Builds the map in bulk from a vector of entries; later entries win over earlier ones with an equal key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = hamt_core::HamtMap::from(vec![("a", 1), ("b", 2), ("a", 3)]);
+    /// assert_eq!((map.len(), map["a"]), (2, 3));
+    /// ```
+    fn from(entries: alloc::vec::Vec<(K, V)>) -> Self {
         entries.into_iter().collect()
     }
 }
@@ -1204,6 +1336,36 @@ impl<K: Clone, V: Clone, P: PointerKind, S> IntoIterator for HamtMap<K, V, P, S>
     /// ```
     fn into_iter(self) -> IntoIter<K, V, P> {
         IntoIter::new(self.root, self.len)
+    }
+}
+
+impl<K: Clone, V: Clone, P: PointerKind, S> HamtMap<K, V, P, S> {
+    /// An owning iterator over the keys, in trie order. Keys are moved out of the nodes this map alone holds and
+    /// cloned from those it shares with other versions (as by [`into_iter`](IntoIterator::into_iter)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [("a".to_string(), 1), ("b".to_string(), 2)].into();
+    /// let mut keys: Vec<String> = map.into_keys().collect();
+    /// keys.sort();
+    /// assert_eq!(keys, ["a", "b"]);
+    /// ```
+    pub fn into_keys(self) -> IntoKeys<K, V, P> {
+        IntoKeys { inner: self.into_iter() }
+    }
+
+    /// An owning iterator over the values, in trie order; moved or cloned as by [`into_keys`](Self::into_keys).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: hamt_core::HamtMap<_, _> = [(1, vec![1]), (2, vec![2, 2])].into();
+    /// let total: usize = map.into_values().map(|list| list.len()).sum();
+    /// assert_eq!(total, 3);
+    /// ```
+    pub fn into_values(self) -> IntoValues<K, V, P> {
+        IntoValues { inner: self.into_iter() }
     }
 }
 

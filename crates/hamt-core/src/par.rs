@@ -11,8 +11,9 @@
 //!   root slot their hash selects, builds each group's subtrie at level 1 on its own thread with the bulk
 //!   builder, and writes the root from the 32 parts. The parts are disjoint subtries, already in the place the
 //!   trie needs them, so nothing is inserted twice.
-//! - **Set operations** ([`HamtMap::par_union`] and its siblings) and [`ParallelExtend`] merge the two maps' root
-//!   slots in parallel, each with the sequential merge, which skips the subtrees the maps share.
+//! - **Set operations** ([`HamtMap::par_union`] and its siblings, and the same four on [`HamtSet`]) and
+//!   [`ParallelExtend`] merge the two maps' root slots in parallel, each with the sequential merge, which skips the
+//!   subtrees the maps share.
 //! - **Diff** ([`HamtMap::par_diff`]) splits the side-by-side walk over the root slots.
 //!
 //! All of it is available for maps and sets that are `Send + Sync` themselves: with the `ArcK` or `ArcTK` pointer
@@ -261,7 +262,9 @@ where
     fn fold_with<F: Folder<Self::Item>>(self, mut folder: F) -> F {
         let node = self.node();
         if self.entries {
-            folder = folder.consume_iter(node.entries().iter().map(J::project));
+            // A closure rather than the path `J::project`: with the path, compilers up to at least 1.88 (the MSRV
+            // is 1.85) fail to prove that the entries outlive the projected items.
+            folder = folder.consume_iter(node.entries().iter().map(|entry| J::project(entry)));
         }
         for child in &node.children()[self.children.0..self.children.1] {
             if folder.full() {
@@ -280,7 +283,8 @@ where
     J: Projection<K, V>,
     F: Folder<J::Item<'a>>,
 {
-    folder = folder.consume_iter(node.entries().iter().map(J::project));
+    // A closure rather than `J::project`, for the MSRV (see `fold_with` above).
+    folder = folder.consume_iter(node.entries().iter().map(|entry| J::project(entry)));
     for child in node.children() {
         if folder.full() {
             break;
@@ -749,7 +753,7 @@ where
     /// assert_eq!(both, evens.union(&threes));
     /// assert_eq!((both[&6], both[&9]), ("even", "three"));
     /// ```
-    #[must_use]
+    #[must_use = "`par_union` returns a new map and leaves both unchanged; to add entries in place, use `par_extend` (or assign: `map = map.par_union(&other)`)"]
     pub fn par_union(&self, other: &Self) -> Self {
         self.par_merged(other, || KeepLeft)
     }
@@ -765,7 +769,7 @@ where
     /// let threes: HamtMap<u64, u64, ArcTK> = (0..20_000).step_by(3).map(|i| (i, i)).collect();
     /// assert_eq!(evens.par_intersection(&threes).len(), 3_334);
     /// ```
-    #[must_use]
+    #[must_use = "`par_intersection` returns a new map and leaves both unchanged; to drop entries in place, use `retain` (or assign: `map = map.par_intersection(&other)`)"]
     pub fn par_intersection(&self, other: &Self) -> Self {
         self.par_merged(other, || Intersection)
     }
@@ -781,7 +785,7 @@ where
     /// let odd = all.par_difference(&(0..20_000).step_by(2).map(|i| (i, ())).collect());
     /// assert!(odd.len() == 10_000 && odd.contains_key(&7));
     /// ```
-    #[must_use]
+    #[must_use = "`par_difference` returns a new map and leaves both unchanged; to drop entries in place, use `retain` (or assign: `map = map.par_difference(&other)`)"]
     pub fn par_difference(&self, other: &Self) -> Self {
         self.par_merged(other, || Difference)
     }
@@ -797,9 +801,83 @@ where
     /// let high: HamtMap<u64, (), ArcTK> = (5_000..20_000).map(|i| (i, ())).collect();
     /// assert_eq!(low.par_symmetric_difference(&high).len(), 10_000);
     /// ```
-    #[must_use]
+    #[must_use = "`par_symmetric_difference` returns a new map and leaves both unchanged; assign it (`map = map.par_symmetric_difference(&other)`) to keep it"]
     pub fn par_symmetric_difference(&self, other: &Self) -> Self {
         self.par_merged(other, || SymmetricDifference)
+    }
+}
+
+/// The parallel set operations of sets: their maps' (see [`HamtMap::par_union`]).
+impl<T, P, S> HamtSet<T, P, S>
+where
+    P: PointerKind,
+    T: Hash + Eq + Clone + Send + Sync,
+    S: BuildHasher + Clone + Send + Sync,
+    HamtMap<T, (), P, S>: Send + Sync,
+{
+    /// [`union`](Self::union) in parallel: the root's slots are merged on separate threads, each skipping the
+    /// subtrees the sets share. The result is the set `union` returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{ArcTK, HamtSet};
+    ///
+    /// let evens: HamtSet<u64, ArcTK> = (0..20_000).step_by(2).collect();
+    /// let threes: HamtSet<u64, ArcTK> = (0..20_000).step_by(3).collect();
+    /// assert_eq!(evens.par_union(&threes), evens.union(&threes));
+    /// ```
+    #[must_use = "`par_union` returns a new set and leaves both unchanged; to add elements in place, use `par_extend` (or assign: `set = set.par_union(&other)`)"]
+    pub fn par_union(&self, other: &Self) -> Self {
+        HamtSet { map: self.map.par_union(&other.map) }
+    }
+
+    /// [`intersection`](Self::intersection) in parallel (see [`par_union`](Self::par_union)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{ArcTK, HamtSet};
+    ///
+    /// let evens: HamtSet<u64, ArcTK> = (0..20_000).step_by(2).collect();
+    /// let threes: HamtSet<u64, ArcTK> = (0..20_000).step_by(3).collect();
+    /// assert_eq!(evens.par_intersection(&threes).len(), 3_334);
+    /// ```
+    #[must_use = "`par_intersection` returns a new set and leaves both unchanged; to drop elements in place, use `retain` (or assign: `set = set.par_intersection(&other)`)"]
+    pub fn par_intersection(&self, other: &Self) -> Self {
+        HamtSet { map: self.map.par_intersection(&other.map) }
+    }
+
+    /// [`difference`](Self::difference) in parallel (see [`par_union`](Self::par_union)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{ArcTK, HamtSet};
+    ///
+    /// let all: HamtSet<u64, ArcTK> = (0..20_000).collect();
+    /// let odd = all.par_difference(&(0..20_000).step_by(2).collect());
+    /// assert!(odd.len() == 10_000 && odd.contains(&7));
+    /// ```
+    #[must_use = "`par_difference` returns a new set and leaves both unchanged; to drop elements in place, use `retain` (or assign: `set = set.par_difference(&other)`)"]
+    pub fn par_difference(&self, other: &Self) -> Self {
+        HamtSet { map: self.map.par_difference(&other.map) }
+    }
+
+    /// [`symmetric_difference`](Self::symmetric_difference) in parallel (see [`par_union`](Self::par_union)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{ArcTK, HamtSet};
+    ///
+    /// let low: HamtSet<u64, ArcTK> = (0..15_000).collect();
+    /// let high: HamtSet<u64, ArcTK> = (5_000..20_000).collect();
+    /// assert_eq!(low.par_symmetric_difference(&high).len(), 10_000);
+    /// ```
+    #[must_use = "`par_symmetric_difference` returns a new set and leaves both unchanged; assign it (`set = set.par_symmetric_difference(&other)`) to keep it"]
+    pub fn par_symmetric_difference(&self, other: &Self) -> Self {
+        HamtSet { map: self.map.par_symmetric_difference(&other.map) }
     }
 }
 

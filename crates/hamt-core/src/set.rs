@@ -51,6 +51,25 @@ impl<T> HamtSet<T> {
     pub fn new() -> Self {
         HamtSet { map: HamtMap::new() }
     }
+
+    /// Converts `value` into a set by its [`From`] implementation, with the default pointer kind and hasher, so
+    /// that `HamtSet::from([...])` needs no type annotation (see [`HamtMap::from`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::HamtSet;
+    ///
+    /// let set = HamtSet::from([1, 2, 3]);
+    /// assert!(set.contains(&2));
+    /// assert_eq!(HamtSet::from(vec![3, 2, 1, 1]), set);
+    /// ```
+    pub fn from<V>(value: V) -> Self
+    where
+        Self: From<V>,
+    {
+        <Self as From<V>>::from(value)
+    }
 }
 
 impl<T, P: PointerKind, S> HamtSet<T, P, S> {
@@ -235,6 +254,36 @@ where
         other.is_subset(self)
     }
 
+    /// Whether this set is a subset of `other` and `other` has more elements.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let small: hamt_core::HamtSet<_> = [1].into();
+    /// assert!(small.is_proper_subset(&small.insert(2)));
+    /// assert!(!small.is_proper_subset(&small));
+    /// ```
+    pub fn is_proper_subset(&self, other: &Self) -> bool {
+        self.map.is_proper_submap(&other.map)
+    }
+
+    /// Whether the two sets have no element in common.
+    ///
+    /// # Complexity
+    /// O(m log₃₂ n): every element of the smaller set (m elements) is looked up in the larger one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a: hamt_core::HamtSet<_> = [1, 2].into();
+    /// assert!(a.is_disjoint(&[3, 4].into()));
+    /// assert!(!a.is_disjoint(&[2, 3].into()));
+    /// ```
+    pub fn is_disjoint(&self, other: &Self) -> bool {
+        let (small, large) = if self.len() <= other.len() { (self, other) } else { (other, self) };
+        small.iter().all(|value| !large.contains(value))
+    }
+
     /// An iterator over the elements added and removed between this set and `other`; shared subtrees are skipped
     /// (see [`HamtMap::diff`]).
     ///
@@ -269,7 +318,7 @@ where
     /// let b = a.insert("x");
     /// assert!(a.is_empty() && b.contains("x"));
     /// ```
-    #[must_use]
+    #[must_use = "`insert` returns a new set and leaves this one unchanged; to change the set in place, use `insert_mut`"]
     pub fn insert(&self, value: T) -> Self {
         HamtSet { map: self.map.insert(value, ()) }
     }
@@ -282,7 +331,7 @@ where
     /// let a: hamt_core::HamtSet<_> = [1, 2].into();
     /// assert_eq!(a.remove(&1).len(), 1);
     /// ```
-    #[must_use]
+    #[must_use = "`remove` returns a new set and leaves this one unchanged; to change the set in place, use `remove_mut`"]
     pub fn remove<Q>(&self, value: &Q) -> Self
     where
         T: Borrow<Q>,
@@ -299,7 +348,7 @@ where
     /// let set = hamt_core::HamtSet::new().with(1).with(2);
     /// assert_eq!(set.len(), 2);
     /// ```
-    #[must_use]
+    #[must_use = "`with` takes the set by value and returns the updated set, dropped here; to change the set in place, use `insert_mut`"]
     pub fn with(self, value: T) -> Self {
         HamtSet { map: self.map.with(value, ()) }
     }
@@ -312,7 +361,7 @@ where
     /// let set: hamt_core::HamtSet<_> = [1, 2].into();
     /// assert_eq!(set.without(&1).len(), 1);
     /// ```
-    #[must_use]
+    #[must_use = "`without` takes the set by value and returns the updated set, dropped here; to change the set in place, use `remove_mut`"]
     pub fn without<Q>(self, value: &Q) -> Self
     where
         T: Borrow<Q>,
@@ -355,6 +404,40 @@ where
         self.map.remove_mut(value).is_some()
     }
 
+    /// Removes the element equal to `value` from this set and returns it: std's `HashSet::take`, in place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut set: hamt_core::HamtSet<String> = ["a".to_string()].into();
+    /// assert_eq!(set.take("a"), Some("a".to_string()));
+    /// assert_eq!(set.take("a"), None);
+    /// ```
+    pub fn take<Q>(&mut self, value: &Q) -> Option<T>
+    where
+        T: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.map.remove_entry(value).map(|(stored, ())| stored)
+    }
+
+    /// Adds `value` to this set, replacing the stored element equal to it, and returns the replaced element:
+    /// std's `HashSet::replace`, in place. ([`insert_mut`](Self::insert_mut) keeps the stored element.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut set = hamt_core::HamtSet::new();
+    /// assert_eq!(set.replace(vec![1]), None);
+    /// assert_eq!(set.replace(vec![1]), Some(vec![1]));
+    /// assert_eq!(set.len(), 1);
+    /// ```
+    pub fn replace(&mut self, value: T) -> Option<T> {
+        let replaced = self.take(&value);
+        self.map.insert_mut(value, ());
+        replaced
+    }
+
     /// Keeps only the elements for which `keep` returns `true`.
     ///
     /// # Examples
@@ -377,7 +460,7 @@ where
     /// let b: hamt_core::HamtSet<_> = [2, 3].into();
     /// assert_eq!(a.union(&b), [1, 2, 3].into());
     /// ```
-    #[must_use]
+    #[must_use = "`union` returns a new set and leaves both unchanged; to add elements in place, use `extend` (or assign: `set = set.union(&other)`)"]
     pub fn union(&self, other: &Self) -> Self {
         HamtSet { map: self.map.union(&other.map) }
     }
@@ -391,7 +474,7 @@ where
     /// let b: hamt_core::HamtSet<_> = [2, 3].into();
     /// assert_eq!(a.intersection(&b), [2].into());
     /// ```
-    #[must_use]
+    #[must_use = "`intersection` returns a new set and leaves both unchanged; to drop elements in place, use `retain` (or assign: `set = set.intersection(&other)`)"]
     pub fn intersection(&self, other: &Self) -> Self {
         HamtSet { map: self.map.intersection(&other.map) }
     }
@@ -405,7 +488,7 @@ where
     /// let b: hamt_core::HamtSet<_> = [2, 3].into();
     /// assert_eq!(a.difference(&b), [1].into());
     /// ```
-    #[must_use]
+    #[must_use = "`difference` returns a new set and leaves both unchanged; to drop elements in place, use `retain` (or assign: `set = set.difference(&other)`)"]
     pub fn difference(&self, other: &Self) -> Self {
         HamtSet { map: self.map.difference(&other.map) }
     }
@@ -419,14 +502,14 @@ where
     /// let b: hamt_core::HamtSet<_> = [2, 3].into();
     /// assert_eq!(a.symmetric_difference(&b), [1, 3].into());
     /// ```
-    #[must_use]
+    #[must_use = "`symmetric_difference` returns a new set and leaves both unchanged; assign it (`set = set.symmetric_difference(&other)`) to keep it"]
     pub fn symmetric_difference(&self, other: &Self) -> Self {
         HamtSet { map: self.map.symmetric_difference(&other.map) }
     }
 }
 
 /// An iterator over the elements of a set. Created by [`HamtSet::iter`].
-pub struct Iter<'a, T, P: PointerKind> {
+pub struct Iter<'a, T, P: PointerKind = RcK> {
     inner: Keys<'a, T, (), P>,
 }
 
@@ -459,7 +542,7 @@ impl<T: fmt::Debug, P: PointerKind> fmt::Debug for Iter<'_, T, P> {
 }
 
 /// An owning iterator over the elements of a set.
-pub struct IntoIter<T, P: PointerKind> {
+pub struct IntoIter<T, P: PointerKind = RcK> {
     inner: MapIntoIter<T, (), P>,
 }
 
@@ -485,7 +568,7 @@ impl<T, P: PointerKind> fmt::Debug for IntoIter<T, P> {
 }
 
 /// The iterator returned by [`HamtSet::diff`].
-pub struct SetDiff<'a, T, P: PointerKind, S> {
+pub struct SetDiff<'a, T, P: PointerKind = RcK, S = DefaultHashBuilder> {
     inner: Diff<'a, T, (), P, S>,
 }
 
@@ -571,6 +654,20 @@ impl<'a, T: Hash + Eq + Clone + 'a, P: PointerKind, S: BuildHasher + Clone> Exte
 
 impl<T: Hash + Eq, P: PointerKind, const N: usize> From<[T; N]> for HamtSet<T, P> {
     fn from(values: [T; N]) -> Self {
+        values.into_iter().collect()
+    }
+}
+
+impl<T: Hash + Eq, P: PointerKind> From<alloc::vec::Vec<T>> for HamtSet<T, P> {
+    /// Builds the set in bulk from a vector's elements.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = hamt_core::HamtSet::from(vec!["a", "b", "a"]);
+    /// assert_eq!(set.len(), 2);
+    /// ```
+    fn from(values: alloc::vec::Vec<T>) -> Self {
         values.into_iter().collect()
     }
 }

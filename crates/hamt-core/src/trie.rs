@@ -743,7 +743,8 @@ pub(crate) fn get_mut_at_place<K: Clone, V: Clone, P: PointerKind>(
     }
 }
 
-/// Inserts `entry`, whose key is known to be absent, where `hash` leads below `slot` (at `shift`), and returns it.
+/// Inserts `entry`, whose key is known to be absent, where `hash` leads below `slot` (at `shift`), and returns it
+/// with its place.
 ///
 /// The key is never hashed or compared (the caller did that once, in [`locate`]), so a key whose `Eq` is not
 /// reflexive or whose `Hash` drifts goes in where its first hash led, as in std's `HashMap`. Shared nodes on the
@@ -755,7 +756,7 @@ pub(crate) fn insert_vacant<'a, K, V, P, S>(
     shift: u32,
     entry: (K, V),
     hasher: &S,
-) -> &'a mut (K, V)
+) -> (&'a mut (K, V), Place)
 where
     P: PointerKind,
     K: Clone + Hash,
@@ -769,7 +770,10 @@ where
         let len = slot.entries().len();
         let node = slot.unique_mut().expect("made unique above");
         node.edit(Shape::collision(len + 1), Edit::Insert(len, entry), Edit::Keep);
-        return &mut slot.unique_mut().expect("made unique above").into_parts().0[len];
+        return (
+            &mut slot.unique_mut().expect("made unique above").into_parts().0[len],
+            Place { collision_index: len },
+        );
     }
     let bit = bit_at(hash, shift);
     let (datamap, nodemap) = (slot.datamap(), slot.nodemap());
@@ -779,7 +783,8 @@ where
         node.push_down(bit, |existing| try_merge_two(existing, existing_hash, entry, hash, shift + BITS));
         let child = slot.unique_mut().expect("made unique above").into_child_at_bit(bit).expect("pushed down");
         // The new subtree holds the existing entry and the new one, which comes second in a collision node.
-        return get_mut_at_place(child, hash, shift + BITS, Place { collision_index: 1 });
+        let place = Place { collision_index: 1 };
+        return (get_mut_at_place(child, hash, shift + BITS, place), place);
     }
     if nodemap & bit != 0 {
         let child = slot.unique_mut().expect("made unique above").into_child_at_bit(bit).expect("nodemap has bit");
@@ -788,7 +793,7 @@ where
     let index = index_of(datamap | bit, bit);
     let node = slot.unique_mut().expect("made unique above");
     node.edit(Shape::bitmap(datamap | bit, nodemap), Edit::Insert(index, entry), Edit::Keep);
-    &mut slot.unique_mut().expect("made unique above").into_parts().0[index]
+    (&mut slot.unique_mut().expect("made unique above").into_parts().0[index], Place { collision_index: 0 })
 }
 
 /// Moves the only entry out of a node nobody else holds (the root of a map whose last entry is removed).

@@ -6,6 +6,7 @@
 mod common;
 
 use std::cell::Cell;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::rc::Rc;
 use std::sync::MutexGuard;
 use std::thread;
@@ -42,6 +43,29 @@ assert_not_impl_any!(HamtMap<i32, Cell<i32>, ArcK>: Send, Sync);
 assert_not_impl_any!(HamtMap<Cell<i32>, i32, ArcTK>: Send, Sync);
 // `MutexGuard` is Sync but not Send: the last version dropped on another thread would drop it there.
 assert_not_impl_any!(HamtMap<i32, MutexGuard<'static, i32>, ArcK>: Send, Sync);
+
+// Unwind safety, as for std's `Rc` and `Arc` maps: every kind, when the contents are `RefUnwindSafe`, so that
+// `catch_unwind` over code that reads or updates a map compiles.
+assert_impl_all!(HamtMap<i32, String>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(HamtMap<i32, i32, RcK>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(HamtMap<i32, i32, ArcK>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(HamtMap<i32, i32, ArcTK>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(HamtSet<String>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(HamtSet<i32, ArcTK>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(Iter<'static, i32, i32, RcK>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(IntoIter<i32, i32, RcK>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(set::Iter<'static, i32, RcK>: UnwindSafe, RefUnwindSafe);
+// ... but not with contents that are not: a `Cell` could be left half updated by a panic.
+assert_not_impl_any!(HamtMap<i32, Cell<i32>>: UnwindSafe, RefUnwindSafe);
+assert_not_impl_any!(HamtSet<Cell<i32>>: UnwindSafe, RefUnwindSafe);
+
+/// `catch_unwind` over a closure that reads a map it borrows compiles (the closure must be `UnwindSafe`).
+#[test]
+fn catch_unwind_over_a_borrowed_rc_map() {
+    let map: HamtMap<i32, String> = [(1, "one".to_string())].into();
+    let result = std::panic::catch_unwind(|| map.get(&1).map(String::len));
+    assert_eq!(result.ok().flatten(), Some(3));
+}
 
 // Borrowing iterators and entries of the atomic kinds.
 assert_impl_all!(Iter<'static, i32, i32, ArcK>: Send, Sync, Clone);

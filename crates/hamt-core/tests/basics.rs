@@ -309,7 +309,7 @@ fn string_keys_by_str<P: PointerKind, S: BuildHasher + Clone + Default>() {
     let smaller = map.remove("k3");
     assert!(!smaller.contains_key("k3") && map.contains_key("k3"));
     assert_eq!(map.remove_mut("k4"), Some(4));
-    assert_eq!(map.remove_entry_mut("k5"), Some(("k5".to_string(), 5)));
+    assert_eq!(map.remove_entry("k5"), Some(("k5".to_string(), 5)));
     let without = map.clone().without("k6");
     assert_eq!(without.len(), map.len() - 1);
     map.check_invariants();
@@ -491,3 +491,58 @@ fn remove_mut_from_shared_collision_pair<P: PointerKind>() {
 }
 
 for_each_kind!(regression_remove_mut_shared_collision, remove_mut_from_shared_collision_pair);
+
+/// A key whose equality and hash ignore a tag, to see which of two equal keys a set keeps.
+#[derive(Clone, Debug)]
+struct Tagged(u32, &'static str);
+
+impl PartialEq for Tagged {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Tagged {}
+
+impl Hash for Tagged {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+/// std's contracts for the stored element: `insert_mut` keeps it, `replace` swaps it (returning the old one), and
+/// `take` hands back the stored one, not the probe.
+#[test]
+fn set_replace_and_take_swap_the_stored_element() {
+    let mut set: HamtSet<Tagged> = HamtSet::new();
+    let mut model = std::collections::HashSet::new();
+    for n in 0..100 {
+        set.insert_mut(Tagged(n, "first"));
+        model.insert(Tagged(n, "first"));
+    }
+    let old = set.clone();
+    assert!(!set.insert_mut(Tagged(7, "second")));
+    assert_eq!(set.get(&Tagged(7, "")).map(|t| t.1), Some("first"));
+    let replaced = set.replace(Tagged(7, "second"));
+    assert_eq!(replaced.map(|t| t.1), model.replace(Tagged(7, "second")).map(|t| t.1));
+    assert_eq!(set.get(&Tagged(7, "")).map(|t| t.1), Some("second"));
+    assert_eq!(old.get(&Tagged(7, "")).map(|t| t.1), Some("first"), "the old version is unchanged");
+    assert_eq!(set.take(&Tagged(7, "probe")).map(|t| t.1), Some("second"));
+    assert_eq!(set.replace(Tagged(7, "third")).map(|t| t.1), None);
+    assert_eq!(set.len(), 100);
+    set.check_invariants();
+}
+
+/// `HamtMap::from` and `HamtSet::from` infer the default kind, like std's `HashMap::from`, and so do the macros;
+/// other kinds still convert through the trait.
+#[test]
+fn from_and_macros_need_no_annotation() {
+    let map = HamtMap::from([(1, "one"), (2, "two")]);
+    let _: &HamtMap<i32, &str, RcK> = &map;
+    assert_eq!(HamtMap::from(vec![(2, "two"), (1, "one")]), map);
+    assert_eq!(hamt_core::hamt_map! { 1 => "one", 2 => "two", }, map);
+    let set = HamtSet::from(["a", "b"]);
+    assert_eq!(hamt_core::hamt_set!["b", "a", "b"], set);
+    let atomic: HamtMap<i32, &str, hamt_core::ArcTK> = [(1, "one")].into();
+    assert_eq!(atomic[&1], "one");
+}

@@ -241,7 +241,7 @@ fn run_versions<P: PointerKind, S: BuildHasher + Default + Clone>(ops: &[Op]) {
             Op::Without(k) => map = mem::take(&mut map).without(&key(k)),
             Op::InsertMut(k, v) => drop(map.insert_mut(key(k), val(v))),
             Op::RemoveMut(k) => drop(map.remove_mut(&key(k))),
-            Op::RemoveEntryMut(k) => drop(map.remove_entry_mut(&key(k))),
+            Op::RemoveEntryMut(k) => drop(map.remove_entry(&key(k))),
             Op::UpdateWithMut(k, v) => drop(map.update_with_mut(key(k), |_| v.as_ref().map(val))),
             Op::GetMut(k) => {
                 if let Some(value) = map.get_mut(&key(k)) {
@@ -417,7 +417,7 @@ fn values_returned_not_dropped<P: PointerKind, S: BuildHasher + Default + Clone>
     assert_eq!(live(), 101);
     drop(old);
     assert_eq!(live(), 100);
-    let removed = map.remove_entry_mut(&t(8)).expect("8 is present");
+    let removed = map.remove_entry(&t(8)).expect("8 is present");
     assert_eq!((removed.0.n, removed.1.n), (8, 8));
     assert_eq!(live(), 100);
     drop(removed);

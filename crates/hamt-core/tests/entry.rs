@@ -159,7 +159,28 @@ fn entry_searches_once<P: PointerKind, S: BuildHasher + Default + Clone>() {
     assert!(kept.expect("made above").iter().all(|(key, value)| *value == key.n + 4));
 }
 
+/// `insert_entry` on vacant NaN-like keys: no panic, no clone, and the returned entry reads and changes the value.
+fn nan_keys_insert_entry<P: PointerKind, S: BuildHasher + Default + Clone>() {
+    let mut map = Map::<P, S>::default();
+    let keys = common::scaled(100, 12) as u32;
+    for n in 0..keys {
+        let clones = counts().2;
+        let mut entry = map.entry(Key::nan(n)).insert_entry(n);
+        *entry.get_mut() += 1;
+        assert_eq!((entry.key().n, *entry.get()), (n, n + 1));
+        assert_eq!(counts().2, clones, "insert_entry cloned the key");
+    }
+    assert_eq!(map.len(), keys as usize);
+    map.check_invariants();
+    // A normal key, inserted and removed through the entry (the removal searches with a clone of the stored key).
+    let entry = map.entry(Key::new(1_000_000)).insert_entry(7);
+    assert_eq!(entry.remove_entry().1, 7);
+    assert_eq!(map.len(), keys as usize);
+}
+
 for_each_kind!(nan_default, nan_keys_insert_without_panicking, [DefaultHashBuilder]);
+for_each_kind!(nan_insert_entry_default, nan_keys_insert_entry, [DefaultHashBuilder]);
+for_each_kind!(nan_insert_entry_one_hash, nan_keys_insert_entry, [OneHash]);
 for_each_kind!(nan_collide, nan_keys_insert_without_panicking, [Collide]);
 for_each_kind!(nan_one_hash, nan_keys_insert_without_panicking, [OneHash]);
 for_each_kind!(drift_default, drifting_keys_insert_without_panicking, [DefaultHashBuilder]);

@@ -57,7 +57,21 @@ enum Op {
     Without(u16),
     InsertMut(u16, u32),
     RemoveMut(u16),
-    RemoveEntryMut(u16),
+    RemoveEntry(u16),
+    /// `map.entry(k).insert_entry(v)`, then the occupied entry's value is changed through it.
+    InsertEntry(u16, u32),
+    Extract(u16),
+    /// `into_keys` (of the map itself, or of a clone sharing its nodes), then the map is rebuilt from the model.
+    IntoKeys {
+        shared: bool,
+    },
+    IntoValues {
+        shared: bool,
+    },
+    /// `HamtMap::unions` of this map, a map of the given entries and a one-key variant of this map.
+    Unions(Vec<(u16, u32)>, u16),
+    /// `is_proper_submap` between this map, a variant without the key and a variant with it.
+    ProperSubmap(u16, u32),
     UpdateWithMut(u16, Decide),
     GetMut(u16, u32),
     EntryOrInsert(u16, u32),
@@ -99,7 +113,7 @@ fn batch(g: &mut Gen, len: usize) -> Vec<(u16, u32)> {
 impl Arbitrary for Op {
     fn arbitrary(g: &mut Gen) -> Self {
         let k = u16::arbitrary(g);
-        match u8::arbitrary(g) % 64 {
+        match u8::arbitrary(g) % 72 {
             0..=5 => Op::Insert(k, value(g)),
             6..=9 => Op::Remove(k),
             10..=12 => Op::UpdateWith(k, Decide::arbitrary(g)),
@@ -107,7 +121,7 @@ impl Arbitrary for Op {
             16..=17 => Op::Without(k),
             18..=23 => Op::InsertMut(k, value(g)),
             24..=27 => Op::RemoveMut(k),
-            28 => Op::RemoveEntryMut(k),
+            28 => Op::RemoveEntry(k),
             29..=31 => Op::UpdateWithMut(k, Decide::arbitrary(g)),
             32..=33 => Op::GetMut(k, value(g)),
             34 => Op::EntryOrInsert(k, value(g)),
@@ -137,7 +151,16 @@ impl Arbitrary for Op {
             51..=57 => Op::Snapshot,
             58 => Op::Clear,
             59..=60 => Op::IntoIterCollect,
-            _ => Op::Rebuild,
+            61..=63 => Op::Rebuild,
+            64 => Op::InsertEntry(k, value(g)),
+            65 => Op::Extract(k),
+            66 => Op::IntoKeys { shared: bool::arbitrary(g) },
+            67 => Op::IntoValues { shared: bool::arbitrary(g) },
+            68 => {
+                let len = usize::arbitrary(g) % 10;
+                Op::Unions(batch(g, len), u16::arbitrary(g))
+            }
+            _ => Op::ProperSubmap(k, value(g)),
         }
     }
 
@@ -290,8 +313,67 @@ where
             Op::RemoveMut(k) => {
                 assert_eq!(map.remove_mut(&key(*k)), model.remove(&key(*k)), "remove_mut's value");
             }
-            Op::RemoveEntryMut(k) => {
-                assert_eq!(map.remove_entry_mut(&key(*k)), model.remove_entry(&key(*k)), "remove_entry_mut");
+            Op::RemoveEntry(k) => {
+                assert_eq!(map.remove_entry(&key(*k)), model.remove_entry(&key(*k)), "remove_entry");
+            }
+            Op::InsertEntry(k, v) => {
+                let mut entry = map.entry(key(*k)).insert_entry(*v);
+                let expected = model.entry(key(*k)).insert_entry(*v);
+                assert_eq!((entry.key(), entry.get()), (expected.key(), expected.get()), "insert_entry");
+                *entry.get_mut() ^= 3;
+                *model.get_mut(&key(*k)).expect("just inserted") ^= 3;
+            }
+            Op::Extract(k) => match map.extract(&key(*k)) {
+                Some((value, rest)) => {
+                    assert_eq!(model.get(&key(*k)), Some(&value), "extract's value");
+                    versions.push((mem::replace(&mut map, rest), model.clone()));
+                    model.remove(&key(*k));
+                }
+                None => assert!(!model.contains_key(&key(*k)), "extract found no value for a present key"),
+            },
+            Op::IntoKeys { shared } | Op::IntoValues { shared } => {
+                let source = if *shared { map.clone() } else { mem::take(&mut map) };
+                if let Op::IntoKeys { .. } = op {
+                    let iter = source.into_keys();
+                    assert_eq!(iter.len(), model.len(), "into_keys().len()");
+                    let mut keys: Vec<K> = iter.collect();
+                    keys.sort();
+                    let mut expected: Vec<K> = model.clone().into_keys().collect();
+                    expected.sort();
+                    assert_eq!(keys, expected, "into_keys");
+                } else {
+                    let iter = source.into_values();
+                    assert_eq!(iter.len(), model.len(), "into_values().len()");
+                    let mut values: Vec<u32> = iter.collect();
+                    values.sort();
+                    let mut expected: Vec<u32> = model.clone().into_values().collect();
+                    expected.sort();
+                    assert_eq!(values, expected, "into_values");
+                }
+                if !*shared {
+                    map = model.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                }
+            }
+            Op::Unions(entries, k) => {
+                let batch: HamtMap<K, u32, P, S> = entries.iter().map(|(k, v)| (key(*k), *v)).collect();
+                let variant = map.remove(&key(*k));
+                let all = HamtMap::unions([map.clone(), batch, variant]);
+                // The first map with a key gives its value: this map, then the batch (the variant adds nothing).
+                // The batch's own repeated keys follow `collect`'s rule: the last one wins.
+                versions.push((mem::replace(&mut map, all), model.clone()));
+                let batch_model: Model<K> = entries.iter().map(|(k, v)| (key(*k), *v)).collect();
+                for (k, v) in batch_model {
+                    model.entry(k).or_insert(v);
+                }
+            }
+            Op::ProperSubmap(k, v) => {
+                let without = map.remove(&key(*k));
+                let with = map.insert(key(*k), *v);
+                let present = model.contains_key(&key(*k));
+                assert!(!map.is_proper_submap(&map), "a map is not a proper submap of itself");
+                assert_eq!(without.is_proper_submap(&map), present, "is_proper_submap of a map without a key");
+                assert_eq!(map.is_proper_submap(&with), !present, "is_proper_submap of a map with a new key");
+                assert!(!with.is_proper_submap(&without), "is_proper_submap of a larger map");
             }
             Op::UpdateWithMut(k, decide) => {
                 let old = model.get(&key(*k)).copied();
@@ -488,6 +570,10 @@ enum SetOp {
     Without(u16),
     InsertMut(u16),
     RemoveMut(u16),
+    Take(u16),
+    Replace(u16),
+    /// `is_disjoint` and `is_proper_subset` against a set of the given elements and a one-element variant.
+    Compare(Vec<u16>, u16),
     Retain(u8),
     Extend(Vec<u16>),
     ExtendLarge(Vec<u16>),
@@ -499,7 +585,7 @@ enum SetOp {
 impl Arbitrary for SetOp {
     fn arbitrary(g: &mut Gen) -> Self {
         let k = u16::arbitrary(g);
-        match u8::arbitrary(g) % 32 {
+        match u8::arbitrary(g) % 36 {
             0..=5 => SetOp::Insert(k),
             6..=8 => SetOp::Remove(k),
             9..=10 => SetOp::With(k),
@@ -514,7 +600,10 @@ impl Arbitrary for SetOp {
             }
             24..=28 => SetOp::Snapshot,
             29 => SetOp::Clear,
-            _ => SetOp::IntoIterCollect,
+            30..=31 => SetOp::IntoIterCollect,
+            32 => SetOp::Take(k),
+            33 => SetOp::Replace(k),
+            _ => SetOp::Compare((0..usize::arbitrary(g) % 6).map(|_| u16::arbitrary(g)).collect(), k),
         }
     }
 
@@ -583,6 +672,20 @@ where
             }
             SetOp::InsertMut(n) => assert_eq!(set.insert_mut(value(*n)), model.insert(value(*n)), "insert_mut"),
             SetOp::RemoveMut(n) => assert_eq!(set.remove_mut(&value(*n)), model.remove(&value(*n)), "remove_mut"),
+            SetOp::Take(n) => assert_eq!(set.take(&value(*n)), model.take(&value(*n)), "take"),
+            SetOp::Replace(n) => assert_eq!(set.replace(value(*n)), model.replace(value(*n)), "replace"),
+            SetOp::Compare(values, n) => {
+                let other: HamtSet<T, P, S> = values.iter().map(|n| value(*n)).collect();
+                let other_model: HashSet<T> = values.iter().map(|n| value(*n)).collect();
+                assert_eq!(set.is_disjoint(&other), model.is_disjoint(&other_model), "is_disjoint");
+                assert_eq!(other.is_disjoint(&set), other_model.is_disjoint(&model), "is_disjoint, swapped");
+                assert_eq!(set.is_proper_subset(&other), model.is_subset(&other_model) && model != other_model);
+                let variant = set.remove(&value(*n));
+                let variant_model: HashSet<T> = model.iter().filter(|v| **v != value(*n)).cloned().collect();
+                assert_eq!(variant.is_proper_subset(&set), variant_model.len() < model.len(), "is_proper_subset");
+                assert!(!set.is_proper_subset(&set), "a set is not a proper subset of itself");
+                assert_eq!(set.is_disjoint(&set), model.is_empty(), "is_disjoint with itself");
+            }
             SetOp::Retain(modulus) => {
                 let modulus = u16::from(modulus % 3) + 2;
                 set.retain(|v| v.num() % modulus != 0);
@@ -641,7 +744,8 @@ fn fixed_sequence<P: PointerKind>() {
             1 => Op::InsertMut(i * 3, v),
             2 => Op::Snapshot,
             3 => Op::Remove(i / 2),
-            4 => Op::RemoveMut(i / 3),
+            4 if i % 2 == 0 => Op::RemoveMut(i / 3),
+            4 => Op::RemoveEntry(i / 3),
             5 => Op::UpdateWith(i, Decide::Add(v)),
             6 => Op::UpdateWithMut(i / 2, Decide::Remove),
             7 => Op::EntryInsert(i / 4, v),
@@ -650,7 +754,12 @@ fn fixed_sequence<P: PointerKind>() {
             10 => {
                 Op::ExtendLarge { entries: (0..70).map(|j| (i + j * 3, v + u32::from(j))).collect(), exact_size: true }
             }
-            11 => Op::IntoIterCollect,
+            11 => match (i / 13) % 4 {
+                0 => Op::IntoIterCollect,
+                1 => Op::Extract(i / 2),
+                2 => Op::InsertEntry(i, v),
+                _ => Op::IntoKeys { shared: false },
+            },
             _ => Op::Rebuild,
         });
     }

@@ -250,6 +250,7 @@ where
     T: TestKey + Send + Sync,
     S: BuildHasher + Default + Clone + Send + Sync,
     HamtSet<T, P, S>: Send + Sync,
+    HamtMap<T, (), P, S>: Send + Sync,
 {
     fn property<P, T, S, const KEYS: u16>(base: Entries, batch: Entries) -> bool
     where
@@ -257,6 +258,7 @@ where
         T: TestKey + Send + Sync,
         S: BuildHasher + Default + Clone + Send + Sync,
         HamtSet<T, P, S>: Send + Sync,
+        HamtMap<T, (), P, S>: Send + Sync,
     {
         let keys = common::key_space(KEYS);
         let values =
@@ -278,6 +280,40 @@ where
         assert_eq!(extended, expected);
         assert!(extended.iter().eq(expected.iter()));
         assert_eq!(parallel, sequential);
+
+        // The parallel set operations, against the model and the sequential ones (same shape, same order), on a
+        // set derived from the other (shared subtrees) and on one built separately.
+        let batch_model: HashSet<T> = batch.iter().cloned().collect();
+        let derived = extended.remove(&T::from_num(0)).remove(&T::from_num(1));
+        let derived_model: HashSet<T> = derived.iter().cloned().collect();
+        let separate: HamtSet<T, P, S> = batch.iter().cloned().collect();
+        for (other, other_model) in [(&derived, &derived_model), (&separate, &batch_model)] {
+            let this = &extended;
+            let this_model: HashSet<T> = this.iter().cloned().collect();
+            let results = [
+                (this.par_union(other), this.union(other), this_model.union(other_model).cloned().collect()),
+                (
+                    this.par_intersection(other),
+                    this.intersection(other),
+                    this_model.intersection(other_model).cloned().collect(),
+                ),
+                (
+                    this.par_difference(other),
+                    this.difference(other),
+                    this_model.difference(other_model).cloned().collect(),
+                ),
+                (
+                    this.par_symmetric_difference(other),
+                    this.symmetric_difference(other),
+                    this_model.symmetric_difference(other_model).cloned().collect::<HashSet<T>>(),
+                ),
+            ];
+            for (parallel, sequential, model) in results {
+                parallel.check_invariants();
+                assert!(parallel.iter().eq(sequential.iter()), "parallel and sequential set operations differ");
+                assert_eq!(parallel.iter().cloned().collect::<HashSet<T>>(), model);
+            }
+        }
         true
     }
     common::check(100, 60, property::<P, T, S, KEYS> as fn(Entries, Entries) -> bool);

@@ -398,3 +398,58 @@ fn random_bytes<P: PointerKind>() {
 }
 
 for_each_kind!(random_input, random_bytes);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Key order: `hamt_core::sorted`.
+
+/// Equal maps with different trie orders (separately seeded hashers, different histories) serialize to different
+/// bytes in trie order but to the same bytes in key order: those of a `BTreeMap` of the same entries.
+#[test]
+fn sorted_output_is_the_same_for_every_hasher_and_history() {
+    use hamt_core::sorted::Sorted;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let size = common::scaled(500, 50) as u32;
+    let entries: Vec<(u32, String)> =
+        (0..size).map(|i| (i.wrapping_mul(2_654_435_761) % 10_000, i.to_string())).collect();
+    let expected = serde_json::to_string(&entries.iter().cloned().collect::<BTreeMap<_, _>>()).unwrap();
+
+    let one: HamtMap<u32, String, hamt_core::RcK, RandomState> = entries.iter().cloned().collect();
+    let mut other: HamtMap<u32, String, hamt_core::RcK, RandomState> = HamtMap::with_hasher(RandomState::new());
+    for (key, value) in entries.iter().rev() {
+        other.insert_mut(*key, value.clone());
+    }
+    other = other.insert(size + 20_000, String::new()).remove(&(size + 20_000));
+    assert_eq!(one, other);
+    assert_ne!(serde_json::to_string(&one).unwrap(), serde_json::to_string(&other).unwrap(), "trie orders differ");
+    assert_eq!(serde_json::to_string(&Sorted(&one)).unwrap(), expected);
+    assert_eq!(serde_json::to_string(&Sorted(&other)).unwrap(), expected);
+    // The output reads back as the map itself.
+    let back: HamtMap<u32, String> = serde_json::from_str(&expected).unwrap();
+    assert_eq!(back.len(), one.len());
+
+    let set_one: HamtSet<u32, hamt_core::RcK, RandomState> = entries.iter().map(|(key, _)| *key).collect();
+    let set_other: HamtSet<u32, hamt_core::RcK, RandomState> = entries.iter().rev().map(|(key, _)| *key).collect();
+    let expected_set = serde_json::to_string(&entries.iter().map(|(key, _)| *key).collect::<BTreeSet<_>>()).unwrap();
+    assert_eq!(serde_json::to_string(&Sorted(&set_one)).unwrap(), expected_set);
+    assert_eq!(serde_json::to_string(&Sorted(&set_other)).unwrap(), expected_set);
+}
+
+/// `#[serde(with = "hamt_core::sorted")]` on a field writes the field in key order and reads it back.
+#[test]
+fn sorted_as_a_with_module() {
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Snapshot {
+        #[serde(with = "hamt_core::sorted")]
+        counts: HamtMap<String, u64>,
+        #[serde(with = "hamt_core::sorted")]
+        tags: HamtSet<String>,
+    }
+    let snapshot = Snapshot {
+        counts: ["zeta", "alpha", "mu"].iter().enumerate().map(|(i, key)| (key.to_string(), i as u64)).collect(),
+        tags: ["b", "c", "a"].iter().map(|tag| tag.to_string()).collect(),
+    };
+    let json = serde_json::to_string(&snapshot).unwrap();
+    assert_eq!(json, r#"{"counts":{"alpha":1,"mu":2,"zeta":0},"tags":["a","b","c"]}"#);
+    assert_eq!(serde_json::from_str::<Snapshot>(&json).unwrap(), snapshot);
+}

@@ -2,13 +2,14 @@
 //! docs/format.md specifies it byte by byte.
 
 use std::hash::{BuildHasher, Hash};
+use std::io::{self, Write};
 
 use hamt_core::{HamtMap, PointerKind};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{DecodeError, EncodeError, Kind};
-use crate::record::{Delta, Replay, Sink, Source, write_entries};
+use crate::record::{Body, Delta, Replay, Sink, Source, known_to_fit_compact, write_entries};
 
 /// The first four bytes of every encoding.
 pub(crate) const MAGIC: [u8; 4] = *b"HAMT";
@@ -16,19 +17,87 @@ pub(crate) const MAGIC: [u8; 4] = *b"HAMT";
 pub(crate) const FORMAT: u8 = 1;
 /// Flag bit 0: the versions are sets, and their entries are keys alone.
 pub(crate) const FLAG_SET: u8 = 0b0000_0001;
+/// Flag bit 1: the body is self-describing (keys and values are CBOR items) instead of compact (postcard).
+pub(crate) const FLAG_SELF_DESCRIBING: u8 = 0b0000_0010;
 /// The flags this release knows; a set bit outside them is refused.
-const KNOWN_FLAGS: u8 = FLAG_SET;
+pub(crate) const KNOWN_FLAGS: u8 = FLAG_SET | FLAG_SELF_DESCRIBING;
 /// Magic, format version, flags, and the version count as a little-endian `u32`.
 pub(crate) const HEADER_LEN: usize = 10;
 /// The body's length as a little-endian `u64`, and the CRC-32 of the header and the body as a little-endian `u32`.
 pub(crate) const TRAILER_LEN: usize = 12;
 
-/// The flags byte for versions of this kind.
-pub(crate) fn flags_of(kind: Kind) -> u8 {
-    match kind {
+/// The flags byte for versions of this kind in this body.
+pub(crate) fn flags_of(kind: Kind, body: Body) -> u8 {
+    let kind = match kind {
         Kind::Map => 0,
         Kind::Set => FLAG_SET,
-    }
+    };
+    let body = match body {
+        Body::Compact => 0,
+        Body::SelfDescribing => FLAG_SELF_DESCRIBING,
+    };
+    kind | body
+}
+
+/// The kind and the body a flags byte (with no unknown bit set) names.
+pub(crate) fn parse_flags(flags: u8) -> (Kind, Body) {
+    let kind = if flags & FLAG_SET != 0 { Kind::Set } else { Kind::Map };
+    let body = if flags & FLAG_SELF_DESCRIBING != 0 { Body::SelfDescribing } else { Body::Compact };
+    (kind, body)
+}
+
+/// Whether an error of the compact body is one the self-describing body may not have: a key or a value that
+/// postcard cannot write, or cannot read back as itself.
+pub(crate) fn self_describing_may_help(error: &EncodeError) -> bool {
+    matches!(error, EncodeError::Serialize { .. } | EncodeError::Unreadable { .. } | EncodeError::Mismatch { .. })
+}
+
+/// Writes the whole binary form of `versions` to `out`, or returns it if there is no writer, in the compact body
+/// if every key and value reads back from it as itself, and in the self-describing body otherwise.
+///
+/// Into a buffer, the compact body is written and checked as it goes, and the self-describing one written instead
+/// if a check fails. To a writer, nothing can be taken back, so a first pass writes the compact body to nowhere
+/// (in chunks, so memory stays bounded) to find out whether it fits, and a second pass writes the chosen body;
+/// the first pass is skipped for key and value types known to fit.
+pub(crate) fn write<K, V, P, S>(
+    out: Option<&mut dyn Write>,
+    versions: &[&HamtMap<K, V, P, S>],
+    parents: Parents<'_>,
+    kind: Kind,
+) -> Result<Vec<u8>, EncodeError>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    V: PartialEq + Serialize + DeserializeOwned,
+    P: PointerKind,
+    S: BuildHasher,
+{
+    let compact_fits = match out {
+        None => {
+            let mut sink = Sink::buffer(Body::Compact);
+            match encode(&mut sink, versions, parents, kind) {
+                Ok(()) => return sink.finish(),
+                Err(error) if self_describing_may_help(&error) => false,
+                Err(error) => return Err(error),
+            }
+        }
+        Some(_) if known_to_fit_compact::<K, V>() => true,
+        Some(_) => {
+            let mut nowhere = io::sink();
+            let mut trial = Sink::writer(&mut nowhere, Body::Compact);
+            match encode(&mut trial, versions, parents, kind) {
+                Ok(()) => true,
+                Err(error) if self_describing_may_help(&error) => false,
+                Err(error) => return Err(error),
+            }
+        }
+    };
+    let body = if compact_fits { Body::Compact } else { Body::SelfDescribing };
+    let mut sink = match out {
+        None => Sink::buffer(body),
+        Some(writer) => Sink::writer(writer, body),
+    };
+    encode(&mut sink, versions, parents, kind)?;
+    sink.finish()
 }
 
 /// Which earlier version each version is written against.
@@ -46,22 +115,22 @@ pub(crate) enum Parents<'p> {
 /// of unrelated versions costs a bounded number of extra diffs, each cut short as soon as it cannot win.
 const ANCESTORS_TRIED: usize = 4;
 
-/// Writes the whole binary form of `versions` to `sink`.
-pub(crate) fn encode<K, V, P, S>(
+/// Writes the whole binary form of `versions` to `sink`, in the sink's body.
+fn encode<K, V, P, S>(
     sink: &mut Sink<'_>,
     versions: &[&HamtMap<K, V, P, S>],
     parents: Parents<'_>,
     kind: Kind,
 ) -> Result<(), EncodeError>
 where
-    K: Hash + Eq + Serialize,
-    V: PartialEq + Serialize,
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    V: PartialEq + Serialize + DeserializeOwned,
     P: PointerKind,
     S: BuildHasher,
 {
     let count = u32::try_from(versions.len()).map_err(|_| EncodeError::TooManyVersions)?;
     sink.bytes(&MAGIC);
-    sink.bytes(&[FORMAT, flags_of(kind)]);
+    sink.bytes(&[FORMAT, flags_of(kind, sink.body())]);
     sink.bytes(&count.to_le_bytes());
     let body_start = sink.position();
     let mut chosen: Vec<Option<usize>> = Vec::with_capacity(versions.len());
@@ -129,8 +198,15 @@ where
     best
 }
 
+/// An envelope's content, once checked.
+pub(crate) struct Opened<'b> {
+    pub(crate) count: usize,
+    pub(crate) body: &'b [u8],
+    pub(crate) encoding: Body,
+}
+
 /// Checks the envelope of `bytes` and returns the version count and the body.
-pub(crate) fn open(bytes: &[u8], expected: Kind) -> Result<(usize, &[u8]), DecodeError> {
+pub(crate) fn open(bytes: &[u8], expected: Kind) -> Result<Opened<'_>, DecodeError> {
     if bytes.len() >= MAGIC.len() && bytes[..MAGIC.len()] != MAGIC {
         return Err(DecodeError::BadMagic);
     }
@@ -160,7 +236,7 @@ pub(crate) fn open(bytes: &[u8], expected: Kind) -> Result<(usize, &[u8]), Decod
     if flags & !KNOWN_FLAGS != 0 {
         return Err(DecodeError::UnknownFlags { flags });
     }
-    let found = if flags & FLAG_SET != 0 { Kind::Set } else { Kind::Map };
+    let (found, encoding) = parse_flags(flags);
     if found != expected {
         return Err(DecodeError::WrongKind { expected, found });
     }
@@ -170,11 +246,11 @@ pub(crate) fn open(bytes: &[u8], expected: Kind) -> Result<(usize, &[u8]), Decod
     if count as usize > body.len() {
         return Err(DecodeError::LengthTooLarge { version: 0, claimed: count.into(), remaining: body.len() });
     }
-    Ok((count as usize, body))
+    Ok(Opened { count: count as usize, body, encoding })
 }
 
 /// Decodes the versions of a body holding `count` records, with the parent each was written against.
-pub(crate) fn decode_body<K, V, P, S>(body: &[u8], count: usize) -> Result<Decoded<K, V, P, S>, DecodeError>
+pub(crate) fn decode_body<K, V, P, S>(opened: Opened<'_>) -> Result<Decoded<K, V, P, S>, DecodeError>
 where
     K: Hash + Eq + Clone + DeserializeOwned,
     V: Clone + DeserializeOwned,
@@ -182,9 +258,9 @@ where
     S: BuildHasher + Clone + Default,
 {
     let replay = Replay::new();
-    let mut source = Source::new(body);
+    let mut source = Source::new(opened.body, opened.encoding);
     let mut decoded = Decoded { versions: Vec::new(), parents: Vec::new() };
-    for index in 0..count {
+    for index in 0..opened.count {
         source.version = index;
         let (version, parent) = read_record(&mut source, &replay, &decoded.versions)?;
         decoded.versions.push(version);
@@ -233,10 +309,10 @@ where
         Vec::new()
     } else {
         let count = source.count()?;
-        source.postcard_list(count)?
+        source.list(count, Source::item)?
     };
     let count = source.count()?;
-    let upserted: Vec<(K, V)> = source.postcard_list(count)?;
+    let upserted: Vec<(K, V)> = source.list(count, Source::entry)?;
     let version = replay.version(parent.map(|parent| &earlier[parent]), removed, upserted, index)?;
     Ok((version, parent))
 }

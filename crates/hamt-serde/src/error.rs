@@ -11,9 +11,10 @@ use std::io;
 /// use hamt_serde::{DecodeError, Kind};
 ///
 /// let set: hamt_core::HamtSet<u8> = [1].into();
-/// let bytes = hamt_serde::serialize_multiple_sets(&[&set]);
-/// let read_as_maps = hamt_serde::deserialize_multiple::<u8, u8, hamt_core::RcK, hamt_core::DefaultHashBuilder>(&bytes);
+/// let bytes = hamt_serde::serialize_multiple([&set])?;
+/// let read_as_maps = hamt_serde::deserialize_multiple::<hamt_core::HamtMap<u8, u8>>(&bytes);
 /// assert!(matches!(read_as_maps, Err(DecodeError::WrongKind { expected: Kind::Map, found: Kind::Set })));
+/// # Ok::<(), hamt_serde::EncodeError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -45,12 +46,13 @@ impl fmt::Display for Kind {
 /// use hamt_serde::DecodeError;
 ///
 /// let map: HamtMap<u32, u32> = (0..10).map(|i| (i, i)).collect();
-/// let mut bytes = hamt_serde::serialize_multiple(&[&map]);
+/// let mut bytes = hamt_serde::serialize_multiple([&map])?;
 /// bytes[12] ^= 1; // a bit flipped in the body
-/// let damaged = hamt_serde::deserialize_multiple::<u32, u32, hamt_core::RcK, hamt_core::DefaultHashBuilder>(&bytes);
+/// let damaged = hamt_serde::deserialize_multiple::<HamtMap<u32, u32>>(&bytes);
 /// assert!(matches!(damaged, Err(DecodeError::ChecksumMismatch { .. })));
-/// let cut = hamt_serde::deserialize_multiple::<u32, u32, hamt_core::RcK, hamt_core::DefaultHashBuilder>(&bytes[..8]);
+/// let cut = hamt_serde::deserialize_multiple::<HamtMap<u32, u32>>(&bytes[..8]);
 /// assert!(matches!(cut, Err(DecodeError::Truncated)));
+/// # Ok::<(), hamt_serde::EncodeError>(())
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
@@ -98,7 +100,8 @@ pub enum DecodeError {
         /// How many versions back its parent is said to be.
         distance: u64,
     },
-    /// A count read from the input is larger than the bytes that remain could hold.
+    /// A count read from the input (of versions, keys or entries, or, in the self-describing body, of a string's
+    /// bytes or an array's or a map's items) is larger than the bytes that remain could hold.
     LengthTooLarge {
         /// The version whose record is wrong (the envelope's version count is checked as version 0).
         version: usize,
@@ -122,12 +125,13 @@ pub enum DecodeError {
         /// The version whose record is wrong.
         version: usize,
     },
-    /// A key or a value could not be decoded by postcard.
+    /// A key or a value could not be decoded as the reader's type (by postcard in the compact body, by ciborium in
+    /// the self-describing one).
     Entry {
         /// The version whose record is wrong.
         version: usize,
-        /// What postcard reported.
-        error: postcard::Error,
+        /// What the decoder reported; [`source`](std::error::Error::source) returns it too.
+        error: BoxError,
     },
     /// Bytes remain in the body after the last version's record.
     TrailingBytes {
@@ -158,18 +162,19 @@ impl fmt::Display for DecodeError {
                 write!(f, "version {version} names a parent {distance} versions back, which is not an earlier version")
             }
             DecodeError::LengthTooLarge { version, claimed, remaining } => {
-                write!(f, "version {version} claims {claimed} items, more than the {remaining} bytes left could hold")
+                write!(
+                    f,
+                    "version {version} claims a length of {claimed}, more than the {remaining} bytes left could hold"
+                )
             }
             DecodeError::DuplicateKey { version } => write!(f, "version {version} holds a key twice"),
             DecodeError::AbsentKey { version } => {
                 write!(f, "version {version} removes a key that its parent does not hold")
             }
             DecodeError::BadVarint { version } => write!(f, "a varint in version {version}'s record is malformed"),
-            DecodeError::Entry { version, error } => {
-                write!(f, "a key or value of version {version} could not be decoded: {error}")
-            }
+            DecodeError::Entry { version, .. } => write!(f, "a key or value of version {version} could not be decoded"),
             DecodeError::TrailingBytes { count } => write!(f, "{count} bytes follow the last version's record"),
-            DecodeError::Io(error) => write!(f, "reading the input failed: {error}"),
+            DecodeError::Io(_) => f.write_str("reading the input failed"),
         }
     }
 }
@@ -177,7 +182,7 @@ impl fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            DecodeError::Entry { error, .. } => Some(error),
+            DecodeError::Entry { error, .. } => Some(&**error),
             DecodeError::Io(error) => Some(error),
             _ => None,
         }
@@ -190,36 +195,75 @@ impl From<io::Error> for DecodeError {
     }
 }
 
+/// Which part of an entry an [`EncodeError`] is about.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(hamt_serde::Part::Key.to_string(), "key");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// A key (or a set's element).
+    Key,
+    /// A value.
+    Value,
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Part::Key => "key",
+            Part::Value => "value",
+        })
+    }
+}
+
+/// An error from a serde format, boxed so that the formats hamt-serde uses inside do not show in its API.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Why versions could not be encoded.
+///
+/// An encoding is only written if every key and value it holds reads back as itself: the writer decodes each one
+/// right after encoding it and compares. A type that the compact body cannot carry is written in the
+/// self-describing body instead (see [`serialize_multiple`](crate::serialize_multiple)); the errors below are what
+/// remains when neither body can.
 ///
 /// # Examples
 ///
 /// ```
 /// use hamt_core::HamtMap;
+/// use hamt_serde::{EncodeError, Part};
 ///
-/// /// A key whose `Serialize` writes a sequence of unknown length, which postcard refuses.
-/// #[derive(Hash, PartialEq, Eq)]
-/// struct Unsized(u8);
-///
-/// impl serde::Serialize for Unsized {
-///     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-///         use serde::ser::SerializeSeq;
-///         let mut seq = serializer.serialize_seq(None)?;
-///         seq.serialize_element(&self.0)?;
-///         seq.end()
-///     }
-/// }
-///
-/// let map: HamtMap<Unsized, u8> = [(Unsized(1), 1)].into_iter().collect();
-/// let result = hamt_serde::try_serialize_multiple(&[&map]);
-/// assert!(matches!(result, Err(hamt_serde::EncodeError::Serialize(_))));
+/// // `NaN` is not equal to itself, so no encoding can give back a value equal to it.
+/// let map: HamtMap<String, f64> = [("nan".to_owned(), f64::NAN)].into();
+/// let result = hamt_serde::serialize_multiple([&map]);
+/// assert!(matches!(result, Err(EncodeError::Mismatch { part: Part::Value })));
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum EncodeError {
-    /// A key's or a value's `Serialize` implementation failed (postcard cannot encode sequences of unknown length,
-    /// for instance).
-    Serialize(postcard::Error),
+    /// A key's or a value's `Serialize` implementation failed (it reported an error of its own).
+    Serialize {
+        /// Whether it was a key or a value.
+        part: Part,
+        /// What the format reported; [`source`](std::error::Error::source) returns it too.
+        error: BoxError,
+    },
+    /// A key or a value serialized, but its `Deserialize` implementation cannot read what it wrote, in either body.
+    Unreadable {
+        /// Whether it was a key or a value.
+        part: Part,
+        /// What the decoder reported; [`source`](std::error::Error::source) returns it too.
+        error: BoxError,
+    },
+    /// A key or a value read back as something not equal to it, in either body: its `Serialize` and
+    /// `Deserialize` implementations disagree (a field skipped on one side), or its `PartialEq` is not reflexive
+    /// (a float `NaN`).
+    Mismatch {
+        /// Whether it was a key or a value.
+        part: Part,
+    },
     /// More than `u32::MAX` versions were given.
     TooManyVersions,
     /// Writing the output failed.
@@ -229,9 +273,17 @@ pub enum EncodeError {
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EncodeError::Serialize(error) => write!(f, "a key or value could not be serialized: {error}"),
+            EncodeError::Serialize { part, .. } => write!(f, "a {part} could not be serialized"),
+            EncodeError::Unreadable { part, .. } => {
+                write!(f, "a {part} serializes, but cannot be deserialized from what it wrote")
+            }
+            EncodeError::Mismatch { part } => write!(
+                f,
+                "a {part} deserializes to a value not equal to it (its Serialize and Deserialize disagree, or its \
+                 PartialEq is not reflexive, as for NaN)"
+            ),
             EncodeError::TooManyVersions => f.write_str("more than 2^32 - 1 versions"),
-            EncodeError::Io(error) => write!(f, "writing the output failed: {error}"),
+            EncodeError::Io(_) => f.write_str("writing the output failed"),
         }
     }
 }
@@ -239,9 +291,9 @@ impl fmt::Display for EncodeError {
 impl std::error::Error for EncodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            EncodeError::Serialize(error) => Some(error),
+            EncodeError::Serialize { error, .. } | EncodeError::Unreadable { error, .. } => Some(&**error),
             EncodeError::Io(error) => Some(error),
-            EncodeError::TooManyVersions => None,
+            EncodeError::Mismatch { .. } | EncodeError::TooManyVersions => None,
         }
     }
 }

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::envelope::{self, FORMAT, flags_of};
+use crate::envelope::{self, FORMAT, KNOWN_FLAGS, flags_of, parse_flags, self_describing_may_help};
 use crate::error::{DecodeError, EncodeError, Kind};
-use crate::record::{Delta, Replay, Sink, Source, write_entries};
+use crate::record::{Body, Delta, Replay, Sink, Source, write_entries};
 use crate::version_set::{MapOf, Versioned};
 
 /// The first four bytes of a version log.
@@ -52,15 +52,35 @@ pub enum LogError {
     /// An earlier append failed and the partial record it left could not be cut off; the log takes no more
     /// appends. Reopening it cuts the partial record off.
     Poisoned,
+    /// A frame that is not the last one is damaged (its length, its checksum or its record): a complete frame
+    /// whose checksum holds follows it. A crash tears only the last frame, so the file was damaged by something
+    /// else, and opening it fails rather than cut off the good frames after the damage. The file is left as it is.
+    Damaged {
+        /// The byte offset in the file of the damaged frame.
+        offset: u64,
+        /// The byte offset of a complete frame after it whose checksum holds (`None`: the bytes after the damaged
+        /// frame are too many to search for one in bounded time, and the log does not guess).
+        good_frame: Option<u64>,
+    },
 }
 
 impl fmt::Display for LogError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LogError::Io(error) => write!(f, "version log: {error}"),
-            LogError::Decode(error) => write!(f, "version log: {error}"),
-            LogError::Encode(error) => write!(f, "version log: {error}"),
+            LogError::Io(_) => f.write_str("version log: the file system failed"),
+            LogError::Decode(_) => f.write_str("version log: the file does not decode"),
+            LogError::Encode(_) => f.write_str("version log: a version could not be encoded"),
             LogError::Poisoned => f.write_str("version log: a failed append left a partial record; reopen the log"),
+            LogError::Damaged { offset, good_frame: Some(good) } => write!(
+                f,
+                "version log: the frame at byte {offset} is damaged and a good frame follows at byte {good}; a crash \
+                 cannot cause this, so nothing was cut"
+            ),
+            LogError::Damaged { offset, good_frame: None } => write!(
+                f,
+                "version log: the frame at byte {offset} is damaged and too much follows it to tell a torn end from \
+                 damage; nothing was cut"
+            ),
         }
     }
 }
@@ -71,7 +91,7 @@ impl std::error::Error for LogError {
             LogError::Io(error) => Some(error),
             LogError::Decode(error) => Some(error),
             LogError::Encode(error) => Some(error),
-            LogError::Poisoned => None,
+            LogError::Poisoned | LogError::Damaged { .. } => None,
         }
     }
 }
@@ -136,6 +156,8 @@ pub struct VersionLog<C> {
     end: u64,
     /// How many bytes of a torn record `open` cut off.
     cut: u64,
+    /// The body of every record, as the header's flags say.
+    body: Body,
     poisoned: bool,
 }
 
@@ -150,14 +172,15 @@ where
     ///
     /// A torn last record (the file ends inside it, or its checksum fails) is cut off the file, so that appends
     /// continue after the last complete record; [`cut_bytes`](Self::cut_bytes) says how much was cut. A record
-    /// that fails its checksum but is followed by a valid one is not something a crash can leave behind: the file
-    /// was damaged, and opening it fails rather than drop the good records after the damage.
+    /// that fails its checksum (or whose length field is wrong) but is followed by a valid one, at any later
+    /// offset, is not something a crash can leave behind: the file was damaged, and opening it fails rather than
+    /// drop the good records after the damage.
     ///
     /// # Errors
     ///
     /// [`LogError::Io`] if the file cannot be opened, read or cut; [`LogError::Decode`] if it is not a version
-    /// log of this kind (magic bytes, format version, maps or sets), if a complete record does not decode, or if a
-    /// record in the middle of the file is damaged ([`DecodeError::ChecksumMismatch`]).
+    /// log of this kind (magic bytes, format version, maps or sets) or if a complete record does not decode;
+    /// [`LogError::Damaged`] if a record in the middle of the file is damaged.
     ///
     /// # Examples
     ///
@@ -176,10 +199,10 @@ where
         let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
-        let header = log_header(C::KIND);
+        let header = log_header(C::KIND, Body::Compact);
         if bytes.len() < LOG_HEADER_LEN {
             // A new file, or a crash while the header was written: anything else is not ours to overwrite.
-            if !header.starts_with(&bytes) {
+            if !header.starts_with(&bytes) && !log_header(C::KIND, Body::SelfDescribing).starts_with(&bytes) {
                 return Err(check_header(&bytes, C::KIND).err().unwrap_or(DecodeError::BadMagic).into());
             }
             file.set_len(0)?;
@@ -193,18 +216,19 @@ where
                 versions: Vec::new(),
                 end: LOG_HEADER_LEN as u64,
                 cut: bytes.len() as u64,
+                body: Body::Compact,
                 poisoned: false,
             });
         }
-        check_header(&bytes, C::KIND)?;
-        let (versions, end) = read_records::<C>(&bytes)?;
+        let body = check_header(&bytes, C::KIND)?;
+        let (versions, end) = read_records::<C>(&bytes, body)?;
         let cut = (bytes.len() - end) as u64;
         if cut > 0 {
             file.set_len(end as u64)?;
             file.sync_data()?;
         }
         file.seek(SeekFrom::Start(end as u64))?;
-        Ok(VersionLog { file, path, versions, end: end as u64, cut, poisoned: false })
+        Ok(VersionLog { file, path, versions, end: end as u64, cut, body, poisoned: false })
     }
 
     /// Appends `version` as one record: its delta against the last version in the log (or all its entries, for
@@ -215,7 +239,9 @@ where
     ///
     /// # Errors
     ///
-    /// [`LogError::Io`] if writing fails, [`LogError::Encode`] if a key or value cannot be serialized,
+    /// [`LogError::Io`] if writing fails; [`LogError::Encode`] if a key or value cannot be serialized or does not
+    /// read back as itself in the log's body (the first record chooses the body: the compact one if its keys and
+    /// values fit it, else the self-describing one, as for [`serialize_multiple`](crate::serialize_multiple));
     /// [`LogError::Poisoned`] after a failed append whose partial record could not be cut off.
     ///
     /// # Examples
@@ -238,16 +264,19 @@ where
         if self.poisoned {
             return Err(LogError::Poisoned);
         }
-        let mut sink = Sink::buffer();
-        sink.bytes(&[0; FRAME_HEADER_LEN]);
-        match self.versions.last() {
-            None => write_entries(&mut sink, version.as_map())?,
-            Some(last) => {
-                sink.varint(1);
-                Delta::between(last.as_map(), version.as_map()).write(&mut sink)?;
+        let mut frame = match self.frame(version, self.body) {
+            // The body is chosen by the first record: until then, a log whose versions do not fit the compact body
+            // switches to the self-describing one (the header's flags byte is rewritten first). Afterwards every
+            // record is in the log's body, and a version that does not fit it is refused.
+            Err(error)
+                if self.versions.is_empty() && self.body == Body::Compact && self_describing_may_help(&error) =>
+            {
+                let frame = self.frame(version, Body::SelfDescribing)?;
+                self.set_body(Body::SelfDescribing)?;
+                frame
             }
-        }
-        let mut frame = sink.finish()?;
+            other => other?,
+        };
         let length = (frame.len() - FRAME_HEADER_LEN) as u64;
         frame[..8].copy_from_slice(&length.to_le_bytes());
         let checksum = frame_checksum(&frame[..8], &frame[FRAME_HEADER_LEN..]);
@@ -263,6 +292,37 @@ where
         self.end += frame.len() as u64;
         self.versions.push(version.clone());
         Ok(self.versions.len() - 1)
+    }
+
+    /// The frame of `version` in `body`, its length and checksum not yet filled in; every key and value is checked
+    /// to read back as itself.
+    fn frame(&self, version: &C, body: Body) -> Result<Vec<u8>, EncodeError> {
+        let mut sink = Sink::buffer(body);
+        sink.bytes(&[0; FRAME_HEADER_LEN]);
+        match self.versions.last() {
+            None => write_entries(&mut sink, version.as_map())?,
+            Some(last) => {
+                sink.varint(1);
+                Delta::between(last.as_map(), version.as_map()).write(&mut sink)?;
+            }
+        }
+        sink.finish()
+    }
+
+    /// Rewrites the header's flags for records in `body` (the log holds none yet).
+    fn set_body(&mut self, body: Body) -> Result<(), LogError> {
+        let flags = flags_of(C::KIND, body);
+        let written = self
+            .file
+            .seek(SeekFrom::Start(5))
+            .and_then(|_| self.file.write_all(&[flags]))
+            .and_then(|()| self.file.seek(SeekFrom::Start(self.end)));
+        if let Err(error) = written {
+            self.poisoned = true;
+            return Err(error.into());
+        }
+        self.body = body;
+        Ok(())
     }
 }
 
@@ -421,17 +481,17 @@ impl<C> fmt::Debug for VersionLog<C> {
     }
 }
 
-/// The header of a log of versions of this kind.
-fn log_header(kind: Kind) -> [u8; LOG_HEADER_LEN] {
+/// The header of a log of versions of this kind, with records in this body.
+fn log_header(kind: Kind, body: Body) -> [u8; LOG_HEADER_LEN] {
     let mut header = [0; LOG_HEADER_LEN];
     header[..4].copy_from_slice(&LOG_MAGIC);
     header[4] = FORMAT;
-    header[5] = flags_of(kind);
+    header[5] = flags_of(kind, body);
     header
 }
 
-/// Checks a log's header (of at least 4 bytes, or what there is).
-fn check_header(bytes: &[u8], kind: Kind) -> Result<(), DecodeError> {
+/// Checks a log's header (of at least 4 bytes, or what there is), and returns the body of its records.
+fn check_header(bytes: &[u8], kind: Kind) -> Result<Body, DecodeError> {
     if !bytes.starts_with(&LOG_MAGIC) {
         return Err(DecodeError::BadMagic);
     }
@@ -442,14 +502,14 @@ fn check_header(bytes: &[u8], kind: Kind) -> Result<(), DecodeError> {
         return Err(DecodeError::UnsupportedFormat { version: bytes[4] });
     }
     let flags = bytes[5];
-    let found = if flags == flags_of(Kind::Set) { Kind::Set } else { Kind::Map };
-    if (flags != flags_of(Kind::Map) && flags != flags_of(Kind::Set)) || bytes[6..8] != [0, 0] {
+    if flags & !KNOWN_FLAGS != 0 || bytes[6..8] != [0, 0] {
         return Err(DecodeError::UnknownFlags { flags });
     }
+    let (found, body) = parse_flags(flags);
     if found != kind {
         return Err(DecodeError::WrongKind { expected: kind, found });
     }
-    Ok(())
+    Ok(body)
 }
 
 /// The CRC-32 of a record's length field and its bytes.
@@ -462,7 +522,7 @@ fn frame_checksum(length: &[u8], record: &[u8]) -> u32 {
 
 /// Reads the complete records of a log (whose header was checked) and returns their versions, and where the last
 /// complete record ends.
-fn read_records<C>(bytes: &[u8]) -> Result<(Vec<C>, usize), DecodeError>
+fn read_records<C>(bytes: &[u8], body: Body) -> Result<(Vec<C>, usize), LogError>
 where
     C: Versioned,
     C::Key: Hash + Eq + Clone + DeserializeOwned,
@@ -473,31 +533,58 @@ where
     let mut maps: Vec<MapOf<C>> = Vec::new();
     let mut position = LOG_HEADER_LEN;
     while let Some(record) = complete_record(&bytes[position..]) {
-        let mut source = Source::new(record);
+        let mut source = Source::new(record, body);
         source.version = maps.len();
         let (map, _) = envelope::read_record(&mut source, &replay, &maps)?;
         if source.remaining() != 0 {
-            return Err(DecodeError::TrailingBytes { count: source.remaining() });
+            return Err(DecodeError::TrailingBytes { count: source.remaining() }.into());
         }
         maps.push(map);
         position += FRAME_HEADER_LEN + record.len();
     }
-    if let Some(damage) = damaged_before_a_good_frame(&bytes[position..]) {
-        return Err(damage);
+    if position < bytes.len() {
+        if let Some(good_frame) = good_frame_after(&bytes[position..]) {
+            let offset = position as u64;
+            return Err(LogError::Damaged { offset, good_frame: good_frame.map(|at| offset + at as u64) });
+        }
     }
     Ok((maps.into_iter().map(C::from_map).collect(), position))
 }
 
-/// A crash can only tear the last frame. If the frame at the start of `bytes` fails its checksum but a complete,
-/// valid frame follows where its length says it ends, the file was damaged in the middle: cutting it there would
-/// silently drop good records, so this is reported instead.
-fn damaged_before_a_good_frame(bytes: &[u8]) -> Option<DecodeError> {
-    let (header, rest) = bytes.split_at_checked(FRAME_HEADER_LEN)?;
-    let length = usize::try_from(u64::from_le_bytes(header[..8].try_into().expect("eight bytes"))).ok()?;
-    let record = rest.get(..length)?;
-    complete_record(&rest[length..])?;
-    let expected = u32::from_le_bytes(header[8..].try_into().expect("four bytes"));
-    Some(DecodeError::ChecksumMismatch { expected, actual: frame_checksum(&header[..8], record) })
+/// How many bytes of checksum work [`good_frame_after`] may do for each byte it searches, beyond a fixed
+/// allowance: a torn end is one frame, and its bytes rarely look like the head of a long frame, so the search is
+/// linear in practice; the budget keeps a file made to look like many long frames from making it quadratic.
+const SEARCH_WORK_PER_BYTE: usize = 64;
+const SEARCH_WORK_ALLOWANCE: usize = 16 << 20;
+
+/// Searches `bytes`, which start with a frame that is torn or damaged, for a later complete frame whose checksum
+/// holds, at every offset: the damaged frame's own length field may be what was damaged, so where it says it ends
+/// cannot be trusted. A crash tears only the last frame, so such a frame means that the file was damaged in the
+/// middle. Returns `Some(Some(offset))` for the first one found, `Some(None)` if the search ran out of budget (which
+/// is reported as damage, since good frames must never be dropped on a guess), and `None` if there is none: the
+/// bytes are a torn end.
+fn good_frame_after(bytes: &[u8]) -> Option<Option<usize>> {
+    let mut budget = bytes.len().saturating_mul(SEARCH_WORK_PER_BYTE).saturating_add(SEARCH_WORK_ALLOWANCE);
+    for offset in 1..bytes.len() {
+        let rest = &bytes[offset..];
+        let Some(header) = rest.get(..FRAME_HEADER_LEN) else { break };
+        let length = u64::from_le_bytes(header[..8].try_into().expect("eight bytes"));
+        // A record takes at least one byte (its first count), and a complete frame fits in what is left.
+        match usize::try_from(length) {
+            Ok(length) if length >= 1 && length <= rest.len() - FRAME_HEADER_LEN => {
+                let work = length + FRAME_HEADER_LEN;
+                if work > budget {
+                    return Some(None);
+                }
+                budget -= work;
+                if complete_record(rest).is_some() {
+                    return Some(Some(offset));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The record at the start of `bytes` if it is complete and its checksum holds; `None` if it is torn (or there is

@@ -16,7 +16,18 @@ use hamt_core::{DiffItem, HamtMap, PointerKind};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{DecodeError, EncodeError};
+use crate::cbor;
+use crate::error::{DecodeError, EncodeError, Part};
+
+/// How keys and values are encoded in a body (docs/format.md, "Bodies").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Body {
+    /// postcard 1.x: compact, but not self-describing, so only for types whose `Deserialize` does not ask the
+    /// format what comes next.
+    Compact,
+    /// CBOR (RFC 8949) through ciborium: self-describing, for every type serde's data model can carry.
+    SelfDescribing,
+}
 
 /// Output is handed to the writer in chunks of about this size, so that streaming an encoding needs a bounded
 /// buffer whatever the number of entries.
@@ -25,6 +36,7 @@ const FLUSH_AT: usize = 64 * 1024;
 /// Where encoded bytes go: a buffer that is either the whole output, or flushed to a writer in chunks. It keeps the
 /// CRC-32 of everything written through it.
 pub(crate) struct Sink<'w> {
+    body: Body,
     buffer: Vec<u8>,
     checksum: crc32fast::Hasher,
     flushed: u64,
@@ -33,13 +45,14 @@ pub(crate) struct Sink<'w> {
 
 impl<'w> Sink<'w> {
     /// A sink whose output is the buffer [`finish`](Self::finish) returns.
-    pub(crate) fn buffer() -> Self {
-        Sink { buffer: Vec::new(), checksum: crc32fast::Hasher::new(), flushed: 0, out: None }
+    pub(crate) fn buffer(body: Body) -> Self {
+        Sink { body, buffer: Vec::new(), checksum: crc32fast::Hasher::new(), flushed: 0, out: None }
     }
 
     /// A sink that writes to `out` in chunks.
-    pub(crate) fn writer(out: &'w mut dyn Write) -> Self {
+    pub(crate) fn writer(out: &'w mut dyn Write, body: Body) -> Self {
         Sink {
+            body,
             buffer: Vec::with_capacity(FLUSH_AT + 1024),
             checksum: crc32fast::Hasher::new(),
             flushed: 0,
@@ -65,9 +78,40 @@ impl<'w> Sink<'w> {
         self.buffer.push(value as u8);
     }
 
-    /// Writes `value` in postcard's encoding.
-    pub(crate) fn postcard<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
-        postcard::serialize_with_flavor(value, VecFlavor(&mut self.buffer)).map_err(EncodeError::Serialize)
+    /// The body this sink writes.
+    pub(crate) fn body(&self) -> Body {
+        self.body
+    }
+
+    /// Writes `value` (a key or a value, as `part` says) in the sink's body, then, if `read_back`, reads it back
+    /// from the bytes just written and checks that it is equal to `value` and took exactly those bytes: nothing is
+    /// written that would not decode as what it was.
+    pub(crate) fn item<T>(&mut self, part: Part, value: &T, read_back: bool) -> Result<(), EncodeError>
+    where
+        T: Serialize + DeserializeOwned + PartialEq,
+    {
+        let start = self.buffer.len();
+        match self.body {
+            Body::Compact => postcard::serialize_with_flavor(value, VecFlavor(&mut self.buffer))
+                .map_err(|error| EncodeError::Serialize { part, error: Box::new(error) })?,
+            Body::SelfDescribing => ciborium::into_writer(value, &mut self.buffer)
+                .map_err(|error| EncodeError::Serialize { part, error: Box::new(error) })?,
+        }
+        if !read_back {
+            return Ok(());
+        }
+        let mut written = Source::new(&self.buffer[start..], self.body);
+        let decoded: T = written.item().map_err(|error| EncodeError::Unreadable {
+            part,
+            error: match error {
+                DecodeError::Entry { error, .. } => error,
+                other => Box::new(other),
+            },
+        })?;
+        if written.remaining() != 0 || decoded != *value {
+            return Err(EncodeError::Mismatch { part });
+        }
+        Ok(())
     }
 
     /// Hands the buffer to the writer if it has grown past a chunk (a buffer sink keeps everything).
@@ -125,19 +169,92 @@ impl postcard::ser_flavors::Flavor for VecFlavor<'_> {
     }
 }
 
+/// The types whose serde implementations are serde's own and which both bodies carry exactly (integers of up to 64
+/// bits, `bool`, `char`, `String` and `()`), named as [`std::any::type_name`] names them. Their items need not be
+/// read back: the check would cost as much as the encoding, for nothing.
+///
+/// `type_name` is the only way to recognise a type without asking for `T: 'static`. Its output is not guaranteed
+/// to stay the same across compilers; if it changed, a type would merely stop being recognised and its items would
+/// be read back, which is slower but as safe. A user's type never has one of these names, since its name starts
+/// with its crate's path.
+const CARRIED_EXACTLY: &[&str] = &[
+    "bool",
+    "char",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "usize",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "isize",
+    "()",
+    "alloc::string::String",
+];
+
+/// Whether the items of a type must be read back after they are written (see [`Sink::item`]).
+fn must_read_back<T: ?Sized>() -> bool {
+    !CARRIED_EXACTLY.contains(&std::any::type_name::<T>())
+}
+
+/// Whether entries of these key and value types are known to fit the compact body without writing them: their
+/// serde implementations are serde's own, which postcard carries exactly and never refuses.
+pub(crate) fn known_to_fit_compact<K, V>() -> bool {
+    !must_read_back::<K>() && !must_read_back::<V>()
+}
+
 /// Writes every entry of `map`: their count, then each key and value.
 pub(crate) fn write_entries<K, V, P, S>(sink: &mut Sink<'_>, map: &HamtMap<K, V, P, S>) -> Result<(), EncodeError>
 where
-    K: Serialize,
-    V: Serialize,
+    K: Serialize + DeserializeOwned + PartialEq,
+    V: Serialize + DeserializeOwned + PartialEq,
     P: PointerKind,
 {
     sink.varint(map.len() as u64);
-    for entry in map {
-        sink.postcard(&entry)?;
+    let read_back = ReadBack::of::<K, V>();
+    for (key, value) in map {
+        read_back.entry(sink, key, value)?;
         sink.flush_if_full()?;
     }
     Ok(())
+}
+
+/// Whether keys and values of these types are read back after they are written, decided once per list.
+#[derive(Clone, Copy)]
+struct ReadBack {
+    key: bool,
+    value: bool,
+}
+
+impl ReadBack {
+    fn of<K, V>() -> Self {
+        ReadBack { key: must_read_back::<K>(), value: must_read_back::<V>() }
+    }
+
+    fn key<K>(self, sink: &mut Sink<'_>, key: &K) -> Result<(), EncodeError>
+    where
+        K: Serialize + DeserializeOwned + PartialEq,
+    {
+        sink.item(Part::Key, key, self.key)
+    }
+
+    /// Writes an entry: its key, then its value. In the compact body a set's value, `()`, takes no byte; in the
+    /// self-describing body it is CBOR's `null`.
+    fn entry<K, V>(self, sink: &mut Sink<'_>, key: &K, value: &V) -> Result<(), EncodeError>
+    where
+        K: Serialize + DeserializeOwned + PartialEq,
+        V: Serialize + DeserializeOwned + PartialEq,
+    {
+        if self.key || self.value || sink.body != Body::Compact {
+            sink.item(Part::Key, key, self.key)?;
+            return sink.item(Part::Value, value, self.value);
+        }
+        // postcard writes a pair as its two halves one after the other, so one call writes the same bytes as two.
+        postcard::serialize_with_flavor(&(key, value), VecFlavor(&mut sink.buffer))
+            .map_err(|error| EncodeError::Serialize { part: Part::Key, error: Box::new(error) })
+    }
 }
 
 /// The keys `version` lacks and the entries it adds or changes, against `parent`.
@@ -195,16 +312,17 @@ impl<'a, K, V> Delta<'a, K, V> {
     /// Writes the removed keys, then the upserted entries, each list preceded by its count.
     pub(crate) fn write(&self, sink: &mut Sink<'_>) -> Result<(), EncodeError>
     where
-        K: Serialize,
-        V: Serialize,
+        K: Serialize + DeserializeOwned + PartialEq,
+        V: Serialize + DeserializeOwned + PartialEq,
     {
+        let read_back = ReadBack::of::<K, V>();
         sink.varint(self.removed.len() as u64);
         for key in &self.removed {
-            sink.postcard(key)?;
+            read_back.key(sink, *key)?;
         }
         sink.varint(self.upserted.len() as u64);
-        for entry in &self.upserted {
-            sink.postcard(entry)?;
+        for &(key, value) in &self.upserted {
+            read_back.entry(sink, key, value)?;
             sink.flush_if_full()?;
         }
         Ok(())
@@ -214,13 +332,14 @@ impl<'a, K, V> Delta<'a, K, V> {
 /// Reads the parts of records from a body, keeping track of which version it is in for the errors.
 pub(crate) struct Source<'b> {
     bytes: &'b [u8],
+    body: Body,
     /// The version whose record is being read.
     pub(crate) version: usize,
 }
 
 impl<'b> Source<'b> {
-    pub(crate) fn new(bytes: &'b [u8]) -> Self {
-        Source { bytes, version: 0 }
+    pub(crate) fn new(bytes: &'b [u8], body: Body) -> Self {
+        Source { bytes, body, version: 0 }
     }
 
     /// The bytes not read yet.
@@ -247,7 +366,10 @@ impl<'b> Source<'b> {
         if self.bytes.len() >= 10 {
             Err(DecodeError::BadVarint { version: self.version })
         } else {
-            Err(DecodeError::Entry { version: self.version, error: postcard::Error::DeserializeUnexpectedEnd })
+            Err(DecodeError::Entry {
+                version: self.version,
+                error: Box::new(postcard::Error::DeserializeUnexpectedEnd),
+            })
         }
     }
 
@@ -263,22 +385,49 @@ impl<'b> Source<'b> {
         }
     }
 
-    /// Reads one postcard-encoded value.
-    pub(crate) fn postcard<T: DeserializeOwned>(&mut self) -> Result<T, DecodeError> {
-        let (value, rest) = postcard::take_from_bytes(self.bytes)
-            .map_err(|error| DecodeError::Entry { version: self.version, error })?;
-        self.bytes = rest;
-        Ok(value)
+    /// Reads an entry: a key, then a value.
+    pub(crate) fn entry<K: DeserializeOwned, V: DeserializeOwned>(&mut self) -> Result<(K, V), DecodeError> {
+        Ok((self.item()?, self.item()?))
     }
 
-    /// Reads `count` postcard-encoded values. The vector grows with the values actually read.
-    pub(crate) fn postcard_list<T: DeserializeOwned>(&mut self, count: usize) -> Result<Vec<T>, DecodeError> {
+    /// Reads one key or value, in the body's encoding.
+    pub(crate) fn item<T: DeserializeOwned>(&mut self) -> Result<T, DecodeError> {
+        let version = self.version;
+        match self.body {
+            Body::Compact => {
+                let (value, rest) = postcard::take_from_bytes(self.bytes)
+                    .map_err(|error| DecodeError::Entry { version, error: Box::new(error) })?;
+                self.bytes = rest;
+                Ok(value)
+            }
+            Body::SelfDescribing => {
+                // The item's extent is found first, checking every length it claims against the bytes that are
+                // there, so that ciborium is never asked to reserve room for more than the input holds.
+                let length = cbor::item_length(self.bytes).map_err(|error| error.at(version))?;
+                let (mut item, rest) = self.bytes.split_at(length);
+                let value = ciborium::from_reader(&mut item)
+                    .map_err(|error| DecodeError::Entry { version, error: Box::new(error) })?;
+                if !item.is_empty() {
+                    return Err(DecodeError::Entry { version, error: Box::new(cbor::Malformed::Unread) });
+                }
+                self.bytes = rest;
+                Ok(value)
+            }
+        }
+    }
+
+    /// Reads `count` keys or entries, each with `read`. The vector grows with the values actually read.
+    pub(crate) fn list<T>(
+        &mut self,
+        count: usize,
+        read: impl Fn(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<Vec<T>, DecodeError> {
         // Room is reserved for no more items than the bytes left could hold, and for no more bytes than are left:
         // beyond that the vector grows with the items actually read.
         let room = self.remaining() / std::mem::size_of::<T>().max(1) + 1;
         let mut items = Vec::with_capacity(count.min(room));
         for _ in 0..count {
-            items.push(self.postcard()?);
+            items.push(read(self)?);
         }
         Ok(items)
     }
@@ -357,3 +506,6 @@ where
         Ok(map)
     }
 }
+
+#[cfg(test)]
+mod tests;

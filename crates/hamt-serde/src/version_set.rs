@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::envelope::{self, Parents};
 use crate::error::{DecodeError, EncodeError, Kind};
-use crate::record::{Delta, Replay, Sink};
+use crate::record::{Delta, Replay};
 
 mod sealed {
     pub trait Sealed {}
@@ -58,6 +58,80 @@ pub trait Versioned: Clone + sealed::Sealed {
     fn implied_value() -> Option<Self::Value>;
 }
 
+/// A reference to a version, as [`serialize_multiple`](crate::serialize_multiple) takes them: `&HamtMap` or
+/// `&HamtSet`, or a reference to one of those (so that a slice of references, `&[&v1, &v2]`, serves as well as an
+/// array of references or a `&Vec` of versions).
+///
+/// The trait is sealed; it exists so that one function accepts all of these.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_core::HamtMap;
+/// use hamt_serde::VersionRef;
+///
+/// let map: HamtMap<u8, u8> = [(1, 1)].into();
+/// let by_reference: &HamtMap<u8, u8> = (&&map).into_version();
+/// assert_eq!(by_reference, &map);
+/// ```
+pub trait VersionRef<'a>: sealed::Sealed {
+    /// The collection referred to.
+    type Versioned: Versioned + 'a;
+
+    /// The version referred to.
+    fn into_version(self) -> &'a Self::Versioned;
+}
+
+impl<K, V, P: PointerKind, S: Clone> sealed::Sealed for &HamtMap<K, V, P, S> {}
+
+impl<'a, K, V, P: PointerKind, S: Clone> VersionRef<'a> for &'a HamtMap<K, V, P, S> {
+    type Versioned = HamtMap<K, V, P, S>;
+
+    fn into_version(self) -> &'a HamtMap<K, V, P, S> {
+        self
+    }
+}
+
+impl<K, V, P: PointerKind, S: Clone> sealed::Sealed for &&HamtMap<K, V, P, S> {}
+
+impl<'a, K, V, P: PointerKind, S: Clone> VersionRef<'a> for &&'a HamtMap<K, V, P, S> {
+    type Versioned = HamtMap<K, V, P, S>;
+
+    fn into_version(self) -> &'a HamtMap<K, V, P, S> {
+        self
+    }
+}
+
+impl<T, P: PointerKind, S: Clone> sealed::Sealed for &HamtSet<T, P, S> {}
+
+impl<'a, T, P: PointerKind, S: Clone> VersionRef<'a> for &'a HamtSet<T, P, S> {
+    type Versioned = HamtSet<T, P, S>;
+
+    fn into_version(self) -> &'a HamtSet<T, P, S> {
+        self
+    }
+}
+
+impl<T, P: PointerKind, S: Clone> sealed::Sealed for &&HamtSet<T, P, S> {}
+
+impl<'a, T, P: PointerKind, S: Clone> VersionRef<'a> for &&'a HamtSet<T, P, S> {
+    type Versioned = HamtSet<T, P, S>;
+
+    fn into_version(self) -> &'a HamtSet<T, P, S> {
+        self
+    }
+}
+
+/// The maps behind `versions`, in order, for the encoder (which needs to reach every earlier version).
+pub(crate) fn maps_of<'a, C, I>(versions: I) -> Vec<&'a MapOf<C>>
+where
+    I: IntoIterator,
+    I::Item: VersionRef<'a, Versioned = C>,
+    C: Versioned + 'a,
+{
+    versions.into_iter().map(|version| version.into_version().as_map()).collect()
+}
+
 /// The map behind versions of `C`: `C` itself for maps, the map of elements to `()` for sets.
 pub(crate) type MapOf<C> =
     HamtMap<<C as Versioned>::Key, <C as Versioned>::Value, <C as Versioned>::Pointer, <C as Versioned>::Hasher>;
@@ -98,7 +172,7 @@ impl<T, P: PointerKind, S: Clone> Versioned for HamtSet<T, P, S> {
     }
 
     fn from_map(map: HamtMap<T, (), P, S>) -> Self {
-        HamtSet::from(map)
+        Self::from(map)
     }
 
     fn implied_value() -> Option<()> {
@@ -140,9 +214,9 @@ impl<T, P: PointerKind, S: Clone> Versioned for HamtSet<T, P, S> {
 /// assert_eq!(decoded.versions(), variants.versions());
 /// assert_eq!(decoded.parent(3), Some(root));
 ///
-/// let bytes = variants.to_bytes();
+/// let bytes = variants.to_bytes()?;
 /// assert_eq!(VersionSet::<HamtMap<u32, u32>>::from_bytes(&bytes)?, variants);
-/// # Ok::<(), hamt_serde::DecodeError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct VersionSet<C> {
     versions: Vec<C>,
@@ -290,46 +364,28 @@ impl<C> VersionSet<C> {
 impl<C> VersionSet<C>
 where
     C: Versioned,
-    C::Key: Hash + Eq + Serialize,
-    C::Value: PartialEq + Serialize,
+    C::Key: Hash + Eq + Serialize + DeserializeOwned,
+    C::Value: PartialEq + Serialize + DeserializeOwned,
     C::Hasher: BuildHasher,
 {
-    /// The binary form (docs/format.md), readable by [`from_bytes`](Self::from_bytes) and, for maps written
-    /// against the version before each, by [`deserialize_multiple`](crate::deserialize_multiple).
+    /// The binary form (docs/format.md), readable by [`from_bytes`](Self::from_bytes) and by
+    /// [`deserialize_multiple`](crate::deserialize_multiple), in the compact body if every key and value fits it
+    /// and in the self-describing body otherwise (see [Bodies](crate#bodies)).
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// As [`serialize_multiple`](crate::serialize_multiple); [`try_to_bytes`](Self::try_to_bytes) returns the
-    /// failures instead.
+    /// As [`serialize_multiple`](crate::serialize_multiple).
     ///
     /// # Examples
     ///
     /// ```
     /// let map: hamt_core::HamtMap<u8, u8> = [(1, 1)].into();
     /// let versions: hamt_serde::VersionSet<_> = [map.clone()].into_iter().collect();
-    /// assert_eq!(versions.to_bytes(), hamt_serde::serialize_multiple(&[&map]));
+    /// assert_eq!(versions.to_bytes()?, hamt_serde::serialize_multiple([&map])?);
+    /// # Ok::<(), hamt_serde::EncodeError>(())
     /// ```
-    #[must_use]
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.try_to_bytes().unwrap_or_else(|error| panic!("hamt_serde::VersionSet::to_bytes: {error}"))
-    }
-
-    /// [`to_bytes`](Self::to_bytes), returning the failure of a key's or value's `Serialize` implementation.
-    ///
-    /// # Errors
-    ///
-    /// As [`try_serialize_multiple`](crate::try_serialize_multiple).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let versions = hamt_serde::VersionSet::<hamt_core::HamtMap<u8, u8>>::new();
-    /// assert!(versions.try_to_bytes().is_ok());
-    /// ```
-    pub fn try_to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut sink = Sink::buffer();
-        self.encode(&mut sink)?;
-        sink.finish()
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
+        envelope::write(None, &self.maps(), Parents::Named(&self.parents), C::KIND)
     }
 
     /// Writes the binary form to `writer`, in chunks.
@@ -345,18 +401,15 @@ where
     /// let versions: hamt_serde::VersionSet<_> = [map].into_iter().collect();
     /// let mut file = Vec::new();
     /// versions.write_to(&mut file)?;
-    /// assert_eq!(file, versions.to_bytes());
+    /// assert_eq!(file, versions.to_bytes()?);
     /// # Ok::<(), hamt_serde::EncodeError>(())
     /// ```
     pub fn write_to<W: Write>(&self, mut writer: W) -> Result<(), EncodeError> {
-        let mut sink = Sink::writer(&mut writer);
-        self.encode(&mut sink)?;
-        sink.finish().map(drop)
+        envelope::write(Some(&mut writer), &self.maps(), Parents::Named(&self.parents), C::KIND).map(drop)
     }
 
-    fn encode(&self, sink: &mut Sink<'_>) -> Result<(), EncodeError> {
-        let maps: Vec<&MapOf<C>> = self.versions.iter().map(Versioned::as_map).collect();
-        envelope::encode(sink, &maps, Parents::Named(&self.parents), C::KIND)
+    fn maps(&self) -> Vec<&MapOf<C>> {
+        self.versions.iter().map(Versioned::as_map).collect()
     }
 }
 
@@ -384,13 +437,12 @@ where
     /// versions.push(base.clone());
     /// versions.push_with_parent(base.remove(&1), Some(0));
     /// versions.push_with_parent(base.remove(&2), Some(0));
-    /// let decoded = VersionSet::<HamtSet<u8>>::from_bytes(&versions.to_bytes())?;
+    /// let decoded = VersionSet::<HamtSet<u8>>::from_bytes(&versions.to_bytes()?)?;
     /// assert_eq!(decoded, versions);
-    /// # Ok::<(), hamt_serde::DecodeError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let (count, body) = envelope::open(bytes, C::KIND)?;
-        let decoded = envelope::decode_body(body, count)?;
+        let decoded = envelope::decode_body(envelope::open(bytes, C::KIND)?)?;
         Ok(VersionSet { versions: decoded.versions.into_iter().map(C::from_map).collect(), parents: decoded.parents })
     }
 
@@ -405,9 +457,9 @@ where
     /// ```
     /// let map: hamt_core::HamtMap<u8, u8> = [(1, 1)].into();
     /// let versions: hamt_serde::VersionSet<_> = [map].into_iter().collect();
-    /// let bytes = versions.to_bytes();
+    /// let bytes = versions.to_bytes()?;
     /// assert_eq!(hamt_serde::VersionSet::read_from(&bytes[..])?, versions);
-    /// # Ok::<(), hamt_serde::DecodeError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_from<R: Read>(mut reader: R) -> Result<Self, DecodeError> {
         let mut bytes = Vec::new();

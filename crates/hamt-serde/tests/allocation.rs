@@ -97,8 +97,8 @@ fn variants(size: u64, variants: u64) -> VersionSet<Map> {
 fn decoded_variants_share_their_base() {
     let size = common::scaled(10_000, 300) as u64;
     let count = common::scaled(100, 4) as u64;
-    let base_only = variants(size, 0).to_bytes();
-    let all = variants(size, count).to_bytes();
+    let base_only = variants(size, 0).to_bytes().expect("encodes");
+    let all = variants(size, count).to_bytes().expect("encodes");
 
     let (one_copy, _) = allocated_by(|| VersionSet::<Map>::from_bytes(&base_only).expect("decodes"));
     let (with_variants, decoded) = allocated_by(|| VersionSet::<Map>::from_bytes(&all).expect("decodes"));
@@ -123,12 +123,14 @@ fn decoded_chain_of_small_changes_shares() {
         chain.push(last.insert(step * 13 % size, step).remove(&(step * 17 % size)));
     }
     let refs: Vec<&Map> = chain.iter().collect();
-    let base_only = hamt_serde::serialize_multiple(&[&base]);
-    let (one_copy, _) =
-        allocated_by(|| hamt_serde::deserialize_multiple::<u64, u64, RcK, DefaultHashBuilder>(&base_only));
-    let bytes = hamt_serde::serialize_multiple(&refs);
+    let base_only = hamt_serde::serialize_multiple(&[&base]).expect("encodes");
+    let (one_copy, _) = allocated_by(|| {
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<u64, u64, RcK, DefaultHashBuilder>>(&base_only)
+    });
+    let bytes = hamt_serde::serialize_multiple(&refs).expect("encodes");
     let (all, decoded) = allocated_by(|| {
-        hamt_serde::deserialize_multiple::<u64, u64, RcK, DefaultHashBuilder>(&bytes).expect("decodes")
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<u64, u64, RcK, DefaultHashBuilder>>(&bytes)
+            .expect("decodes")
     });
     assert_eq!(decoded.len(), chain.len());
     let per_version = (all - one_copy) / count as usize;
@@ -147,7 +149,8 @@ fn absurd_lengths_allocate_nothing_for_the_claim() {
     let checksum = crc32fast::hash(&bytes);
     bytes.extend(checksum.to_le_bytes());
 
-    let (allocated, result) = peak_of(|| hamt_serde::deserialize_multiple::<u64, u64, RcK, DefaultHashBuilder>(&bytes));
+    let (allocated, result) =
+        peak_of(|| hamt_serde::deserialize_multiple::<hamt_core::HamtMap<u64, u64, RcK, DefaultHashBuilder>>(&bytes));
     assert!(matches!(result, Err(hamt_serde::DecodeError::LengthTooLarge { .. })), "{result:?}");
     assert!(allocated < LIMIT, "{allocated} bytes");
 
@@ -173,4 +176,39 @@ fn absurd_lengths_allocate_nothing_for_the_claim() {
         peak_of(|| serde_json::from_str::<VersionSet<Map>>(r#"[{"parent":null,"removed":[],"upserted":[[1,2],"#));
     assert!(result.is_err());
     assert!(allocated < LIMIT, "{allocated} bytes");
+}
+
+/// The self-describing body: CBOR strings, arrays and maps that claim more than the body holds are refused before
+/// ciborium sees them. Without that check, serde's collections would reserve up to a mebibyte for each claim
+/// (`Vec`'s and `serde_json::Value`'s visitors trust a size hint that far).
+#[test]
+fn absurd_cbor_claims_allocate_nothing_for_the_claim() {
+    const LIMIT: usize = 64 * 1024;
+    /// An envelope around one self-describing record of one entry: the key "k" and `value`.
+    fn one_entry(value: &[u8]) -> Vec<u8> {
+        let mut body = vec![1, 0x61, b'k'];
+        body.extend(value);
+        let mut bytes = b"HAMT\x01\x02\x01\x00\x00\x00".to_vec();
+        bytes.extend(&body);
+        bytes.extend((body.len() as u64).to_le_bytes());
+        let checksum = crc32fast::hash(&bytes);
+        bytes.extend(checksum.to_le_bytes());
+        bytes
+    }
+    // Arrays claiming 2^32 items, a map claiming 2^32 pairs, and a text string claiming 2^60 bytes.
+    let claims: &[&[u8]] = &[
+        &[0x9b, 0, 0, 0, 1, 0, 0, 0, 0, 0x01],
+        &[0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x01, 0x01],
+        &[0x7b, 0x10, 0, 0, 0, 0, 0, 0, 0, b'a'],
+    ];
+    for claim in claims {
+        let bytes = one_entry(claim);
+        let (allocated, result) = peak_of(|| hamt_serde::deserialize_multiple::<HamtMap<String, Vec<u64>>>(&bytes));
+        assert!(allocated < LIMIT, "{allocated} bytes for {claim:?} as a Vec<u64>");
+        assert!(result.is_err());
+        let (allocated, result) =
+            peak_of(|| hamt_serde::deserialize_multiple::<HamtMap<String, serde_json::Value>>(&bytes));
+        assert!(allocated < LIMIT, "{allocated} bytes for {claim:?}");
+        assert!(matches!(result, Err(hamt_serde::DecodeError::LengthTooLarge { .. })), "{result:?}");
+    }
 }

@@ -270,20 +270,83 @@ fn damage_before_a_good_record_is_an_error_not_a_cut() {
     let (_, ends) = small_log(&dir.join("whole.log"));
     let bytes = fs::read(dir.join("whole.log")).expect("the log");
     let copy = dir.join("copy.log");
-    // Every byte of the payload of every record but the last: a crash cannot damage a record that a good one
-    // follows, so opening must fail, and leave the file as it was.
+    // Every byte of every frame but the last, its length and checksum fields included: a crash cannot damage a
+    // frame that a good one follows, so opening must fail, name the damaged frame and the good one after it, and
+    // leave the file as it was. A damaged length field says nothing true about where the next frame starts, so
+    // this holds only if the reader does not trust it.
+    let mut rng = Rng(11);
     for pair in ends.windows(2).take(ends.len().saturating_sub(2)) {
-        for position in pair[0] + 12..pair[1] {
-            let mut damaged = bytes.clone();
-            damaged[position as usize] ^= 0x20;
-            let result = open_copy(&copy, &damaged);
-            assert!(
-                matches!(result, Err(LogError::Decode(hamt_serde::DecodeError::ChecksumMismatch { .. }))),
-                "damage at {position}: {:?}",
-                result.map(|log| log.len())
-            );
-            assert_eq!(fs::read(&copy).expect("the copy"), damaged, "damage at {position} left the file alone");
+        for position in pair[0]..pair[1] {
+            for flip in [0x01, 0x20, 0x80, 1 + rng.below(255) as u8] {
+                let mut damaged = bytes.clone();
+                damaged[position as usize] ^= flip;
+                let result = open_copy(&copy, &damaged);
+                assert!(
+                    matches!(result, Err(LogError::Damaged { offset, good_frame: Some(good) })
+                        if offset == pair[0] && good == pair[1]),
+                    "damage {flip:#04x} at {position} (frame {}..{}): {:?}",
+                    pair[0],
+                    pair[1],
+                    result.map(|log| log.len())
+                );
+                assert_eq!(fs::read(&copy).expect("the copy"), damaged, "damage at {position} left the file alone");
+            }
         }
     }
+    fs::remove_dir_all(&dir).expect("cleaning up");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "uses the file system, which Miri's isolation forbids")]
+fn a_middle_frame_whose_length_claims_the_rest_of_the_file_is_damage() {
+    // The length field of the first frame rewritten to say that the frame runs to the end of the file (and one byte
+    // further): read naively, the file ends inside that frame, which looks exactly like a torn end, and every later
+    // frame would be cut off.
+    let dir = temp_dir("length");
+    let (versions, ends) = small_log(&dir.join("whole.log"));
+    let bytes = fs::read(dir.join("whole.log")).expect("the log");
+    let copy = dir.join("copy.log");
+    for claimed in [bytes.len() as u64 - ends[0] - 12, bytes.len() as u64, u64::MAX, 0] {
+        let mut damaged = bytes.clone();
+        damaged[ends[0] as usize..ends[0] as usize + 8].copy_from_slice(&claimed.to_le_bytes());
+        let result = open_copy(&copy, &damaged);
+        assert!(
+            matches!(result, Err(LogError::Damaged { offset, good_frame: Some(good) }) if offset == ends[0] && good == ends[1]),
+            "claimed {claimed}: {:?}",
+            result.map(|log| log.len())
+        );
+        assert_eq!(fs::read(&copy).expect("the copy"), damaged, "claimed {claimed}: the file is left alone");
+    }
+    // The same damage in the last frame is a torn end: it is cut, and the versions before it are kept.
+    let last = ends[ends.len() - 2] as usize;
+    let mut torn = bytes.clone();
+    torn[last..last + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+    let log = open_copy(&copy, &torn).expect("a torn end opens");
+    assert_eq!(log.versions(), &versions[..versions.len() - 1]);
+    fs::remove_dir_all(&dir).expect("cleaning up");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "uses the file system, which Miri's isolation forbids")]
+fn a_tail_too_costly_to_search_is_reported_as_damage_not_cut() {
+    // After the good frames, 64 KiB in which every eighth offset reads as the head of a 32 KiB frame: checking each
+    // one would cost the square of the tail's length. The search stops at its budget and reports damage, without
+    // naming a good frame, rather than guess that the tail is torn and cut it.
+    let dir = temp_dir("budget");
+    let (_, ends) = small_log(&dir.join("whole.log"));
+    let bytes = fs::read(dir.join("whole.log")).expect("the log");
+    let mut crafted = bytes.clone();
+    for _ in 0..8 * 1024 {
+        crafted.extend(32_768u64.to_le_bytes());
+    }
+    let copy = dir.join("copy.log");
+    let result = open_copy(&copy, &crafted);
+    let end = *ends.last().expect("the end of the good frames");
+    assert!(
+        matches!(result, Err(LogError::Damaged { offset, good_frame: None }) if offset == end),
+        "{:?}",
+        result.map(|log| log.len())
+    );
+    assert_eq!(fs::read(&copy).expect("the copy"), crafted, "the file is left alone");
     fs::remove_dir_all(&dir).expect("cleaning up");
 }

@@ -21,13 +21,16 @@ fn check_parents<C>(versions: &VersionSet<C>) {
 
 /// What fuzz_targets/deserialize_multiple.rs does.
 fn deserialize_multiple(data: &[u8]) {
-    if let Ok(maps) = hamt_serde::deserialize_multiple::<u64, u64, RcK, DefaultHashBuilder>(data) {
+    if let Ok(maps) = hamt_serde::deserialize_multiple::<HamtMap<u64, u64, RcK, DefaultHashBuilder>>(data) {
         maps.iter().for_each(HamtMap::check_invariants);
     }
-    if let Ok(maps) = hamt_serde::deserialize_multiple::<String, String, RcK, DefaultHashBuilder>(data) {
+    if let Ok(maps) = hamt_serde::deserialize_multiple::<HamtMap<String, String, RcK, DefaultHashBuilder>>(data) {
         maps.iter().for_each(HamtMap::check_invariants);
     }
-    if let Ok(sets) = hamt_serde::deserialize_multiple_sets::<u32, RcK, DefaultHashBuilder>(data) {
+    if let Ok(maps) = hamt_serde::deserialize_multiple::<HamtMap<String, serde_json::Value>>(data) {
+        maps.iter().for_each(HamtMap::check_invariants);
+    }
+    if let Ok(sets) = hamt_serde::deserialize_multiple::<HamtSet<u32, RcK, DefaultHashBuilder>>(data) {
         sets.iter().for_each(HamtSet::check_invariants);
     }
     if let Ok(versions) = VersionSet::<HamtMap<u64, u64>>::from_bytes(data) {
@@ -40,11 +43,11 @@ fn deserialize_multiple(data: &[u8]) {
     }
 }
 
-/// The envelope fuzz_targets/deserialize_body.rs wraps its input in: `data[0] & 1` is the flags, `data[1]` the
+/// The envelope fuzz_targets/deserialize_body.rs wraps its input in: `data[0] & 0b11` is the flags, `data[1]` the
 /// version count, the rest the body, and the trailer is right.
 fn envelope(data: &[u8]) -> Vec<u8> {
     let (flags, count, body) = match data {
-        [flags, count, body @ ..] => (flags & 1, u32::from(*count), body),
+        [flags, count, body @ ..] => (flags & 0b11, u32::from(*count), body),
         _ => (0, 0, data),
     };
     let mut bytes = b"HAMT".to_vec();
@@ -162,8 +165,18 @@ fn write_seeds() {
     let config = bincode::config::standard();
     write("version_set_serde", "bincode", &bincode::serde::encode_to_vec(&versions, config).expect("bincode"));
 
-    let valid = versions.to_bytes();
+    let valid = versions.to_bytes().expect("encodes");
     write("deserialize_multiple", "tree.bin", &valid);
+
+    // Versions in the self-describing body, whole and as a body for deserialize_body (flags and count first).
+    let values: HamtMap<String, serde_json::Value> =
+        [("a".to_owned(), serde_json::json!({"list": [1, -2, 3.5, null, "x"], "nested": {"t": true}}))].into();
+    let self_describing =
+        hamt_serde::serialize_multiple([&values, &values.insert("b".to_owned(), 7.into())]).expect("encodes");
+    write("deserialize_multiple", "self-describing.bin", &self_describing);
+    let mut body = vec![self_describing[5], 2];
+    body.extend(&self_describing[10..self_describing.len() - 12]);
+    write("deserialize_body", "self-describing.bin", &body);
     // Wrapped by the same envelope as deserialize_body, these reach the record errors.
     let crafted: &[(&str, &[u8])] = &[
         ("absurd-count.bin", &[0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]),
@@ -173,6 +186,9 @@ fn write_seeds() {
         ("bad-varint.bin", &[0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
         ("bad-utf8.bin", &[0, 1, 1, 2, 0xff, 0xfe, 1, b'a']),
         ("trailing.bin", &[0, 1, 0, 0, 0]),
+        // The self-describing body: a text string claiming 2^60 bytes, and arrays nested past the depth limit.
+        ("cbor-absurd-string.bin", &[2, 1, 1, 0x7b, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x61]),
+        ("cbor-deep.bin", &[2, 1, 1, 0x61, b'k', 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x00]),
     ];
     for (name, data) in crafted {
         write("deserialize_multiple", name, &envelope(data));

@@ -1,6 +1,6 @@
 //! Hostile and damaged input: every `DecodeError` provoked by crafted bytes, truncation at every length, every
-//! single-bit flip, and a property test that mutates valid encodings (binary, JSON, postcard and bincode) and asserts
-//! that decoding never panics and that whatever it accepts passes the trie invariants.
+//! single-bit flip, and a property test that mutates valid encodings (binary in both bodies, JSON, postcard and
+//! bincode) and asserts that decoding never panics and that whatever it accepts passes the trie invariants.
 //!
 //! Crafted bodies are wrapped in an envelope whose length and CRC-32 are computed here, so that the body parser,
 //! not the checksum, is what rejects them. That absurd lengths allocate nothing is checked by counting allocations
@@ -22,11 +22,11 @@ type Map = HamtMap<u64, u64>;
 type Set = HamtSet<u64>;
 
 fn decode_maps(bytes: &[u8]) -> Result<Vec<Map>, DecodeError> {
-    hamt_serde::deserialize_multiple::<u64, u64, RcK, DefaultHashBuilder>(bytes)
+    hamt_serde::deserialize_multiple::<hamt_core::HamtMap<u64, u64, RcK, DefaultHashBuilder>>(bytes)
 }
 
 fn decode_sets(bytes: &[u8]) -> Result<Vec<Set>, DecodeError> {
-    hamt_serde::deserialize_multiple_sets::<u64, RcK, DefaultHashBuilder>(bytes)
+    hamt_serde::deserialize_multiple::<hamt_core::HamtSet<u64, RcK, DefaultHashBuilder>>(bytes)
 }
 
 /// A body under construction: varints and postcard values, as the record format writes them.
@@ -45,6 +45,12 @@ impl Body {
 
     fn value<T: Serialize>(mut self, value: T) -> Self {
         self.0.extend(postcard::to_allocvec(&value).expect("postcard encodes test values"));
+        self
+    }
+
+    /// `value` as a CBOR item, as the self-describing body writes it.
+    fn cbor<T: Serialize>(mut self, value: T) -> Self {
+        ciborium::into_writer(&value, &mut self.0).expect("ciborium encodes test values");
         self
     }
 
@@ -87,12 +93,34 @@ fn small_maps() -> (Vec<Map>, Vec<u8>) {
     versions.push(v0.clone());
     versions.push(v1.clone());
     versions.push_with_parent(v2.clone(), Some(0));
-    (vec![v0, v1, v2], versions.to_bytes())
+    (vec![v0, v1, v2], versions.to_bytes().expect("encodes"))
+}
+
+type JsonMap = HamtMap<String, serde_json::Value>;
+
+/// Flags for maps in the self-describing body.
+const SELF_DESCRIBING: u8 = 0b10;
+
+fn decode_json_maps(bytes: &[u8]) -> Result<Vec<JsonMap>, DecodeError> {
+    hamt_serde::deserialize_multiple::<JsonMap>(bytes)
+}
+
+/// A small valid encoding in the self-describing body: `serde_json::Value`s, which postcard cannot read back.
+fn small_json_maps() -> Vec<u8> {
+    let v0: JsonMap = [
+        ("a".to_owned(), serde_json::json!({"list": [1, -2, 3.5, null], "flag": true})),
+        ("b".to_owned(), serde_json::json!("text")),
+    ]
+    .into();
+    let v1 = v0.insert("c".to_owned(), serde_json::json!([[], {}])).remove("a");
+    let bytes = hamt_serde::serialize_multiple([&v0, &v1]).expect("encodes");
+    assert_eq!(bytes[5], SELF_DESCRIBING, "the sample is in the self-describing body");
+    bytes
 }
 
 fn small_sets() -> Vec<u8> {
     let v0: Set = [1, 2, 3, 1_000_000].into();
-    hamt_serde::serialize_multiple_sets(&[&v0, &v0.remove(&3), &v0.insert(9)])
+    hamt_serde::serialize_multiple(&[&v0, &v0.remove(&3), &v0.insert(9)]).expect("encodes")
 }
 
 /// Runs `decode` on `input`, failing the test with the input in hex if it panics.
@@ -144,7 +172,7 @@ fn envelope_errors() {
         assert_error(decode_maps(&other_format), |error| matches!(error, DecodeError::UnsupportedFormat { .. }));
     }
 
-    for flags in [0b10, 0x80, 0xff] {
+    for flags in [0b100, 0x80, 0xff] {
         let bytes = envelope(flags, 0, &Body::default());
         assert_error(
             decode_maps(&bytes),
@@ -234,9 +262,10 @@ fn record_errors() {
     // Keys and values postcard refuses: a string that is not UTF-8, a u64 varint that overflows, a body that ends
     // inside an entry or inside a varint.
     let bytes = envelope(0, 1, &Body::default().varint(1).raw(&[2, 0xff, 0xfe]).value("value"));
-    assert_error(hamt_serde::deserialize_multiple::<String, String, RcK, DefaultHashBuilder>(&bytes), |error| {
-        matches!(error, DecodeError::Entry { version: 0, .. })
-    });
+    assert_error(
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<String, String, RcK, DefaultHashBuilder>>(&bytes),
+        |error| matches!(error, DecodeError::Entry { version: 0, .. }),
+    );
     let bytes = envelope(0, 1, &Body::default().varint(1).raw(&[0xff; 11]).value(1u64));
     assert_error(decode_maps(&bytes), |error| matches!(error, DecodeError::Entry { version: 0, .. }));
     let bytes = envelope(0, 1, &Body::default().varint(2).value((1u64, 1u64)));
@@ -255,9 +284,10 @@ fn record_errors() {
             Err(io::Error::other("the disk is on fire"))
         }
     }
-    assert_error(hamt_serde::deserialize_multiple_from::<_, u64, u64, RcK, DefaultHashBuilder>(Failing), |error| {
-        matches!(error, DecodeError::Io(_))
-    });
+    assert_error(
+        hamt_serde::deserialize_multiple_from::<hamt_core::HamtMap<u64, u64, RcK, DefaultHashBuilder>, _>(Failing),
+        |error| matches!(error, DecodeError::Io(_)),
+    );
     assert_error(VersionSet::<Map>::read_from(Failing), |error| matches!(error, DecodeError::Io(_)));
 }
 
@@ -275,6 +305,77 @@ fn crafted_valid_bodies_decode() {
     assert_eq!(decode_maps(&envelope(0, 0, &Body::default())).expect("no versions"), []);
 }
 
+/// The self-describing body: every way a CBOR item can be wrong, crafted in a valid envelope.
+#[test]
+fn self_describing_body_errors() {
+    let json = |bytes: &[u8]| no_panic(bytes, decode_json_maps);
+    // A valid crafted body first, so that the errors below are not an artefact of the helpers.
+    let valid = envelope(SELF_DESCRIBING, 1, &Body::default().varint(1).cbor("key").cbor(serde_json::json!([1, {}])));
+    assert_eq!(
+        json(&valid).expect("a valid crafted body"),
+        [JsonMap::from([("key".into(), serde_json::json!([1, {}]))])]
+    );
+    let valid = envelope(SELF_DESCRIBING, 1, &Body::default().varint(1).cbor(7u64).cbor(8u64));
+    assert_eq!(decode_maps(&valid).expect("a valid crafted body"), [Map::from([(7, 8)])]);
+
+    let claims: &[&[u8]] = &[
+        // A key: a text string claiming 2^60 bytes.
+        &[0x7b, 0x10, 0, 0, 0, 0, 0, 0, 0, b'a'],
+        // A value: an array claiming 2^32 items, and a map claiming 2^62 pairs.
+        &[0x61, b'k', 0x9a, 0xff, 0xff, 0xff, 0xff, 0x01],
+        &[0x61, b'k', 0xbb, 0x40, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x01],
+        // A byte string inside an array, claiming more than is left.
+        &[0x61, b'k', 0x82, 0x58, 0x20, 0x01],
+    ];
+    for claim in claims {
+        let bytes = envelope(SELF_DESCRIBING, 1, &Body::default().varint(1).raw(claim));
+        assert_error(json(&bytes), |error| matches!(error, DecodeError::LengthTooLarge { version: 0, .. }));
+    }
+
+    let mut too_deep = vec![0x61, b'k'];
+    too_deep.extend([0x81; 300]);
+    too_deep.push(0x00);
+    let malformed: &[&[u8]] = &[
+        // Reserved additional information, an indefinite integer, a break outside any container.
+        &[0x61, b'k', 0x1c],
+        &[0x61, b'k', 0x1f],
+        &[0x61, b'k', 0xff],
+        // The body ends inside an item.
+        &[0x61, b'k', 0x9f, 0x01],
+        &[0x61, b'k', 0x19, 0x01],
+        // Nesting past 256.
+        &too_deep,
+        // Well-formed CBOR of the wrong type: a number or a float where the key is a string, and a string that is
+        // not UTF-8.
+        &[0x01, 0x01],
+        &[0xf9, 0x3c, 0x00, 0x01],
+        &[0x62, 0xff, 0xfe, 0x01],
+    ];
+    for bytes in malformed {
+        let wrapped = envelope(SELF_DESCRIBING, 1, &Body::default().varint(1).raw(bytes));
+        assert_error(json(&wrapped), |error| matches!(error, DecodeError::Entry { version: 0, .. }));
+    }
+
+    // The record rules hold in this body as in the other: a key twice, an absent key removed.
+    let bytes = envelope(SELF_DESCRIBING, 1, &Body::default().varint(2).cbor("k").cbor(1).cbor("k").cbor(2));
+    assert_error(json(&bytes), |error| matches!(error, DecodeError::DuplicateKey { version: 0 }));
+    let first = Body::default().varint(1).cbor("k").cbor(1);
+    let bytes = envelope(SELF_DESCRIBING, 2, &first.varint(1).varint(1).cbor("absent").varint(0));
+    assert_error(json(&bytes), |error| matches!(error, DecodeError::AbsentKey { version: 1 }));
+
+    // Compact bytes read as self-describing ones, and the reverse, fail without a panic.
+    let (_, compact) = small_maps();
+    let mut relabelled = compact.clone();
+    relabelled[5] |= SELF_DESCRIBING;
+    fix_trailer(&mut relabelled);
+    check_decodes_sanely(&relabelled);
+    let mut relabelled = small_json_maps();
+    relabelled[5] &= !SELF_DESCRIBING;
+    fix_trailer(&mut relabelled);
+    assert!(json(&relabelled).is_err());
+    check_decodes_sanely(&relabelled);
+}
+
 /// Every byte natively; every third under Miri, which is a thousand times slower.
 fn miri_stride() -> usize {
     if common::reduced() { 3 } else { 1 }
@@ -283,12 +384,13 @@ fn miri_stride() -> usize {
 #[test]
 fn every_truncation_fails() {
     let (_, maps) = small_maps();
-    for bytes in [maps, small_sets()] {
+    for bytes in [maps, small_sets(), small_json_maps()] {
         for len in (0..bytes.len()).step_by(miri_stride()) {
             let prefix = &bytes[..len];
             let maps = no_panic(prefix, decode_maps);
             let sets = no_panic(prefix, decode_sets);
-            assert!(maps.is_err() && sets.is_err(), "a prefix of {len} bytes decoded");
+            let json = no_panic(prefix, decode_json_maps);
+            assert!(maps.is_err() && sets.is_err() && json.is_err(), "a prefix of {len} bytes decoded");
             if len < 22 {
                 assert!(matches!(maps, Err(DecodeError::Truncated)), "prefix of {len} bytes: {maps:?}");
             }
@@ -307,6 +409,14 @@ fn every_bit_flip_fails() {
                 assert!(no_panic(&flipped, decode_maps).is_err(), "flipping bit {bit} of byte {index} went unnoticed");
                 assert!(no_panic(&flipped, decode_sets).is_err(), "flipping bit {bit} of byte {index} went unnoticed");
             }
+        }
+    }
+    let json = small_json_maps();
+    for index in (0..json.len()).step_by(miri_stride()) {
+        for bit in 0..8 {
+            let mut flipped = json.clone();
+            flipped[index] ^= 1 << bit;
+            assert!(no_panic(&flipped, decode_json_maps).is_err(), "flipping bit {bit} of byte {index} went unnoticed");
         }
     }
 }
@@ -332,6 +442,23 @@ fn every_bit_flip_behind_a_valid_checksum_is_handled() {
     }
     // Flips of key and value bits make other valid maps, so some are accepted; most structure flips are not.
     assert!(accepted > 0);
+
+    // The same in the self-describing body, where a flip can change an item's type or claimed length.
+    let bytes = small_json_maps();
+    let mut accepted = 0;
+    for index in (10..bytes.len() - 12).step_by(miri_stride()) {
+        for bit in 0..8 {
+            let mut flipped = bytes.clone();
+            flipped[index] ^= 1 << bit;
+            fix_trailer(&mut flipped);
+            if let Ok(decoded) = no_panic(&flipped, decode_json_maps) {
+                accepted += 1;
+                decoded.iter().for_each(JsonMap::check_invariants);
+            }
+            check_decodes_sanely(&flipped);
+        }
+    }
+    assert!(accepted > 0);
 }
 
 /// Decodes `bytes` every way there is; anything accepted must pass the invariants.
@@ -342,7 +469,12 @@ fn check_decodes_sanely(bytes: &[u8]) {
     if let Ok(versions) = no_panic(bytes, decode_sets) {
         versions.iter().for_each(Set::check_invariants);
     }
-    if let Ok(versions) = no_panic(bytes, hamt_serde::deserialize_multiple::<String, String, RcK, DefaultHashBuilder>) {
+    if let Ok(versions) =
+        no_panic(bytes, hamt_serde::deserialize_multiple::<hamt_core::HamtMap<String, String, RcK, DefaultHashBuilder>>)
+    {
+        versions.iter().for_each(HamtMap::check_invariants);
+    }
+    if let Ok(versions) = no_panic(bytes, decode_json_maps) {
         versions.iter().for_each(HamtMap::check_invariants);
     }
     if let Ok(versions) = no_panic(bytes, VersionSet::<Map>::from_bytes) {
@@ -402,7 +534,9 @@ impl Mutation {
 struct Damaged {
     /// (operation, key, value): insert, remove, or commit with a parent chosen by the value.
     ops: Vec<(u8, u8, u8)>,
-    strings: bool,
+    /// 0: `u64 -> u64` maps; 1: `String -> String` maps (both compact); 2: `String -> serde_json::Value` maps
+    /// (self-describing).
+    encoding: u8,
     mutations: Vec<Mutation>,
     fix_checksum: bool,
 }
@@ -412,7 +546,7 @@ impl Arbitrary for Damaged {
         let mutations = (0..1 + usize::arbitrary(g) % 4).map(|_| Mutation::arbitrary(g)).collect();
         Damaged {
             ops: Arbitrary::arbitrary(g),
-            strings: bool::arbitrary(g),
+            encoding: u8::arbitrary(g) % 3,
             mutations,
             fix_checksum: bool::arbitrary(g),
         }
@@ -456,15 +590,29 @@ fn mutated_binary_encodings_never_panic() {
         30,
         (|input: Damaged| {
             let versions = input.versions();
-            let bytes = if input.strings {
-                let strings: VersionSet<HamtMap<String, String>> = versions
-                    .versions()
-                    .iter()
-                    .map(|map| map.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect())
-                    .collect();
-                strings.to_bytes()
-            } else {
-                versions.to_bytes()
+            let bytes = match input.encoding {
+                0 => versions.to_bytes().expect("encodes"),
+                1 => {
+                    let strings: VersionSet<HamtMap<String, String>> = versions
+                        .versions()
+                        .iter()
+                        .map(|map| map.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect())
+                        .collect();
+                    strings.to_bytes().expect("encodes")
+                }
+                _ => {
+                    let values: VersionSet<JsonMap> = versions
+                        .versions()
+                        .iter()
+                        .map(|map| {
+                            let entry = |(key, value): (&u64, &u64)| {
+                                (key.to_string(), serde_json::json!({"v": value, "list": [key, null, "s"]}))
+                            };
+                            map.iter().map(entry).collect()
+                        })
+                        .collect();
+                    values.to_bytes().expect("encodes")
+                }
             };
             let mut bytes = input.mutate(bytes);
             if input.fix_checksum {
@@ -578,4 +726,67 @@ fn hostile_postcard_and_bincode_records() {
         let result = bincode::serde::decode_from_slice::<VersionSet<Map>, _>(bytes, config);
         assert!(result.is_err(), "bincode accepted {}", hex(bytes));
     }
+}
+
+/// Every error's `Display` says what failed in its own words and leaves the cause to `source()`: a chain printed
+/// by a reporter (anyhow, eyre) says each thing once.
+#[test]
+#[cfg_attr(miri, ignore = "uses the file system, which Miri's isolation forbids")]
+fn errors_do_not_repeat_their_source() {
+    fn check_chain(error: &dyn std::error::Error) {
+        let mut current = error;
+        let mut depth = 0;
+        while let Some(source) = current.source() {
+            let (outer, inner) = (current.to_string(), source.to_string());
+            assert!(!outer.contains(&inner), "{outer:?} repeats its source {inner:?}");
+            current = source;
+            depth += 1;
+        }
+        assert!(depth > 0, "{error} has a source");
+    }
+    struct Failing;
+    impl io::Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("the disk is on fire"))
+        }
+    }
+    impl io::Write for Failing {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::other("the disk is on fire"))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    // Decoding: an entry postcard refuses, one ciborium refuses, and a reader that fails.
+    let bytes = envelope(0, 1, &Body::default().varint(1).raw(&[2, 0xff, 0xfe]).value("value"));
+    check_chain(&hamt_serde::deserialize_multiple::<HamtMap<String, String>>(&bytes).unwrap_err());
+    let bytes = envelope(SELF_DESCRIBING, 1, &Body::default().varint(1).cbor(1u64).cbor("k"));
+    check_chain(&decode_json_maps(&bytes).unwrap_err());
+    check_chain(&hamt_serde::deserialize_multiple_from::<Map, _>(Failing).unwrap_err());
+
+    // Encoding: a writer that fails.
+    let map: Map = [(1, 1)].into();
+    let error = hamt_serde::serialize_multiple_into(Failing, [&map]).unwrap_err();
+    assert!(matches!(error, hamt_serde::EncodeError::Io(_)));
+    check_chain(&error);
+
+    // The log wraps the others, and its own I/O errors.
+    let dir = std::env::temp_dir().join(format!("hamt-serde-error-chain-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("not-a-log");
+    std::fs::write(&path, b"plain text, not a version log").expect("writing");
+    let error = hamt_serde::VersionLog::<Map>::open(&path).unwrap_err();
+    assert!(matches!(error, hamt_serde::LogError::Decode(DecodeError::BadMagic)));
+    // BadMagic has no source; the log's message must still not repeat it.
+    assert!(!error.to_string().contains(&DecodeError::BadMagic.to_string()), "{error}");
+    check_chain(&hamt_serde::VersionLog::<Map>::open(&dir).unwrap_err());
+    let mut log = hamt_serde::VersionLog::open(dir.join("floats.log")).expect("a new log");
+    let floats: HamtMap<u8, f64> = [(1, f64::NAN)].into();
+    let error = log.append(&floats).unwrap_err();
+    assert!(matches!(error, hamt_serde::LogError::Encode(hamt_serde::EncodeError::Mismatch { .. })));
+    assert!(!error.to_string().contains(&std::error::Error::source(&error).unwrap().to_string()), "{error}");
+    std::fs::remove_dir_all(&dir).expect("cleaning up");
 }

@@ -237,8 +237,9 @@ where
         60,
         (|ops: Vec<Op>| {
             let history = History::<K>::run(&ops);
-            let bytes = hamt_serde::serialize_multiple(&history.map_refs());
-            let decoded = hamt_serde::deserialize_multiple::<K, u32, P, S>(&bytes).expect("serialize_multiple decodes");
+            let bytes = hamt_serde::serialize_multiple(&history.map_refs()).expect("encodes");
+            let decoded = hamt_serde::deserialize_multiple::<hamt_core::HamtMap<K, u32, P, S>>(&bytes)
+                .expect("serialize_multiple decodes");
             history.check_maps(&decoded, &history.chain(), "serialize_multiple");
 
             let mut streamed = Vec::new();
@@ -249,7 +250,7 @@ where
             history.check_maps(&decoded, &history.chain(), "deserialize_multiple_from");
 
             let versions = history.map_set();
-            let bytes = versions.to_bytes();
+            let bytes = versions.to_bytes().expect("encodes");
             let decoded = VersionSet::<HamtMap<K, u32, P, S>>::from_bytes(&bytes).expect("VersionSet::from_bytes");
             check_parents(&decoded, &history.parents);
             history.check_maps(decoded.versions(), &history.parents, "VersionSet::to_bytes");
@@ -275,19 +276,20 @@ where
         60,
         (|ops: Vec<Op>| {
             let history = History::<K>::run(&ops);
-            let bytes = hamt_serde::serialize_multiple_sets(&history.set_refs());
-            let decoded = hamt_serde::deserialize_multiple_sets::<K, P, S>(&bytes).expect("serialize_multiple_sets");
-            history.check_sets(&decoded, &history.chain(), "serialize_multiple_sets");
+            let bytes = hamt_serde::serialize_multiple(&history.set_refs()).expect("encodes");
+            let decoded =
+                hamt_serde::deserialize_multiple::<hamt_core::HamtSet<K, P, S>>(&bytes).expect("serialize_multiple");
+            history.check_sets(&decoded, &history.chain(), "serialize_multiple");
 
             let mut streamed = Vec::new();
-            hamt_serde::serialize_multiple_sets_into(&mut streamed, &history.set_refs()).expect("writing to a Vec");
-            assert!(streamed == bytes, "serialize_multiple_sets_into writes what serialize_multiple_sets returns");
+            hamt_serde::serialize_multiple_into(&mut streamed, &history.set_refs()).expect("writing to a Vec");
+            assert!(streamed == bytes, "serialize_multiple_into writes what serialize_multiple returns");
             let decoded: Vec<HamtSet<K, P, S>> =
-                hamt_serde::deserialize_multiple_sets_from(bytes.as_slice()).expect("deserialize_multiple_sets_from");
-            history.check_sets(&decoded, &history.chain(), "deserialize_multiple_sets_from");
+                hamt_serde::deserialize_multiple_from(bytes.as_slice()).expect("deserialize_multiple_from");
+            history.check_sets(&decoded, &history.chain(), "deserialize_multiple_from");
 
-            let decoded =
-                VersionSet::<HamtSet<K, P, S>>::from_bytes(&history.set_set().to_bytes()).expect("from_bytes");
+            let decoded = VersionSet::<HamtSet<K, P, S>>::from_bytes(&history.set_set().to_bytes().expect("encodes"))
+                .expect("from_bytes");
             check_parents(&decoded, &history.parents);
             history.check_sets(decoded.versions(), &history.parents, "VersionSet<HamtSet>::to_bytes");
         }) as fn(Vec<Op>),
@@ -371,10 +373,49 @@ fn writer_kind_and_hasher_do_not_matter() {
             let converted: Vec<HamtMap<u16, u32, hamt_core::ArcTK, Collide>> =
                 history.maps.iter().map(|map| map.iter().map(|(key, value)| (*key, *value)).collect()).collect();
             let refs: Vec<_> = converted.iter().collect();
-            let bytes = hamt_serde::serialize_multiple(&refs);
-            let decoded = hamt_serde::deserialize_multiple::<u16, u32, hamt_core::RcK, DefaultHashBuilder>(&bytes)
-                .expect("decodes");
+            let bytes = hamt_serde::serialize_multiple(&refs).expect("encodes");
+            let decoded = hamt_serde::deserialize_multiple::<
+                hamt_core::HamtMap<u16, u32, hamt_core::RcK, DefaultHashBuilder>,
+            >(&bytes)
+            .expect("decodes");
             history.check_maps(&decoded, &history.chain(), "ArcTK + Collide writer");
         }) as fn(Vec<Op>),
     );
+}
+
+/// `serialize_multiple` takes every usual way of holding a list of versions, maps and sets alike, and they all give
+/// the same bytes; so does the writer form.
+#[test]
+fn every_usual_list_of_versions_is_accepted() {
+    let v1: HamtMap<u32, String> = (0..50).map(|i| (i, i.to_string())).collect();
+    let v2 = v1.insert(7, "seven".to_owned());
+    let owned: Vec<HamtMap<u32, String>> = vec![v1.clone(), v2.clone()];
+    let references: Vec<&HamtMap<u32, String>> = vec![&v1, &v2];
+    let expected = hamt_serde::serialize_multiple([&v1, &v2]).expect("an array of references");
+    let forms = [
+        hamt_serde::serialize_multiple(&[&v1, &v2]).expect("a slice of references"),
+        hamt_serde::serialize_multiple(&references[..]).expect("a slice of references"),
+        hamt_serde::serialize_multiple(&references).expect("a &Vec of references"),
+        hamt_serde::serialize_multiple(references.iter().copied()).expect("an iterator of references"),
+        hamt_serde::serialize_multiple(&owned).expect("a &Vec of maps"),
+        hamt_serde::serialize_multiple(&owned[..]).expect("a slice of maps"),
+        hamt_serde::serialize_multiple(owned.iter()).expect("an iterator over maps"),
+        hamt_serde::serialize_multiple(std::iter::once(&v1).chain([&v2])).expect("a chain"),
+    ];
+    for bytes in &forms {
+        assert!(*bytes == expected, "every form writes the same bytes");
+    }
+    let mut streamed = Vec::new();
+    hamt_serde::serialize_multiple_into(&mut streamed, &owned).expect("writing to a Vec");
+    assert!(streamed == expected);
+    let decoded: Vec<HamtMap<u32, String>> = hamt_serde::deserialize_multiple(&expected).expect("decodes");
+    assert_eq!(decoded, owned);
+
+    let s1: HamtSet<u8> = [1, 2, 3].into();
+    let s2 = s1.remove(&2);
+    let sets = vec![s1.clone(), s2.clone()];
+    let expected = hamt_serde::serialize_multiple(&sets).expect("sets too");
+    assert!(hamt_serde::serialize_multiple([&s1, &s2]).expect("an array of references") == expected);
+    assert!(hamt_serde::serialize_multiple(&[&s1, &s2]).expect("a slice of references") == expected);
+    assert_eq!(hamt_serde::deserialize_multiple::<HamtSet<u8>>(&expected).expect("decodes"), sets);
 }

@@ -54,6 +54,7 @@ type U64Map = HamtMap<u64, u64, RcK, Fixed>;
 type StringMap = HamtMap<String, String, RcK, Fixed>;
 type U32Set = HamtSet<u32, RcK, Fixed>;
 type LogMap = HamtMap<String, u64, RcK, Fixed>;
+type JsonMap = HamtMap<String, serde_json::Value, RcK, Fixed>;
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1")
@@ -98,13 +99,28 @@ fn string_chain() -> Vec<StringMap> {
     vec![v0, v1, v2.clone(), v2, StringMap::default()]
 }
 
-/// `set_u32.bin`: u32 sets written with `serialize_multiple_sets`. 0: 0..300 step 3. 1: plus 1, 2 and 4_000_000_000.
+/// `set_u32.bin`: u32 sets written with `serialize_multiple`. 0: 0..300 step 3. 1: plus 1, 2 and 4_000_000_000.
 /// 2: without 0..150. 3: {7}.
 fn u32_sets() -> Vec<U32Set> {
     let v0: U32Set = (0..300).step_by(3).collect();
     let v1 = v0.insert(1).insert(2).insert(4_000_000_000);
     let v2 = (0..150).fold(v1.clone(), |set, element| set.remove(&element));
     let v3: U32Set = [7].into_iter().collect();
+    vec![v0, v1, v2, v3]
+}
+
+/// `maps_json_self_describing.bin`: String -> `serde_json::Value` versions written with `serialize_multiple`, in the
+/// self-describing body (flags `02`), since postcard cannot read a `Value` back. 0: "key i" ->
+/// `{"n": i, "half": i + 0.5, "tags": ["t", i], "none": null}` for i in 0..10. 1: "key 3" -> `[1, [-2, ["three"]]]`.
+/// 2: without "key 0". 3: "key 9" -> `true`.
+fn json_chain() -> Vec<JsonMap> {
+    use serde_json::json;
+    let v0: JsonMap = (0..10)
+        .map(|i| (format!("key {i}"), json!({"n": i, "half": f64::from(i) + 0.5, "tags": ["t", i], "none": null})))
+        .collect();
+    let v1 = v0.insert("key 3".to_owned(), json!([1, [-2, ["three"]]]));
+    let v2 = v1.remove("key 0");
+    let v3 = v2.insert("key 9".to_owned(), json!(true));
     vec![v0, v1, v2, v3]
 }
 
@@ -123,10 +139,14 @@ fn encoded_samples() -> Vec<(&'static str, Vec<u8>)> {
     let strings = string_chain();
     let sets = u32_sets();
     vec![
-        ("maps_u64_tree.bin", u64_tree().to_bytes()),
-        ("maps_string_chain.bin", hamt_serde::serialize_multiple(&strings.iter().collect::<Vec<_>>())),
-        ("set_u32.bin", hamt_serde::serialize_multiple_sets(&sets.iter().collect::<Vec<_>>())),
-        ("empty.bin", hamt_serde::serialize_multiple::<u64, u64, RcK, Fixed>(&[])),
+        ("maps_u64_tree.bin", u64_tree().to_bytes().expect("encodes")),
+        (
+            "maps_string_chain.bin",
+            hamt_serde::serialize_multiple(&strings.iter().collect::<Vec<_>>()).expect("encodes"),
+        ),
+        ("set_u32.bin", hamt_serde::serialize_multiple(&sets.iter().collect::<Vec<_>>()).expect("encodes")),
+        ("empty.bin", hamt_serde::serialize_multiple(&Vec::<HamtMap<u64, u64, RcK, Fixed>>::new()).expect("encodes")),
+        ("maps_json_self_describing.bin", hamt_serde::serialize_multiple(&json_chain()).expect("encodes")),
     ]
 }
 
@@ -173,9 +193,11 @@ fn u64_tree_decodes() {
 #[cfg_attr(miri, ignore = "reads the sample files, which Miri's isolation forbids")]
 fn string_chain_decodes() {
     let bytes = read("maps_string_chain.bin");
-    let decoded = hamt_serde::deserialize_multiple::<String, String, RcK, Fixed>(&bytes).expect("decodes");
+    let decoded =
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<String, String, RcK, Fixed>>(&bytes).expect("decodes");
     assert_eq!(decoded, string_chain());
-    let other = hamt_serde::deserialize_multiple::<String, String, RcK, DefaultHashBuilder>(&bytes).expect("decodes");
+    let other = hamt_serde::deserialize_multiple::<hamt_core::HamtMap<String, String, RcK, DefaultHashBuilder>>(&bytes)
+        .expect("decodes");
     let expected: Vec<_> = string_chain().iter().map(sorted).collect();
     assert_eq!(other.iter().map(sorted).collect::<Vec<_>>(), expected);
 }
@@ -184,7 +206,7 @@ fn string_chain_decodes() {
 #[cfg_attr(miri, ignore = "reads the sample files, which Miri's isolation forbids")]
 fn u32_sets_decode() {
     let bytes = read("set_u32.bin");
-    let decoded = hamt_serde::deserialize_multiple_sets::<u32, RcK, Fixed>(&bytes).expect("decodes");
+    let decoded = hamt_serde::deserialize_multiple::<hamt_core::HamtSet<u32, RcK, Fixed>>(&bytes).expect("decodes");
     assert_eq!(decoded, u32_sets());
     let as_version_set = VersionSet::<HamtSet<u32>>::from_bytes(&bytes).expect("decodes");
     assert_eq!(as_version_set.len(), 4);
@@ -196,8 +218,27 @@ fn u32_sets_decode() {
 fn empty_decodes() {
     let bytes = read("empty.bin");
     assert_eq!(bytes.len(), 22, "a header and a trailer");
-    assert!(hamt_serde::deserialize_multiple::<u64, u64, RcK, Fixed>(&bytes).expect("decodes").is_empty());
-    assert!(hamt_serde::deserialize_multiple::<String, String, RcK, Fixed>(&bytes).expect("decodes").is_empty());
+    assert!(
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<u64, u64, RcK, Fixed>>(&bytes)
+            .expect("decodes")
+            .is_empty()
+    );
+    assert!(
+        hamt_serde::deserialize_multiple::<hamt_core::HamtMap<String, String, RcK, Fixed>>(&bytes)
+            .expect("decodes")
+            .is_empty()
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "reads the sample files, which Miri's isolation forbids")]
+fn json_chain_decodes_from_the_self_describing_body() {
+    let bytes = read("maps_json_self_describing.bin");
+    assert_eq!(bytes[5], 0b10, "maps, self-describing body");
+    let decoded = hamt_serde::deserialize_multiple::<JsonMap>(&bytes).expect("decodes");
+    assert_eq!(decoded, json_chain());
+    let other = hamt_serde::deserialize_multiple::<HamtMap<String, serde_json::Value>>(&bytes).expect("decodes");
+    assert_eq!(other.iter().map(sorted).collect::<Vec<_>>(), json_chain().iter().map(sorted).collect::<Vec<_>>());
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::error::Error;
 use std::sync::Arc;
 
 use arc_swap::{ArcSwap, Guard};
-use hamt_core::{ArcTK, DefaultHashBuilder, HamtMap, PointerKind};
+use hamt_core::{ArcK, ArcTK, DefaultHashBuilder, HamtMap, PointerKind};
 
 /// A map shared between threads as a sequence of numbered versions: any thread takes a snapshot of the current
 /// version without a lock, and any thread publishes the next one.
@@ -26,9 +26,11 @@ use hamt_core::{ArcTK, DefaultHashBuilder, HamtMap, PointerKind};
 ///   [`with_history`](Self::with_history) also keeps the latest earlier versions, which
 ///   [`version`](Self::version) and [`history`](Self::history) read and [`rollback`](Self::rollback) republishes.
 ///
-/// The type parameters follow [`crate::HamtMap`]: keys `K`, values `V`, hasher `S`, and the pointer kind `P` last,
-/// since it is rarely changed ([`ArcTK`]; the [`crate::arck`] module names the [`ArcK`](crate::ArcK) flavour).
-/// The store is `Send` and `Sync` when its maps are, that is when `K`, `V` and `S` are.
+/// The type parameters are those of [`hamt_core::HamtMap`], in its order: keys `K`, values `V`, the pointer kind
+/// `P` ([`ArcTK`] unless named; the [`crate::arck`] module names the [`ArcK`](crate::ArcK) flavour) and the hasher
+/// `S`. The pointer kind must be thread-safe ([`ThreadSafeKind`]): a store of hamt-core's default `RcK` maps is
+/// refused when it is made, since the store exists to share its maps between threads. The store is `Send` and
+/// `Sync` when its maps are, that is when `K`, `V` and `S` are.
 ///
 /// # Examples
 ///
@@ -52,10 +54,49 @@ use hamt_core::{ArcTK, DefaultHashBuilder, HamtMap, PointerKind};
 /// assert_eq!(store.current_version(), 400);
 /// assert_eq!(store.version(395).map(|map| map["hits"]), Some(395));
 /// ```
-pub struct VersionedStore<K, V, S = DefaultHashBuilder, P: PointerKind = ArcTK> {
-    state: ArcSwap<Published<K, V, S, P>>,
+pub struct VersionedStore<K, V, P: ThreadSafeKind = ArcTK, S = DefaultHashBuilder> {
+    state: ArcSwap<Published<K, V, P, S>>,
     /// How many versions before the current one the history keeps.
     depth: usize,
+}
+
+/// The pointer kinds whose maps can be shared between threads, and so can be kept in a [`VersionedStore`]:
+/// [`ArcTK`] (hamt-sync's default) and [`ArcK`].
+///
+/// hamt-core's default kind, `RcK`, counts references without atomics; a store of `RcK` maps is refused at
+/// compile time, where it is made, with a message that names hamt-sync's maps. This trait is sealed.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_sync::{ArcTK, ThreadSafeKind};
+///
+/// fn shareable<P: ThreadSafeKind>() {}
+/// shareable::<ArcTK>();
+/// ```
+///
+/// A store of hamt-core's `RcK` maps does not compile:
+///
+/// ```compile_fail
+/// let map: hamt_core::HamtMap<u32, u32> = hamt_core::HamtMap::new(); // RcK
+/// let store = hamt_sync::VersionedStore::new(map);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "hamt-sync's `VersionedStore` shares its maps between threads, so it needs a thread-safe pointer kind, not `{Self}`",
+    label = "not a thread-safe pointer kind",
+    note = "make the map a `hamt_sync::HamtMap` (pointer kind `ArcTK`) or a `hamt_sync::arck::HamtMap` (`ArcK`); hamt-core's default `HamtMap<K, V>` uses `RcK`, which is not thread-safe"
+)]
+pub trait ThreadSafeKind: PointerKind + sealed::Sealed {}
+
+impl ThreadSafeKind for ArcTK {}
+impl ThreadSafeKind for ArcK {}
+
+mod sealed {
+    /// Keeps [`ThreadSafeKind`](super::ThreadSafeKind) to the atomic kinds.
+    pub trait Sealed {}
+
+    impl Sealed for hamt_core::ArcTK {}
+    impl Sealed for hamt_core::ArcK {}
 }
 
 /// One version of a map, with its number in the sequence of versions a [`VersionedStore`] published.
@@ -70,7 +111,7 @@ pub struct VersionedStore<K, V, S = DefaultHashBuilder, P: PointerKind = ArcTK> 
 /// let Version { number, map } = store.load_versioned();
 /// assert_eq!((number, map.len()), (1, 1));
 /// ```
-pub struct Version<K, V, S = DefaultHashBuilder, P: PointerKind = ArcTK> {
+pub struct Version<K, V, P: ThreadSafeKind = ArcTK, S = DefaultHashBuilder> {
     /// The version's number: 0 for the store's first map, then one more for every map published.
     pub number: u64,
     /// The map.
@@ -89,6 +130,7 @@ pub struct Version<K, V, S = DefaultHashBuilder, P: PointerKind = ArcTK> {
 /// let error = store.rollback(7).unwrap_err();
 /// assert_eq!(error, VersionNotFound { number: 7, oldest: 0, current: 0 });
 /// assert_eq!(error.to_string(), "version 7 is not in the history, which holds versions 0 to 0");
+/// assert!(std::error::Error::source(&error).is_none()); // the message is the whole story
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VersionNotFound {
@@ -113,7 +155,7 @@ impl fmt::Display for VersionNotFound {
 impl Error for VersionNotFound {}
 
 /// The state a store publishes atomically: replaced as a whole, never changed after it was published.
-struct Published<K, V, S, P: PointerKind> {
+struct Published<K, V, P: ThreadSafeKind, S> {
     number: u64,
     map: HamtMap<K, V, P, S>,
     /// The earlier versions kept, by number: a contiguous range ending at `number - 1` (empty when the store keeps
@@ -122,7 +164,7 @@ struct Published<K, V, S, P: PointerKind> {
     history: HamtMap<u64, HamtMap<K, V, P, S>, P>,
 }
 
-impl<K, V, S: Clone, P: PointerKind> Published<K, V, S, P> {
+impl<K, V, P: ThreadSafeKind, S: Clone> Published<K, V, P, S> {
     fn first(map: HamtMap<K, V, P, S>) -> Self {
         Published { number: 0, map, history: HamtMap::default() }
     }
@@ -147,7 +189,7 @@ impl<K, V, S: Clone, P: PointerKind> Published<K, V, S, P> {
         self.number - self.history.len() as u64
     }
 
-    fn version(&self) -> Version<K, V, S, P> {
+    fn version(&self) -> Version<K, V, P, S> {
         Version { number: self.number, map: self.map.clone() }
     }
 
@@ -156,7 +198,7 @@ impl<K, V, S: Clone, P: PointerKind> Published<K, V, S, P> {
     }
 }
 
-impl<K, V, S: Clone, P: PointerKind> VersionedStore<K, V, S, P> {
+impl<K, V, P: ThreadSafeKind, S: Clone> VersionedStore<K, V, P, S> {
     /// A store whose current version (number 0) is `map`, keeping no earlier versions.
     ///
     /// # Examples
@@ -264,7 +306,7 @@ impl<K, V, S: Clone, P: PointerKind> VersionedStore<K, V, S, P> {
     /// assert_eq!(version.number, 1);
     /// assert_eq!(version.map[&1], 1);
     /// ```
-    pub fn load_versioned(&self) -> Version<K, V, S, P> {
+    pub fn load_versioned(&self) -> Version<K, V, P, S> {
         self.state.load().version()
     }
 
@@ -319,7 +361,7 @@ impl<K, V, S: Clone, P: PointerKind> VersionedStore<K, V, S, P> {
     ///     store.history().into_iter().map(|version| (version.number, version.map.len())).collect();
     /// assert_eq!(lengths, [(0, 0), (1, 1)]);
     /// ```
-    pub fn history(&self) -> Vec<Version<K, V, S, P>> {
+    pub fn history(&self) -> Vec<Version<K, V, P, S>> {
         let state = self.state.load();
         (state.oldest()..=state.number)
             .map(|number| Version { number, map: state.get(number).expect("the history is a contiguous range") })
@@ -368,7 +410,7 @@ impl<K, V, S: Clone, P: PointerKind> VersionedStore<K, V, S, P> {
     /// let latest = store.update(|current| current.clone());
     /// assert_eq!((latest.number, latest.map["count"]), (101, 100));
     /// ```
-    pub fn update<F>(&self, mut f: F) -> Version<K, V, S, P>
+    pub fn update<F>(&self, mut f: F) -> Version<K, V, P, S>
     where
         F: FnMut(&HamtMap<K, V, P, S>) -> HamtMap<K, V, P, S>,
     {
@@ -398,7 +440,7 @@ impl<K, V, S: Clone, P: PointerKind> VersionedStore<K, V, S, P> {
     /// assert_eq!(store.try_update(take).map(|version| version.number), Ok(1));
     /// assert_eq!(store.try_update(take).map(|version| version.number), Err("sold out"));
     /// ```
-    pub fn try_update<F, E>(&self, f: F) -> Result<Version<K, V, S, P>, E>
+    pub fn try_update<F, E>(&self, f: F) -> Result<Version<K, V, P, S>, E>
     where
         F: FnMut(&HamtMap<K, V, P, S>) -> Result<HamtMap<K, V, P, S>, E>,
     {
@@ -440,7 +482,7 @@ impl<K, V, S: Clone, P: PointerKind> VersionedStore<K, V, S, P> {
         &self,
         current: &HamtMap<K, V, P, S>,
         new: HamtMap<K, V, P, S>,
-    ) -> Result<u64, Version<K, V, S, P>> {
+    ) -> Result<u64, Version<K, V, P, S>> {
         self.publish_state(|state| if state.map.ptr_eq(current) { Ok(new.clone()) } else { Err(state.version()) })
             .map(|published| published.number)
     }
@@ -474,16 +516,16 @@ impl<K, V, S: Clone, P: PointerKind> VersionedStore<K, V, S, P> {
 
     /// The publication loop behind every write: builds the next state from `f(current map)` and installs it if
     /// the state is still the one `f` saw, retrying from the newer state otherwise.
-    fn publish<F, E>(&self, mut f: F) -> Result<Arc<Published<K, V, S, P>>, E>
+    fn publish<F, E>(&self, mut f: F) -> Result<Arc<Published<K, V, P, S>>, E>
     where
         F: FnMut(&HamtMap<K, V, P, S>) -> Result<HamtMap<K, V, P, S>, E>,
     {
         self.publish_state(|state| f(&state.map))
     }
 
-    fn publish_state<F, E>(&self, mut f: F) -> Result<Arc<Published<K, V, S, P>>, E>
+    fn publish_state<F, E>(&self, mut f: F) -> Result<Arc<Published<K, V, P, S>>, E>
     where
-        F: FnMut(&Published<K, V, S, P>) -> Result<HamtMap<K, V, P, S>, E>,
+        F: FnMut(&Published<K, V, P, S>) -> Result<HamtMap<K, V, P, S>, E>,
     {
         // A full `Arc` rather than a `Guard`: `f` is the caller's code and may take long, and arc-swap's guards
         // are meant to be short-lived (each thread has a few fast slots).
@@ -502,21 +544,21 @@ impl<K, V, S: Clone, P: PointerKind> VersionedStore<K, V, S, P> {
     }
 }
 
-impl<K, V, S: Clone + Default, P: PointerKind> Default for VersionedStore<K, V, S, P> {
+impl<K, V, P: ThreadSafeKind, S: Clone + Default> Default for VersionedStore<K, V, P, S> {
     /// A store of an empty map, keeping no earlier versions.
     fn default() -> Self {
         Self::new(HamtMap::default())
     }
 }
 
-impl<K, V, S: Clone, P: PointerKind> From<HamtMap<K, V, P, S>> for VersionedStore<K, V, S, P> {
+impl<K, V, P: ThreadSafeKind, S: Clone> From<HamtMap<K, V, P, S>> for VersionedStore<K, V, P, S> {
     /// A store whose first version is `map` ([`VersionedStore::new`]).
     fn from(map: HamtMap<K, V, P, S>) -> Self {
         Self::new(map)
     }
 }
 
-impl<K: fmt::Debug, V: fmt::Debug, S, P: PointerKind> fmt::Debug for VersionedStore<K, V, S, P> {
+impl<K: fmt::Debug, V: fmt::Debug, P: ThreadSafeKind, S> fmt::Debug for VersionedStore<K, V, P, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.load();
         f.debug_struct("VersionedStore")
@@ -527,24 +569,24 @@ impl<K: fmt::Debug, V: fmt::Debug, S, P: PointerKind> fmt::Debug for VersionedSt
     }
 }
 
-impl<K, V, S: Clone, P: PointerKind> Clone for Version<K, V, S, P> {
+impl<K, V, P: ThreadSafeKind, S: Clone> Clone for Version<K, V, P, S> {
     fn clone(&self) -> Self {
         Version { number: self.number, map: self.map.clone() }
     }
 }
 
-impl<K: fmt::Debug, V: fmt::Debug, S, P: PointerKind> fmt::Debug for Version<K, V, S, P> {
+impl<K: fmt::Debug, V: fmt::Debug, P: ThreadSafeKind, S> fmt::Debug for Version<K, V, P, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Version").field("number", &self.number).field("map", &self.map).finish()
     }
 }
 
-impl<K, V, S, P> PartialEq for Version<K, V, S, P>
+impl<K, V, P, S> PartialEq for Version<K, V, P, S>
 where
     K: Hash + Eq,
     V: PartialEq,
     S: BuildHasher,
-    P: PointerKind,
+    P: ThreadSafeKind,
 {
     /// Versions are equal when their numbers and their maps are.
     fn eq(&self, other: &Self) -> bool {
@@ -552,12 +594,12 @@ where
     }
 }
 
-impl<K, V, S, P> Eq for Version<K, V, S, P>
+impl<K, V, P, S> Eq for Version<K, V, P, S>
 where
     K: Hash + Eq,
     V: Eq,
     S: BuildHasher,
-    P: PointerKind,
+    P: ThreadSafeKind,
 {
 }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use hamt_sync::{ArcK, ArcTK, DefaultHashBuilder, PointerKind, VersionedStore};
+use hamt_sync::{ArcK, ArcTK, DefaultHashBuilder, PointerKind, ThreadSafeKind, VersionedStore};
 
 type Map<P> = hamt_core::HamtMap<String, u64, P>;
 
@@ -45,7 +45,7 @@ fn step<P: PointerKind>(map: &Map<P>, writer: usize, round: u64) -> Map<P> {
 }
 
 /// Publishes the next version with `update` (even writers) or a hand-written `compare_and_swap` loop (odd ones).
-fn publish<P: PointerKind>(store: &VersionedStore<String, u64, DefaultHashBuilder, P>, writer: usize, round: u64) {
+fn publish<P: ThreadSafeKind>(store: &VersionedStore<String, u64, P, DefaultHashBuilder>, writer: usize, round: u64) {
     if writer % 2 == 0 {
         let version = store.update(|current| step(current, writer, round));
         check_version(version.number, &version.map);
@@ -60,10 +60,10 @@ fn publish<P: PointerKind>(store: &VersionedStore<String, u64, DefaultHashBuilde
     }
 }
 
-fn readers_and_writers<P: PointerKind>()
+fn readers_and_writers<P: ThreadSafeKind>()
 where
     Map<P>: Send + Sync,
-    VersionedStore<String, u64, DefaultHashBuilder, P>: Sync,
+    VersionedStore<String, u64, P, DefaultHashBuilder>: Sync,
 {
     let duration = common::stress_duration(Duration::from_secs(1));
     let min_rounds = common::scaled(200, 6) as u64;

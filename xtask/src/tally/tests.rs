@@ -19,6 +19,16 @@ fn ignores_colour_codes_around_the_verdict() {
 }
 
 #[test]
+fn parses_nextest_summaries() {
+    let passing = "     Summary [  61.403s] 45 tests run: 45 passed, 140 skipped";
+    assert_eq!(TestTally::parse_line(passing), Some(TestTally { passed: 45, failed: 0 }));
+    let failing = "     Summary [   2.100s] 9 tests run: 6 passed (1 flaky), 3 failed, 2 skipped";
+    assert_eq!(TestTally::parse_line(failing), Some(TestTally { passed: 6, failed: 3 }));
+    assert_eq!(TestTally::parse_line("        PASS [   0.010s] hamt-core::basics insert"), None);
+    assert_eq!(TestTally::parse_line("     Summary [   0.010s] not a count"), None);
+}
+
+#[test]
 fn ignores_other_lines() {
     assert_eq!(TestTally::parse_line("running 3 tests"), None);
     assert_eq!(TestTally::parse_line("test map::tests::insert ... ok"), None);

@@ -4,7 +4,7 @@ type Map = HamtMap<u32, u32, ArcTK>;
 
 /// Checks what every state must satisfy: the history is the contiguous range of at most `depth` numbers ending
 /// just before the current one.
-fn check_state(state: &Published<u32, u32, DefaultHashBuilder, ArcTK>, depth: usize) {
+fn check_state(state: &Published<u32, u32, ArcTK, DefaultHashBuilder>, depth: usize) {
     assert!(state.history.len() <= depth);
     assert_eq!(state.oldest() + state.history.len() as u64, state.number);
     for number in state.oldest()..state.number {
