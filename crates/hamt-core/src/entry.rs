@@ -5,7 +5,7 @@ use core::hash::{BuildHasher, Hash};
 
 use crate::kind::PointerKind;
 use crate::map::HamtMap;
-use crate::trie;
+use crate::trie::{self, Place};
 
 /// A key's place in a map, from [`HamtMap::entry`]: occupied or vacant.
 ///
@@ -28,10 +28,16 @@ pub enum Entry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBu
 }
 
 /// An occupied [`Entry`].
+///
+/// It remembers where the key is, so that reading and changing the entry go straight to it, with no further
+/// hashing or key comparisons; removing it walks down once more by the remembered hash, comparing keys on the way
+/// as a removal does.
 pub struct OccupiedEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     map: &'a mut HamtMap<K, V, P, S>,
-    key: K,
+    /// The key the entry was asked for (`None` for an entry made by inserting, which moved it into the map).
+    key: Option<K>,
     hash: u64,
+    place: Place,
 }
 
 /// A vacant [`Entry`].
@@ -154,13 +160,13 @@ where
     V: Clone,
     S: BuildHasher,
 {
-    pub(crate) fn new(map: &'a mut HamtMap<K, V, P, S>, key: K, hash: u64) -> Self {
-        OccupiedEntry { map, key, hash }
+    pub(crate) fn new(map: &'a mut HamtMap<K, V, P, S>, key: K, hash: u64, place: Place) -> Self {
+        OccupiedEntry { map, key: Some(key), hash, place }
     }
 
     fn stored(&self) -> &(K, V) {
         let root = self.map.root().expect("an occupied entry's map is not empty");
-        trie::get(root, self.hash, &self.key).expect("an occupied entry's key is in the map")
+        trie::get_at_place(root, self.hash, self.place)
     }
 
     /// The key stored in the map.
@@ -210,7 +216,7 @@ where
     /// ```
     pub fn get_mut(&mut self) -> &mut V {
         let root = self.map.root_mut().expect("an occupied entry's map is not empty");
-        trie::get_mut(root, self.hash, &self.key).expect("an occupied entry's key is in the map")
+        &mut trie::get_mut_at_place(root, self.hash, 0, self.place).1
     }
 
     /// The value, mutably, for as long as the map was borrowed.
@@ -227,8 +233,11 @@ where
     /// assert_eq!(map["a"], 2);
     /// ```
     pub fn into_mut(self) -> &'a mut V {
-        let root = self.map.root_mut().expect("an occupied entry's map is not empty");
-        trie::get_mut(root, self.hash, &self.key).expect("an occupied entry's key is in the map")
+        let OccupiedEntry { map, key, hash, place } = self;
+        // The map keeps its stored key; this one is dropped before the map is touched.
+        drop(key);
+        let root = map.root_mut().expect("an occupied entry's map is not empty");
+        &mut trie::get_mut_at_place(root, hash, 0, place).1
     }
 
     /// Replaces the value, returning the old one.
@@ -261,7 +270,9 @@ where
     /// assert!(map.is_empty());
     /// ```
     pub fn remove(self) -> V {
-        self.remove_entry().1
+        let (key, value) = self.remove_entry();
+        drop(key);
+        value
     }
 
     /// Removes the entry, returning the stored key and the value.
@@ -277,7 +288,16 @@ where
     /// }
     /// ```
     pub fn remove_entry(self) -> (K, V) {
-        self.map.remove_entry(&self.key).expect("an occupied entry's key is in the map")
+        let OccupiedEntry { map, key, hash, place } = self;
+        // An entry made by inserting gave its key to the map: search with a clone of the stored one.
+        let key = key.unwrap_or_else(|| trie::get_at_place(map.root().expect("not empty"), hash, place).0.clone());
+        let removed = map
+            .update_in_place_hashed(hash, trie::Remove { key: &key, wants_key: true })
+            .into_removed()
+            .map(|(stored, value)| (stored.expect("hamt: a removal that asks for the key returns it"), value));
+        // Dropped while `removed` is a local, so that a panicking `Drop` of this key does not leak the entry.
+        drop(key);
+        removed.expect("an occupied entry's key is in the map")
     }
 }
 
@@ -337,11 +357,10 @@ where
     /// }
     /// assert_eq!(map["a"], 2);
     /// ```
+    /// The key is neither cloned nor compared again: the entry goes where the key's hash led when the entry was
+    /// made, and the reference comes from that insertion.
     pub fn insert(self, value: V) -> &'a mut V {
-        let key = self.key.clone();
-        self.map.update_in_place(trie::Insert { key: self.key, value });
-        let root = self.map.root_mut().expect("an entry was just inserted");
-        trie::get_mut(root, self.hash, &key).expect("an entry was just inserted")
+        &mut self.map.insert_vacant(self.hash, (self.key, value)).0.1
     }
 }
 
@@ -417,6 +436,10 @@ where
 {
     /// Inserts `value` for the key and returns the now occupied entry.
     ///
+    /// As with [`insert`](Self::insert), the key is neither cloned nor compared again, and the entry remembers
+    /// where it went. Removing through that entry searches with a clone of the stored key (the key itself moved
+    /// into the map).
+    ///
     /// # Examples
     ///
     /// ```
@@ -430,11 +453,8 @@ where
     /// assert_eq!(map["a"], 2);
     /// ```
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, P, S> {
-        let VacantEntry { map, key, .. } = self;
-        map.insert_mut(key.clone(), value);
-        match map.entry(key) {
-            Entry::Occupied(entry) => entry,
-            Entry::Vacant(_) => unreachable!("the key was just inserted"),
-        }
+        let VacantEntry { map, key, hash } = self;
+        let (_, place) = map.insert_vacant(hash, (key, value));
+        OccupiedEntry { map, key: None, hash, place }
     }
 }

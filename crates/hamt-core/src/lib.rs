@@ -87,9 +87,26 @@
 //! assert!(Arc::ptr_eq(&docs[&1], &more[&1]));
 //! # assert_eq!(more[&2].body, "world");
 //! ```
+//!
+//! # Panics, leaks and allocation failure
+//!
+//! A panic from a key's or value's `Clone`, `Hash`, `Eq` or `Drop`, or from a closure given to a method, leaves
+//! every map whole: nothing is dropped twice, the trie's invariants hold, [`HamtMap::len`] counts the entries, and
+//! the map can be used as before. An operation that panics leaves its map as it was before or as it would be
+//! after, except where std's `HashMap` also stops half way: [`HamtMap::retain`], [`Extend`] entry by entry, and
+//! [`HamtMap::iter_mut`] (or `values_mut`) when the caller's code panics mid-way. Nothing leaks, with std's
+//! exceptions: a panic while already unwinding (a second `Drop` panicking) aborts, and `mem::forget` of an
+//! iterator forgets what it holds. When a `Drop` panics while a map or a node is dropped, the other entries are
+//! still dropped, as std's `Vec` does.
+//!
+//! An allocation failure that unwinds (a panicking alloc-error hook) leaves the map as it was: each operation
+//! allocates before it changes a node. One step cannot be undone without allocating and aborts instead: shrinking
+//! a node after one of its entries moved into a new child (no allocator in std fails a shrink).
 #![no_std]
 // docs.rs builds with `--cfg docsrs` on nightly, where `doc_cfg` labels the items of each optional feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// `RUSTFLAGS="--cfg hamt_may_dangle"` on nightly lets keys and values borrow data that is dropped before the map.
+#![cfg_attr(hamt_may_dangle, feature(dropck_eyepatch))]
 
 extern crate alloc;
 #[cfg(feature = "std")]

@@ -223,8 +223,11 @@ impl<K, V, P: PointerKind, S> HamtMap<K, V, P, S> {
     /// assert!(map.is_empty() && old.len() == 1);
     /// ```
     pub fn clear(&mut self) {
-        self.root = None;
+        // Empty the map before dropping anything, so that a panicking `Drop` finds it empty (and the other entries
+        // are still dropped, as by std's `clear`).
+        let root = self.root.take();
         self.len = 0;
+        drop(root);
     }
 
     pub(crate) fn root(&self) -> Option<&Node<K, V, P>> {
@@ -434,7 +437,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.updated_persistent(Remove(key))
+        self.updated_persistent(Remove { key, wants_key: false })
     }
 
     /// A new map where `key`'s value is what `f` makes of the current one: `f(None)` for an absent key,
@@ -541,9 +544,7 @@ where
         };
         match trie::update_persistent(root, hash, 0, op, &self.hasher) {
             Persistent::Unchanged => self.clone(),
-            Persistent::Node(node, change) => {
-                self.derived(Some(node), self.len.wrapping_add_signed(change.len_delta()))
-            }
+            Persistent::Node(node, seen) => self.derived(Some(node), self.len.wrapping_add_signed(seen.len_delta())),
             Persistent::Empty(_) => self.derived(None, 0),
             Persistent::Single(..) => unreachable!("the root never collapses into its parent"),
         }
@@ -588,7 +589,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.update_in_place(Remove(key)).into_old()
+        self.update_in_place(Remove { key, wants_key: false }).into_old()
     }
 
     /// Removes `key` from this map, returning the stored key and value: std's `HashMap::remove_entry`, in place.
@@ -596,6 +597,9 @@ where
     /// Like [`entry`](Self::entry), [`retain`](Self::retain) and [`get_mut`](Self::get_mut), this std name keeps
     /// std's in-place meaning, since there is no persistent twin to give it to; the persistent way to take a value
     /// out is [`extract`](Self::extract).
+    ///
+    /// The entry is moved out of the map where this map alone holds its node; where the node is shared with
+    /// another version, the key and value are cloned (the other version keeps them).
     ///
     /// # Examples
     ///
@@ -610,8 +614,8 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let stored = self.get_key_value(key)?.0.clone();
-        self.remove_mut(key).map(|value| (stored, value))
+        let (stored, value) = self.update_in_place(Remove { key, wants_key: true }).into_removed()?;
+        Some((stored.expect("hamt: a removal that asks for the key returns it"), value))
     }
 
     /// The former name of [`remove_entry`](Self::remove_entry), hidden from the docs. (Not yet deprecated, so
@@ -643,13 +647,25 @@ where
         self.update_in_place(UpdateWith { key, decide: f }).into_old()
     }
 
-    pub(crate) fn update_in_place<U>(&mut self, op: U) -> Change<V>
+    /// Applies `op` in place. The map is whole (its trie canonical, its length right) before anything that left
+    /// it is dropped: what the update took out comes back in the [`Change`], for the caller to return or drop.
+    pub(crate) fn update_in_place<U>(&mut self, op: U) -> Change<K, V>
     where
         K: Borrow<U::Key>,
         U::Key: Hash,
         U: Update<K, V>,
     {
         let hash = hash_of(&self.hasher, op.key());
+        self.update_in_place_hashed(hash, op)
+    }
+
+    /// [`update_in_place`](Self::update_in_place) with the key's hash already computed.
+    #[inline]
+    pub(crate) fn update_in_place_hashed<U>(&mut self, hash: u64, op: U) -> Change<K, V>
+    where
+        K: Borrow<U::Key>,
+        U: Update<K, V>,
+    {
         let Some(root) = &mut self.root else {
             if let Some(entry) = op.vacant() {
                 self.root = Some(trie::single(entry, hash, 0));
@@ -659,11 +675,24 @@ where
             return Change::Nothing;
         };
         let (change, left) = trie::update_mut(root, hash, 0, op, &self.hasher);
-        if left == Left::Nothing {
-            self.root = None;
+        if left != Left::Nothing {
+            self.len = self.len.wrapping_add_signed(change.len_delta());
+            return change;
         }
-        self.len = self.len.wrapping_add_signed(change.len_delta());
-        change
+        // The map is now empty: take the root out and set the length first.
+        let root = self.root.take().expect("the map had a root");
+        self.len = 0;
+        match change {
+            Change::RemovesRoot => {
+                let (key, value) = trie::into_only_entry(root);
+                Change::Removed { key: Some(key), value }
+            }
+            // A shared root, whose entry was cloned: dropping this handle drops nothing else.
+            change => {
+                drop(root);
+                change
+            }
+        }
     }
 
     /// A mutable reference to the value for `key`. Copies the shared nodes on the path to it, but only when the key
@@ -699,12 +728,24 @@ where
     /// ```
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, P, S> {
         let hash = hash_of(&self.hasher, &key);
-        let present = self.root.as_ref().is_some_and(|root| trie::get(root, hash, &key).is_some());
-        if present {
-            Entry::Occupied(OccupiedEntry::new(self, key, hash))
-        } else {
-            Entry::Vacant(VacantEntry::new(self, key, hash))
+        match self.root.as_ref().and_then(|root| trie::locate(root, hash, 0, &key)) {
+            Some((place, _)) => Entry::Occupied(OccupiedEntry::new(self, key, hash, place)),
+            None => Entry::Vacant(VacantEntry::new(self, key, hash)),
         }
+    }
+
+    /// Inserts an entry whose key [`entry`](Self::entry) found absent, where its hash leads, and returns it.
+    pub(crate) fn insert_vacant(&mut self, hash: u64, entry: (K, V)) -> (&mut (K, V), trie::Place) {
+        if self.root.is_none() {
+            let root = self.root.insert(trie::single(entry, hash, 0));
+            self.len = 1;
+            let entry = &mut root.unique_mut().expect("a new node is unique").into_parts().0[0];
+            return (entry, trie::Place { collision_index: 0 });
+        }
+        let root = self.root.as_mut().expect("checked above");
+        let inserted = trie::insert_vacant(root, hash, 0, entry, &self.hasher);
+        self.len += 1;
+        inserted
     }
 
     /// Keeps only the entries for which `keep` returns `true`; `keep` may also change the values it keeps.

@@ -188,13 +188,19 @@ impl<M, S> Merger<'_, M, S> {
                 (None, None, Some(right), _) => self.right_only_entry(right),
                 (None, None, _, Some(right)) => self.right_only_node(right),
                 (Some(left), _, Some(right), _) => self.entries(left, right, shift),
+                // The promoted clone is dropped while the result is a local, so that a panicking `Drop` in it
+                // drops the result too rather than leak it (a value being returned is not dropped on unwinding).
                 (Some(left), _, _, Some(right)) => {
                     let promoted = single(left.clone(), hash_of(self.hasher, &left.0), shift + BITS);
-                    self.nodes(&promoted, right, shift + BITS)
+                    let built = self.nodes(&promoted, right, shift + BITS);
+                    drop(promoted);
+                    built
                 }
                 (_, Some(left), Some(right), _) => {
                     let promoted = single(right.clone(), hash_of(self.hasher, &right.0), shift + BITS);
-                    self.nodes(left, &promoted, shift + BITS)
+                    let built = self.nodes(left, &promoted, shift + BITS);
+                    drop(promoted);
+                    built
                 }
                 (_, Some(left), _, Some(right)) => self.nodes(left, right, shift + BITS),
                 (None, None, None, None) => Built::Empty,

@@ -10,7 +10,15 @@
 //! A bitmap node is never empty (the empty map has no root), so `datamap == 0 && nodemap == 0` marks a collision
 //! node without a type tag. Every length this module reads is derived from the header of the node it reads, so no
 //! mistake in the safe trie algorithms can make it read or write out of bounds: the worst such a mistake can do is
-//! build a trie of the wrong shape, which the invariant checker reports.
+//! build a trie of the wrong shape, which the invariant checker reports, or panic. What makes this hold:
+//! - A [`Shape`] can only be made by [`Shape::bitmap`] (entries = `popcount(datamap)`) or [`Shape::collision`],
+//!   so the layout a node is allocated with is the one its header describes when read back.
+//! - Positions given by the caller are checked before they are used: a `bit` argument must have exactly one bit
+//!   set (checked where it selects a slot to read or move: `entry_at_bit`, `child_at_bit` and the `into_` forms
+//!   by masking it to its lowest set bit, `push_down` and `pull_up` by an assertion), edits are checked against
+//!   the node's shape (`edit` asserts, `copy_edited` indexes slices), and a `Builder` counts what it is given.
+//! - The private helpers that take raw positions (`move_edited`, `resize_entries`) are called only after those
+//!   checks, and say so in their contracts.
 //!
 //! The safe interface is small:
 //! - [`Node`] is a counted handle. Cloning it adds a reference; dropping the last one drops the entries and children
@@ -38,12 +46,15 @@ struct Header<C> {
 }
 
 /// What a node holds, from which its layout follows.
+///
+/// The fields are private so that every shape comes from [`Shape::bitmap`] or [`Shape::collision`]: a bitmap
+/// shape's entry count is always `popcount(datamap)`, which is what a node's header gives back when it is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Shape {
-    pub(crate) datamap: u32,
-    pub(crate) nodemap: u32,
+    datamap: u32,
+    nodemap: u32,
     /// The number of entries: `popcount(datamap)` for a bitmap node, the stored length for a collision node.
-    pub(crate) entries: usize,
+    entries: usize,
 }
 
 impl Shape {
@@ -189,6 +200,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     /// The entry stored at `bit` of a bitmap node, if `datamap` has that bit.
     #[inline]
     pub(crate) fn entry_at_bit(&self, bit: u32) -> Option<&(K, V)> {
+        let bit = lowest_bit(bit);
         let header = self.header();
         if header.datamap & bit == 0 {
             return None;
@@ -203,6 +215,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     /// The child stored at `bit` of a bitmap node, if `nodemap` has that bit.
     #[inline]
     pub(crate) fn child_at_bit(&self, bit: u32) -> Option<&Node<K, V, P>> {
+        let bit = lowest_bit(bit);
         let nodemap = self.header().nodemap;
         if nodemap & bit == 0 {
             return None;
@@ -222,6 +235,43 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         // the address, and this one is of a live node.
         unsafe {
             core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(self.ptr.as_ptr().cast());
+        }
+    }
+
+    /// The last node of the chain this node starts, if the chain holds only entries at its end: following the
+    /// only child of nodes that hold one child and nothing else, the first node with no children. `None` if a node
+    /// on the way holds anything else. A subtree holds exactly two entries if and only if its chain ends in a node
+    /// of two entries (canonical form).
+    #[inline]
+    pub(crate) fn chain_end(&self) -> Option<&Self> {
+        let mut node = self;
+        loop {
+            let header = node.header();
+            if header.nodemap == 0 {
+                return Some(node);
+            }
+            if header.datamap != 0 || !header.nodemap.is_power_of_two() {
+                return None;
+            }
+            node = &node.children()[0];
+        }
+    }
+
+    /// [`chain_end`](Self::chain_end), if every node of the chain is unshared (this handle's node included).
+    pub(crate) fn unshared_chain_end(&self) -> Option<&Self> {
+        let mut node = self;
+        loop {
+            if !node.is_unique() {
+                return None;
+            }
+            let header = node.header();
+            if header.nodemap == 0 {
+                return Some(node);
+            }
+            if header.datamap != 0 || !header.nodemap.is_power_of_two() {
+                return None;
+            }
+            node = &node.children()[0];
         }
     }
 
@@ -309,13 +359,33 @@ impl<K, V, P: PointerKind> Clone for Node<K, V, P> {
     }
 }
 
+#[cfg(not(hamt_may_dangle))]
 impl<K, V, P: PointerKind> Drop for Node<K, V, P> {
     #[inline]
     fn drop(&mut self) {
-        if self.header().count.decrement() {
-            // SAFETY: the count reached zero, so this was the last handle and nothing else can reach the node.
-            unsafe { free_node::<K, V, P>(self.ptr) }
-        }
+        drop_handle(self);
+    }
+}
+
+// With `--cfg hamt_may_dangle` (nightly): keys and values may hold borrows that end before the map is dropped, as
+// with std's and hashbrown's maps.
+// SAFETY: dropping a handle never reads a key or a value: it decrements the count and, for the last handle, drops
+// the entries and children (`free_node`), which is all `#[may_dangle]` permits. `PhantomData<(K, V)>` in `Node`
+// tells the drop checker that the entries are owned, so their own drops are still checked.
+#[cfg(hamt_may_dangle)]
+unsafe impl<#[may_dangle] K, #[may_dangle] V, P: PointerKind> Drop for Node<K, V, P> {
+    #[inline]
+    fn drop(&mut self) {
+        drop_handle(self);
+    }
+}
+
+/// The body of `Node`'s `Drop`: one reference fewer; the last one frees the node.
+#[inline]
+fn drop_handle<K, V, P: PointerKind>(node: &mut Node<K, V, P>) {
+    if node.header().count.decrement() {
+        // SAFETY: the count reached zero, so this was the last handle and nothing else can reach the node.
+        unsafe { free_node::<K, V, P>(node.ptr) }
     }
 }
 
@@ -377,6 +447,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// The entry stored at `bit` of a bitmap node, mutably.
     #[inline]
     pub(crate) fn into_entry_at_bit(self, bit: u32) -> Option<&'a mut (K, V)> {
+        let bit = lowest_bit(bit);
         let datamap = self.node.datamap();
         if datamap & bit == 0 {
             return None;
@@ -388,6 +459,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// The child stored at `bit` of a bitmap node, mutably.
     #[inline]
     pub(crate) fn into_child_at_bit(self, bit: u32) -> Option<&'a mut Node<K, V, P>> {
+        let bit = lowest_bit(bit);
         let nodemap = self.node.nodemap();
         if nodemap & bit == 0 || self.node.is_collision() {
             return None;
@@ -435,25 +507,49 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
 
 impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// Turns the entry at `bit` of a bitmap node into a child: `make_child` receives the entry (moved out, not
-    /// cloned) and returns the subtree that takes its place.
+    /// cloned) and returns the subtree that takes its place, or, when it cannot allocate that subtree, the entry
+    /// back (with the entry it was to be paired with) and the layout that failed.
     ///
-    /// `make_child` must not call code that can panic (it runs while the node is half moved); a panic there aborts
-    /// the process rather than risk a double drop.
+    /// Every allocation happens before the node is changed: the new node (when the entries cannot slide in
+    /// place) is allocated first, and a `make_child` that fails gets the entry put back, so that an allocation
+    /// failure that unwinds (a panicking alloc-error hook) leaves the node as it was. `make_child` must not call
+    /// code that can panic otherwise (it runs while the entry is out of the node); a panic there aborts the
+    /// process rather than risk a double drop, and so does a failure to shrink the allocation after sliding.
     ///
     /// # Panics
     /// If `bit` is not an entry of this node.
-    pub(crate) fn push_down(mut self, bit: u32, make_child: impl FnOnce((K, V)) -> Node<K, V, P>) {
+    pub(crate) fn push_down(
+        mut self,
+        bit: u32,
+        make_child: impl FnOnce((K, V)) -> Result<Node<K, V, P>, Unallocated<K, V>>,
+    ) {
         let old = self.node.shape();
-        assert!(!old.is_collision() && old.datamap & bit != 0, "hamt: push_down of a missing entry");
+        assert!(
+            bit.is_power_of_two() && !old.is_collision() && old.datamap & bit != 0,
+            "hamt: push_down of a missing entry"
+        );
         let entry_index = (old.datamap & bit.wrapping_sub(1)).count_ones() as usize;
         let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
-        let old_entries = self.node.entries_ptr(old);
-        // SAFETY: `entry_index` is below `popcount(datamap)`, so the entry is initialized; it is read once here and
-        // the move below skips it (`Edit::Remove`), so it is never dropped or moved twice.
-        let entry = unsafe { old_entries.add(entry_index).read() };
-        let child = abort_on_unwind(|| make_child(entry));
         let shape = Shape::bitmap(old.datamap ^ bit, old.nodemap | bit);
-        if slides_in_place::<K, V>() {
+        let slides = slides_in_place::<K, V>();
+        // Allocated before anything moves, so that a failure leaves the node untouched.
+        let builder = if slides { None } else { Some(Builder::new(shape)) };
+        let old_entries = self.node.entries_ptr(old);
+        // SAFETY: `entry_index` is below `popcount(datamap)`, so the entry is initialized. It is read once here;
+        // either it is written back below (when the child cannot be allocated) or the moves below skip it
+        // (`Edit::Remove`, or the slide over its slot), so it is never dropped or moved twice.
+        let entry = unsafe { old_entries.add(entry_index).read() };
+        let child = match abort_on_unwind(|| make_child(entry)) {
+            Ok(child) => child,
+            Err(Unallocated { first, second, layout }) => {
+                // SAFETY: the slot is the one the entry was read from, and nothing was written over it since;
+                // writing the entry back makes the node whole again, as it was before this call.
+                unsafe { old_entries.add(entry_index).write(first) };
+                drop((builder, second));
+                handle_alloc_error(layout)
+            }
+        };
+        let Some(mut builder) = builder else {
             let entry_size = size_of::<(K, V)>();
             let base = self.node.ptr.cast::<u8>().as_ptr();
             let old_offset = entries_offset::<Header<P::Count>, (K, V)>(old);
@@ -474,10 +570,16 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
                 ptr::copy(children.add(child_index), children.add(child_index + 1), old.children() - child_index);
                 children.add(child_index).write(child);
             }
-            self.reshape_in_place(old, shape);
+            // The contents now have the new shape and only the allocation is left to shrink. Should that fail, the
+            // entry is inside the new child and cannot be put back without allocating: abort (shrinking a block
+            // fails in no allocator std ships).
+            abort_on_unwind(|| {
+                if let Err(layout) = self.reshape_in_place(old, shape) {
+                    handle_alloc_error(layout)
+                }
+            });
             return;
-        }
-        let mut builder = Builder::new(shape);
+        };
         // SAFETY: the node is unique; the old arrays hold `old.children()` and `old.entries` initialized
         // elements and the edit indices fit them; the entry at `entry_index` was moved out above and is skipped,
         // and the forgotten `removed` below is that same already-moved entry's bitwise copy.
@@ -495,38 +597,106 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// freeing the child: the step that keeps the trie canonical after a removal.
     ///
     /// # Panics
-    /// If `bit` is not a child of this node, or that child is shared or holds anything but exactly one entry.
-    pub(crate) fn pull_up(mut self, bit: u32) {
-        let old = self.node.shape();
-        assert!(!old.is_collision() && old.nodemap & bit != 0, "hamt: pull_up of a missing child");
-        let entry_index = ((old.datamap | bit) & bit.wrapping_sub(1)).count_ones() as usize;
-        let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
-        let child = &self.node.children()[child_index];
-        let child_shape = child.shape();
+    /// If `bit` is not a child of this node, or that child is not an unshared chain ending in one entry.
+    pub(crate) fn pull_up(self, bit: u32) {
+        let child = self.child_for_entry(bit);
         assert!(
-            child.is_unique() && child_shape.entries == 1 && (child_shape.is_collision() || child_shape.nodemap == 0),
+            child.unshared_chain_end().is_some_and(|end| end.shape().entries == 1),
             "hamt: pull_up of a child that is not a single unshared entry"
         );
-        // SAFETY: the child is unique and holds exactly one initialized entry, which is read once here; the
-        // child's memory is freed below without dropping anything, so the entry has exactly one owner again.
-        let entry = unsafe { child.entries_ptr(child_shape).read() };
-        let child_ptr = child.ptr;
-        // SAFETY: the child's only entry was moved out above and it has no children, so only its memory remains;
-        // its handle in our children array is overwritten or dropped without being dropped as a `Node`.
-        unsafe { dealloc(child_ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(child_shape).layout) };
+        self.swap_child_for_entry(bit, |child| {
+            // SAFETY: checked above: the child is a chain of unshared nodes ending in a node with one entry.
+            let (entry, _) = unsafe { take_chain(child, None) };
+            entry
+        });
+    }
+
+    /// Removes entry `removed` (0 or 1) of the subtree at `bit` of a bitmap node, a chain of unshared nodes that
+    /// ends in a node with two entries and no children, and takes the other entry up in place of the subtree, which
+    /// is freed. Returns the removed entry.
+    ///
+    /// The node's new memory is allocated first, so an allocation failure that unwinds leaves both the node and
+    /// the subtree as they were.
+    ///
+    /// # Panics
+    /// If `bit` is not a child of this node, or the child is not such a chain, or `removed` is not 0 or 1.
+    pub(crate) fn take_pair(self, bit: u32, removed: usize) -> (K, V) {
+        let child = self.child_for_entry(bit);
+        assert!(
+            removed < 2 && child.unshared_chain_end().is_some_and(|end| end.shape().entries == 2),
+            "hamt: take_pair of a child that is not an unshared pair"
+        );
+        let mut taken = None;
+        self.swap_child_for_entry(bit, |child| {
+            // SAFETY: checked above: the child is a chain of unshared nodes ending in a node with two entries.
+            let (kept, removed) = unsafe { take_chain(child, Some(removed)) };
+            taken = removed;
+            kept
+        });
+        taken.expect("hamt: take_chain returns the removed entry it was asked for")
+    }
+
+    /// Puts `entry` in place of the child at `bit` of a bitmap node, and returns that child (for the caller to
+    /// drop once the map is whole). The node's new memory is allocated first: on failure nothing changes and
+    /// `entry` is dropped.
+    ///
+    /// # Panics
+    /// If `bit` is not a child of this node.
+    pub(crate) fn replace_child_by_entry(self, bit: u32, entry: (K, V)) -> Node<K, V, P> {
+        self.child_for_entry(bit);
+        let mut old_child = None;
+        self.swap_child_for_entry(bit, |child| {
+            old_child = Some(child);
+            entry
+        });
+        old_child.expect("hamt: swap_child_for_entry hands over the child")
+    }
+
+    /// The child at `bit` of a bitmap node, checked to be there.
+    fn child_for_entry(&self, bit: u32) -> &Node<K, V, P> {
+        let old = self.node.shape();
+        assert!(
+            bit.is_power_of_two() && !old.is_collision() && old.nodemap & bit != 0,
+            "hamt: a child to replace by an entry is missing"
+        );
+        &self.node.children()[(old.nodemap & bit.wrapping_sub(1)).count_ones() as usize]
+    }
+
+    /// Replaces the child at `bit` (checked by the caller) by the entry that `make_entry` returns when handed the
+    /// child (moved out of the node). The node's new memory (grown in place, or a new node) is allocated before
+    /// `make_entry` runs, so an allocation failure that unwinds changes nothing. `make_entry` must not panic (the
+    /// node is half moved while it runs); a panic there aborts.
+    fn swap_child_for_entry(mut self, bit: u32, make_entry: impl FnOnce(Node<K, V, P>) -> (K, V)) {
+        let old = self.node.shape();
+        let entry_index = ((old.datamap | bit) & bit.wrapping_sub(1)).count_ones() as usize;
+        let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
         let shape = Shape::bitmap(old.datamap | bit, old.nodemap ^ bit);
-        if slides_in_place::<K, V>() {
-            self.reshape_in_place(old, shape);
+        let builder = if slides_in_place::<K, V>() {
+            // Grow first: on failure nothing has moved yet. On success the header already describes the new shape
+            // while the contents keep the old one, until the moves below, which cannot fail.
+            if let Err(layout) = self.reshape_in_place(old, shape) {
+                handle_alloc_error(layout)
+            }
+            None
+        } else {
+            Some(Builder::new(shape))
+        };
+        // SAFETY: the node is unique and `child_index` is below its number of children (the caller checked that
+        // `nodemap` has `bit`); the handle is read out once, and every path below skips its slot, so it has one
+        // owner again: `make_entry`.
+        let child = unsafe { self.node.children_ptr().add(child_index).read() };
+        let entry = abort_on_unwind(|| make_entry(child));
+        let Some(mut builder) = builder else {
             let entry_size = size_of::<(K, V)>();
             let base = self.node.ptr.cast::<u8>().as_ptr();
             let old_offset = entries_offset::<Header<P::Count>, (K, V)>(old);
             let new_offset = old_offset - size_of::<usize>();
             let children = self.node.children_ptr();
             // SAFETY: the node is unique and was grown to its new size above (the old contents kept their
-            // offsets). The children after the freed one slide left over it; the entries before the new one slide
-            // left by one pointer into the space the children gave up (ending before the old tail starts); the
-            // entries after it slide right to make room for it (`ptr::copy` allows the overlaps). Each element ends
-            // up initialized exactly once and the new entry fills the opened slot.
+            // offsets). The children after the moved-out one slide left over it; the entries before the new one
+            // slide left by one pointer into the space the children gave up (ending before the old tail starts);
+            // the entries after it slide right to make room for it (`ptr::copy` allows the overlaps). Each element
+            // ends up initialized exactly once and the new entry fills the opened slot.
             unsafe {
                 ptr::copy(children.add(child_index + 1), children.add(child_index), old.children() - child_index - 1);
                 ptr::copy(base.add(old_offset), base.add(new_offset), entry_size * entry_index);
@@ -538,10 +708,9 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
                 base.add(new_offset + entry_size * entry_index).cast::<(K, V)>().write(entry);
             }
             return;
-        }
-        let mut builder = Builder::new(shape);
+        };
         // SAFETY: as in `push_down`: the node is unique and the edit indices fit its arrays. The removed child
-        // handle is forgotten because its memory is freed right after, with its entry already moved out.
+        // handle is a bitwise copy of the one moved out above, so it is forgotten.
         unsafe {
             let removed = move_edited(self.node.children_ptr(), old.children(), Edit::Remove(child_index), |c| {
                 builder.push_child(c)
@@ -575,11 +744,23 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
                     ptr::copy(entries.add(index + 1), entries.add(index), len - index - 1);
                     removed
                 };
-                self.reshape_in_place(old, new);
+                if let Err(layout) = self.reshape_in_place(old, new) {
+                    // The allocation and the header are as they were: undo the move, then report the failure.
+                    // SAFETY: the tail moves back up by one (`ptr::copy` allows the overlap) and the removed entry
+                    // goes back into the slot it was read from, which restores the old contents exactly.
+                    unsafe {
+                        ptr::copy(entries.add(index), entries.add(index + 1), len - index - 1);
+                        entries.add(index).write(removed);
+                    }
+                    handle_alloc_error(layout)
+                }
                 Some(removed)
             }
             Edit::Insert(index, entry) => {
-                self.reshape_in_place(old, new);
+                // Grow before moving anything: a failure leaves the node as it was (and drops `entry`).
+                if let Err(layout) = self.reshape_in_place(old, new) {
+                    handle_alloc_error(layout)
+                }
                 let entries = self.node.entries_ptr(new);
                 // SAFETY: `index <= len` (checked by the caller); the allocation now holds `len + 1` entry slots,
                 // the tail moves up by one (`ptr::copy` allows the overlap) and the free slot is written once.
@@ -606,20 +787,22 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         }
     }
 
-    /// Writes the new shape into the header and resizes the allocation from the old shape's layout to the new
-    /// one's (the contents up to the smaller size are kept by `realloc`).
-    fn reshape_in_place(&mut self, old: Shape, new: Shape) {
+    /// Resizes the allocation from the old shape's layout to the new one's (`realloc` keeps the contents up to
+    /// the smaller size), then writes the new shape into the header. If the allocator fails, nothing changes (the
+    /// header and the memory are as they were) and the layout that failed comes back.
+    #[inline]
+    fn reshape_in_place(&mut self, old: Shape, new: Shape) -> Result<(), Layout> {
         let old_layout = node_layout::<Header<P::Count>, (K, V)>(old).layout;
         let new_layout = node_layout::<Header<P::Count>, (K, V)>(new).layout;
-        self.write_shape(new);
-        if old_layout.size() == new_layout.size() {
-            return;
+        if old_layout.size() != new_layout.size() {
+            // SAFETY: the node is unique and was allocated with `old_layout`; the new size is non-zero and keeps
+            // the alignment. The caller has arranged the contents so that what matters lies within both sizes.
+            let raw = unsafe { alloc::alloc::realloc(self.node.ptr.as_ptr().cast(), old_layout, new_layout.size()) };
+            // A failed `realloc` leaves the old block allocated and unchanged.
+            self.node.ptr = NonNull::new(raw.cast::<Header<P::Count>>()).ok_or(new_layout)?;
         }
-        // SAFETY: the node is unique and was allocated with `old_layout`; the new size is non-zero and keeps the
-        // alignment. The caller has arranged the contents so that what matters lies within both sizes.
-        let raw = unsafe { alloc::alloc::realloc(self.node.ptr.as_ptr().cast(), old_layout, new_layout.size()) };
-        let Some(ptr) = NonNull::new(raw.cast::<Header<P::Count>>()) else { handle_alloc_error(new_layout) };
-        self.node.ptr = ptr;
+        self.write_shape(new);
+        Ok(())
     }
 
     /// Puts `new_node` in place of this node, whose elements have all been moved out, and frees the old memory.
@@ -630,6 +813,51 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         unsafe { dealloc(old.ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(old_shape).layout) };
         core::mem::forget(old);
     }
+}
+
+/// Takes apart a chain of nodes (see [`Node::unshared_chain_end`]) and frees it: returns the entry of its last
+/// node that is kept, and with `removed: Some(i)` the entry `i` that is removed (the last node then holds two
+/// entries; with `None`, one).
+///
+/// # Safety
+/// `top` starts a chain of unshared nodes whose last node holds one entry (`removed: None`) or two (`Some(0)` or
+/// `Some(1)`). Nothing here can panic.
+unsafe fn take_chain<K, V, P: PointerKind>(top: Node<K, V, P>, removed: Option<usize>) -> ((K, V), Option<(K, V)>) {
+    let mut node = core::mem::ManuallyDrop::new(top);
+    loop {
+        let shape = node.shape();
+        let layout = node_layout::<Header<P::Count>, (K, V)>(shape).layout;
+        let ptr = node.ptr.as_ptr().cast::<u8>();
+        if shape.is_collision() || shape.nodemap == 0 {
+            let entries = node.entries_ptr(shape);
+            // SAFETY: the caller guarantees the last node holds one entry, or two when `removed` is given; each is
+            // read once and then only the memory is freed, so each has exactly one owner again.
+            return unsafe {
+                let taken = match removed {
+                    None => (entries.read(), None),
+                    Some(index) => (entries.add(1 - index).read(), Some(entries.add(index).read())),
+                };
+                dealloc(ptr, layout);
+                taken
+            };
+        }
+        // SAFETY: a node inside the chain holds exactly one child and nothing else (the caller's guarantee); its
+        // child handle is read out once and the node's memory freed without dropping anything.
+        node = core::mem::ManuallyDrop::new(unsafe {
+            let child = node.children_ptr().read();
+            dealloc(ptr, layout);
+            child
+        });
+    }
+}
+
+/// The lowest set bit of `bit` (zero for zero). The slot readers take a one-bit mask; reducing any other value to
+/// one bit keeps the index they compute below the number of set bits of the bitmap they test, so a wrong argument
+/// reads the wrong slot at worst, never outside the node. For the masks the trie computes (`1 << n`) the compiler
+/// knows the value has one bit and drops the two instructions.
+#[inline(always)]
+fn lowest_bit(bit: u32) -> u32 {
+    bit & bit.wrapping_neg()
 }
 
 /// Whether nodes of these entries can change between "one more child, one fewer entry" and back by sliding their
@@ -694,6 +922,14 @@ unsafe fn move_edited<T>(old: *mut T, len: usize, edit: Edit<T>, mut push: impl 
     }
 }
 
+/// A subtree of two entries that could not be allocated: the two entries, given back, and the layout the
+/// allocator failed to give (for [`handle_alloc_error`]).
+pub(crate) struct Unallocated<K, V> {
+    pub(crate) first: (K, V),
+    pub(crate) second: (K, V),
+    pub(crate) layout: Layout,
+}
+
 /// Writes a new node: children and entries are pushed in order; `finish` returns the handle.
 ///
 /// If the builder is dropped before `finish` (a `Clone` panicked, or the caller returned early), it drops what
@@ -708,13 +944,22 @@ pub(crate) struct Builder<K, V, P: PointerKind> {
 
 impl<K, V, P: PointerKind> Builder<K, V, P> {
     /// Allocates a node of this shape, with nothing in it yet.
+    ///
+    /// # Panics
+    /// Calls [`handle_alloc_error`] if the allocator fails (which aborts, unless an alloc-error hook panics).
     #[inline]
     pub(crate) fn new(shape: Shape) -> Self {
+        Self::try_new(shape).unwrap_or_else(|layout| handle_alloc_error(layout))
+    }
+
+    /// Allocates a node of this shape, with nothing in it yet, or returns the layout the allocator failed to give.
+    #[inline]
+    pub(crate) fn try_new(shape: Shape) -> Result<Self, Layout> {
         let layout = node_layout::<Header<P::Count>, (K, V)>(shape).layout;
         debug_assert!(align_of::<Header<P::Count>>() >= align_of::<usize>());
         // SAFETY: the layout's size is non-zero (it contains the header).
         let raw = unsafe { alloc(layout) };
-        let Some(ptr) = NonNull::new(raw.cast::<Header<P::Count>>()) else { handle_alloc_error(layout) };
+        let ptr = NonNull::new(raw.cast::<Header<P::Count>>()).ok_or(layout)?;
         let header = Header { count: P::Count::one(), datamap: shape.datamap, nodemap: shape.nodemap };
         // SAFETY: `ptr` is a fresh allocation large and aligned enough for the header and its prefix.
         unsafe { ptr.write(header) };
@@ -722,7 +967,7 @@ impl<K, V, P: PointerKind> Builder<K, V, P> {
             // SAFETY: a collision node's layout reserves one `usize` right after the header.
             unsafe { ptr.cast::<u8>().add(prefix_offset::<P::Count>()).cast::<usize>().write(shape.entries) };
         }
-        Builder { ptr, shape, children: 0, entries: 0, marker: PhantomData }
+        Ok(Builder { ptr, shape, children: 0, entries: 0, marker: PhantomData })
     }
 
     fn expected_children(&self) -> usize {
@@ -906,6 +1151,14 @@ impl<K, V, P: PointerKind> Drop for Drain<K, V, P> {
                 unsafe { dealloc(self.0, self.1) }
             }
         }
+        /// Drops the elements of a slice, also when dropping something before them panicked.
+        struct DropSlice<T>(*mut [T]);
+        impl<T> Drop for DropSlice<T> {
+            fn drop(&mut self) {
+                // SAFETY: the slice holds the elements not yet moved out of the node, which only this guard drops.
+                unsafe { ptr::drop_in_place(self.0) }
+            }
+        }
         let _free = Free(self.ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(self.shape).layout);
         let node = self.node();
         let children = ptr::slice_from_raw_parts_mut(
@@ -918,11 +1171,12 @@ impl<K, V, P: PointerKind> Drop for Drain<K, V, P> {
             unsafe { node.entries_ptr(self.shape).add(self.next_entry) },
             self.shape.entries - self.next_entry,
         );
-        // SAFETY: these are exactly the elements not yet moved out; they are dropped once. A panic in one element's
-        // drop still drops the rest of its slice, and `_free` frees the memory during unwinding.
-        unsafe {
-            ptr::drop_in_place(children);
-            ptr::drop_in_place(entries);
-        }
+        // These are exactly the elements not yet moved out, and each is dropped once. A panic in one element's drop
+        // still drops the rest of its slice (`drop_in_place` of a slice goes on), the entries' guard then drops the
+        // entries (as std's `Vec` goes on after a panicking element), and `_free` frees the memory. A second panic
+        // while unwinding aborts, as it does in std's collections.
+        let _entries = DropSlice(entries);
+        // SAFETY: the children not yet moved out are initialized and dropped only here.
+        unsafe { ptr::drop_in_place(children) };
     }
 }

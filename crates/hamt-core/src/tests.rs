@@ -75,13 +75,38 @@ mod raw_nodes {
         node.unique_mut().expect("unique").push_down(16, |existing| {
             let mut child = Builder::new(Shape::bitmap(1, 0));
             child.push_entry(existing);
-            child.finish()
+            Ok(child.finish())
         });
         assert_eq!((node.datamap(), node.nodemap(), node.children().len()), (1 | 4, 16, 1));
         assert_eq!(Rc::strong_count(&moved.0), 2, "moved, not cloned");
         node.unique_mut().expect("unique").pull_up(16);
         assert_eq!((node.datamap(), node.nodemap()), (1 | 4 | 16, 0));
         assert!(Rc::ptr_eq(&node.entries()[2].0, &moved.0));
+    }
+
+    /// A mask with more than one bit set reads the slot of its lowest bit, never past the entries: with the
+    /// entries at bits 1, 4 and 16, the mask `2 | 4 | 16` once passed the test (it shares bits with the datamap)
+    /// and counted three entries below it, reading a fourth past the end of the node.
+    #[test]
+    fn a_slot_reader_given_several_bits_stays_inside_the_node() {
+        let mut node = three();
+        assert!(node.entry_at_bit(2 | 4 | 16).is_none());
+        assert_eq!(node.entry_at_bit(16 | 32).map(|(_, value)| **value), Some(2));
+        assert!(node.child_at_bit(2 | 4 | 16).is_none());
+        let unique = node.unique_mut().expect("unique");
+        assert!(unique.into_entry_at_bit(2 | 4 | 16).is_none());
+    }
+
+    /// The reshapes check their bit before moving anything.
+    #[test]
+    #[should_panic(expected = "push_down of a missing entry")]
+    fn push_down_rejects_a_mask_of_several_bits() {
+        let mut node = three();
+        node.unique_mut().expect("unique").push_down(16 | 32, |existing| {
+            let mut child = Builder::new(Shape::bitmap(1, 0));
+            child.push_entry(existing);
+            Ok(child.finish())
+        });
     }
 
     #[test]

@@ -12,7 +12,7 @@ use core::mem;
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::{Builder, Edit, Node, Shape};
+use crate::raw::{Builder, Edit, Node, Shape, Unallocated};
 
 /// Bits of the hash consumed per level.
 pub(crate) const BITS: u32 = 5;
@@ -89,24 +89,43 @@ pub(crate) fn merge_two<K, V, P: PointerKind>(
     second_hash: u64,
     shift: u32,
 ) -> Node<K, V, P> {
-    if shift >= COLLISION_SHIFT {
-        let mut builder = Builder::new(Shape::collision(2));
-        builder.push_entry(first);
-        builder.push_entry(second);
-        return builder.finish();
+    try_merge_two(first, first_hash, second, second_hash, shift).unwrap_or_else(|failed| {
+        let layout = failed.layout;
+        drop((failed.first, failed.second));
+        alloc::alloc::handle_alloc_error(layout)
+    })
+}
+
+/// [`merge_two`], giving both entries back if an allocation fails. Each node is allocated before the nodes below
+/// it and before any entry moves in, so a failure at any depth frees what was allocated and loses nothing.
+pub(crate) fn try_merge_two<K, V, P: PointerKind>(
+    first: (K, V),
+    first_hash: u64,
+    second: (K, V),
+    second_hash: u64,
+    shift: u32,
+) -> Result<Node<K, V, P>, Unallocated<K, V>> {
+    let (first_bit, second_bit) =
+        if shift >= COLLISION_SHIFT { (0, 0) } else { (bit_at(first_hash, shift), bit_at(second_hash, shift)) };
+    let shape = if shift >= COLLISION_SHIFT {
+        Shape::collision(2)
+    } else if first_bit == second_bit {
+        Shape::bitmap(0, first_bit)
+    } else {
+        Shape::bitmap(first_bit | second_bit, 0)
+    };
+    let mut builder = match Builder::try_new(shape) {
+        Ok(builder) => builder,
+        Err(layout) => return Err(Unallocated { first, second, layout }),
+    };
+    if shift < COLLISION_SHIFT && first_bit == second_bit {
+        builder.push_child(try_merge_two(first, first_hash, second, second_hash, shift + BITS)?);
+        return Ok(builder.finish());
     }
-    let first_bit = bit_at(first_hash, shift);
-    let second_bit = bit_at(second_hash, shift);
-    if first_bit == second_bit {
-        let mut builder = Builder::new(Shape::bitmap(0, first_bit));
-        builder.push_child(merge_two(first, first_hash, second, second_hash, shift + BITS));
-        return builder.finish();
-    }
-    let mut builder = Builder::new(Shape::bitmap(first_bit | second_bit, 0));
-    let (low, high) = if first_bit < second_bit { (first, second) } else { (second, first) };
+    let (low, high) = if first_bit <= second_bit { (first, second) } else { (second, first) };
     builder.push_entry(low);
     builder.push_entry(high);
-    builder.finish()
+    Ok(builder.finish())
 }
 
 /// What an update does to an entry that exists.
@@ -116,17 +135,30 @@ pub(crate) enum Action<V> {
 }
 
 /// One update of one key: the engine walks to the key's place and asks the operation what to do there.
+///
+/// An operation never drops a key or value itself: the update's own key, when the map keeps its stored one, comes
+/// back as `existing`'s second result, and the engine drops it before it changes anything, while the decided value
+/// is still one of its locals (a value being returned is not dropped when a local's `Drop` panics).
 pub(crate) trait Update<K, V>: Sized {
     /// The type the key is looked up by (`K` itself, or a borrowed form).
     type Key: Eq + ?Sized;
 
     fn key(&self) -> &Self::Key;
 
-    /// Decides what happens to the existing entry for the key.
-    fn existing(self, value: &V) -> Action<V>;
+    /// Decides what happens to the existing entry for the key, and gives back the update's own key if it has one
+    /// (the map keeps its stored key).
+    fn existing(self, value: &V) -> (Action<V>, Option<K>);
 
     /// Decides what is inserted where the key is absent.
     fn vacant(self) -> Option<(K, V)>;
+
+    /// Whether a removal should return the stored key (cloned when the node holding it is shared).
+    fn wants_removed_key(&self) -> bool {
+        false
+    }
+
+    /// Whether `existing` can decide to remove (an insert never does, and skips the checks removals need).
+    const MAY_REMOVE: bool = true;
 }
 
 /// Inserts or replaces.
@@ -138,14 +170,16 @@ pub(crate) struct Insert<K, V> {
 impl<K: Eq, V> Update<K, V> for Insert<K, V> {
     type Key = K;
 
+    const MAY_REMOVE: bool = false;
+
     #[inline]
     fn key(&self) -> &K {
         &self.key
     }
 
     #[inline]
-    fn existing(self, _: &V) -> Action<V> {
-        Action::Replace(self.value)
+    fn existing(self, _: &V) -> (Action<V>, Option<K>) {
+        (Action::Replace(self.value), Some(self.key))
     }
 
     #[inline]
@@ -154,25 +188,33 @@ impl<K: Eq, V> Update<K, V> for Insert<K, V> {
     }
 }
 
-/// Removes.
-pub(crate) struct Remove<'q, Q: ?Sized>(pub(crate) &'q Q);
+/// Removes; `wants_key` asks for the stored key too (`remove_entry_mut`).
+pub(crate) struct Remove<'q, Q: ?Sized> {
+    pub(crate) key: &'q Q,
+    pub(crate) wants_key: bool,
+}
 
 impl<K, V, Q: Eq + ?Sized> Update<K, V> for Remove<'_, Q> {
     type Key = Q;
 
     #[inline]
     fn key(&self) -> &Q {
-        self.0
+        self.key
     }
 
     #[inline]
-    fn existing(self, _: &V) -> Action<V> {
-        Action::Remove
+    fn existing(self, _: &V) -> (Action<V>, Option<K>) {
+        (Action::Remove, None)
     }
 
     #[inline]
     fn vacant(self) -> Option<(K, V)> {
         None
+    }
+
+    #[inline]
+    fn wants_removed_key(&self) -> bool {
+        self.wants_key
     }
 }
 
@@ -191,55 +233,111 @@ impl<K: Eq, V, F: FnOnce(Option<&V>) -> Option<V>> Update<K, V> for UpdateWith<K
     }
 
     #[inline]
-    fn existing(self, value: &V) -> Action<V> {
-        match (self.decide)(Some(value)) {
-            Some(new) => Action::Replace(new),
-            None => Action::Remove,
+    fn existing(self, value: &V) -> (Action<V>, Option<K>) {
+        let UpdateWith { key, decide } = self;
+        match decide(Some(value)) {
+            Some(new) => (Action::Replace(new), Some(key)),
+            None => (Action::Remove, Some(key)),
         }
     }
 
     #[inline]
     fn vacant(self) -> Option<(K, V)> {
-        let key = self.key;
-        (self.decide)(None).map(|value| (key, value))
+        let UpdateWith { key, decide } = self;
+        match decide(None) {
+            Some(value) => Some((key, value)),
+            None => {
+                // Nothing changed yet, so a panicking `Drop` here leaves the map as it was.
+                drop(key);
+                None
+            }
+        }
     }
 }
 
-/// What an update changed.
+/// What an in-place update changed, carrying out of the trie everything it took out of it, so that the caller
+/// puts the map in order (its length, an emptied root) before anything is dropped. (The update's own key, when the
+/// map keeps its stored one, is dropped before the trie changes: a panic there leaves the map as it was.)
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Change<V> {
+pub(crate) enum Change<K, V> {
     Nothing,
     Inserted,
-    Replaced(V),
-    Removed(V),
+    /// The value replaced (the map kept the stored key).
+    Replaced {
+        old: V,
+    },
+    /// The value removed, and its key: moved out, or cloned from a shared node when the update asked for it.
+    Removed {
+        key: Option<K>,
+        value: V,
+    },
+    /// The key is the root's only entry, which the update removes: the caller takes the root out of the map and
+    /// moves the entry out of it.
+    RemovesRoot,
 }
 
-impl<V> Change<V> {
-    /// The change in the number of entries.
+impl<K, V> Change<K, V> {
+    /// The change in the number of entries (for `RemovesRoot`, the caller empties the map instead).
+    #[inline]
     pub(crate) fn len_delta(&self) -> isize {
         match self {
             Change::Inserted => 1,
-            Change::Removed(_) => -1,
-            Change::Nothing | Change::Replaced(_) => 0,
+            Change::Removed { .. } | Change::RemovesRoot => -1,
+            Change::Nothing | Change::Replaced { .. } => 0,
         }
     }
 
-    /// The old value, if the update replaced or removed one.
+    /// The old value, if the update replaced or removed one. A removed key is dropped first, while the value is
+    /// still a local of this function: should the key's `Drop` panic, the value is dropped too, not leaked.
+    #[inline]
     pub(crate) fn into_old(self) -> Option<V> {
         match self {
-            Change::Replaced(old) | Change::Removed(old) => Some(old),
-            Change::Nothing | Change::Inserted => None,
+            Change::Replaced { old } => Some(old),
+            Change::Removed { key, value } => {
+                drop(key);
+                Some(value)
+            }
+            Change::Nothing | Change::Inserted | Change::RemovesRoot => None,
+        }
+    }
+
+    /// The removed value with the removed key (if it was asked for).
+    pub(crate) fn into_removed(self) -> Option<(Option<K>, V)> {
+        match self {
+            Change::Removed { key, value } => Some((key, value)),
+            Change::Replaced { .. } | Change::Nothing | Change::Inserted | Change::RemovesRoot => None,
         }
     }
 }
 
-impl<V: Clone> Change<&V> {
-    fn cloned(self) -> Change<V> {
+/// What a persistent update changed, borrowed from the old version.
+pub(crate) enum Seen<'a, K, V> {
+    Inserted,
+    Replaced(&'a V),
+    Removed(&'a (K, V)),
+}
+
+impl<K, V> Seen<'_, K, V> {
+    pub(crate) fn len_delta(&self) -> isize {
         match self {
-            Change::Nothing => Change::Nothing,
-            Change::Inserted => Change::Inserted,
-            Change::Replaced(old) => Change::Replaced(old.clone()),
-            Change::Removed(old) => Change::Removed(old.clone()),
+            Seen::Inserted => 1,
+            Seen::Replaced(_) => 0,
+            Seen::Removed(_) => -1,
+        }
+    }
+}
+
+impl<K: Clone, V: Clone> Seen<'_, K, V> {
+    /// The in-place change this persistent one amounts to, cloning what it took from the shared nodes (the key
+    /// only when `with_key`).
+    fn cloned(self, with_key: bool) -> Change<K, V> {
+        match self {
+            Seen::Inserted => Change::Inserted,
+            Seen::Replaced(old) => Change::Replaced { old: old.clone() },
+            Seen::Removed((key, value)) => {
+                let key = with_key.then(|| key.clone());
+                Change::Removed { key, value: value.clone() }
+            }
         }
     }
 }
@@ -261,21 +359,25 @@ pub(crate) enum Persistent<'a, K, V, P: PointerKind> {
     /// Nothing changed: the caller keeps the old subtree.
     Unchanged,
     /// The new subtree.
-    Node(Node<K, V, P>, Change<&'a V>),
+    Node(Node<K, V, P>, Seen<'a, K, V>),
     /// The subtree is down to one entry (a clone of the survivor), which the parent takes in; never for the root.
-    Single((K, V), &'a V),
-    /// The root's last entry was removed.
-    Empty(&'a V),
+    /// The second is the removed entry.
+    Single((K, V), &'a (K, V)),
+    /// The root's last entry (this one) was removed.
+    Empty(&'a (K, V)),
 }
 
 /// Updates the subtree in `slot` (at `shift`), in place where its nodes are unshared.
+///
+/// Nothing a user wrote runs after the trie's shape starts changing (hashing, comparing and the update's decision
+/// come first; drops are left to the caller, see [`Change`]), so a panic leaves the trie as it was.
 pub(crate) fn update_mut<K, V, P, S, U>(
     slot: &mut Node<K, V, P>,
     hash: u64,
     shift: u32,
     op: U,
     hasher: &S,
-) -> (Change<V>, Left)
+) -> (Change<K, V>, Left)
 where
     P: PointerKind,
     K: Clone + Hash + Eq + Borrow<U::Key>,
@@ -286,19 +388,20 @@ where
     if !slot.is_unique() {
         // Everything below a shared node is shared too: switch to path copying, which also looks before it
         // copies (nothing is copied when the update changes nothing).
+        let with_key = op.wants_removed_key();
         return match update_persistent(slot, hash, shift, op, hasher) {
             Persistent::Unchanged => (Change::Nothing, Left::Many),
-            Persistent::Node(node, change) => {
-                let change = change.cloned();
+            Persistent::Node(node, seen) => {
+                let change = seen.cloned(with_key);
                 *slot = node;
                 (change, Left::Many)
             }
-            Persistent::Single(entry, old) => {
-                let old = old.clone();
+            Persistent::Single(entry, removed) => {
+                let change = Seen::Removed(removed).cloned(with_key);
                 *slot = single(entry, hash, shift);
-                (Change::Removed(old), Left::One)
+                (change, Left::One)
             }
-            Persistent::Empty(old) => (Change::Removed(old.clone()), Left::Nothing),
+            Persistent::Empty(removed) => (Seen::Removed(removed).cloned(with_key), Left::Nothing),
         };
     }
     if shift >= COLLISION_SHIFT {
@@ -313,29 +416,41 @@ where
             let Some(new_entry) = op.vacant() else { return (Change::Nothing, Left::Many) };
             let existing_hash = hash_of(hasher, &entry.0);
             let node = slot.unique_mut().expect("checked unique above");
-            node.push_down(bit, |existing| merge_two(existing, existing_hash, new_entry, hash, shift + BITS));
+            node.push_down(bit, |existing| try_merge_two(existing, existing_hash, new_entry, hash, shift + BITS));
             return (Change::Inserted, Left::Many);
         }
-        return match op.existing(&entry.1) {
+        let (action, spare_key) = op.existing(&entry.1);
+        // The update's own key is not stored; the trie has not changed yet, so its drop may panic harmlessly (and
+        // `action` is a local then, dropped with it).
+        drop(spare_key);
+        return match action {
             Action::Replace(value) => {
                 let (entries, _) = slot.unique_mut().expect("checked unique above").into_parts();
-                (Change::Replaced(mem::replace(&mut entries[index].1, value)), Left::Many)
+                (Change::Replaced { old: mem::replace(&mut entries[index].1, value) }, Left::Many)
             }
             Action::Remove => {
                 if nodemap == 0 && datamap == bit {
                     // Only the root can hold a single entry: removing it empties the map, which the caller does.
-                    return (Change::Removed(entry.1.clone()), Left::Nothing);
+                    return (Change::RemovesRoot, Left::Nothing);
                 }
                 let node = slot.unique_mut().expect("checked unique above");
                 let (removed, _) = node.edit(Shape::bitmap(datamap ^ bit, nodemap), Edit::Remove(index), Edit::Keep);
-                let removed = removed.expect("an entry was removed");
+                let (key, value) = removed.expect("an entry was removed");
                 let left =
                     if shift > 0 && nodemap == 0 && (datamap ^ bit).count_ones() == 1 { Left::One } else { Left::Many };
-                (Change::Removed(removed.1), left)
+                (Change::Removed { key: Some(key), value }, left)
             }
         };
     }
     if nodemap & bit != 0 {
+        if U::MAY_REMOVE {
+            let child = slot.child_at_bit(bit).expect("nodemap has bit");
+            if child.chain_end().is_some_and(|end| end.entries().len() == 2) {
+                if let Some((place, index)) = locate(child, hash, shift + BITS, op.key()) {
+                    return update_pair(slot, bit, place, index, hash, shift, op, hasher);
+                }
+            }
+        }
         let child = slot.unique_mut().expect("checked unique above").into_child_at_bit(bit).expect("nodemap has bit");
         let (change, left) = update_mut(child, hash, shift + BITS, op, hasher);
         if left != Left::One {
@@ -352,8 +467,68 @@ where
     (Change::Inserted, Left::Many)
 }
 
+/// `update_mut` where the key is entry `index` (at `place`) of the two entries of the subtree at `bit` of the
+/// unshared node in `slot` (at `shift`). Should the update remove it, this node takes the other entry in place of the subtree in one
+/// step that allocates before it moves anything (`take_pair`, or `replace_child_by_entry` when a node of the
+/// subtree is shared): an allocation failure leaves the map as it was, never with a subtree of one entry.
+#[expect(clippy::too_many_arguments, reason = "the engine's arguments and the key's place, found by the caller")]
+fn update_pair<K, V, P, S, U>(
+    slot: &mut Node<K, V, P>,
+    bit: u32,
+    place: Place,
+    index: usize,
+    hash: u64,
+    shift: u32,
+    op: U,
+    hasher: &S,
+) -> (Change<K, V>, Left)
+where
+    P: PointerKind,
+    K: Clone + Hash + Eq + Borrow<U::Key>,
+    V: Clone,
+    S: BuildHasher,
+    U: Update<K, V>,
+{
+    let child = slot.child_at_bit(bit).expect("nodemap has bit");
+    if child.unshared_chain_end().is_none() {
+        // A node of the subtree is shared: copy the path, and take the surviving entry's clone in.
+        let with_key = op.wants_removed_key();
+        return match update_persistent(child, hash, shift + BITS, op, hasher) {
+            Persistent::Unchanged => (Change::Nothing, Left::Many),
+            Persistent::Node(node, seen) => {
+                let change = seen.cloned(with_key);
+                *slot.unique_mut().expect("caller checked uniqueness").into_child_at_bit(bit).expect("has bit") = node;
+                (change, Left::Many)
+            }
+            Persistent::Single(survivor, removed) => {
+                let change = Seen::Removed(removed).cloned(with_key);
+                let old_child =
+                    slot.unique_mut().expect("caller checked uniqueness").replace_child_by_entry(bit, survivor);
+                // Some node of the old subtree is shared, so dropping it drops no entry.
+                drop(old_child);
+                (change, Left::Many)
+            }
+            Persistent::Empty(_) => unreachable!("hamt: a child subtree held a single entry"),
+        };
+    }
+    let end = child.chain_end().expect("checked above");
+    let (action, spare_key) = op.existing(&end.entries()[index].1);
+    drop(spare_key);
+    match action {
+        Action::Replace(value) => {
+            let child = slot.unique_mut().expect("caller checked uniqueness").into_child_at_bit(bit).expect("has bit");
+            let entry = get_mut_at_place(child, hash, shift + BITS, place);
+            (Change::Replaced { old: mem::replace(&mut entry.1, value) }, Left::Many)
+        }
+        Action::Remove => {
+            let (key, value) = slot.unique_mut().expect("caller checked uniqueness").take_pair(bit, index);
+            (Change::Removed { key: Some(key), value }, Left::Many)
+        }
+    }
+}
+
 /// `update_mut` for an unshared collision node.
-fn collision_update_mut<K, V, P, U>(slot: &mut Node<K, V, P>, op: U) -> (Change<V>, Left)
+fn collision_update_mut<K, V, P, U>(slot: &mut Node<K, V, P>, op: U) -> (Change<K, V>, Left)
 where
     P: PointerKind,
     K: Borrow<U::Key>,
@@ -366,16 +541,19 @@ where
         node.edit(Shape::collision(len + 1), Edit::Insert(len, new_entry), Edit::Keep);
         return (Change::Inserted, Left::Many);
     };
-    match op.existing(&slot.entries()[index].1) {
+    let (action, spare_key) = op.existing(&slot.entries()[index].1);
+    drop(spare_key);
+    match action {
         Action::Replace(value) => {
             let (entries, _) = slot.unique_mut().expect("caller checked uniqueness").into_parts();
-            (Change::Replaced(mem::replace(&mut entries[index].1, value)), Left::Many)
+            (Change::Replaced { old: mem::replace(&mut entries[index].1, value) }, Left::Many)
         }
         Action::Remove => {
             let node = slot.unique_mut().expect("caller checked uniqueness");
             let (removed, _) = node.edit(Shape::collision(len - 1), Edit::Remove(index), Edit::Keep);
+            let (key, value) = removed.expect("an entry was removed");
             let left = if len == 2 { Left::One } else { Left::Many };
-            (Change::Removed(removed.expect("an entry was removed").1), left)
+            (Change::Removed { key: Some(key), value }, left)
         }
     }
 }
@@ -410,21 +588,24 @@ where
             let child = merge_two(entry.clone(), existing_hash, new_entry, hash, shift + BITS);
             let shape = Shape::bitmap(datamap ^ bit, nodemap | bit);
             let copy = node.copy_edited(shape, Edit::Remove(index), Edit::Insert(index_of(nodemap, bit), child));
-            return Persistent::Node(copy, Change::Inserted);
+            return Persistent::Node(copy, Seen::Inserted);
         }
-        return match op.existing(&entry.1) {
+        // The update's own key is not stored; nothing is built yet, so its drop may panic harmlessly.
+        let (action, spare_key) = op.existing(&entry.1);
+        drop(spare_key);
+        return match action {
             Action::Replace(value) => {
                 let copy = node.copy_edited(same_shape, Edit::Replace(index, (entry.0.clone(), value)), Edit::Keep);
-                Persistent::Node(copy, Change::Replaced(&entry.1))
+                Persistent::Node(copy, Seen::Replaced(&entry.1))
             }
             Action::Remove => {
                 if nodemap == 0 && datamap == bit {
-                    Persistent::Empty(&entry.1)
+                    Persistent::Empty(entry)
                 } else if shift > 0 && nodemap == 0 && (datamap ^ bit).count_ones() == 1 {
-                    Persistent::Single(node.entries()[1 - index].clone(), &entry.1)
+                    Persistent::Single(node.entries()[1 - index].clone(), entry)
                 } else {
                     let copy = node.copy_edited(Shape::bitmap(datamap ^ bit, nodemap), Edit::Remove(index), Edit::Keep);
-                    Persistent::Node(copy, Change::Removed(&entry.1))
+                    Persistent::Node(copy, Seen::Removed(entry))
                 }
             }
         };
@@ -434,17 +615,16 @@ where
         let child = &node.children()[child_index];
         return match update_persistent(child, hash, shift + BITS, op, hasher) {
             Persistent::Unchanged => Persistent::Unchanged,
-            Persistent::Node(new_child, change) => Persistent::Node(
-                node.copy_edited(same_shape, Edit::Keep, Edit::Replace(child_index, new_child)),
-                change,
-            ),
-            Persistent::Single(entry, old) => {
+            Persistent::Node(new_child, seen) => {
+                Persistent::Node(node.copy_edited(same_shape, Edit::Keep, Edit::Replace(child_index, new_child)), seen)
+            }
+            Persistent::Single(entry, removed) => {
                 if shift > 0 && datamap == 0 && nodemap == bit {
-                    return Persistent::Single(entry, old);
+                    return Persistent::Single(entry, removed);
                 }
                 let shape = Shape::bitmap(datamap | bit, nodemap ^ bit);
                 let entry_edit = Edit::Insert(index_of(datamap | bit, bit), entry);
-                Persistent::Node(node.copy_edited(shape, entry_edit, Edit::Remove(child_index)), Change::Removed(old))
+                Persistent::Node(node.copy_edited(shape, entry_edit, Edit::Remove(child_index)), Seen::Removed(removed))
             }
             // A child subtree holds at least two entries, so one removal cannot empty it.
             Persistent::Empty(_) => unreachable!("hamt: a child subtree held a single entry"),
@@ -454,7 +634,7 @@ where
     let shape = Shape::bitmap(datamap | bit, nodemap);
     Persistent::Node(
         node.copy_edited(shape, Edit::Insert(index_of(datamap | bit, bit), new_entry), Edit::Keep),
-        Change::Inserted,
+        Seen::Inserted,
     )
 }
 
@@ -471,21 +651,155 @@ where
     let Some(index) = entries.iter().position(|entry| entry.0.borrow() == op.key()) else {
         let Some(new_entry) = op.vacant() else { return Persistent::Unchanged };
         let copy = node.copy_edited(Shape::collision(len + 1), Edit::Insert(len, new_entry), Edit::Keep);
-        return Persistent::Node(copy, Change::Inserted);
+        return Persistent::Node(copy, Seen::Inserted);
     };
     let entry = &entries[index];
-    match op.existing(&entry.1) {
+    let (action, spare_key) = op.existing(&entry.1);
+    drop(spare_key);
+    match action {
         Action::Replace(value) => {
             let copy =
                 node.copy_edited(Shape::collision(len), Edit::Replace(index, (entry.0.clone(), value)), Edit::Keep);
-            Persistent::Node(copy, Change::Replaced(&entry.1))
+            Persistent::Node(copy, Seen::Replaced(&entry.1))
         }
-        Action::Remove if len == 2 => Persistent::Single(entries[1 - index].clone(), &entry.1),
+        Action::Remove if len == 2 => Persistent::Single(entries[1 - index].clone(), entry),
         Action::Remove => {
             let copy = node.copy_edited(Shape::collision(len - 1), Edit::Remove(index), Edit::Keep);
-            Persistent::Node(copy, Change::Removed(&entry.1))
+            Persistent::Node(copy, Seen::Removed(entry))
         }
     }
+}
+
+/// Where [`locate`] found a key: the entry at the key's bit, or at this index of the collision node its hash
+/// leads to. The place stays valid while the map is not changed, and leads back to the entry with no hashing and
+/// no key comparisons (the entry API relies on this).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Place {
+    pub(crate) collision_index: usize,
+}
+
+/// Finds the entry for `key` below `node` (at `shift`): its place, and its index among its node's entries.
+pub(crate) fn locate<K, V, P, Q>(mut node: &Node<K, V, P>, hash: u64, mut shift: u32, key: &Q) -> Option<(Place, usize)>
+where
+    P: PointerKind,
+    K: Borrow<Q>,
+    Q: Eq + ?Sized,
+{
+    loop {
+        if shift >= COLLISION_SHIFT {
+            let collision_index = node.entries().iter().position(|entry| entry.0.borrow() == key)?;
+            return Some((Place { collision_index }, collision_index));
+        }
+        let bit = bit_at(hash, shift);
+        if let Some(entry) = node.entry_at_bit(bit) {
+            return (entry.0.borrow() == key).then(|| (Place { collision_index: 0 }, index_of(node.datamap(), bit)));
+        }
+        node = node.child_at_bit(bit)?;
+        shift += BITS;
+    }
+}
+
+/// The entry at `place` for `hash` below the root `node`.
+pub(crate) fn get_at_place<K, V, P: PointerKind>(mut node: &Node<K, V, P>, hash: u64, place: Place) -> &(K, V) {
+    let mut shift = 0;
+    loop {
+        if shift >= COLLISION_SHIFT {
+            return &node.entries()[place.collision_index];
+        }
+        let bit = bit_at(hash, shift);
+        if let Some(entry) = node.entry_at_bit(bit) {
+            return entry;
+        }
+        node = node.child_at_bit(bit).expect("hamt: a place leads to an entry");
+        shift += BITS;
+    }
+}
+
+/// The entry at `place` for `hash` below `slot` (at `shift`), mutably: copies the shared nodes on the way down.
+pub(crate) fn get_mut_at_place<K: Clone, V: Clone, P: PointerKind>(
+    mut slot: &mut Node<K, V, P>,
+    hash: u64,
+    mut shift: u32,
+    place: Place,
+) -> &mut (K, V) {
+    loop {
+        if !slot.is_unique() {
+            *slot = slot.copy_edited(slot.shape(), Edit::Keep, Edit::Keep);
+        }
+        if shift >= COLLISION_SHIFT {
+            let (entries, _) = slot.unique_mut().expect("made unique above").into_parts();
+            return &mut entries[place.collision_index];
+        }
+        let bit = bit_at(hash, shift);
+        if slot.datamap() & bit != 0 {
+            return slot.unique_mut().expect("made unique above").into_entry_at_bit(bit).expect("datamap has bit");
+        }
+        slot = slot
+            .unique_mut()
+            .expect("made unique above")
+            .into_child_at_bit(bit)
+            .expect("hamt: a place leads to an entry");
+        shift += BITS;
+    }
+}
+
+/// Inserts `entry`, whose key is known to be absent, where `hash` leads below `slot` (at `shift`), and returns it
+/// with its place.
+///
+/// The key is never hashed or compared (the caller did that once, in [`locate`]), so a key whose `Eq` is not
+/// reflexive or whose `Hash` drifts goes in where its first hash led, as in std's `HashMap`. Shared nodes on the
+/// way down are copied first; the only user code that runs is the hash of an entry that must move down a level,
+/// before any node changes shape.
+pub(crate) fn insert_vacant<'a, K, V, P, S>(
+    slot: &'a mut Node<K, V, P>,
+    hash: u64,
+    shift: u32,
+    entry: (K, V),
+    hasher: &S,
+) -> (&'a mut (K, V), Place)
+where
+    P: PointerKind,
+    K: Clone + Hash,
+    V: Clone,
+    S: BuildHasher,
+{
+    if !slot.is_unique() {
+        *slot = slot.copy_edited(slot.shape(), Edit::Keep, Edit::Keep);
+    }
+    if shift >= COLLISION_SHIFT {
+        let len = slot.entries().len();
+        let node = slot.unique_mut().expect("made unique above");
+        node.edit(Shape::collision(len + 1), Edit::Insert(len, entry), Edit::Keep);
+        return (
+            &mut slot.unique_mut().expect("made unique above").into_parts().0[len],
+            Place { collision_index: len },
+        );
+    }
+    let bit = bit_at(hash, shift);
+    let (datamap, nodemap) = (slot.datamap(), slot.nodemap());
+    if datamap & bit != 0 {
+        let existing_hash = hash_of(hasher, &slot.entries()[index_of(datamap, bit)].0);
+        let node = slot.unique_mut().expect("made unique above");
+        node.push_down(bit, |existing| try_merge_two(existing, existing_hash, entry, hash, shift + BITS));
+        let child = slot.unique_mut().expect("made unique above").into_child_at_bit(bit).expect("pushed down");
+        // The new subtree holds the existing entry and the new one, which comes second in a collision node.
+        let place = Place { collision_index: 1 };
+        return (get_mut_at_place(child, hash, shift + BITS, place), place);
+    }
+    if nodemap & bit != 0 {
+        let child = slot.unique_mut().expect("made unique above").into_child_at_bit(bit).expect("nodemap has bit");
+        return insert_vacant(child, hash, shift + BITS, entry, hasher);
+    }
+    let index = index_of(datamap | bit, bit);
+    let node = slot.unique_mut().expect("made unique above");
+    node.edit(Shape::bitmap(datamap | bit, nodemap), Edit::Insert(index, entry), Edit::Keep);
+    (&mut slot.unique_mut().expect("made unique above").into_parts().0[index], Place { collision_index: 0 })
+}
+
+/// Moves the only entry out of a node nobody else holds (the root of a map whose last entry is removed).
+pub(crate) fn into_only_entry<K, V, P: PointerKind>(node: Node<K, V, P>) -> (K, V) {
+    let mut drain = node.into_drain().ok().expect("hamt: the node was checked unique");
+    drain.next_entry().expect("hamt: the node holds an entry")
 }
 
 /// A mutable reference to the value for `key` below `slot`, copying shared nodes on the way down only once it is

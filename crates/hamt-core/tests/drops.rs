@@ -4,10 +4,12 @@
 //! serial that is not live is counted as a double drop; serials still live after every map is gone are leaks.
 //! The counters are thread-local, since tests run on parallel threads.
 //!
-//! Panic safety: `Tracked::clone` (and, separately, `Tracked::hash`) can be armed to panic after a number of
-//! calls. Each operation is run with every budget from zero up to the number of calls it needs, on maps that
-//! share their nodes with another version (so that updates copy paths); after each panic the inputs must be
-//! intact, nothing may leak, and nothing may be dropped twice.
+//! Panic safety: `Tracked::clone`, `Tracked::hash` and `Tracked::drop` can each be armed to panic after a number
+//! of calls. Each operation is run with every budget from zero up to the number of calls it needs, on maps that
+//! share their nodes with another version (so that updates copy paths) and on maps that own all their nodes (so
+//! that updates change nodes in place); after each panic the inputs must be intact, the map must be as before or
+//! as after the operation (with its invariants and its length right), nothing may leak, and nothing may be
+//! dropped twice.
 
 mod common;
 
@@ -27,6 +29,7 @@ thread_local! {
     static DOUBLE_DROPS: Cell<u64> = const { Cell::new(0) };
     static CLONE_BUDGET: Cell<Option<u64>> = const { Cell::new(None) };
     static HASH_BUDGET: Cell<Option<u64>> = const { Cell::new(None) };
+    static DROP_BUDGET: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
 /// A counted instance: equal, ordered and hashed by `n` alone.
@@ -69,10 +72,14 @@ impl Clone for Tracked {
 
 impl Drop for Tracked {
     fn drop(&mut self) {
-        // Never panic here: a panic in a drop during unwinding would abort the whole test binary.
         let was_live = LIVE.with(|live| live.borrow_mut().remove(&self.serial));
         if !was_live {
             DOUBLE_DROPS.with(|count| count.set(count.get() + 1));
+        }
+        // An armed budget panics here, once the instance is unregistered (it is gone either way). Never while the
+        // thread is already unwinding: a second panic would abort the whole test binary.
+        if !std::thread::panicking() {
+            spend(&DROP_BUDGET, "drop");
         }
     }
 }
@@ -110,6 +117,7 @@ fn reset() {
     DOUBLE_DROPS.with(|count| count.set(0));
     CLONE_BUDGET.with(|budget| budget.set(None));
     HASH_BUDGET.with(|budget| budget.set(None));
+    DROP_BUDGET.with(|budget| budget.set(None));
 }
 
 #[track_caller]
@@ -457,11 +465,22 @@ const PANIC_OPS: &[&str] = &[
     "symmetric_difference",
     "extend large",
     "from_iter",
+    "update_with remove",
+    "update_with_mut remove",
+    "remove_entry_mut",
+    "entry or_insert new",
+    "entry or_insert existing",
+    "clear",
+    "drop",
 ];
 
 /// The operations swept under Miri: one of each kind of path copy (persistent, in place on a shared path, whole
 /// trie, merge), each with a different way to unwind out of a half-built node.
 const MIRI_PANIC_OPS: &[&str] = &["insert new", "remove", "insert_mut", "iter_mut", "into_iter", "union"];
+
+/// The operations swept with a panicking `Drop` under Miri: each place where the map drops what it took out.
+const MIRI_DROP_PANIC_OPS: &[&str] =
+    &["insert_mut existing", "remove_mut", "update_with_mut remove", "entry remove", "clear", "drop"];
 
 /// Runs operation `op` on `map`; returns the maps it produced. `present` is a key in the map, `absent` one that is
 /// not but that collides with `present` as far as the hasher allows.
@@ -475,7 +494,14 @@ fn apply<P: PointerKind, S: BuildHasher + Default + Clone>(
     match op {
         "insert new" => vec![map.insert(t(absent), t(1))],
         "insert existing" => vec![map.insert(t(present), t(1))],
-        "remove" => vec![map.remove(&t(present))],
+        "remove" => {
+            // Not `vec![map.remove(&t(present))]`: a value being returned is not dropped when a temporary's `Drop`
+            // panics after it is built (rust-lang/rust#47949), which would show as a leak of the test's own.
+            let key = t(present);
+            let removed = map.remove(&key);
+            drop(key);
+            vec![removed]
+        }
         "update_with" => vec![map.update_with(t(present), |v| v.map(|v| t(v.n + 1)))],
         "insert_mut" => {
             map.insert_mut(t(absent), t(1));
@@ -543,15 +569,44 @@ fn apply<P: PointerKind, S: BuildHasher + Default + Clone>(
             vec![]
         }
         "from_iter" => vec![other.iter().map(|(k, v)| (k.clone(), v.clone())).collect()],
+        "update_with remove" => vec![map.update_with(t(present), |_| None)],
+        "update_with_mut remove" => {
+            map.update_with_mut(t(present), |_| None);
+            vec![]
+        }
+        "remove_entry_mut" => {
+            drop(map.remove_entry_mut(&t(present)));
+            vec![]
+        }
+        "entry or_insert new" => {
+            map.entry(t(absent)).or_insert(t(4)).n += 1;
+            vec![]
+        }
+        "entry or_insert existing" => {
+            map.entry(t(present)).or_insert(t(4)).n += 1;
+            vec![]
+        }
+        "clear" => {
+            map.clear();
+            vec![]
+        }
+        "drop" => {
+            drop(mem::take(map));
+            vec![]
+        }
         _ => unreachable!("unknown operation {op}"),
     }
 }
 
-/// The map the panic tests start from (shared with a kept version) and another version derived from it.
-fn panic_fixture<P: PointerKind, S: BuildHasher + Default + Clone>(size: u32) -> (Map<P, S>, Map<P, S>, Map<P, S>) {
+/// The map the panic tests start from, a kept version of it, and another version derived from it. When `shared`,
+/// the three share their nodes; otherwise each was built on its own, so that the map owns all its nodes.
+fn panic_fixture<P: PointerKind, S: BuildHasher + Default + Clone>(
+    size: u32,
+    shared: bool,
+) -> (Map<P, S>, Map<P, S>, Map<P, S>) {
     let map = build::<P, S>(0..size);
-    let kept = map.clone();
-    let mut other = map.clone();
+    let kept = if shared { map.clone() } else { build::<P, S>(0..size) };
+    let mut other = if shared { map.clone() } else { build::<P, S>(0..size) };
     for n in (0..size).step_by(3) {
         other.insert_mut(t(n), t(n + 1000));
     }
@@ -572,14 +627,28 @@ fn sweep<P: PointerKind, S: BuildHasher + Default + Clone>(
     let (present, absent) = (size / 2, size / 2 + size * 4);
     // The expected panics' messages go to the test's captured output, shown only if the test fails.
     let mut failures = Vec::new();
-    for op in if common::reduced() { MIRI_PANIC_OPS } else { PANIC_OPS } {
+    let drops = what == "drop";
+    let ops = match (common::reduced(), drops) {
+        (false, _) => PANIC_OPS,
+        (true, false) => MIRI_PANIC_OPS,
+        (true, true) => MIRI_DROP_PANIC_OPS,
+    };
+    // Natively, on shared and on unshared maps; under Miri, drop panics on unshared maps (the in-place paths) and
+    // the other panics on shared ones (the path copies).
+    let sharings: &[bool] = match (common::reduced(), drops) {
+        (false, _) => &[true, false],
+        (true, true) => &[false],
+        (true, false) => &[true],
+    };
+    for (op, &shared) in ops.iter().flat_map(|op| sharings.iter().map(move |shared| (op, shared))) {
+        let what = &format!("{what} ({})", if shared { "shared" } else { "unshared" });
         // What the operation does without a panic, on a fresh fixture.
         reset();
-        let (mut map, kept, other) = panic_fixture::<P, S>(size);
+        let (mut map, kept, other) = panic_fixture::<P, S>(size, shared);
         let before = contents(&map);
         let produced = apply(op, &mut map, &other, present, absent);
         // Operations that consume the map leave nothing to compare after a panic.
-        let consumes = matches!(*op, "into_iter" | "with" | "without");
+        let consumes = matches!(*op, "into_iter" | "with" | "without" | "drop");
         let after = if consumes { Vec::new() } else { contents(&map) };
         drop((map, kept, other, produced));
         assert_clean(&format!("{what}: {op} without a panic"));
@@ -587,7 +656,7 @@ fn sweep<P: PointerKind, S: BuildHasher + Default + Clone>(
         let mut limit = 0;
         loop {
             reset();
-            let (mut map, kept, other) = panic_fixture::<P, S>(size);
+            let (mut map, kept, other) = panic_fixture::<P, S>(size, shared);
             let other_before = contents(&other);
             budget.with(|cell| cell.set(Some(limit)));
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| apply(op, &mut map, &other, present, absent)));
@@ -615,12 +684,31 @@ fn sweep<P: PointerKind, S: BuildHasher + Default + Clone>(
                             is_subset(&now, &either) && keys(&before).is_subset(&keys(&now)),
                             "extend left a state that is not a partial extension"
                         );
+                    } else if *op == "iter_mut" {
+                        // The caller's closure replaces values one by one; a panic in it (here, dropping an old
+                        // value) stops it half way, as with std's `iter_mut`: each value is the old or the new one.
+                        assert!(
+                            now.iter().all(|e| before.contains(e) || after.contains(e)) && now.len() == before.len(),
+                            "iter_mut left an entry that is neither old nor new"
+                        );
                     } else {
                         assert!(
                             now == before || now == after,
                             "the map is neither as before nor as after the operation"
                         );
                     }
+                    // The map keeps working: it can be changed, in place and by path copy, and agrees with itself.
+                    let mut again = map.clone();
+                    again.insert_mut(t(absent), t(7));
+                    for &(key, _) in now.iter().take(3) {
+                        assert!(again.remove_mut(&t(key)).is_some(), "a key that iteration shows is not removable");
+                    }
+                    contents(&again);
+                    drop(again);
+                    for &(key, _) in now.iter().take(3) {
+                        assert!(map.remove_mut(&t(key)).is_some(), "a key that iteration shows is not removable");
+                    }
+                    contents(&map);
                 }
             }));
             drop((map, kept, other));
@@ -656,9 +744,17 @@ fn hash_panics<P: PointerKind, S: BuildHasher + Default + Clone>() {
     sweep::<P, S>(&HASH_BUDGET, "hash");
 }
 
+fn drop_panics<P: PointerKind, S: BuildHasher + Default + Clone>() {
+    sweep::<P, S>(&DROP_BUDGET, "drop");
+}
+
 for_each_kind!(clone_panic_default, clone_panics, [DefaultHashBuilder]);
 for_each_kind!(clone_panic_collide, clone_panics, [Collide]);
 for_each_kind!(native_only clone_panic_deep, clone_panics, [Deep]);
 for_each_kind!(hash_panic_default, hash_panics, [DefaultHashBuilder]);
 for_each_kind!(native_only hash_panic_collide, hash_panics, [Collide]);
 for_each_kind!(native_only hash_panic_few_bits, hash_panics, [FewBits]);
+for_each_kind!(miri_arc drop_panic_default, drop_panics, [DefaultHashBuilder]);
+for_each_kind!(drop_panic_collide, drop_panics, [Collide]);
+for_each_kind!(native_only drop_panic_deep, drop_panics, [Deep]);
+for_each_kind!(native_only drop_panic_few_bits, drop_panics, [FewBits]);

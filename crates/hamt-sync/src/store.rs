@@ -453,8 +453,10 @@ impl<K, V, P: ThreadSafeKind, S: Clone> VersionedStore<K, V, P, S> {
     /// The versions are compared by identity ([`HamtMap::ptr_eq`]: the same root node, or both empty), which is
     /// O(1) and implies equal contents. So a success means that `new` replaces exactly the contents it was
     /// derived from, even if versions came and went in between and one of them was a copy of `current` (a
-    /// [`rollback`](Self::rollback), say): no update made by another thread is lost. Two maps that are equal but
-    /// were built separately do not count as the same version.
+    /// [`rollback`](Self::rollback), say): no update made by another thread is lost. Two non-empty maps that are
+    /// equal but were built separately do not count as the same version. Empty maps have no root to compare, so
+    /// any empty map counts as the same version as a current empty one: the swap then replaces exactly the
+    /// contents it was derived from (none), and no update is lost either.
     ///
     /// # Errors
     ///
@@ -472,6 +474,9 @@ impl<K, V, P: ThreadSafeKind, S: Clone> VersionedStore<K, V, P, S> {
     /// let current = store.compare_and_swap(&seen, seen.insert(3, 3)).unwrap_err();
     /// assert_eq!((current.number, current.map.len()), (1, 2));
     /// assert_eq!(store.compare_and_swap(&current.map, Default::default()), Ok(2));
+    ///
+    /// // Now empty: a separately built empty map counts as the current version.
+    /// assert_eq!(store.compare_and_swap(&Default::default(), hamt_sync::HamtMap::from([(4, 4)])), Ok(3));
     /// ```
     pub fn compare_and_swap(
         &self,

@@ -197,3 +197,16 @@ fn store_with_short_history_matches_model() {
 fn store_with_long_history_matches_model() {
     common::check(100, 60, run_with_long_history as fn(Vec<Op>) -> bool);
 }
+
+/// `compare_and_swap` compares versions by identity, except that empty maps have no root to compare: any empty map
+/// counts as a current empty version, while equal non-empty maps built separately do not.
+#[test]
+fn compare_and_swap_counts_every_empty_map_as_the_same_version() {
+    let store = VersionedStore::new(Map::default());
+    assert_eq!(store.compare_and_swap(&Map::default(), Map::from([(1, 1)])), Ok(1));
+    let equal_but_separate = Map::from([(1, 1)]);
+    let current = store.compare_and_swap(&equal_but_separate, Map::default()).expect_err("not the same version");
+    assert_eq!(current.number, 1);
+    assert_eq!(store.compare_and_swap(&current.map, Map::default()), Ok(2));
+    assert_eq!(store.compare_and_swap(&HamtMap::default(), Map::from([(2, 2)])), Ok(3));
+}
