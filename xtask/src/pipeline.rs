@@ -108,6 +108,19 @@ fn steps(root: &Path, depth: Depth, run_miri: bool, run_fuzz: bool) -> Vec<Step>
             .skip_if(!benches_manifest.is_file(), "benches/Cargo.toml does not exist yet")
             .command(Invocation::cargo(&format!("{WORKSPACE_TESTS} --bench maps"))),
         Step::new("loom", "model-check hamt-core's atomic node count with loom").counting_tests().command(loom_test()),
+        // Nightly-only language features, each behind a `--cfg` so that stable builds never see them: allocation
+        // failure that unwinds (`set_alloc_error_hook`; Miri runs the same suite in the miri step) and
+        // `#[may_dangle]` on node drops (whose test compiles only with it), with the drop suite under that build.
+        Step::new("nightly", "hamt-core's nightly-only tests: allocation failure that unwinds, #[may_dangle]")
+            .needs(Tool::Nightly)
+            .counting_tests()
+            .command(
+                Invocation::cargo(
+                    "+nightly test -p hamt-core --features std --target-dir target/nightly \
+                     --test alloc_failure --test may_dangle --test drops",
+                )
+                .env("RUSTFLAGS", NIGHTLY_CFGS),
+            ),
         msrv_step(root),
         miri_step(depth).skip_if(!run_miri, "--no-miri was given"),
         Step::new("fuzz", "every fuzz target for a bounded time")
@@ -116,6 +129,9 @@ fn steps(root: &Path, depth: Depth, run_miri: bool, run_fuzz: bool) -> Vec<Step>
             .command(Invocation::cargo("xtask fuzz --seconds").args(&[depth.fuzz_seconds_per_target()])),
     ]
 }
+
+/// The `--cfg`s that turn on hamt-core's nightly-only code and tests (registered in the workspace's `check-cfg`).
+const NIGHTLY_CFGS: &str = "--cfg hamt_alloc_error_hook --cfg hamt_may_dangle";
 
 /// The test step's `cargo` arguments, which the bench step repeats so that the two share one compilation.
 const WORKSPACE_TESTS: &str = "test --workspace --all-features";
@@ -134,12 +150,25 @@ fn miri_step(depth: Depth) -> Step {
         .counting_tests()
         .command(Invocation::cargo("+nightly miri setup"));
     let core = match depth {
-        Depth::Quick => "-p hamt-core --lib --test basics --test drops --test model --test set_ops --test auto_traits",
+        Depth::Quick => {
+            "-p hamt-core --lib --test basics --test drops --test entry --test alloc_failure --test model \
+             --test set_ops --test auto_traits"
+        }
         // With `serde`, so that hamt-core's serde suite (tests/serde.rs, empty without the feature) runs too.
         Depth::Deep => "-p hamt-core --features serde --lib --tests",
     };
     step = step.command(miri_test(core, MIRI_FLAGS, depth));
     if depth == Depth::Deep {
+        // The `#[may_dangle]` build of the nodes: the same drop code, which the attribute lets run on dangling
+        // keys, so Miri checks that it never reads them. A target directory of its own, for the `--cfg`.
+        step = step.command(
+            miri_test(
+                "-p hamt-core --test may_dangle --test drops --target-dir target/miri-may-dangle",
+                MIRI_FLAGS,
+                depth,
+            )
+            .env("RUSTFLAGS", "--cfg hamt_may_dangle"),
+        );
         // hamt-serde's tests that touch the file system or spawn processes are ignored under Miri, which isolates
         // the program from both.
         step = step.command(miri_test("-p hamt-serde --lib --tests", MIRI_FLAGS, depth));
