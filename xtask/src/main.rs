@@ -8,20 +8,26 @@
 //!   2. `clippy`: `cargo clippy --workspace --all-targets -- -D warnings`, the same with `--all-features`, then
 //!      hamt-core's library alone without default features (with and without `serde`), so that the no_std build
 //!      is linted too.
-//!   3. `test`: `cargo test --workspace --all-features` (unit, integration and doc tests, with hamt-core's `serde`
-//!      and `rayon` and hamt-sync's `rayon`), then `cargo test -p hamt-core --no-default-features` (no_std + alloc).
-//!   4. `doc`: `cargo doc --workspace --no-deps --all-features` with `RUSTDOCFLAGS="-D warnings"`.
+//!   3. `test`: `cargo test --workspace --all-features` (unit, integration and doc tests, with every feature of
+//!      every crate), then `cargo test -p hamt-core --no-default-features` (no_std + alloc).
+//!   4. `doc`: `cargo doc --workspace --no-deps --all-features` with `RUSTDOCFLAGS="-D warnings"`, then the crates
+//!      as docs.rs builds them (nightly, `--cfg docsrs`, the features of `[package.metadata.docs.rs]`).
 //!   5. `bench`: every benchmark once in criterion's test mode, in the test profile with the test step's features
 //!      (`cargo test --workspace --all-features --bench maps`), so that it reuses the test step's build; the bench
 //!      profile (thin LTO, one codegen unit) is compiled only by `cargo xtask bench`.
 //!   6. `loom`: hamt-core's tests/loom.rs built with `--cfg loom` (in `target/loom`), which model-checks the atomic
 //!      node count.
-//!   7. `miri`: under nextest (one Miri process per test, two at a time), hamt-core's unit tests and the suites
-//!      that drive the unsafe node code (basics, drops, model, set_ops, auto_traits) with strict provenance, then
-//!      hamt-sync's (permissive provenance, for arc-swap) and the parallel operations' (for rayon's pool), on a
-//!      reduced case count (`QUICKCHECK_TESTS=8`, `HAMT_MIRI=1`). `--deep` adds hamt-core's serde suite and
-//!      hamt-serde's suites, with `QUICKCHECK_TESTS=20`. `--no-miri` skips this step.
-//!   8. `fuzz`: `cargo xtask fuzz --seconds 10`, every fuzz target built once and run for 10 seconds (300 with
+//!   7. `nightly`: hamt-core's nightly-only tests (in `target/nightly`): allocation failure that unwinds
+//!      (`--cfg hamt_alloc_error_hook`) and `#[may_dangle]` (`--cfg hamt_may_dangle`), with the drop suite.
+//!   8. `msrv`: the libraries checked with the toolchain of the workspace's `rust-version`, with every feature and
+//!      without std.
+//!   9. `miri`: under nextest (one Miri process per test, two at a time), hamt-core's unit tests and the suites
+//!      that drive the unsafe node code (basics, drops, entry, alloc_failure, model, set_ops, auto_traits) with
+//!      strict provenance, then hamt-sync's (permissive provenance, for arc-swap) and the parallel operations'
+//!      (for rayon's pool), on a reduced case count (`QUICKCHECK_TESTS=8`, `HAMT_MIRI=1`). `--deep` adds hamt-core's
+//!      serde suite, the `#[may_dangle]` build and hamt-serde's suites, with `QUICKCHECK_TESTS=20`. `--no-miri`
+//!      skips this step.
+//!   10. `fuzz`: `cargo xtask fuzz --seconds 10`, every fuzz target built once and run for 10 seconds (300 with
 //!      `--deep`). `--no-fuzz` skips it.
 //!
 //!   Missing tools (rustfmt, clippy, the nightly toolchain with miri and rust-src, cargo-nextest, cargo-fuzz) are
