@@ -28,7 +28,7 @@
 //!      serde suite, the `#[may_dangle]` build and hamt-serde's suites, with `QUICKCHECK_TESTS=20`. `--no-miri`
 //!      skips this step.
 //!   10. `fuzz`: `cargo xtask fuzz --seconds 10`, every fuzz target built once and run for 10 seconds (300 with
-//!      `--deep`). `--no-fuzz` skips it.
+//!       `--deep`). `--no-fuzz` skips it.
 //!
 //!   Missing tools (rustfmt, clippy, the nightly toolchain with miri and rust-src, cargo-nextest, cargo-fuzz) are
 //!   installed on the way. The run ends with a table of each step's time, then the line
