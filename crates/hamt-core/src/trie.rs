@@ -12,7 +12,7 @@ use core::mem;
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::{Builder, Edit, Node, Shape, Unallocated};
+use crate::raw::{Builder, Edit, Node, NodeMut, Shape, Unallocated};
 
 /// Bits of the hash consumed per level.
 pub(crate) const BITS: u32 = 5;
@@ -124,6 +124,32 @@ fn fill_pair<K, V, P: PointerKind>(
     builder.push_entry(low);
     builder.push_entry(high);
     builder.finish()
+}
+
+/// Turns the entry at `bit` of `node` into a subtree (at `shift`, one level down) holding it and `entry`, whose
+/// key differs.
+///
+/// In the common case the two entries part at `shift`, and the subtree is one node of two entries: it is
+/// allocated here, before `push_down` moves anything (a failure leaves the node as it was and drops `entry`),
+/// and filling it cannot fail. Otherwise [`try_merge_two`] builds the deeper subtree inside `push_down`, which
+/// puts the entry back if an allocation fails.
+#[inline(always)]
+fn push_down_beside<K, V, P: PointerKind>(
+    node: NodeMut<'_, K, V, P>,
+    bit: u32,
+    existing_hash: u64,
+    entry: (K, V),
+    hash: u64,
+    shift: u32,
+) {
+    let (existing_bit, new_bit) =
+        if shift < COLLISION_SHIFT { (bit_at(existing_hash, shift), bit_at(hash, shift)) } else { (0, 0) };
+    if existing_bit != new_bit {
+        let pair = Builder::new(Shape::bitmap(existing_bit | new_bit, 0));
+        node.push_down(bit, move |existing| Ok(fill_pair(pair, (existing, existing_bit), (entry, new_bit))));
+        return;
+    }
+    node.push_down(bit, |existing| try_merge_two(existing, existing_hash, entry, hash, shift));
 }
 
 /// [`merge_two`], giving both entries back if an allocation fails. Each node is allocated before the nodes below
@@ -447,20 +473,7 @@ where
                 let Some(new_entry) = op.vacant() else { return (Change::Nothing, Left::Many) };
                 let existing_hash = hash_of(hasher, &entry.0);
                 let node = slot.unique_mut().expect("checked unique above");
-                let next = shift + BITS;
-                let (existing_bit, new_bit) =
-                    if next < COLLISION_SHIFT { (bit_at(existing_hash, next), bit_at(hash, next)) } else { (0, 0) };
-                if existing_bit != new_bit {
-                    // The common case: the two entries part at the next level, so the new child is one node of two
-                    // entries. It is allocated here, before `push_down` moves anything (a failure leaves the trie as
-                    // it was), and filling it cannot fail.
-                    let pair = Builder::new(Shape::bitmap(existing_bit | new_bit, 0));
-                    node.push_down(bit, move |existing| {
-                        Ok(fill_pair(pair, (existing, existing_bit), (new_entry, new_bit)))
-                    });
-                    return (Change::Inserted, Left::Many);
-                }
-                node.push_down(bit, |existing| try_merge_two(existing, existing_hash, new_entry, hash, next));
+                push_down_beside(node, bit, existing_hash, new_entry, hash, shift + BITS);
                 return (Change::Inserted, Left::Many);
             }
             let (action, spare_key) = op.existing(&entry.1);
@@ -838,7 +851,7 @@ where
     if datamap & bit != 0 {
         let existing_hash = hash_of(hasher, &slot.entries()[index_of(datamap, bit)].0);
         let node = slot.unique_mut().expect("made unique above");
-        node.push_down(bit, |existing| try_merge_two(existing, existing_hash, entry, hash, shift + BITS));
+        push_down_beside(node, bit, existing_hash, entry, hash, shift + BITS);
         let child = slot.unique_mut().expect("made unique above").into_child_at_bit(bit).expect("pushed down");
         // The new subtree holds the existing entry and the new one, which comes second in a collision node.
         let place = Place { collision_index: 1 };
