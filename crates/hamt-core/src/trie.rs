@@ -12,7 +12,7 @@ use core::mem;
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::{Builder, Edit, Node, Shape, Unallocated};
+use crate::raw::{Builder, Edit, Node, NodeMut, Shape, Unallocated};
 
 /// Bits of the hash consumed per level.
 pub(crate) const BITS: u32 = 5;
@@ -89,11 +89,67 @@ pub(crate) fn merge_two<K, V, P: PointerKind>(
     second_hash: u64,
     shift: u32,
 ) -> Node<K, V, P> {
+    if let Some((first_bit, second_bit)) = parting_bits(first_hash, second_hash, shift) {
+        // The common case, one node of two entries: no recursion, and no entries to give back on failure.
+        let builder = Builder::new(Shape::bitmap(first_bit | second_bit, 0));
+        return fill_pair(builder, (first, first_bit), (second, second_bit));
+    }
     try_merge_two(first, first_hash, second, second_hash, shift).unwrap_or_else(|failed| {
         let layout = failed.layout;
         drop((failed.first, failed.second));
         alloc::alloc::handle_alloc_error(layout)
     })
+}
+
+/// The bits two hashes select at `shift`, when they differ there (and `shift` is above the collision level): the
+/// two entries then fit one bitmap node of two entries.
+#[inline]
+fn parting_bits(first_hash: u64, second_hash: u64, shift: u32) -> Option<(u32, u32)> {
+    if shift >= COLLISION_SHIFT {
+        return None;
+    }
+    let (first_bit, second_bit) = (bit_at(first_hash, shift), bit_at(second_hash, shift));
+    (first_bit != second_bit).then_some((first_bit, second_bit))
+}
+
+/// Fills `builder`, allocated for a bitmap node of exactly two entries at the (different) bits given, with the
+/// two entries in bit order.
+#[inline]
+fn fill_pair<K, V, P: PointerKind>(
+    mut builder: Builder<K, V, P>,
+    first: ((K, V), u32),
+    second: ((K, V), u32),
+) -> Node<K, V, P> {
+    let (low, high) = if first.1 < second.1 { (first.0, second.0) } else { (second.0, first.0) };
+    builder.push_entry(low);
+    builder.push_entry(high);
+    builder.finish()
+}
+
+/// Turns the entry at `bit` of `node` into a subtree (at `shift`, one level down) holding it and `entry`, whose
+/// key differs.
+///
+/// In the common case the two entries part at `shift`, and the subtree is one node of two entries: it is
+/// allocated here, before `push_down` moves anything (a failure leaves the node as it was and drops `entry`),
+/// and filling it cannot fail. Otherwise [`try_merge_two`] builds the deeper subtree inside `push_down`, which
+/// puts the entry back if an allocation fails.
+#[inline(always)]
+fn push_down_beside<K, V, P: PointerKind>(
+    node: NodeMut<'_, K, V, P>,
+    bit: u32,
+    existing_hash: u64,
+    entry: (K, V),
+    hash: u64,
+    shift: u32,
+) {
+    let (existing_bit, new_bit) =
+        if shift < COLLISION_SHIFT { (bit_at(existing_hash, shift), bit_at(hash, shift)) } else { (0, 0) };
+    if existing_bit != new_bit {
+        let pair = Builder::new(Shape::bitmap(existing_bit | new_bit, 0));
+        node.push_down(bit, move |existing| Ok(fill_pair(pair, (existing, existing_bit), (entry, new_bit))));
+        return;
+    }
+    node.push_down(bit, |existing| try_merge_two(existing, existing_hash, entry, hash, shift));
 }
 
 /// [`merge_two`], giving both entries back if an allocation fails. Each node is allocated before the nodes below
@@ -372,9 +428,9 @@ pub(crate) enum Persistent<'a, K, V, P: PointerKind> {
 /// Nothing a user wrote runs after the trie's shape starts changing (hashing, comparing and the update's decision
 /// come first; drops are left to the caller, see [`Change`]), so a panic leaves the trie as it was.
 pub(crate) fn update_mut<K, V, P, S, U>(
-    slot: &mut Node<K, V, P>,
+    mut slot: &mut Node<K, V, P>,
     hash: u64,
-    shift: u32,
+    mut shift: u32,
     op: U,
     hasher: &S,
 ) -> (Change<K, V>, Left)
@@ -385,86 +441,101 @@ where
     S: BuildHasher,
     U: Update<K, V>,
 {
-    if !slot.is_unique() {
-        // Everything below a shared node is shared too: switch to path copying, which also looks before it
-        // copies (nothing is copied when the update changes nothing).
-        let with_key = op.wants_removed_key();
-        return match update_persistent(slot, hash, shift, op, hasher) {
-            Persistent::Unchanged => (Change::Nothing, Left::Many),
-            Persistent::Node(node, seen) => {
-                let change = seen.cloned(with_key);
-                *slot = node;
-                (change, Left::Many)
-            }
-            Persistent::Single(entry, removed) => {
-                let change = Seen::Removed(removed).cloned(with_key);
-                *slot = single(entry, hash, shift);
-                (change, Left::One)
-            }
-            Persistent::Empty(removed) => (Seen::Removed(removed).cloned(with_key), Left::Nothing),
-        };
-    }
-    if shift >= COLLISION_SHIFT {
-        return collision_update_mut(slot, op);
-    }
-    let bit = bit_at(hash, shift);
-    let (datamap, nodemap) = (slot.datamap(), slot.nodemap());
-    if datamap & bit != 0 {
-        let index = index_of(datamap, bit);
-        let entry = &slot.entries()[index];
-        if entry.0.borrow() != op.key() {
-            let Some(new_entry) = op.vacant() else { return (Change::Nothing, Left::Many) };
-            let existing_hash = hash_of(hasher, &entry.0);
-            let node = slot.unique_mut().expect("checked unique above");
-            node.push_down(bit, |existing| try_merge_two(existing, existing_hash, new_entry, hash, shift + BITS));
-            return (Change::Inserted, Left::Many);
-        }
-        let (action, spare_key) = op.existing(&entry.1);
-        // The update's own key is not stored; the trie has not changed yet, so its drop may panic harmlessly (and
-        // `action` is a local then, dropped with it).
-        drop(spare_key);
-        return match action {
-            Action::Replace(value) => {
-                let (entries, _) = slot.unique_mut().expect("checked unique above").into_parts();
-                (Change::Replaced { old: mem::replace(&mut entries[index].1, value) }, Left::Many)
-            }
-            Action::Remove => {
-                if nodemap == 0 && datamap == bit {
-                    // Only the root can hold a single entry: removing it empties the map, which the caller does.
-                    return (Change::RemovesRoot, Left::Nothing);
+    loop {
+        if !slot.is_unique() {
+            // Everything below a shared node is shared too: switch to path copying, which also looks before it
+            // copies (nothing is copied when the update changes nothing).
+            let with_key = op.wants_removed_key();
+            return match update_persistent(slot, hash, shift, op, hasher) {
+                Persistent::Unchanged => (Change::Nothing, Left::Many),
+                Persistent::Node(node, seen) => {
+                    let change = seen.cloned(with_key);
+                    *slot = node;
+                    (change, Left::Many)
                 }
+                Persistent::Single(entry, removed) => {
+                    let change = Seen::Removed(removed).cloned(with_key);
+                    *slot = single(entry, hash, shift);
+                    (change, Left::One)
+                }
+                Persistent::Empty(removed) => (Seen::Removed(removed).cloned(with_key), Left::Nothing),
+            };
+        }
+        if shift >= COLLISION_SHIFT {
+            return collision_update_mut(slot, op);
+        }
+        let bit = bit_at(hash, shift);
+        let (datamap, nodemap) = (slot.datamap(), slot.nodemap());
+        if datamap & bit != 0 {
+            let index = index_of(datamap, bit);
+            let entry = &slot.entries()[index];
+            if entry.0.borrow() != op.key() {
+                let Some(new_entry) = op.vacant() else { return (Change::Nothing, Left::Many) };
+                let existing_hash = hash_of(hasher, &entry.0);
                 let node = slot.unique_mut().expect("checked unique above");
-                let (removed, _) = node.edit(Shape::bitmap(datamap ^ bit, nodemap), Edit::Remove(index), Edit::Keep);
-                let (key, value) = removed.expect("an entry was removed");
-                let left =
-                    if shift > 0 && nodemap == 0 && (datamap ^ bit).count_ones() == 1 { Left::One } else { Left::Many };
-                (Change::Removed { key: Some(key), value }, left)
+                push_down_beside(node, bit, existing_hash, new_entry, hash, shift + BITS);
+                return (Change::Inserted, Left::Many);
             }
-        };
-    }
-    if nodemap & bit != 0 {
-        if U::MAY_REMOVE {
-            let child = slot.child_at_bit(bit).expect("nodemap has bit");
-            if child.chain_end().is_some_and(|end| end.entries().len() == 2) {
-                if let Some((place, index)) = locate(child, hash, shift + BITS, op.key()) {
-                    return update_pair(slot, bit, place, index, hash, shift, op, hasher);
+            let (action, spare_key) = op.existing(&entry.1);
+            // The update's own key is not stored; the trie has not changed yet, so its drop may panic harmlessly (and
+            // `action` is a local then, dropped with it).
+            drop(spare_key);
+            return match action {
+                Action::Replace(value) => {
+                    let (entries, _) = slot.unique_mut().expect("checked unique above").into_parts();
+                    (Change::Replaced { old: mem::replace(&mut entries[index].1, value) }, Left::Many)
+                }
+                Action::Remove => {
+                    if nodemap == 0 && datamap == bit {
+                        // Only the root can hold a single entry: removing it empties the map, which the caller does.
+                        return (Change::RemovesRoot, Left::Nothing);
+                    }
+                    let node = slot.unique_mut().expect("checked unique above");
+                    let (removed, _) =
+                        node.edit(Shape::bitmap(datamap ^ bit, nodemap), Edit::Remove(index), Edit::Keep);
+                    let (key, value) = removed.expect("an entry was removed");
+                    let left = if shift > 0 && nodemap == 0 && (datamap ^ bit).count_ones() == 1 {
+                        Left::One
+                    } else {
+                        Left::Many
+                    };
+                    (Change::Removed { key: Some(key), value }, left)
+                }
+            };
+        }
+        if nodemap & bit != 0 {
+            if U::MAY_REMOVE {
+                let child = slot.child_at_bit(bit).expect("nodemap has bit");
+                if child.chain_end().is_some_and(|end| end.entries().len() == 2) {
+                    if let Some((place, index)) = locate(child, hash, shift + BITS, op.key()) {
+                        return update_pair(slot, bit, place, index, hash, shift, op, hasher);
+                    }
                 }
             }
+            if !U::MAY_REMOVE {
+                // An update that never removes never leaves a subtree of one entry, so this node has nothing to
+                // do once its child is updated: go down a level in this loop rather than recursing.
+                slot =
+                    slot.unique_mut().expect("checked unique above").into_child_at_bit(bit).expect("nodemap has bit");
+                shift += BITS;
+                continue;
+            }
+            let child =
+                slot.unique_mut().expect("checked unique above").into_child_at_bit(bit).expect("nodemap has bit");
+            let (change, left) = update_mut(child, hash, shift + BITS, op, hasher);
+            if left != Left::One {
+                return (change, Left::Many);
+            }
+            slot.unique_mut().expect("checked unique above").pull_up(bit);
+            let left = if shift > 0 && datamap == 0 && nodemap == bit { Left::One } else { Left::Many };
+            return (change, left);
         }
-        let child = slot.unique_mut().expect("checked unique above").into_child_at_bit(bit).expect("nodemap has bit");
-        let (change, left) = update_mut(child, hash, shift + BITS, op, hasher);
-        if left != Left::One {
-            return (change, Left::Many);
-        }
-        slot.unique_mut().expect("checked unique above").pull_up(bit);
-        let left = if shift > 0 && datamap == 0 && nodemap == bit { Left::One } else { Left::Many };
-        return (change, left);
+        let Some(new_entry) = op.vacant() else { return (Change::Nothing, Left::Many) };
+        let node = slot.unique_mut().expect("checked unique above");
+        let index = index_of(datamap | bit, bit);
+        node.edit(Shape::bitmap(datamap | bit, nodemap), Edit::Insert(index, new_entry), Edit::Keep);
+        return (Change::Inserted, Left::Many);
     }
-    let Some(new_entry) = op.vacant() else { return (Change::Nothing, Left::Many) };
-    let node = slot.unique_mut().expect("checked unique above");
-    let index = index_of(datamap | bit, bit);
-    node.edit(Shape::bitmap(datamap | bit, nodemap), Edit::Insert(index, new_entry), Edit::Keep);
-    (Change::Inserted, Left::Many)
 }
 
 /// `update_mut` where the key is entry `index` (at `place`) of the two entries of the subtree at `bit` of the
@@ -780,7 +851,7 @@ where
     if datamap & bit != 0 {
         let existing_hash = hash_of(hasher, &slot.entries()[index_of(datamap, bit)].0);
         let node = slot.unique_mut().expect("made unique above");
-        node.push_down(bit, |existing| try_merge_two(existing, existing_hash, entry, hash, shift + BITS));
+        push_down_beside(node, bit, existing_hash, entry, hash, shift + BITS);
         let child = slot.unique_mut().expect("made unique above").into_child_at_bit(bit).expect("pushed down");
         // The new subtree holds the existing entry and the new one, which comes second in a collision node.
         let place = Place { collision_index: 1 };
