@@ -212,9 +212,13 @@ fn throughput(threads: usize, duration: Duration, operation: impl Fn(usize, usiz
                     barrier.wait();
                     let start = Instant::now();
                     let mut round = 0;
-                    while start.elapsed() < duration {
+                    // At least one operation, however long the thread waited to be scheduled.
+                    loop {
                         operation(thread, round);
                         round += 1;
+                        if start.elapsed() >= duration {
+                            break;
+                        }
                     }
                     (round, start.elapsed())
                 })
@@ -235,18 +239,25 @@ fn while_writing(duration: Duration, read: impl Fn(usize) + Sync, write: impl Fn
             barrier.wait();
             let start = Instant::now();
             let mut round = 0;
-            while !done.load(Ordering::Relaxed) {
+            // At least one write, even when the reader finished before this thread first ran.
+            loop {
                 write(round);
                 round += 1;
+                if done.load(Ordering::Relaxed) {
+                    break;
+                }
             }
             round as f64 / start.elapsed().as_secs_f64()
         });
         barrier.wait();
         let start = Instant::now();
         let mut round = 0;
-        while start.elapsed() < duration {
+        loop {
             read(round);
             round += 1;
+            if start.elapsed() >= duration {
+                break;
+            }
         }
         let reads = round as f64 / start.elapsed().as_secs_f64();
         done.store(true, Ordering::Relaxed);
