@@ -244,24 +244,20 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     /// of two entries (canonical form).
     #[inline]
     pub(crate) fn chain_end(&self) -> Option<&Self> {
-        let mut node = self;
-        loop {
-            let header = node.header();
-            if header.nodemap == 0 {
-                return Some(node);
-            }
-            if header.datamap != 0 || !header.nodemap.is_power_of_two() {
-                return None;
-            }
-            node = &node.children()[0];
-        }
+        self.chain_end_if(|_| true)
     }
 
     /// [`chain_end`](Self::chain_end), if every node of the chain is unshared (this handle's node included).
     pub(crate) fn unshared_chain_end(&self) -> Option<&Self> {
+        self.chain_end_if(Self::is_unique)
+    }
+
+    /// [`chain_end`](Self::chain_end), if every node of the chain passes `node_qualifies`.
+    #[inline]
+    fn chain_end_if(&self, node_qualifies: impl Fn(&Self) -> bool) -> Option<&Self> {
         let mut node = self;
         loop {
-            if !node.is_unique() {
+            if !node_qualifies(node) {
                 return None;
             }
             let header = node.header();
