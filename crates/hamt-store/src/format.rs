@@ -1,0 +1,437 @@
+//! py-hamt's node format, byte for byte: ids, key hashes, and the DAG-CBOR codec of nodes.
+//!
+//! The layout is specified in docs/store-format.md. In short: a node is a DAG-CBOR array of 256 slots; a slot is an
+//! empty map, a bucket (a map from key text to a link to the value block, keys in DAG-CBOR's canonical order), or a
+//! one-element array holding a link to a child node. Slot `i` at depth `d` holds the keys whose BLAKE3 hash has byte
+//! `d` equal to `i`.
+//!
+//! The codec is written here rather than through a generic DAG-CBOR library because the node is the format: it must
+//! come out byte for byte as py-hamt writes it, and a reader must check what a generic decoder does not (256 slots,
+//! canonical order, every key in the slot its hash names, every length in its shortest form) without allocating
+//! more than the block's own size. Values, which are arbitrary DAG-CBOR, go through `serde_ipld_dagcbor`.
+
+use cid::Cid;
+use cid::multihash::Multihash;
+
+use crate::StoreError;
+use crate::error::NodeError;
+
+/// The multicodec of DAG-CBOR, the codec of node blocks.
+pub const DAG_CBOR: u64 = 0x71;
+/// The multicodec of raw bytes, the codec of value blocks.
+pub const RAW: u64 = 0x55;
+/// The multihash code of BLAKE3 (with a 32-byte digest), the hash of every block and of every key.
+pub const BLAKE3: u64 = 0x1e;
+/// The number of slots of a node.
+pub const SLOTS: usize = 256;
+/// The deepest a node can sit: one level per byte of a key's 32-byte hash.
+pub const MAX_DEPTH: usize = 32;
+
+/// The id of a block: CIDv1 with a BLAKE3-256 multihash of `bytes` and the multicodec `codec` ([`DAG_CBOR`] for
+/// nodes, [`RAW`] for values), as IPFS computes it.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_store::{block_cid, RAW};
+///
+/// let cid = block_cid(RAW, b"hello");
+/// assert_eq!(cid.codec(), RAW);
+/// assert_eq!(cid.hash().digest(), blake3::hash(b"hello").as_bytes());
+/// ```
+#[must_use]
+pub fn block_cid(codec: u64, bytes: &[u8]) -> Cid {
+    Cid::new_v1(codec, blake3_multihash(blake3::hash(bytes).as_bytes()))
+}
+
+fn blake3_multihash(digest: &[u8; 32]) -> Multihash<64> {
+    match Multihash::wrap(BLAKE3, digest) {
+        Ok(hash) => hash,
+        // A 32-byte digest always fits the 64 bytes a `Multihash<64>` holds.
+        Err(_) => unreachable!("a 32-byte digest fits in a Multihash<64>"),
+    }
+}
+
+/// The 32-byte BLAKE3 hash of a key's UTF-8 bytes; byte `d` chooses the slot at depth `d`.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(hamt_store::key_hash("a"), *blake3::hash(b"a").as_bytes());
+/// ```
+#[must_use]
+pub fn key_hash(key: &str) -> [u8; 32] {
+    *blake3::hash(key.as_bytes()).as_bytes()
+}
+
+/// Checks that `bytes` hash to `cid`.
+///
+/// # Errors
+///
+/// [`StoreError::HashMismatch`] if they do not, [`StoreError::UnsupportedHash`] if `cid` does not use BLAKE3-256.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_store::{block_cid, verify_block, StoreError, RAW};
+///
+/// let cid = block_cid(RAW, b"hello");
+/// assert!(verify_block(&cid, b"hello").is_ok());
+/// assert!(matches!(verify_block(&cid, b"hullo"), Err(StoreError::HashMismatch { .. })));
+/// ```
+pub fn verify_block(cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
+    let hash = cid.hash();
+    if hash.code() != BLAKE3 || hash.size() != 32 {
+        return Err(StoreError::UnsupportedHash { cid: *cid });
+    }
+    if blake3::hash(bytes).as_bytes() == hash.digest() { Ok(()) } else { Err(StoreError::HashMismatch { cid: *cid }) }
+}
+
+/// How a node writes its links.
+///
+/// Readers accept both forms, in any mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LinkFormat {
+    /// A CID in DAG-CBOR's link form (tag 42, a zero byte, the CID's bytes): what py-hamt writes through IPFS
+    /// (its `KuboCAS`), and what other IPLD tools read as links.
+    #[default]
+    Cid,
+    /// The bare multihash as a byte string: what py-hamt writes through its `InMemoryCAS`.
+    Multihash,
+}
+
+/// One slot of a [`Node`], as [`Node::slots`] shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotRef<'a> {
+    /// A bucket: 1 to `max_bucket_size` keys, each with the id of its value block, in DAG-CBOR's key order.
+    Bucket(&'a [(String, Cid)]),
+    /// A link to a child node.
+    Link(&'a Cid),
+    /// A child node changed in memory and not yet flushed (only in a stored map's unflushed nodes, never in a node
+    /// read from bytes).
+    Unflushed(&'a Node),
+}
+
+/// A node of the trie: 256 slots, of which only the non-empty ones are held.
+///
+/// A stored map reads and writes nodes itself; this type is public so that tools can read the format (a block
+/// inspector, a fuzz target) without going through a map.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_store::{LinkFormat, Node, SlotRef};
+///
+/// let empty = Node::default().encode(LinkFormat::Cid);
+/// assert_eq!(&empty[..3], [0x99, 0x01, 0x00]); // an array of 256 items...
+/// assert!(empty[3..].iter().all(|&byte| byte == 0xa0)); // ...each an empty map
+/// let node = Node::decode(&empty, &[])?;
+/// assert_eq!(node.slots().count(), 0);
+/// # Ok::<(), hamt_store::NodeError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Node {
+    /// The non-empty slots, by increasing index.
+    pub(crate) slots: Vec<(u8, Slot)>,
+}
+
+/// A non-empty slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// Keys with the ids of their values, in DAG-CBOR's key order (shorter first, then bytewise).
+    Bucket(Vec<(String, Cid)>),
+    /// A stored child node.
+    Link(Cid),
+    /// A child node changed since the last flush.
+    Dirty(Box<Node>),
+}
+
+/// DAG-CBOR's order of map keys: shorter first, then bytewise.
+pub(crate) fn canonical_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+}
+
+impl Node {
+    /// The non-empty slots, by increasing index.
+    pub fn slots(&self) -> impl Iterator<Item = (u8, SlotRef<'_>)> + '_ {
+        self.slots.iter().map(|(index, slot)| {
+            let slot = match slot {
+                Slot::Bucket(entries) => SlotRef::Bucket(entries),
+                Slot::Link(cid) => SlotRef::Link(cid),
+                Slot::Dirty(node) => SlotRef::Unflushed(node),
+            };
+            (*index, slot)
+        })
+    }
+
+    /// The position in `slots` of slot `index`, or where it would go.
+    pub(crate) fn find(&self, index: u8) -> Result<usize, usize> {
+        self.slots.binary_search_by_key(&index, |(slot, _)| *slot)
+    }
+
+    /// A rough count of the heap and inline bytes this node holds, for the cache's budget.
+    pub(crate) fn weight(&self) -> usize {
+        let slots: usize = self
+            .slots
+            .iter()
+            .map(|(_, slot)| match slot {
+                Slot::Bucket(entries) => {
+                    entries.iter().map(|(key, _)| key.len() + size_of::<(String, Cid)>()).sum::<usize>() + 16
+                }
+                Slot::Link(_) => 0,
+                Slot::Dirty(node) => node.weight(),
+            })
+            .sum();
+        size_of::<Self>() + self.slots.len() * size_of::<(u8, Slot)>() + slots
+    }
+
+    /// The node's block: a DAG-CBOR array of 256 slots, links written as `links` says.
+    ///
+    /// # Panics
+    ///
+    /// If a slot holds an unflushed child ([`SlotRef::Unflushed`]): a stored map writes children before parents.
+    #[must_use]
+    pub fn encode(&self, links: LinkFormat) -> Vec<u8> {
+        let mut out = Vec::with_capacity(3 + SLOTS + self.encoded_extra());
+        write_head(&mut out, 4, SLOTS as u64);
+        let mut next = 0usize;
+        for (index, slot) in &self.slots {
+            let index = usize::from(*index);
+            out.resize(out.len() + (index - next), 0xa0);
+            next = index + 1;
+            match slot {
+                Slot::Bucket(entries) => {
+                    write_head(&mut out, 5, entries.len() as u64);
+                    for (key, cid) in entries {
+                        write_head(&mut out, 3, key.len() as u64);
+                        out.extend_from_slice(key.as_bytes());
+                        write_link(&mut out, cid, links);
+                    }
+                }
+                Slot::Link(cid) => {
+                    write_head(&mut out, 4, 1);
+                    write_link(&mut out, cid, links);
+                }
+                Slot::Dirty(_) => panic!("a stored map flushes every child before encoding its parent"),
+            }
+        }
+        out.resize(out.len() + (SLOTS - next), 0xa0);
+        out
+    }
+
+    fn encoded_extra(&self) -> usize {
+        self.slots
+            .iter()
+            .map(|(_, slot)| match slot {
+                Slot::Bucket(entries) => entries.iter().map(|(key, _)| key.len() + 48).sum(),
+                _ => 48,
+            })
+            .sum()
+    }
+
+    /// Reads a node block found at `path` (the slot indices from the root down to this node, empty for the root).
+    ///
+    /// Checks everything the format promises: 256 slots, links that parse, bucket keys in canonical order and each
+    /// in the slot its hash names at this depth, below the path's slots. Never allocates more than the block's size
+    /// can justify.
+    ///
+    /// # Errors
+    ///
+    /// A [`NodeError`] that says what is wrong and where.
+    pub fn decode(bytes: &[u8], path: &[u8]) -> Result<Node, NodeError> {
+        if path.len() >= MAX_DEPTH {
+            return Err(NodeError::TooDeep);
+        }
+        let depth = path.len();
+        let mut reader = Reader { bytes, at: 0 };
+        let (major, count, at) = reader.head()?;
+        if major != 4 {
+            return Err(NodeError::Unexpected { at, expected: "an array of 256 slots" });
+        }
+        if count != SLOTS as u64 {
+            return Err(NodeError::WrongSlotCount { found: count });
+        }
+        let mut slots = Vec::new();
+        for index in 0..=u8::MAX {
+            let (major, length, at) = reader.head()?;
+            match major {
+                5 if length == 0 => {}
+                5 => {
+                    // Every entry takes at least two bytes (a key head and a link head), so a length the block
+                    // cannot hold is refused before anything is reserved.
+                    if length > (reader.remaining() / 2) as u64 {
+                        return Err(NodeError::Truncated);
+                    }
+                    let mut entries: Vec<(String, Cid)> = Vec::with_capacity(length as usize);
+                    for _ in 0..length {
+                        let key = reader.text(index)?;
+                        let cid = reader.link(RAW)?;
+                        if let Some((previous, _)) = entries.last() {
+                            if canonical_order(previous, &key) != std::cmp::Ordering::Less {
+                                return Err(NodeError::UnsortedBucket { slot: index });
+                            }
+                        }
+                        let hash = key_hash(&key);
+                        if hash[..depth] != *path || hash[depth] != index {
+                            return Err(NodeError::KeyInWrongSlot { slot: index, key });
+                        }
+                        entries.push((key, cid));
+                    }
+                    slots.push((index, Slot::Bucket(entries)));
+                }
+                4 if length == 1 => {
+                    if depth + 1 >= MAX_DEPTH {
+                        return Err(NodeError::TooDeep);
+                    }
+                    slots.push((index, Slot::Link(reader.link(DAG_CBOR)?)));
+                }
+                _ => return Err(NodeError::Unexpected { at, expected: "a bucket (map) or a link (array of one)" }),
+            }
+        }
+        if reader.remaining() != 0 {
+            return Err(NodeError::TrailingBytes { at: reader.at });
+        }
+        Ok(Node { slots })
+    }
+}
+
+/// Writes a CBOR head: the major type and the shortest encoding of `value`.
+fn write_head(out: &mut Vec<u8>, major: u8, value: u64) {
+    let major = major << 5;
+    match value {
+        0..=23 => out.push(major | value as u8),
+        24..=0xff => out.extend_from_slice(&[major | 24, value as u8]),
+        0x100..=0xffff => {
+            out.push(major | 25);
+            out.extend_from_slice(&(value as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(major | 26);
+            out.extend_from_slice(&(value as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(major | 27);
+            out.extend_from_slice(&value.to_be_bytes());
+        }
+    }
+}
+
+fn write_link(out: &mut Vec<u8>, cid: &Cid, links: LinkFormat) {
+    match links {
+        LinkFormat::Cid => {
+            // Tag 42, then a byte string: the identity multibase prefix (a zero byte) and the CID's binary form.
+            out.extend_from_slice(&[0xd8, 0x2a]);
+            write_head(out, 2, cid.encoded_len() as u64 + 1);
+            out.push(0);
+        }
+        LinkFormat::Multihash => write_head(out, 2, cid.hash().encoded_len() as u64),
+    }
+    // Writing to a `Vec` cannot fail, and every CID and multihash held here was built or parsed whole.
+    let written = match links {
+        LinkFormat::Cid => cid.write_bytes(&mut *out).is_ok(),
+        LinkFormat::Multihash => cid.hash().write(&mut *out).is_ok(),
+    };
+    debug_assert!(written, "writing a link to a Vec failed");
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
+    fn take(&mut self, count: usize) -> Result<&'a [u8], NodeError> {
+        if count > self.remaining() {
+            return Err(NodeError::Truncated);
+        }
+        let taken = &self.bytes[self.at..self.at + count];
+        self.at += count;
+        Ok(taken)
+    }
+
+    /// A CBOR head: major type, argument, and where it started. Indefinite lengths, reserved values and arguments
+    /// that are not in their shortest form are refused, as DAG-CBOR requires.
+    fn head(&mut self) -> Result<(u8, u64, usize), NodeError> {
+        let at = self.at;
+        let first = self.take(1)?[0];
+        let (major, info) = (first >> 5, first & 0x1f);
+        let value = match info {
+            0..=23 => u64::from(info),
+            24 => u64::from(self.take(1)?[0]),
+            25 => u64::from(u16::from_be_bytes([self.take(1)?[0], self.take(1)?[0]])),
+            26 => {
+                let bytes = self.take(4)?;
+                u64::from(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+            }
+            27 => {
+                let bytes = self.take(8)?;
+                let mut array = [0; 8];
+                array.copy_from_slice(bytes);
+                u64::from_be_bytes(array)
+            }
+            _ => return Err(NodeError::Unexpected { at, expected: "a definite length" }),
+        };
+        let minimal = match info {
+            24 => value >= 24,
+            25 => value > 0xff,
+            26 => value > 0xffff,
+            27 => value > 0xffff_ffff,
+            _ => true,
+        };
+        if !minimal {
+            return Err(NodeError::NotMinimal { at });
+        }
+        Ok((major, value, at))
+    }
+
+    fn byte_string(&mut self, major_wanted: u8, expected: &'static str) -> Result<&'a [u8], NodeError> {
+        let (major, length, at) = self.head()?;
+        if major != major_wanted {
+            return Err(NodeError::Unexpected { at, expected });
+        }
+        let length = usize::try_from(length).map_err(|_| NodeError::Truncated)?;
+        self.take(length)
+    }
+
+    fn text(&mut self, slot: u8) -> Result<String, NodeError> {
+        let bytes = self.byte_string(3, "a key (text)")?;
+        match std::str::from_utf8(bytes) {
+            Ok(key) => Ok(key.to_owned()),
+            Err(_) => Err(NodeError::KeyNotUtf8 { slot }),
+        }
+    }
+
+    /// A link: tag 42 around a CID, or a bare multihash (which becomes a CIDv1 of `codec`, the codec its place in
+    /// the node implies: DAG-CBOR for children, raw for values).
+    fn link(&mut self, codec: u64) -> Result<Cid, NodeError> {
+        let at = self.at;
+        let bad = NodeError::BadLink { at };
+        let (major, value, _) = self.head()?;
+        match major {
+            6 if value == 42 => {
+                let bytes = self.byte_string(2, "a CID (bytes)")?;
+                let Some((0, cid_bytes)) = bytes.split_first() else { return Err(bad) };
+                let mut cursor = cid_bytes;
+                let cid = Cid::read_bytes(&mut cursor).map_err(|_| bad.clone())?;
+                if !cursor.is_empty() {
+                    return Err(bad);
+                }
+                Ok(cid)
+            }
+            2 => {
+                self.at = at;
+                let bytes = self.byte_string(2, "a multihash (bytes)")?;
+                let hash = Multihash::<64>::from_bytes(bytes).map_err(|_| bad)?;
+                Ok(Cid::new_v1(codec, hash))
+            }
+            _ => Err(NodeError::Unexpected { at, expected: "a link (tag 42 or a multihash)" }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,115 @@
+use super::*;
+
+use ipld_core::ipld::Ipld;
+
+fn bucket_node(keys: &[&str], path: &[u8]) -> Node {
+    let mut node = Node::default();
+    for key in keys {
+        let hash = key_hash(key);
+        assert_eq!(&hash[..path.len()], path);
+        let index = hash[path.len()];
+        let cid = block_cid(RAW, key.as_bytes());
+        match node.find(index) {
+            Ok(position) => match &mut node.slots[position].1 {
+                Slot::Bucket(entries) => {
+                    entries.push(((*key).to_owned(), cid));
+                    entries.sort_by(|a, b| canonical_order(&a.0, &b.0));
+                }
+                _ => unreachable!(),
+            },
+            Err(position) => node.slots.insert(position, (index, Slot::Bucket(vec![((*key).to_owned(), cid)]))),
+        }
+    }
+    node
+}
+
+/// The same node as generic IPLD, encoded by serde_ipld_dagcbor: a maintained DAG-CBOR encoder must agree with ours.
+fn as_ipld(node: &Node, links: LinkFormat) -> Ipld {
+    let link = |cid: &Cid| match links {
+        LinkFormat::Cid => Ipld::Link(*cid),
+        LinkFormat::Multihash => Ipld::Bytes(cid.hash().to_bytes()),
+    };
+    let mut slots = vec![Ipld::Map(Default::default()); SLOTS];
+    for (index, slot) in &node.slots {
+        slots[usize::from(*index)] = match slot {
+            Slot::Bucket(entries) => Ipld::Map(entries.iter().map(|(key, cid)| (key.clone(), link(cid))).collect()),
+            Slot::Link(cid) => Ipld::List(vec![link(cid)]),
+            Slot::Dirty(_) => unreachable!(),
+        };
+    }
+    Ipld::List(slots)
+}
+
+#[test]
+fn encoding_matches_serde_ipld_dagcbor_in_both_link_formats() {
+    let keys = ["a", "bb", "ccc", "key with spaces", "ключ", "🔑", ""];
+    let mut node = bucket_node(&keys, &[]);
+    node.slots.push((255, Slot::Link(block_cid(DAG_CBOR, b"child"))));
+    node.slots.sort_by_key(|(index, _)| *index);
+    node.slots.dedup_by_key(|(index, _)| *index);
+    for links in [LinkFormat::Cid, LinkFormat::Multihash] {
+        let ours = node.encode(links);
+        let theirs = serde_ipld_dagcbor::to_vec(&as_ipld(&node, links)).unwrap();
+        assert_eq!(ours, theirs, "{links:?}");
+        assert_eq!(Node::decode(&ours, &[]).unwrap(), node);
+    }
+}
+
+#[test]
+fn empty_node_is_an_array_of_empty_maps() {
+    let bytes = Node::default().encode(LinkFormat::Cid);
+    assert_eq!(bytes.len(), 3 + 256);
+    assert_eq!(Node::decode(&bytes, &[]).unwrap(), Node::default());
+}
+
+#[test]
+fn decoding_checks_the_path_of_every_key() {
+    let node = bucket_node(&["x"], &[]);
+    let bytes = node.encode(LinkFormat::Cid);
+    let wrong_parent = key_hash("x")[0].wrapping_add(1);
+    assert!(matches!(Node::decode(&bytes, &[wrong_parent]), Err(NodeError::KeyInWrongSlot { .. })));
+    let mut moved = node.clone();
+    moved.slots[0].0 = moved.slots[0].0.wrapping_add(1);
+    assert!(matches!(Node::decode(&moved.encode(LinkFormat::Cid), &[]), Err(NodeError::KeyInWrongSlot { .. })));
+}
+
+#[test]
+fn decoding_refuses_what_the_format_does_not_allow() {
+    let good = bucket_node(&["a", "b", "c"], &[]).encode(LinkFormat::Cid);
+    for cut in 0..good.len() {
+        assert!(Node::decode(&good[..cut], &[]).is_err(), "cut at {cut}");
+    }
+    let mut trailing = good.clone();
+    trailing.push(0);
+    assert!(matches!(Node::decode(&trailing, &[]), Err(NodeError::TrailingBytes { .. })));
+    let mut short = vec![0x98, 0xff];
+    short.extend([0xa0; 255]);
+    assert_eq!(Node::decode(&short, &[]), Err(NodeError::WrongSlotCount { found: 255 }));
+    let mut not_minimal = vec![0x99, 0x01, 0x00, 0xb8, 0x00];
+    not_minimal.extend([0xa0; 255]);
+    assert!(matches!(Node::decode(&not_minimal, &[]), Err(NodeError::NotMinimal { .. })));
+    let mut huge_claim = vec![0x99, 0x01, 0x00, 0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+    huge_claim.extend([0xa0; 255]);
+    assert_eq!(Node::decode(&huge_claim, &[]), Err(NodeError::Truncated));
+    assert_eq!(Node::decode(&good, &[0; 32]), Err(NodeError::TooDeep));
+}
+
+#[test]
+fn unsorted_and_duplicate_keys_are_refused() {
+    // Find two keys that share a root slot.
+    let mut keys = Vec::new();
+    let first = "k0";
+    for i in 1.. {
+        let key = format!("k{i}");
+        if key_hash(&key)[0] == key_hash(first)[0] {
+            keys.push(key);
+            break;
+        }
+    }
+    let index = key_hash(first)[0];
+    let cid = block_cid(RAW, b"v");
+    for entries in [vec![(keys[0].clone(), cid), (first.to_owned(), cid)], vec![(first.to_owned(), cid); 2]] {
+        let node = Node { slots: vec![(index, Slot::Bucket(entries))] };
+        assert_eq!(Node::decode(&node.encode(LinkFormat::Cid), &[]), Err(NodeError::UnsortedBucket { slot: index }));
+    }
+}

@@ -1,0 +1,16 @@
+//! Persistent maps whose nodes are blocks in content-addressed storage, in py-hamt's format.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod blockstore;
+mod error;
+mod format;
+mod value;
+
+pub use blockstore::{Blockstore, MemoryStore};
+pub use cid::{self, Cid};
+pub use error::{NodeError, StoreError};
+pub use format::{
+    BLAKE3, DAG_CBOR, LinkFormat, MAX_DEPTH, Node, RAW, SLOTS, SlotRef, block_cid, key_hash, verify_block,
+};
+pub use ipld_core::{self, ipld::Ipld};
+pub use value::{Value, ValueMode};
