@@ -1,0 +1,48 @@
+//! The Python package `hamt`: persistent hash maps for Python on hamt-core, with the API of `immutables.Map`.
+//!
+//! The crate is a thin PyO3 layer, in the way of pydantic-core and rpds-py:
+//! - [`object`] wraps Python objects as keys and values of a [`hamt_core::HamtMap`], hashing with Python's
+//!   `__hash__` and comparing with `__eq__`;
+//! - [`errors`] is the one place where failures become Python exceptions, including the exceptions that a key's
+//!   `__eq__` raises in the middle of a trie operation;
+//! - [`map`], [`mutation`] and [`iter`] are the `#[pyclass]` wrappers (`Map`, `MapMutation`, the views,
+//!   iterators and the diff iterator);
+//! - [`serialize`] converts plain Python data for `serialize_multiple` and `deserialize_multiple`.
+//!
+//! # Pointers, threads and the GIL
+//! The maps use [`hamt_core::ArcTK`]: a `Py<PyAny>` is `Send + Sync` (PyO3 increments and decrements reference
+//! counts only while attached to the interpreter, and defers a decrement made without it), so the trie can be shared
+//! between Python threads, and the classes need not be `unsendable` (which would raise in every other thread).
+//! The classes are not `frozen`, because the garbage collector's `__clear__` must empty a map to break a cycle;
+//! PyO3's borrow flag then guards every call, and a re-entrant mutation from inside a key's `__eq__` raises
+//! `RuntimeError` instead of corrupting anything. The module is built for the stable ABI (abi3, Python 3.11 and
+//! later), which free-threaded CPython builds cannot load, so it declares that it needs the GIL.
+
+mod errors;
+mod iter;
+mod map;
+mod mutation;
+mod object;
+mod serialize;
+
+use pyo3::prelude::*;
+
+/// The module `hamt`: `Map`, `MapMutation`, the view and iterator types, `serialize_multiple` and
+/// `deserialize_multiple`. `collections.abc.Mapping.register(Map)` runs here, as in `immutables`.
+#[pymodule]
+fn hamt(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    module.add_class::<map::Map>()?;
+    module.add_class::<mutation::MapMutation>()?;
+    module.add_class::<iter::MapKeys>()?;
+    module.add_class::<iter::MapValues>()?;
+    module.add_class::<iter::MapItems>()?;
+    module.add_class::<iter::MapIterator>()?;
+    module.add_class::<iter::DiffIterator>()?;
+    module.add_function(wrap_pyfunction!(serialize::serialize_multiple, module)?)?;
+    module.add_function(wrap_pyfunction!(serialize::deserialize_multiple, module)?)?;
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    let mapping = py.import("collections.abc")?.getattr("Mapping")?;
+    mapping.call_method1("register", (py.get_type::<map::Map>(),))?;
+    Ok(())
+}

@@ -1,0 +1,353 @@
+//! `hamt.Map`: the persistent map, with the API of `immutables.Map` 0.21.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
+use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::errors::guarded;
+use crate::iter::{DiffIterator, ItemKind, MapItems, MapIterator, MapKeys, MapValues};
+use crate::mutation::MapMutation;
+use crate::object::{Key, PythonHash, Trie, Value, is_atomic};
+
+/// The hash of a map that has not been hashed yet (a Python hash is never -1).
+const UNHASHED: isize = -1;
+
+/// An immutable mapping that shares structure between versions.
+#[pyclass(module = "hamt", name = "Map", mapping, subclass, weakref, generic)]
+pub(crate) struct Map {
+    pub(crate) trie: Trie,
+    /// Whether some key or value is of a type that can refer back to the map. When it is false the garbage
+    /// collector's traversal visits nothing, so maps of strings and numbers cost the collector nothing per entry
+    /// (the objects it would visit are not tracked by the collector anyway).
+    pub(crate) may_hold_cycle: bool,
+    /// The cached `hash()`, or [`UNHASHED`].
+    hash: AtomicIsize,
+}
+
+impl Map {
+    /// A map of `trie`, whose cycle flag the caller computed.
+    pub(crate) fn from_trie(trie: Trie, may_hold_cycle: bool) -> Map {
+        Map { trie, may_hold_cycle, hash: AtomicIsize::new(UNHASHED) }
+    }
+
+    fn empty() -> Map {
+        Map::from_trie(Trie::with_hasher(PythonHash), false)
+    }
+}
+
+/// Whether a key-value pair can take part in a reference cycle (see [`Map::may_hold_cycle`]).
+pub(crate) fn pair_may_hold_cycle(key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> bool {
+    !(is_atomic(key) && is_atomic(value))
+}
+
+/// Inserts every pair of `update(col, **kwargs)` into `trie`, the shared algorithm of `Map(...)`, `Map.update`
+/// and `MapMutation.update`: `col` is a mapping (anything with `items()`) or an iterable of pairs.
+///
+/// # Errors
+///
+/// The exception of a key's `__hash__` or `__eq__`, of the iteration, or `TypeError`/`ValueError` for an element
+/// that is not a pair. `trie` then holds part of the update: callers work on a copy and discard it.
+pub(crate) fn extend_trie(
+    trie: &mut Trie,
+    may_hold_cycle: &mut bool,
+    col: Option<&Bound<'_, PyAny>>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<()> {
+    let mut insert = |key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>| -> PyResult<()> {
+        *may_hold_cycle |= pair_may_hold_cycle(key, value);
+        let key = Key::new(key)?;
+        let value = Value(value.clone().unbind());
+        guarded(|| trie.insert_mut(key, value)).map(drop)
+    };
+    if let Some(col) = col {
+        if let Ok(dict) = col.cast_exact::<PyDict>() {
+            for (key, value) in dict.iter() {
+                insert(&key, &value)?;
+            }
+        } else {
+            let elements = if col.hasattr("items")? { col.call_method0("items")?.try_iter()? } else { col.try_iter()? };
+            for (index, element) in elements.enumerate() {
+                let element = element?;
+                let pair = match element.cast::<PyTuple>() {
+                    Ok(tuple) => tuple.clone(),
+                    Err(_) => PyTuple::new(
+                        element.py(),
+                        element
+                            .try_iter()
+                            .map_err(|_| {
+                                PyTypeError::new_err(format!(
+                                    "cannot convert map update sequence element #{index} to a sequence"
+                                ))
+                            })?
+                            .collect::<PyResult<Vec<_>>>()?,
+                    )?,
+                };
+                if pair.len() != 2 {
+                    return Err(PyValueError::new_err(format!(
+                        "map update sequence element #{index} has length {}; 2 is required",
+                        pair.len()
+                    )));
+                }
+                insert(&pair.get_item(0)?, &pair.get_item(1)?)?;
+            }
+        }
+    }
+    if let Some(kwargs) = kwargs {
+        for (key, value) in kwargs.iter() {
+            insert(&key, &value)?;
+        }
+    }
+    Ok(())
+}
+
+/// The one optional positional argument of `Map(...)`, `update(...)`.
+fn single_argument<'py>(args: &Bound<'py, PyTuple>, what: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    match args.len() {
+        0 => Ok(None),
+        1 => Ok(Some(args.get_item(0)?)),
+        count => Err(PyTypeError::new_err(format!("{what} expected at most 1 arguments, got {count}"))),
+    }
+}
+
+thread_local! {
+    /// The maps and mutations whose `repr` is being computed on this thread, by address: a map that contains
+    /// itself (through a list) is shown as `{...}`, as `dict` does.
+    static IN_REPR: RefCell<HashSet<usize>> = RefCell::new(HashSet::new());
+}
+
+/// The `repr` of a trie as `name({key: value, ...})`, with recursion shown as `{...}`.
+pub(crate) fn trie_repr(owner: &Bound<'_, PyAny>, trie: &Trie, name: &str) -> PyResult<String> {
+    let address = owner.as_ptr() as usize;
+    if !IN_REPR.with(|active| active.borrow_mut().insert(address)) {
+        return Ok("{...}".to_owned());
+    }
+    let py = owner.py();
+    let body = (|| {
+        let mut parts = Vec::with_capacity(trie.len());
+        for (key, value) in trie {
+            parts.push(format!("{}: {}", key.object().bind(py).repr()?, value.0.bind(py).repr()?));
+        }
+        Ok::<_, PyErr>(parts.join(", "))
+    })();
+    IN_REPR.with(|active| active.borrow_mut().remove(&address));
+    Ok(format!("{name}({{{}}})", body?))
+}
+
+#[pymethods]
+impl Map {
+    /// `Map()`, `Map(mapping)`, `Map(iterable_of_pairs)`, `Map(**kwargs)`, or a mapping or iterable with keywords.
+    #[new]
+    #[pyo3(signature = (*args, **kwargs))]
+    fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Map> {
+        let col = single_argument(args, "hamt.Map")?;
+        if let Some(col) = &col {
+            if let Ok(other) = col.cast::<Map>() {
+                let other = other.borrow();
+                if kwargs.is_none_or(|kwargs| kwargs.is_empty()) {
+                    return Ok(Map::from_trie(other.trie.clone(), other.may_hold_cycle));
+                }
+            } else if col.is_instance_of::<MapMutation>() {
+                return Err(PyTypeError::new_err("cannot create Maps from MapMutations"));
+            }
+        }
+        let mut map = Map::empty();
+        extend_trie(&mut map.trie, &mut map.may_hold_cycle, col.as_ref(), kwargs)?;
+        Ok(map)
+    }
+
+    /// The map with `key` set to `value` (the same map when `key` already holds this very object).
+    fn set(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let this = slf.borrow();
+        let key = Key::new(key)?;
+        let present = guarded(|| this.trie.get(&key).is_some_and(|old| old.0.is(value)))?;
+        if present {
+            return Ok(slf.clone().into_any().unbind());
+        }
+        let may_hold_cycle = this.may_hold_cycle || pair_may_hold_cycle(key.object().bind(slf.py()), value);
+        let trie = guarded(|| this.trie.insert(key, Value(value.clone().unbind())))?;
+        Ok(Map::from_trie(trie, may_hold_cycle).into_pyobject(slf.py())?.into_any().unbind())
+    }
+
+    /// The map without `key`.
+    ///
+    /// Raises `KeyError` when `key` is absent.
+    fn delete(&self, key: &Bound<'_, PyAny>) -> PyResult<Map> {
+        let probe = Key::new(key)?;
+        match guarded(|| self.trie.extract(&probe))? {
+            Some((_, trie)) => Ok(Map::from_trie(trie, self.may_hold_cycle)),
+            None => Err(PyKeyError::new_err(key.clone().unbind())),
+        }
+    }
+
+    /// The value for `key`, or `default`.
+    #[pyo3(signature = (key, default = None))]
+    fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        let probe = Key::new(key)?;
+        let found = guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?;
+        Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
+    }
+
+    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let probe = Key::new(key)?;
+        guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?
+            .ok_or_else(|| PyKeyError::new_err(key.clone().unbind()))
+    }
+
+    fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let probe = Key::new(key)?;
+        guarded(|| self.trie.contains_key(&probe))
+    }
+
+    fn __len__(&self) -> usize {
+        self.trie.len()
+    }
+
+    fn __iter__(slf: &Bound<'_, Self>) -> MapIterator {
+        MapIterator::new(slf, ItemKind::Keys)
+    }
+
+    /// A view of the keys.
+    fn keys(slf: &Bound<'_, Self>) -> MapKeys {
+        MapKeys::new(slf)
+    }
+
+    /// A view of the values.
+    fn values(slf: &Bound<'_, Self>) -> MapValues {
+        MapValues::new(slf)
+    }
+
+    /// A view of the `(key, value)` pairs.
+    fn items(slf: &Bound<'_, Self>) -> MapItems {
+        MapItems::new(slf)
+    }
+
+    /// The map with the pairs of a mapping, an iterable of pairs and keywords added (the same map when there are
+    /// none).
+    #[pyo3(signature = (*args, **kwargs))]
+    fn update(
+        slf: &Bound<'_, Self>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let col = single_argument(args, "update")?;
+        if col.is_none() && kwargs.is_none_or(|kwargs| kwargs.is_empty()) {
+            return Ok(slf.clone().into_any().unbind());
+        }
+        let this = slf.borrow();
+        let (mut trie, mut may_hold_cycle) = (this.trie.clone(), this.may_hold_cycle);
+        extend_trie(&mut trie, &mut may_hold_cycle, col.as_ref(), kwargs)?;
+        Ok(Map::from_trie(trie, may_hold_cycle).into_pyobject(slf.py())?.into_any().unbind())
+    }
+
+    /// A `MapMutation`: a mutable copy whose `finish()` returns a new map, for many updates at the cost of one.
+    fn mutate(&self) -> MapMutation {
+        MapMutation::new(self.trie.clone(), self.may_hold_cycle)
+    }
+
+    /// `set`, by the name pyrsistent and the project's seeds use.
+    fn assoc(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Map::set(slf, key, value)
+    }
+
+    /// `delete`, by the name pyrsistent and the project's seeds use.
+    fn dissoc(&self, key: &Bound<'_, PyAny>) -> PyResult<Map> {
+        self.delete(key)
+    }
+
+    /// `update`, by the name the project's seeds use.
+    #[pyo3(signature = (*args, **kwargs))]
+    fn merge(
+        slf: &Bound<'_, Self>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        Map::update(slf, args, kwargs)
+    }
+
+    /// `self | other`: `self.update(other)` for a mapping `other`.
+    fn __or__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        if !(other.is_instance_of::<Map>() || other.is_instance_of::<PyDict>() || other.hasattr("items")?) {
+            return Ok(py.NotImplemented());
+        }
+        Map::update(slf, &PyTuple::new(py, [other])?, None)
+    }
+
+    /// The differences that turn this map into `other`, lazily: `("added", key, value)`,
+    /// `("removed", key, value)` and `("changed", key, old, new)`. Subtrees the maps share are skipped.
+    fn diff(slf: &Bound<'_, Self>, other: &Bound<'_, Map>) -> DiffIterator {
+        DiffIterator::new(slf, other)
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        let Ok(other) = other.cast::<Map>() else {
+            return Ok(py.NotImplemented());
+        };
+        let equal = match op {
+            CompareOp::Eq => true,
+            CompareOp::Ne => false,
+            _ => return Ok(py.NotImplemented()),
+        };
+        let other = other.borrow();
+        let same = guarded(|| self.trie == other.trie)?;
+        Ok((same == equal).into_pyobject(py)?.to_owned().into_any().unbind())
+    }
+
+    /// The hash of `immutables.Map` (so that a map hashes as it did there), cached.
+    ///
+    /// Raises `TypeError` when a value is unhashable.
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+        let cached = self.hash.load(Ordering::Relaxed);
+        if cached != UNHASHED {
+            return Ok(cached);
+        }
+        fn mix(hash: u64) -> u64 {
+            (hash ^ (hash << 16) ^ 89_869_747).wrapping_mul(3_644_798_167)
+        }
+        let mut hash = 1_927_868_237_u64.wrapping_mul(self.trie.len() as u64 * 2 + 1);
+        for (key, value) in &self.trie {
+            hash ^= mix(key.python_hash() as u64);
+            hash ^= mix(value.0.bind(py).hash()? as u64);
+        }
+        let hash = hash.wrapping_mul(69_069).wrapping_add(907_133_923) as isize;
+        let hash = if hash == UNHASHED { 590_923_713 } else { hash };
+        self.hash.store(hash, Ordering::Relaxed);
+        Ok(hash)
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        trie_repr(slf.as_any(), &slf.borrow().trie, "hamt.Map")
+    }
+
+    /// Pickles as `type(self)(dict(self.items()))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, (Bound<'py, PyDict>,))> {
+        let py = slf.py();
+        let dict = PyDict::new(py);
+        for (key, value) in &slf.borrow().trie {
+            dict.set_item(key.object().bind(py), value.0.bind(py))?;
+        }
+        Ok((slf.get_type(), (dict,)))
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if self.may_hold_cycle {
+            for (key, value) in &self.trie {
+                visit.call(key.object())?;
+                visit.call(&value.0)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.trie = Trie::with_hasher(PythonHash);
+        self.may_hold_cycle = false;
+    }
+}

@@ -1,0 +1,207 @@
+//! `hamt.MapMutation`: a mutable copy of a map, updated in place, whose `finish()` returns the new map.
+
+use hamt_core::Entry;
+use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
+use pyo3::types::{PyDict, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::errors::{guarded, pending};
+use crate::map::{Map, extend_trie, pair_may_hold_cycle, trie_repr};
+use crate::object::{Key, PythonHash, Trie, Value};
+
+/// A mutable copy of a `Map`. Nodes it shares with the map are copied on first write; later writes to them are
+/// in place, which is why a batch of updates costs less than as many `Map.set` calls.
+#[pyclass(module = "hamt", name = "MapMutation", mapping)]
+pub(crate) struct MapMutation {
+    trie: Trie,
+    /// As [`Map::may_hold_cycle`].
+    may_hold_cycle: bool,
+    finished: bool,
+}
+
+impl MapMutation {
+    pub(crate) fn new(trie: Trie, may_hold_cycle: bool) -> MapMutation {
+        MapMutation { trie, may_hold_cycle, finished: false }
+    }
+
+    fn check_open(slf: &Bound<'_, Self>) -> PyResult<()> {
+        if slf.borrow().finished {
+            return Err(PyValueError::new_err(format!("mutation {} has been finished", slf.repr()?)));
+        }
+        Ok(())
+    }
+
+    /// Sets `key` in place. A key's `__eq__` that raises leaves the mutation unchanged: the entry is looked up
+    /// first, and the insertion happens only when no comparison raised.
+    fn assign(&mut self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let cycle = pair_may_hold_cycle(key, value);
+        let key = Key::new(key)?;
+        let value = Value(value.clone().unbind());
+        let trie = &mut self.trie;
+        guarded(|| match trie.entry(key) {
+            _ if pending() => {}
+            Entry::Occupied(mut occupied) => drop(occupied.insert(value)),
+            Entry::Vacant(vacant) => drop(vacant.insert(value)),
+        })?;
+        self.may_hold_cycle |= cycle;
+        Ok(())
+    }
+
+    /// Removes `key` in place and returns its value, or `None` when it is absent; unchanged when `__eq__` raises.
+    fn take(&mut self, key: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+        let probe = Key::new(key)?;
+        let trie = &mut self.trie;
+        guarded(|| match trie.entry(probe) {
+            _ if pending() => None,
+            Entry::Occupied(occupied) => Some(occupied.remove().0),
+            Entry::Vacant(_) => None,
+        })
+    }
+}
+
+#[pymethods]
+impl MapMutation {
+    /// Sets `key` to `value`.
+    fn set(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        MapMutation::check_open(slf)?;
+        slf.borrow_mut().assign(key, value)
+    }
+
+    fn __setitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        MapMutation::set(slf, key, value)
+    }
+
+    fn __delitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        MapMutation::check_open(slf)?;
+        match slf.borrow_mut().take(key)? {
+            Some(_) => Ok(()),
+            None => Err(PyKeyError::new_err(key.clone().unbind())),
+        }
+    }
+
+    /// Removes `key` and returns its value; `default` when it is absent, or `KeyError` without a default.
+    #[pyo3(signature = (key, *default))]
+    fn pop(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, default: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        MapMutation::check_open(slf)?;
+        if default.len() > 1 {
+            return Err(PyTypeError::new_err(format!(
+                "pop() accepts 1 to 2 positional arguments, got {}",
+                default.len() + 1
+            )));
+        }
+        match slf.borrow_mut().take(key)? {
+            Some(value) => Ok(value),
+            None if default.len() == 1 => Ok(default.get_item(0)?.unbind()),
+            None => Err(PyKeyError::new_err(key.clone().unbind())),
+        }
+    }
+
+    /// The value for `key`, or `default`.
+    #[pyo3(signature = (key, default = None))]
+    fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        let probe = Key::new(key)?;
+        let found = guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?;
+        Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
+    }
+
+    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let probe = Key::new(key)?;
+        guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?
+            .ok_or_else(|| PyKeyError::new_err(key.clone().unbind()))
+    }
+
+    fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let probe = Key::new(key)?;
+        guarded(|| self.trie.contains_key(&probe))
+    }
+
+    fn __len__(&self) -> usize {
+        self.trie.len()
+    }
+
+    fn __iter__(slf: &Bound<'_, Self>) -> PyResult<()> {
+        Err(PyTypeError::new_err(format!("{} is not iterable", slf.get_type().repr()?)))
+    }
+
+    /// Adds the pairs of a mapping, an iterable of pairs and keywords; on an exception, none of them.
+    #[pyo3(signature = (*args, **kwargs))]
+    fn update(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        let col = match args.len() {
+            0 => None,
+            1 => Some(args.get_item(0)?),
+            count => {
+                return Err(PyTypeError::new_err(format!("update expected at most 1 arguments, got {count}")));
+            }
+        };
+        MapMutation::check_open(slf)?;
+        let (mut trie, mut may_hold_cycle) = {
+            let this = slf.borrow();
+            (this.trie.clone(), this.may_hold_cycle)
+        };
+        extend_trie(&mut trie, &mut may_hold_cycle, col.as_ref(), kwargs)?;
+        let mut this = slf.borrow_mut();
+        this.trie = trie;
+        this.may_hold_cycle = may_hold_cycle;
+        Ok(())
+    }
+
+    /// Ends the mutation and returns the map it built; the mutation then refuses changes.
+    fn finish(&mut self) -> Map {
+        self.finished = true;
+        Map::from_trie(self.trie.clone(), self.may_hold_cycle)
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exception))]
+    fn __exit__(&mut self, _exception: &Bound<'_, PyTuple>) -> bool {
+        self.finished = true;
+        false
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        trie_repr(slf.as_any(), &slf.borrow().trie, "hamt.MapMutation")
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        let Ok(other) = other.cast::<MapMutation>() else {
+            return Ok(py.NotImplemented());
+        };
+        let equal = match op {
+            CompareOp::Eq => true,
+            CompareOp::Ne => false,
+            _ => return Ok(py.NotImplemented()),
+        };
+        let other = other.borrow();
+        let same = guarded(|| self.trie == other.trie)?;
+        Ok((same == equal).into_pyobject(py)?.to_owned().into_any().unbind())
+    }
+
+    fn __hash__(slf: &Bound<'_, Self>) -> PyResult<isize> {
+        Err(PyTypeError::new_err(format!("unhashable type: {}", slf.get_type().name()?)))
+    }
+
+    fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<()> {
+        Err(PyTypeError::new_err(format!("can't pickle {} objects", slf.get_type().name()?)))
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if self.may_hold_cycle {
+            for (key, value) in &self.trie {
+                visit.call(key.object())?;
+                visit.call(&value.0)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.trie = Trie::with_hasher(PythonHash);
+        self.may_hold_cycle = false;
+    }
+}

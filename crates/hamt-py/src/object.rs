@@ -1,0 +1,142 @@
+//! Python objects as the keys and values of a [`HamtMap`], and the map type that holds them.
+
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use hamt_core::{ArcTK, HamtMap};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyComplex, PyFloat, PyInt, PyString};
+
+use crate::errors;
+
+/// The trie behind `Map` and `MapMutation`.
+pub(crate) type Trie = HamtMap<Key, Value, ArcTK, PythonHash>;
+
+/// A key: a Python object and its `hash()`, computed once when the key enters the map.
+///
+/// Storing the hash makes a lookup call `__hash__` once (for the probe) and never for stored keys, as `dict` does.
+/// A key whose hash changes after insertion is simply not found again, as in `dict`; it cannot break the trie.
+pub(crate) struct Key {
+    hash: isize,
+    object: Py<PyAny>,
+}
+
+impl Key {
+    /// The key for `object`, or the exception its `__hash__` raised.
+    pub(crate) fn new(object: &Bound<'_, PyAny>) -> PyResult<Key> {
+        Ok(Key { hash: object.hash()?, object: object.clone().unbind() })
+    }
+
+    /// The Python object.
+    pub(crate) fn object(&self) -> &Py<PyAny> {
+        &self.object
+    }
+
+    /// The Python hash the key was stored with.
+    pub(crate) fn python_hash(&self) -> isize {
+        self.hash
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash as u64);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.hash == other.hash && objects_equal(&self.object, &other.object)
+    }
+}
+
+impl Eq for Key {}
+
+impl Clone for Key {
+    fn clone(&self) -> Key {
+        Key { hash: self.hash, object: Python::attach(|py| self.object.clone_ref(py)) }
+    }
+}
+
+/// A value: a Python object, compared with `__eq__` by map equality and `diff`.
+pub(crate) struct Value(pub(crate) Py<PyAny>);
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        objects_equal(&self.0, &other.0)
+    }
+}
+
+impl Clone for Value {
+    fn clone(&self) -> Value {
+        Value(Python::attach(|py| self.0.clone_ref(py)))
+    }
+}
+
+/// Python's `a == b` with the identity shortcut of `dict` (`PyObject_RichCompareBool`).
+///
+/// An exception is recorded for [`errors::guarded`] and answers "not equal"; once one is pending, no more Python
+/// code runs until the operation ends.
+fn objects_equal(first: &Py<PyAny>, second: &Py<PyAny>) -> bool {
+    if first.is(second) {
+        return true;
+    }
+    if errors::pending() {
+        return false;
+    }
+    Python::attach(|py| match first.bind(py).eq(second.bind(py)) {
+        Ok(equal) => equal,
+        Err(error) => {
+            errors::record(error);
+            false
+        }
+    })
+}
+
+/// Whether `object` is of a type whose instances hold no references to other objects (so that a map of them
+/// cannot be part of a reference cycle). Exact types only: a subclass instance can carry a `__dict__`.
+pub(crate) fn is_atomic(object: &Bound<'_, PyAny>) -> bool {
+    object.is_none()
+        || object.is_exact_instance_of::<PyString>()
+        || object.is_exact_instance_of::<PyInt>()
+        || object.is_exact_instance_of::<PyBool>()
+        || object.is_exact_instance_of::<PyFloat>()
+        || object.is_exact_instance_of::<PyBytes>()
+        || object.is_exact_instance_of::<PyComplex>()
+}
+
+/// Hashes a [`Key`] to the Python hash it carries.
+///
+/// The trie takes five bits of the hash per level, so Python's own hash is used as it is, as CPython's HAMT (in
+/// `contextvars`) does: consecutive `int` keys fill nodes densely, and `str` hashes are already randomised. The
+/// type is zero-sized, which tells hamt-core that all maps hash alike, so equality and `diff` of two maps walk
+/// their tries side by side.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PythonHash;
+
+impl BuildHasher for PythonHash {
+    type Hasher = PassThrough;
+
+    fn build_hasher(&self) -> PassThrough {
+        PassThrough(0)
+    }
+}
+
+/// The hasher of [`PythonHash`]: the last `u64` written is the hash.
+pub(crate) struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `Key` is ever hashed, and it writes one `u64`; this fold keeps other input well defined.
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
