@@ -302,7 +302,8 @@ impl Map {
 
     /// The hash of `immutables.Map` (so that a map hashes as it did there), cached.
     ///
-    /// Raises `TypeError` when a value is unhashable.
+    /// As there, the keys' `__hash__` is called again (not the stored hash), so that a key whose hash now raises
+    /// makes the map unhashable too. Raises `TypeError` when a value is unhashable.
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
         let cached = self.hash.load(Ordering::Relaxed);
         if cached != UNHASHED {
@@ -313,7 +314,7 @@ impl Map {
         }
         let mut hash = 1_927_868_237_u64.wrapping_mul(self.trie.len() as u64 * 2 + 1);
         for (key, value) in &self.trie {
-            hash ^= mix(key.python_hash() as u64);
+            hash ^= mix(key.object().bind(py).hash()? as u64);
             hash ^= mix(value.0.bind(py).hash()? as u64);
         }
         let hash = hash.wrapping_mul(69_069).wrapping_add(907_133_923) as isize;

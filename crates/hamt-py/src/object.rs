@@ -30,11 +30,6 @@ impl Key {
     pub(crate) fn object(&self) -> &Py<PyAny> {
         &self.object
     }
-
-    /// The Python hash the key was stored with.
-    pub(crate) fn python_hash(&self) -> isize {
-        self.hash
-    }
 }
 
 impl Hash for Key {
