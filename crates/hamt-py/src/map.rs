@@ -273,10 +273,32 @@ impl Map {
     /// `self | other`: `self.update(other)` for a mapping `other`.
     fn __or__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        if !(other.is_instance_of::<Map>() || other.is_instance_of::<PyDict>() || other.hasattr("items")?) {
+        if let Ok(other) = other.cast::<Map>() {
+            // Both are tries: a union reuses the subtrees they share, and keeps `other`'s values, as `|` wants.
+            let (this, other) = (slf.borrow(), other.borrow());
+            let trie = guarded(|| other.trie.union(&this.trie))?;
+            let may_hold_cycle = this.may_hold_cycle || other.may_hold_cycle;
+            return Ok(Map::from_trie(trie, may_hold_cycle).into_pyobject(py)?.into_any().unbind());
+        }
+        if !(other.is_instance_of::<PyDict>() || other.hasattr("items")?) {
             return Ok(py.NotImplemented());
         }
         Map::update(slf, &PyTuple::new(py, [other])?, None)
+    }
+
+    /// `other | self` for a mapping `other`: a map of `other`'s pairs updated with this map's.
+    fn __ror__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        if !(other.is_instance_of::<PyDict>() || other.hasattr("items")?) {
+            return Ok(py.NotImplemented());
+        }
+        let mut map = Map::empty();
+        extend_trie(&mut map.trie, &mut map.may_hold_cycle, Some(other), None)?;
+        let this = slf.borrow();
+        // `union` keeps the receiver's value for a key in both: this map's, as `|` wants.
+        map.trie = guarded(|| this.trie.union(&map.trie))?;
+        map.may_hold_cycle |= this.may_hold_cycle;
+        Ok(map.into_pyobject(py)?.into_any().unbind())
     }
 
     /// The differences that turn this map into `other`, lazily: `("added", key, value)`,
