@@ -29,9 +29,9 @@ pub(crate) struct MapIterator {
 }
 
 impl MapIterator {
-    pub(crate) fn new(map: &Bound<'_, Map>, kind: ItemKind) -> MapIterator {
-        let entries = map.borrow().trie.clone().into_iter();
-        MapIterator { map: map.clone().unbind(), entries, kind }
+    pub(crate) fn new(map: &Bound<'_, Map>, kind: ItemKind) -> PyResult<MapIterator> {
+        let entries = map.try_borrow()?.trie.clone().into_iter();
+        Ok(MapIterator { map: map.clone().unbind(), entries, kind })
     }
 }
 
@@ -78,11 +78,11 @@ macro_rules! view {
 
         #[pymethods]
         impl $name {
-            fn __len__(&self, py: Python<'_>) -> usize {
-                self.map.bind(py).borrow().trie.len()
+            fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+                Ok(self.map.bind(py).try_borrow()?.trie.len())
             }
 
-            fn __iter__(&self, py: Python<'_>) -> MapIterator {
+            fn __iter__(&self, py: Python<'_>) -> PyResult<MapIterator> {
                 MapIterator::new(self.map.bind(py), $kind)
             }
 
@@ -91,7 +91,7 @@ macro_rules! view {
             }
 
             fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-                let items = pyo3::types::PyList::new(py, MapIterator::new(self.map.bind(py), $kind).entries_of(py)?)?;
+                let items = pyo3::types::PyList::new(py, MapIterator::new(self.map.bind(py), $kind)?.entries_of(py)?)?;
                 Ok(format!("{}({})", $python_name, items.repr()?))
             }
 
@@ -115,7 +115,7 @@ impl MapIterator {
 
 /// `item in view`: a lookup for keys and items, a scan (as in `dict`'s values view) for values.
 fn contains(map: &Bound<'_, Map>, kind: ItemKind, item: &Bound<'_, PyAny>) -> PyResult<bool> {
-    let map = map.borrow();
+    let map = map.try_borrow()?;
     match kind {
         ItemKind::Keys => {
             let key = Key::new(item)?;
@@ -182,10 +182,10 @@ pub(crate) struct DiffIterator {
 }
 
 impl DiffIterator {
-    pub(crate) fn new(first: &Bound<'_, Map>, second: &Bound<'_, Map>) -> DiffIterator {
-        let tries = (first.borrow().trie.clone(), second.borrow().trie.clone());
+    pub(crate) fn new(first: &Bound<'_, Map>, second: &Bound<'_, Map>) -> PyResult<DiffIterator> {
+        let tries = (first.try_borrow()?.trie.clone(), second.try_borrow()?.trie.clone());
         let cell = DiffCell::new(tries, |(first, second)| first.diff(second));
-        DiffIterator { maps: (first.clone().unbind(), second.clone().unbind()), cell }
+        Ok(DiffIterator { maps: (first.clone().unbind(), second.clone().unbind()), cell })
     }
 }
 

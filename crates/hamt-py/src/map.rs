@@ -148,7 +148,7 @@ impl Map {
         let col = single_argument(args, "hamt.Map")?;
         if let Some(col) = &col {
             if let Ok(other) = col.cast::<Map>() {
-                let other = other.borrow();
+                let other = other.try_borrow()?;
                 if kwargs.is_none_or(|kwargs| kwargs.is_empty()) {
                     return Ok(Map::from_trie(other.trie.clone(), other.may_hold_cycle));
                 }
@@ -163,7 +163,7 @@ impl Map {
 
     /// The map with `key` set to `value` (the same map when `key` already holds this very object).
     fn set(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let this = slf.borrow();
+        let this = slf.try_borrow()?;
         let key = Key::new(key)?;
         let present = guarded(|| this.trie.get(&key).is_some_and(|old| old.0.is(value)))?;
         if present {
@@ -181,7 +181,7 @@ impl Map {
         let probe = Key::new(key)?;
         match guarded(|| self.trie.extract(&probe))? {
             Some((_, trie)) => Ok(Map::from_trie(trie, self.may_hold_cycle)),
-            None => Err(PyKeyError::new_err(key.clone().unbind())),
+            None => Err(PyKeyError::new_err((key.clone().unbind(),))),
         }
     }
 
@@ -196,7 +196,7 @@ impl Map {
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let probe = Key::new(key)?;
         guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?
-            .ok_or_else(|| PyKeyError::new_err(key.clone().unbind()))
+            .ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -208,7 +208,7 @@ impl Map {
         self.trie.len()
     }
 
-    fn __iter__(slf: &Bound<'_, Self>) -> MapIterator {
+    fn __iter__(slf: &Bound<'_, Self>) -> PyResult<MapIterator> {
         MapIterator::new(slf, ItemKind::Keys)
     }
 
@@ -239,7 +239,7 @@ impl Map {
         if col.is_none() && kwargs.is_none_or(|kwargs| kwargs.is_empty()) {
             return Ok(slf.clone().into_any().unbind());
         }
-        let this = slf.borrow();
+        let this = slf.try_borrow()?;
         let (mut trie, mut may_hold_cycle) = (this.trie.clone(), this.may_hold_cycle);
         extend_trie(&mut trie, &mut may_hold_cycle, col.as_ref(), kwargs)?;
         Ok(Map::from_trie(trie, may_hold_cycle).into_pyobject(slf.py())?.into_any().unbind())
@@ -275,7 +275,7 @@ impl Map {
         let py = slf.py();
         if let Ok(other) = other.cast::<Map>() {
             // Both are tries: a union reuses the subtrees they share, and keeps `other`'s values, as `|` wants.
-            let (this, other) = (slf.borrow(), other.borrow());
+            let (this, other) = (slf.try_borrow()?, other.try_borrow()?);
             let trie = guarded(|| other.trie.union(&this.trie))?;
             let may_hold_cycle = this.may_hold_cycle || other.may_hold_cycle;
             return Ok(Map::from_trie(trie, may_hold_cycle).into_pyobject(py)?.into_any().unbind());
@@ -294,7 +294,7 @@ impl Map {
         }
         let mut map = Map::empty();
         extend_trie(&mut map.trie, &mut map.may_hold_cycle, Some(other), None)?;
-        let this = slf.borrow();
+        let this = slf.try_borrow()?;
         // `union` keeps the receiver's value for a key in both: this map's, as `|` wants.
         map.trie = guarded(|| this.trie.union(&map.trie))?;
         map.may_hold_cycle |= this.may_hold_cycle;
@@ -303,7 +303,7 @@ impl Map {
 
     /// The differences that turn this map into `other`, lazily: `("added", key, value)`,
     /// `("removed", key, value)` and `("changed", key, old, new)`. Subtrees the maps share are skipped.
-    fn diff(slf: &Bound<'_, Self>, other: &Bound<'_, Map>) -> DiffIterator {
+    fn diff(slf: &Bound<'_, Self>, other: &Bound<'_, Map>) -> PyResult<DiffIterator> {
         DiffIterator::new(slf, other)
     }
 
@@ -317,7 +317,7 @@ impl Map {
             CompareOp::Ne => false,
             _ => return Ok(py.NotImplemented()),
         };
-        let other = other.borrow();
+        let other = other.try_borrow()?;
         let same = guarded(|| self.trie == other.trie)?;
         Ok((same == equal).into_pyobject(py)?.to_owned().into_any().unbind())
     }
@@ -346,14 +346,14 @@ impl Map {
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        trie_repr(slf.as_any(), &slf.borrow().trie, "hamt.Map")
+        trie_repr(slf.as_any(), &slf.try_borrow()?.trie, "hamt.Map")
     }
 
     /// Pickles as `type(self)(dict(self.items()))`.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, (Bound<'py, PyDict>,))> {
         let py = slf.py();
         let dict = PyDict::new(py);
-        for (key, value) in &slf.borrow().trie {
+        for (key, value) in &slf.try_borrow()?.trie {
             dict.set_item(key.object().bind(py), value.0.bind(py))?;
         }
         Ok((slf.get_type(), (dict,)))

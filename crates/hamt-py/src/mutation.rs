@@ -27,7 +27,7 @@ impl MapMutation {
     }
 
     fn check_open(slf: &Bound<'_, Self>) -> PyResult<()> {
-        if slf.borrow().finished {
+        if slf.try_borrow()?.finished {
             return Err(PyValueError::new_err(format!("mutation {} has been finished", slf.repr()?)));
         }
         Ok(())
@@ -66,7 +66,7 @@ impl MapMutation {
     /// Sets `key` to `value`.
     fn set(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         MapMutation::check_open(slf)?;
-        slf.borrow_mut().assign(key, value)
+        slf.try_borrow_mut()?.assign(key, value)
     }
 
     fn __setitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -75,9 +75,9 @@ impl MapMutation {
 
     fn __delitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<()> {
         MapMutation::check_open(slf)?;
-        match slf.borrow_mut().take(key)? {
+        match slf.try_borrow_mut()?.take(key)? {
             Some(_) => Ok(()),
-            None => Err(PyKeyError::new_err(key.clone().unbind())),
+            None => Err(PyKeyError::new_err((key.clone().unbind(),))),
         }
     }
 
@@ -91,10 +91,10 @@ impl MapMutation {
                 default.len() + 1
             )));
         }
-        match slf.borrow_mut().take(key)? {
+        match slf.try_borrow_mut()?.take(key)? {
             Some(value) => Ok(value),
             None if default.len() == 1 => Ok(default.get_item(0)?.unbind()),
-            None => Err(PyKeyError::new_err(key.clone().unbind())),
+            None => Err(PyKeyError::new_err((key.clone().unbind(),))),
         }
     }
 
@@ -109,7 +109,7 @@ impl MapMutation {
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let probe = Key::new(key)?;
         guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?
-            .ok_or_else(|| PyKeyError::new_err(key.clone().unbind()))
+            .ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -137,11 +137,11 @@ impl MapMutation {
         };
         MapMutation::check_open(slf)?;
         let (mut trie, mut may_hold_cycle) = {
-            let this = slf.borrow();
+            let this = slf.try_borrow()?;
             (this.trie.clone(), this.may_hold_cycle)
         };
         extend_trie(&mut trie, &mut may_hold_cycle, col.as_ref(), kwargs)?;
-        let mut this = slf.borrow_mut();
+        let mut this = slf.try_borrow_mut()?;
         this.trie = trie;
         this.may_hold_cycle = may_hold_cycle;
         Ok(())
@@ -164,7 +164,7 @@ impl MapMutation {
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        trie_repr(slf.as_any(), &slf.borrow().trie, "hamt.MapMutation")
+        trie_repr(slf.as_any(), &slf.try_borrow()?.trie, "hamt.MapMutation")
     }
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
@@ -177,7 +177,7 @@ impl MapMutation {
             CompareOp::Ne => false,
             _ => return Ok(py.NotImplemented()),
         };
-        let other = other.borrow();
+        let other = other.try_borrow()?;
         let same = guarded(|| self.trie == other.trie)?;
         Ok((same == equal).into_pyobject(py)?.to_owned().into_any().unbind())
     }

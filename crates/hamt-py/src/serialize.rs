@@ -172,7 +172,7 @@ pub(crate) fn serialize_multiple<'py>(maps: &Bound<'py, PyAny>) -> PyResult<Boun
     let mut encoded_maps = Vec::new();
     for map in maps.try_iter()? {
         let map = map?;
-        let map = map.cast::<Map>()?.borrow();
+        let map = map.cast::<Map>()?.try_borrow()?;
         let mut encoded = EncodedMap::new();
         for (key, value) in &map.trie {
             encoded.insert_mut(encode(key.object().bind(py))?, encode(value.0.bind(py))?);

@@ -1,0 +1,163 @@
+"""Exceptions from keys' `__hash__` and `__eq__` propagate as in dict, and leave every map unchanged."""
+
+import pytest
+
+from conftest import Boom, Collider, RaisingKey
+from hamt import Map
+
+
+def colliding_map(count=5):
+    """A map whose keys all hash to 0, so that a RaisingKey (hash 0) is compared with each of them."""
+    return Map({Collider(str(i)): i for i in range(count)}).set("other", 1)
+
+
+def snapshot(map_):
+    return sorted((repr(key), value) for key, value in map_.items())
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda m, k: m.set(k, 1),
+        lambda m, k: m.delete(k),
+        lambda m, k: m.get(k),
+        lambda m, k: m[k],
+        lambda m, k: k in m,
+        lambda m, k: k in m.keys(),
+        lambda m, k: m.update({k: 1}),
+        lambda m, k: m.update([(k, 1)], x=2),
+        lambda m, k: Map(m, **{"x": 1}).set(k, 2),
+        lambda m, k: m | {k: 1},
+    ],
+)
+def test_raising_eq_propagates_and_changes_nothing(operation):
+    map_ = colliding_map()
+    before = snapshot(map_)
+    key = RaisingKey()
+    with pytest.raises(Boom, match="eq"):
+        operation(map_, key)
+    # The first exception stops all further comparisons of the operation.
+    assert key.eq_calls == 1
+    assert snapshot(map_) == before
+
+
+def test_raising_hash_propagates():
+    map_ = colliding_map()
+    key = RaisingKey(raise_on_hash=True)
+    for operation in (map_.set, lambda k, v=None: map_.get(k), lambda k, v=None: map_.delete(k)):
+        with pytest.raises(Boom, match="hash"):
+            operation(key, 1)
+    with pytest.raises(Boom, match="hash"):
+        Map([(1, 2), (key, 3)])
+    with pytest.raises(TypeError):
+        Map().set([], 1)
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda mutation, k: mutation.set(k, 1),
+        lambda mutation, k: mutation.__setitem__(k, 1),
+        lambda mutation, k: mutation.__delitem__(k),
+        lambda mutation, k: mutation.pop(k),
+        lambda mutation, k: mutation.pop(k, None),
+        lambda mutation, k: mutation.update({"new": 1, k: 2}),
+        lambda mutation, k: mutation.get(k),
+        lambda mutation, k: k in mutation,
+    ],
+)
+def test_raising_eq_leaves_a_mutation_unchanged(operation):
+    map_ = colliding_map()
+    mutation = map_.mutate()
+    mutation["added"] = 1
+    before = snapshot(mutation.finish())
+    mutation = map_.mutate()
+    mutation["added"] = 1
+    with pytest.raises(Boom):
+        operation(mutation, RaisingKey())
+    assert snapshot(mutation.finish()) == before
+    assert snapshot(map_) == snapshot(colliding_map())
+
+
+class RaisingValue:
+    def __eq__(self, other):
+        raise Boom("value eq")
+
+    __hash__ = None
+
+
+def test_raising_value_eq_in_equality_and_diff():
+    first = Map(a=RaisingValue(), b=1)
+    second = Map(a=RaisingValue(), b=1)
+    with pytest.raises(Boom):
+        first == second
+    with pytest.raises(Boom):
+        list(first.diff(second))
+    # Identical value objects are equal without a comparison, as in dict.
+    assert first == Map(first)
+    with pytest.raises(TypeError):
+        hash(first)
+
+
+def test_key_whose_hash_changes_is_lost_but_nothing_breaks():
+    class Mutable:
+        def __init__(self):
+            self.hash = 1
+
+        def __hash__(self):
+            return self.hash
+
+    key = Mutable()
+    map_ = Map({key: "value", 2: "two"})
+    key.hash = 12345
+    assert key not in map_ and map_.get(key) is None
+    grown = map_.set(key, "again")
+    assert len(grown) == 3 and grown[key] == "again"
+    assert sorted(map(repr, grown.values())) == sorted(map(repr, ["value", "two", "again"]))
+
+
+def test_reentrant_map_use_inside_eq():
+    inner = Map({1: "one"})
+
+    class Reentrant:
+        def __hash__(self):
+            return 0
+
+        def __eq__(self, other):
+            # A nested operation with its own failure does not leak its exception into the outer one.
+            try:
+                inner.delete(99)
+            except KeyError:
+                pass
+            return isinstance(other, Reentrant)
+
+    first, second = Reentrant(), Reentrant()
+    map_ = Map({first: 1, Collider("x"): 2})
+    assert map_[second] == 1
+    assert map_.set(second, 3)[first] == 3
+
+
+def test_mutation_reentered_from_eq_raises_instead_of_corrupting():
+    mutation = Map({Collider("x"): 1}).mutate()
+
+    class Meddler:
+        def __hash__(self):
+            return 0
+
+        def __eq__(self, other):
+            mutation["meddle"] = 1
+            return False
+
+    with pytest.raises(RuntimeError):
+        mutation[Meddler()] = 2
+    assert len(mutation) == 1
+
+
+def test_finished_mutation_refuses_changes():
+    mutation = Map(a=1).mutate()
+    result = mutation.finish()
+    with pytest.raises(ValueError, match="has been finished"):
+        mutation["b"] = 2
+    with pytest.raises(ValueError):
+        mutation.update(b=2)
+    assert result == Map(a=1) and mutation["a"] == 1

@@ -1,0 +1,150 @@
+"""No leaks (tracemalloc), cycles through maps are collected (gc), and maps of atomic values cost the collector
+nothing per entry."""
+
+import gc
+import tracemalloc
+import weakref
+
+from hamt import Map
+
+
+class Node:
+    """An object with a __dict__, to close reference cycles through maps."""
+
+
+def allocated_after(work, rounds=5):
+    """The bytes still allocated after `work` ran `rounds` times, measured after a warm-up run."""
+    work()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        for _ in range(rounds):
+            work()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - baseline
+    finally:
+        tracemalloc.stop()
+
+
+def test_no_leak_in_the_seed_workload():
+    base = Map({f"key{i}": i for i in range(2_000)})
+
+    def work():
+        variants = [base.set(f"key{i}", -i).delete(f"key{i + 1}") for i in range(200)]
+        with base.mutate() as mutation:
+            for i in range(100):
+                mutation[f"new{i}"] = [i]
+                del mutation[f"key{i}"]
+            built = mutation.finish()
+        for variant in variants[:20]:
+            list(base.diff(variant))
+            assert variant != base
+        list(built.items())
+        hash(base)
+        del variants, built
+
+    # A leak of one object per operation would be tens of kilobytes per round.
+    assert allocated_after(work) < 10_000
+
+
+def test_no_leak_on_exceptions():
+    class Raising:
+        def __hash__(self):
+            return 0
+
+        def __eq__(self, other):
+            raise ValueError
+
+    base = Map({Raising(): 1, "x": [2]})
+
+    def work():
+        for _ in range(200):
+            probe = Raising()
+            for operation in (base.set, lambda k, v: base.get(k), lambda k, v: base.delete(k)):
+                try:
+                    operation(probe, [1])
+                except ValueError:
+                    pass
+            try:
+                base.delete("absent")
+            except KeyError:
+                pass
+
+    assert allocated_after(work) < 10_000
+
+
+def test_no_leak_in_serialization():
+    from hamt import deserialize_multiple, serialize_multiple
+
+    versions = [Map({i: (str(i), [i, None]) for i in range(300)})]
+    versions.append(versions[0].set("k", {"a": b"b"}))
+
+    def work():
+        assert deserialize_multiple(serialize_multiple(versions)) == versions
+
+    assert allocated_after(work) < 10_000
+
+
+def collected(make_cycle):
+    """Whether the object make_cycle returns (part of a cycle it built) is freed by the collector."""
+    gc.collect()
+    ref = weakref.ref(make_cycle())
+    gc.collect()
+    return ref() is None
+
+
+def test_cycle_through_a_map_value_is_collected():
+    def make():
+        node = Node()
+        node.map = Map(a=node)
+        return node
+
+    assert collected(make)
+
+
+def test_cycle_through_a_map_key_is_collected():
+    def make():
+        node = Node()
+        node.map = Map({node: 1})
+        return node
+
+    assert collected(make)
+
+
+def test_cycle_through_a_mutation_is_collected():
+    def make():
+        node = Node()
+        node.mutation = Map().mutate()
+        node.mutation["self"] = node
+        return node
+
+    assert collected(make)
+
+
+def test_cycle_through_views_and_iterators_is_collected():
+    def make():
+        node = Node()
+        map_ = Map(a=node)
+        node.keys, node.values, node.items = map_.keys(), map_.values(), map_.items()
+        node.iterator = iter(map_)
+        node.diff = map_.diff(Map())
+        return node
+
+    assert collected(make)
+
+
+def test_map_of_atomic_values_is_not_traversed():
+    atomic = Map({i: (f"{i}", float(i), b"x", None, True)[i % 5] for i in range(1000)})
+    # gc.get_referents calls the type's traversal: only the (heap) type is visited, however large the map.
+    assert gc.get_referents(atomic) == [Map]
+    assert gc.get_referents(atomic.set("x", "y").delete(3)) == [Map]
+    # One value that can hold a reference makes the map report its contents.
+    holder = []
+    mixed = atomic.set("list", holder)
+    referents = gc.get_referents(mixed)
+    assert any(ref is holder for ref in referents) and len(referents) == 1 + 2 * len(mixed)
+    with atomic.mutate() as mutation:
+        assert gc.get_referents(mutation) == [type(mutation)]
+        mutation["list"] = holder
+        assert any(ref is holder for ref in gc.get_referents(mutation))
