@@ -29,6 +29,8 @@
 //!      skips this step.
 //!   10. `fuzz`: `cargo xtask fuzz --seconds 10`, every fuzz target built once and run for 10 seconds (300 with
 //!       `--deep`). `--no-fuzz` skips it.
+//!   11. `python`: the Python package (crates/hamt-py) built with maturin into `target/hamt-py/venv`, then its
+//!       pytest suite and immutables 0.21's own suite (see xtask/src/pypackage.rs).
 //!
 //!   Missing tools (rustfmt, clippy, the nightly toolchain with miri and rust-src, cargo-nextest, cargo-fuzz) are
 //!   installed on the way. The run ends with a table of each step's time, then the line
@@ -56,6 +58,7 @@ mod error;
 mod fuzz;
 mod pipeline;
 mod process;
+mod pypackage;
 mod runner;
 mod tally;
 mod toolchain;

@@ -135,6 +135,7 @@ fn steps(root: &Path, depth: Depth, run_miri: bool, run_fuzz: bool) -> Vec<Step>
             .skip_if(!run_fuzz, "--no-fuzz was given")
             .needs(Tool::NightlyFuzz)
             .command(Invocation::cargo("xtask fuzz --seconds").args(&[depth.fuzz_seconds_per_target()])),
+        crate::pypackage::step(root),
     ]
 }
 

@@ -1,13 +1,13 @@
 //! The Python package `hamt`: persistent hash maps for Python on hamt-core, with the API of `immutables.Map`.
 //!
-//! The crate is a thin PyO3 layer, in the way of pydantic-core and rpds-py:
-//! - [`object`] wraps Python objects as keys and values of a [`hamt_core::HamtMap`], hashing with Python's
+//! The crate is a thin PyO3 layer over hamt-core:
+//! - `object` wraps Python objects as keys and values of a [`hamt_core::HamtMap`], hashing with Python's
 //!   `__hash__` and comparing with `__eq__`;
-//! - [`errors`] is the one place where failures become Python exceptions, including the exceptions that a key's
+//! - `errors` is the one place where failures become Python exceptions, including the exceptions that a key's
 //!   `__eq__` raises in the middle of a trie operation;
-//! - [`map`], [`mutation`] and [`iter`] are the `#[pyclass]` wrappers (`Map`, `MapMutation`, the views,
+//! - `map`, `mutation` and `iter` are the `#[pyclass]` wrappers (`Map`, `MapMutation`, the views,
 //!   iterators and the diff iterator);
-//! - [`serialize`] converts plain Python data for `serialize_multiple` and `deserialize_multiple`.
+//! - `serialize` converts plain Python data for `serialize_multiple` and `deserialize_multiple`.
 //!
 //! # Pointers, threads and the GIL
 //! The maps use [`hamt_core::ArcTK`]: a `Py<PyAny>` is `Send + Sync` (PyO3 increments and decrements reference

@@ -1,7 +1,7 @@
 """immutables 0.21's own test suite, run against hamt.Map.
 
-The suite's modules come from the immutables 0.21 sdist, unpacked by `cargo xtask test` into the directory named
-by the HAMT_IMMUTABLES_TESTS environment variable. Each module has a base class with a `Map` attribute (the
+The suite's modules come from the immutables 0.21 sdist, which `cargo xtask test` downloads (pip download) and
+names in the HAMT_IMMUTABLES_SDIST environment variable; its tests/ directory is unpacked here. Each module has a base class with a `Map` attribute (the
 suite runs it for the C and the pure-Python maps); here the same base classes run with `Map = hamt.Map`.
 
 Every test we skip is listed in SKIPPED with the reason: they inspect immutables' node layout, which only its own
@@ -14,16 +14,24 @@ import importlib.util
 import os
 import pathlib
 import sys
+import tarfile
+import tempfile
 import unittest
 
 import hamt
 
-SUITE = os.environ.get("HAMT_IMMUTABLES_TESTS")
-if not SUITE:
+SDIST = os.environ.get("HAMT_IMMUTABLES_SDIST")
+if not SDIST:
     raise RuntimeError(
-        "set HAMT_IMMUTABLES_TESTS to the tests/ directory of the immutables 0.21 sdist "
-        "(cargo xtask test does), or pass --ignore for this directory"
+        "set HAMT_IMMUTABLES_SDIST to the immutables-0.21.tar.gz sdist (cargo xtask test does), "
+        "or pass --ignore for this directory"
     )
+_UNPACKED = tempfile.TemporaryDirectory(prefix="immutables-suite-")
+with tarfile.open(SDIST) as archive:
+    members = [m for m in archive.getmembers() if m.name.startswith("immutables-0.21/tests/")]
+    assert members, f"{SDIST} has no immutables-0.21/tests/"
+    archive.extractall(_UNPACKED.name, members=members, filter="data")
+SUITE = pathlib.Path(_UNPACKED.name) / "immutables-0.21" / "tests"
 
 # (module, test) -> why hamt.Map cannot pass it.
 SKIPPED = {}
