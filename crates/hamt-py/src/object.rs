@@ -99,29 +99,33 @@ pub(crate) fn is_atomic(object: &Bound<'_, PyAny>) -> bool {
         || object.is_exact_instance_of::<PyComplex>()
 }
 
-/// Hashes a [`Key`] to the Python hash it carries.
+/// Hashes a [`Key`] by the Python hash it carries, its five-bit groups in reverse order.
 ///
-/// The trie takes five bits of the hash per level, so Python's own hash is used as it is, as CPython's HAMT (in
-/// `contextvars`) does: consecutive `int` keys fill nodes densely, and `str` hashes are already randomised. The
-/// type is zero-sized, which tells hamt-core that all maps hash alike, so equality and `diff` of two maps walk
-/// their tries side by side.
+/// hamt-core takes the hash five bits at a time from the most significant end, while Python's hashes of small
+/// `int`s are the numbers themselves, with every high bit zero: used as they are, the keys `0..n` would all share
+/// one path through a dozen levels. With the groups reversed, the lowest five bits choose the slot at the root,
+/// the next five the slot one level down, and so on, as in CPython's own HAMT (`contextvars`, `immutables`):
+/// small integers fill nodes densely and iterate in the same order as there, and `str` hashes, random in every
+/// bit, are spread either way. The reordering is a bijection, so it adds no collisions: two keys collide in the
+/// trie exactly when their Python hashes are equal. The type is zero-sized, which tells hamt-core that all maps
+/// hash alike, so equality and `diff` of two maps walk their tries side by side.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct PythonHash;
 
 impl BuildHasher for PythonHash {
-    type Hasher = PassThrough;
+    type Hasher = GroupReversedHasher;
 
-    fn build_hasher(&self) -> PassThrough {
-        PassThrough(0)
+    fn build_hasher(&self) -> GroupReversedHasher {
+        GroupReversedHasher(0)
     }
 }
 
-/// The hasher of [`PythonHash`]: the last `u64` written is the hash.
-pub(crate) struct PassThrough(u64);
+/// The hasher of [`PythonHash`]: the last `u64` written, its five-bit groups reversed, is the hash.
+pub(crate) struct GroupReversedHasher(u64);
 
-impl Hasher for PassThrough {
+impl Hasher for GroupReversedHasher {
     fn finish(&self) -> u64 {
-        self.0
+        groups_reversed(self.0)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -134,4 +138,15 @@ impl Hasher for PassThrough {
     fn write_u64(&mut self, value: u64) {
         self.0 = value;
     }
+}
+
+/// `hash` with its five-bit groups in reverse order: bits `0..5` become the top five bits (the root's slot), bits
+/// `5..10` the next five, and so on for twelve groups; the top four bits (`60..64`) become the bottom four, which
+/// hamt-core reads last.
+fn groups_reversed(hash: u64) -> u64 {
+    let mut reversed = hash >> 60;
+    for group in 0..12 {
+        reversed |= ((hash >> (5 * group)) & 0b1_1111) << (59 - 5 * group);
+    }
+    reversed
 }

@@ -188,3 +188,17 @@ def test_views():
     iterator = iter(map_.items())
     assert iterator.__length_hint__() == 2
     assert len(list(iterator)) == 2 and list(iterator) == []
+
+
+def test_small_int_keys_iterate_as_in_immutables():
+    # The lowest five bits of the hash pick the root slot, as in CPython's HAMT: up to 32 small ints sit side by
+    # side at the root, in the order immutables iterates them.
+    import immutables
+
+    for keys in (range(32), [5, 3, 31, 0, 17], [-1, -2, 7]):
+        model = {key: str(key) for key in keys}
+        assert list(Map(model)) == list(immutables.Map(model))
+    # Keys whose hashes differ only in high bits still coexist (the hash transform loses no bit).
+    high = [1 << shift for shift in range(62)] + [(1 << 61) + 1, 2**63 - 1]
+    map_ = Map({key: key for key in high})
+    assert len(map_) == len(high) and all(map_[key] == key for key in high)
