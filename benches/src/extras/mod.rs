@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::sampler::median;
 
 pub mod parallel;
+pub mod python;
 pub mod serde;
 pub mod sync;
 
@@ -63,7 +64,8 @@ pub struct Target {
 pub type Run = fn(bool) -> Section;
 
 /// Every section, by name (the name is what `--filter` matches and what the child process is told to run).
-pub const SECTIONS: &[(&str, Run)] = &[("serde", serde::run), ("sync", sync::run), ("parallel", parallel::run)];
+pub const SECTIONS: &[(&str, Run)] =
+    &[("serde", serde::run), ("sync", sync::run), ("parallel", parallel::run), ("python", python::run)];
 
 /// The measuring function of the section called `name`.
 pub fn find(name: &str) -> Option<Run> {

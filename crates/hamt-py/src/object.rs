@@ -13,8 +13,13 @@ pub(crate) type Trie = HamtMap<Key, Value, ArcTK, PythonHash>;
 
 /// A key: a Python object and its `hash()`, computed once when the key enters the map.
 ///
+/// Cloning (which hamt-core does to entries of a node it copies) increments the reference count; every clone
+/// happens inside a method called from Python, so the thread is attached to the interpreter, which PyO3's
+/// `py-clone` checks (and would panic on, never corrupt, were it not).
+///
 /// Storing the hash makes a lookup call `__hash__` once (for the probe) and never for stored keys, as `dict` does.
 /// A key whose hash changes after insertion is simply not found again, as in `dict`; it cannot break the trie.
+#[derive(Clone)]
 pub(crate) struct Key {
     hash: isize,
     object: Py<PyAny>,
@@ -46,24 +51,13 @@ impl PartialEq for Key {
 
 impl Eq for Key {}
 
-impl Clone for Key {
-    fn clone(&self) -> Key {
-        Key { hash: self.hash, object: Python::attach(|py| self.object.clone_ref(py)) }
-    }
-}
-
-/// A value: a Python object, compared with `__eq__` by map equality and `diff`.
+/// A value: a Python object, compared with `__eq__` by map equality and `diff`, and cloned as [`Key`] is.
+#[derive(Clone)]
 pub(crate) struct Value(pub(crate) Py<PyAny>);
 
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         objects_equal(&self.0, &other.0)
-    }
-}
-
-impl Clone for Value {
-    fn clone(&self) -> Value {
-        Value(Python::attach(|py| self.0.clone_ref(py)))
     }
 }
 

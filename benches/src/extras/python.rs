@@ -1,0 +1,245 @@
+//! The `python` section: the Python package `hamt` (crates/hamt-py) against `dict` and the Python persistent maps
+//! (immutables, pyrsistent, pypersistent, rpds-py), all measured in one run of crates/hamt-py/benches/bench.py.
+//!
+//! The section makes a virtual environment of its own under `target/hamt-py/` from the system's Python 3.11,
+//! installs the peers pinned in crates/hamt-py/requirements-bench.txt, builds hamt in release with maturin (in a
+//! target directory of its own, so that it never waits on the build lock of the benchmark run that started it),
+//! and reads the script's figures: one line per figure, `operation TAB size TAB implementation TAB value TAB unit`.
+//! When any of that fails, the section says so and measures nothing.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use super::Section;
+use crate::report::{format_ratio, format_time, size_label};
+
+/// The implementations, in the order of the tables' columns.
+const IMPLEMENTATIONS: [&str; 6] = ["hamt", "immutables", "pyrsistent", "pypersistent", "rpds-py", "dict"];
+
+/// The timed operations, in the order of the tables, with how the report names them.
+const OPERATIONS: [(&str, &str); 7] = [
+    ("lookup", "lookup (`m[k]`)"),
+    ("set", "persistent `set`"),
+    ("delete", "persistent `delete`"),
+    ("build", "build in a batch (`mutate()`/`finish()`, or each peer's batch form)"),
+    ("from dict", "construction from a `dict`"),
+    ("iterate items", "iteration of `items()`"),
+    ("equal to variant", "`==` of a map and its one-key variant"),
+];
+
+/// One figure of the script: (operation, size, implementation) -> value.
+type Figures = BTreeMap<(String, usize, String), f64>;
+
+/// Measures the section; `quick` runs the script's quick mode (10k and 100k, fewer repeats).
+pub fn run(quick: bool) -> Section {
+    let mut section = Section::new("Python: hamt against dict and the Python persistent maps");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default();
+    match measure(&root, quick) {
+        Ok(figures) => describe(&mut section, &figures),
+        Err(reason) => {
+            section.line(format!("Not measured: {reason}."));
+            section.targets.push(super::Target {
+                scenario: "Python package".to_owned(),
+                target: "measured against the Python peers".to_owned(),
+                measured: "not measured".to_owned(),
+                met: None,
+            });
+        }
+    }
+    section
+}
+
+/// Prepares the environment, runs the script and parses its output.
+fn measure(root: &Path, quick: bool) -> Result<Figures, String> {
+    let work = root.join("target").join("hamt-py");
+    let venv = work.join("bench-venv");
+    let python = venv.join("bin").join("python");
+    if !python.is_file() {
+        run_to_success(Command::new("python3.11").arg("-m").arg("venv").arg(&venv))?;
+    }
+    run_to_success(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--requirement"])
+            .arg(root.join("crates/hamt-py/requirements-bench.txt")),
+    )?;
+    run_to_success(
+        Command::new(venv.join("bin").join("maturin"))
+            .args(["develop", "--quiet", "--release", "--manifest-path"])
+            .arg(root.join("crates/hamt-py/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(work.join("bench-target"))
+            .env("VIRTUAL_ENV", &venv),
+    )?;
+    let mut script = Command::new(&python);
+    script.arg(root.join("crates/hamt-py/benches/bench.py"));
+    if quick {
+        script.arg("--quick");
+    }
+    let output = script.output().map_err(|error| format!("could not run bench.py: {error}"))?;
+    if !output.status.success() {
+        return Err(format!("bench.py failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    parse(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// Runs a setup command to success. Its output is captured, because the section's own standard output carries
+/// the encoded section to the parent; on failure, the end of its standard error becomes the reason.
+fn run_to_success(command: &mut Command) -> Result<(), String> {
+    let output = command.output().map_err(|error| format!("could not run {command:?}: {error}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let errors = String::from_utf8_lossy(&output.stderr);
+    let tail: Vec<&str> = errors.lines().rev().take(5).collect();
+    Err(format!("{command:?} failed ({}): {}", output.status, tail.into_iter().rev().collect::<Vec<_>>().join(" / ")))
+}
+
+/// Reads the script's lines into figures.
+fn parse(output: &str) -> Result<Figures, String> {
+    let mut figures = Figures::new();
+    for line in output.lines().filter(|line| !line.trim().is_empty()) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [operation, size, implementation, value, _unit] = fields.as_slice() else {
+            return Err(format!("unexpected line from bench.py: {line}"));
+        };
+        let size = size.parse::<usize>().map_err(|error| format!("bad size in {line}: {error}"))?;
+        let value = value.parse::<f64>().map_err(|error| format!("bad value in {line}: {error}"))?;
+        figures.insert(((*operation).to_owned(), size, (*implementation).to_owned()), value);
+    }
+    if figures.is_empty() { Err("bench.py printed no figure".to_owned()) } else { Ok(figures) }
+}
+
+/// The sizes measured for `operation`, in increasing order.
+fn sizes_of(figures: &Figures, operation: &str) -> Vec<usize> {
+    let mut sizes: Vec<usize> =
+        figures.keys().filter(|(name, _, _)| name == operation).map(|(_, size, _)| *size).collect();
+    sizes.dedup();
+    sizes
+}
+
+fn get(figures: &Figures, operation: &str, size: usize, implementation: &str) -> Option<f64> {
+    figures.get(&(operation.to_owned(), size, implementation.to_owned())).copied()
+}
+
+/// Writes the tables, records every figure and evaluates the issue's targets.
+fn describe(section: &mut Section, figures: &Figures) {
+    section.line(
+        "`str` keys (`key00000000`...), `int` values. Times are per operation, medians over repeats of a loop over \
+         10k keys (lookups, `set`, `delete`) or over the whole map. `set` and `delete` keep nothing, so each also \
+         pays for freeing what it built, in every implementation. pypersistent and rpds-py have no transient: their \
+         batch build is construction from the pairs. `dict` has no persistent update. The ratio column is hamt's \
+         time over immutables' (below 1 is faster).",
+    );
+    for ((operation, size, implementation), value) in figures {
+        let unit = if operation.contains("memory") {
+            "MiB"
+        } else if operation.contains("bytes") {
+            "bytes"
+        } else if operation.contains("seed workload time") {
+            "ms"
+        } else {
+            "ns"
+        };
+        section.figure(format!("python {operation} {} / {implementation}", size_label(*size)), *value, unit);
+    }
+    for (operation, title) in OPERATIONS {
+        section.line("");
+        section.line(format!("### {title}"));
+        section.line("");
+        section.line(format!("| size | {} | hamt / immutables |", IMPLEMENTATIONS.join(" | ")));
+        section.line(format!("|---|{}---|", "---|".repeat(IMPLEMENTATIONS.len())));
+        let mut worst: f64 = 0.0;
+        for size in sizes_of(figures, operation) {
+            let cells: Vec<String> = IMPLEMENTATIONS
+                .iter()
+                .map(|implementation| get(figures, operation, size, implementation).map_or("-".to_owned(), format_time))
+                .collect();
+            let ratio = match (get(figures, operation, size, "hamt"), get(figures, operation, size, "immutables")) {
+                (Some(ours), Some(theirs)) if theirs > 0.0 => ours / theirs,
+                _ => f64::NAN,
+            };
+            worst = worst.max(ratio);
+            section.line(format!("| {} | {} | {} |", size_label(size), cells.join(" | "), format_ratio(ratio)));
+        }
+        section.target_at_most(
+            format!("Python {operation}"),
+            "at least as fast as immutables at every size",
+            format!("worst hamt / immutables {}", format_ratio(worst)),
+            worst,
+            1.0,
+        );
+    }
+    let lookup_vs_dict = sizes_of(figures, "lookup")
+        .into_iter()
+        .filter_map(|size| Some(get(figures, "lookup", size, "hamt")? / get(figures, "lookup", size, "dict")?))
+        .fold(0.0, f64::max);
+    section.target_at_most(
+        "Python lookup",
+        "within 1.5x of dict",
+        format!("worst hamt / dict {}", format_ratio(lookup_vs_dict)),
+        lookup_vs_dict,
+        1.5,
+    );
+
+    section.line("");
+    section.line("### Memory and the seed workload");
+    section.line("");
+    section.line(
+        "Bytes per entry: the growth of the resident set when a map is built from a `dict` whose keys and values \
+         already exist, in a fresh interpreter per implementation. The seed workload: 500 variants of a 10k map (one \
+         `set` each, a new list as the value), all kept alive, with the garbage collector on; its time and the \
+         growth of the resident set.",
+    );
+    section.line("");
+    section.line(format!("| figure | {} |", IMPLEMENTATIONS.join(" | ")));
+    section.line(format!("|---|{}", "---|".repeat(IMPLEMENTATIONS.len())));
+    for (operation, label, unit) in [
+        ("bytes per entry", "bytes per entry", "B"),
+        ("seed workload time", "seed workload time", "ms"),
+        ("seed workload memory", "seed workload memory", "MiB"),
+    ] {
+        for size in sizes_of(figures, operation) {
+            let cells: Vec<String> = IMPLEMENTATIONS
+                .iter()
+                .map(|implementation| {
+                    get(figures, operation, size, implementation)
+                        .map_or("-".to_owned(), |value| format!("{value:.1} {unit}"))
+                })
+                .collect();
+            section.line(format!("| {label} ({}) | {} |", size_label(size), cells.join(" | ")));
+        }
+    }
+    for size in sizes_of(figures, "bytes per entry") {
+        let ratio = match (
+            get(figures, "bytes per entry", size, "hamt"),
+            get(figures, "bytes per entry", size, "immutables"),
+        ) {
+            (Some(ours), Some(theirs)) if theirs > 0.0 => ours / theirs,
+            _ => f64::NAN,
+        };
+        section.target_at_most(
+            format!("Python bytes per entry at {}", size_label(size)),
+            "at most 0.6x immutables",
+            format!("hamt / immutables {}", format_ratio(ratio)),
+            ratio,
+            0.6,
+        );
+    }
+    for size in sizes_of(figures, "seed workload time") {
+        let ratio = match (
+            get(figures, "seed workload time", size, "hamt"),
+            get(figures, "seed workload time", size, "immutables"),
+        ) {
+            (Some(ours), Some(theirs)) if theirs > 0.0 => ours / theirs,
+            _ => f64::NAN,
+        };
+        section.target_at_most(
+            "Python seed workload time",
+            "at least as fast as immutables",
+            format!("hamt / immutables {}", format_ratio(ratio)),
+            ratio,
+            1.0,
+        );
+    }
+}
