@@ -13,9 +13,13 @@
 //! The maps use [`hamt_core::ArcTK`]: a `Py<PyAny>` is `Send + Sync` (PyO3 increments and decrements reference
 //! counts only while attached to the interpreter, and defers a decrement made without it), so the trie can be shared
 //! between Python threads, and the classes need not be `unsendable` (which would raise in every other thread).
-//! The classes are not `frozen`, because the garbage collector's `__clear__` must empty a map to break a cycle;
-//! PyO3's borrow flag then guards every call, and a re-entrant mutation from inside a key's `__eq__` raises
-//! `RuntimeError` instead of corrupting anything. The module is built for the stable ABI (abi3, Python 3.11 and
+//! `Map` is `frozen` (no borrow flag: nothing changes a map once made); `MapMutation` is not, because its
+//! methods change it in place and the garbage collector's `__clear__` must empty it to break a cycle. PyO3's
+//! borrow flag then guards every call on a mutation, and a re-entrant change from inside a key's `__eq__` raises
+//! `RuntimeError` instead of corrupting anything. The price of `ArcTK` is measured (benches, section `python`): a
+//! persistent `set` copies a path of nodes and increments the count of every child of the copied nodes, and
+//! atomic increments make it slower than `immutables`, whose counts are plain integers guarded by the GIL. The
+//! module is built for the stable ABI (abi3, Python 3.11 and
 //! later), which free-threaded CPython builds cannot load, so it declares that it needs the GIL.
 
 mod errors;
