@@ -1,6 +1,6 @@
 //! The views (`keys()`, `values()`, `items()`), the iterator over a map, and the lazy `diff` iterator.
 
-use hamt_core::{ArcTK, DiffItem, IntoIter};
+use hamt_core::{ArcTK, DiffItem};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
@@ -17,20 +17,33 @@ pub(crate) enum ItemKind {
     Items,
 }
 
+/// The iterator of a trie, in the cell that owns the trie it borrows.
+type TrieIter<'a> = hamt_core::Iter<'a, Key, Value, ArcTK>;
+
+self_cell::self_cell!(
+    /// A copy of a map's root (nodes are shared, not copied) and an iterator borrowing it.
+    struct IterCell {
+        owner: Trie,
+        #[covariant]
+        dependent: TrieIter,
+    }
+);
+
 /// An iterator over a map's keys, values or items.
 ///
-/// It walks a copy of the map's root (nodes are shared, not copied) and keeps the map itself, as a list iterator
-/// keeps its list, so that the garbage collector sees the objects it can still yield through the map.
+/// It walks a copy of the map's root by reference, so that it increments the count of only what it yields, and
+/// keeps the map itself, as a list iterator keeps its list, so that the garbage collector sees the objects it can
+/// still yield through the map.
 #[pyclass(module = "hamt", name = "MapIterator")]
 pub(crate) struct MapIterator {
     map: Py<Map>,
-    entries: IntoIter<Key, Value, ArcTK>,
+    entries: IterCell,
     kind: ItemKind,
 }
 
 impl MapIterator {
     pub(crate) fn new(map: &Bound<'_, Map>, kind: ItemKind) -> PyResult<MapIterator> {
-        let entries = map.try_borrow()?.trie.clone().into_iter();
+        let entries = IterCell::new(map.try_borrow()?.trie.clone(), |trie| trie.iter());
         Ok(MapIterator { map: map.clone().unbind(), entries, kind })
     }
 }
@@ -42,18 +55,23 @@ impl MapIterator {
     }
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        let Some((key, value)) = self.entries.next() else {
-            return Ok(None);
-        };
-        Ok(Some(match self.kind {
-            ItemKind::Keys => key.object().clone_ref(py),
-            ItemKind::Values => value.0,
-            ItemKind::Items => PyTuple::new(py, [key.object().clone_ref(py), value.0])?.into_any().unbind(),
-        }))
+        let kind = self.kind;
+        self.entries.with_dependent_mut(|_, entries| {
+            let Some((key, value)) = entries.next() else {
+                return Ok(None);
+            };
+            Ok(Some(match kind {
+                ItemKind::Keys => key.object().clone_ref(py),
+                ItemKind::Values => value.0.clone_ref(py),
+                ItemKind::Items => {
+                    PyTuple::new(py, [key.object().clone_ref(py), value.0.clone_ref(py)])?.into_any().unbind()
+                }
+            }))
+        })
     }
 
     fn __length_hint__(&self) -> usize {
-        self.entries.len()
+        self.entries.borrow_dependent().len()
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
@@ -105,7 +123,7 @@ macro_rules! view {
 impl MapIterator {
     /// Everything the iterator yields, for a `repr`.
     fn entries_of(mut self, py: Python<'_>) -> PyResult<Vec<Py<PyAny>>> {
-        let mut all = Vec::with_capacity(self.entries.len());
+        let mut all = Vec::with_capacity(self.__length_hint__());
         while let Some(item) = self.__next__(py)? {
             all.push(item);
         }
