@@ -78,7 +78,7 @@ fn measure(root: &Path, quick: bool) -> Result<Figures, String> {
     }
     let output = script.output().map_err(|error| format!("could not run bench.py: {error}"))?;
     if !output.status.success() {
-        return Err(format!("bench.py failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+        return Err(format!("bench.py failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim()));
     }
     parse(&String::from_utf8_lossy(&output.stdout))
 }
