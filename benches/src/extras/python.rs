@@ -132,7 +132,9 @@ fn describe(section: &mut Section, figures: &Figures) {
          time over immutables' (below 1 is faster).",
     );
     for ((operation, size, implementation), value) in figures {
-        let unit = if operation.contains("memory") {
+        let unit = if operation.starts_with("crashed") {
+            "signal"
+        } else if operation.contains("memory") {
             "MiB"
         } else if operation.contains("bytes") {
             "bytes"
@@ -142,6 +144,14 @@ fn describe(section: &mut Section, figures: &Figures) {
             "ns"
         };
         section.figure(format!("python {operation} {} / {implementation}", size_label(*size)), *value, unit);
+    }
+    for ((operation, _, implementation), signal) in
+        figures.iter().filter(|((name, _, _), _)| name.starts_with("crashed"))
+    {
+        section.line("");
+        section.line(format!(
+            "{implementation} {operation} (signal {signal}): the figures it had not printed are missing (`-`)."
+        ));
     }
     for (operation, title) in OPERATIONS {
         section.line("");

@@ -102,7 +102,7 @@ def per_operation_ns(work, operations, repeats, budget_ns=2_000_000_000):
     return statistics.median(times)
 
 
-def measure_times(sizes, repeats):
+def measure_times(peer, sizes, repeats):
     rng = random.Random(7)
     for size in sizes:
         keys = [f"key{i:08d}" for i in range(size)]
@@ -110,7 +110,7 @@ def measure_times(sizes, repeats):
         pairs = list(source.items())
         sample = rng.sample(keys, min(size, 10_000))
         build_repeats = max(1, repeats * 10_000 // size)
-        for peer in PEERS:
+        for peer in [peer]:
             gc.collect()
             m = peer.from_dict(source)
 
@@ -199,18 +199,29 @@ def main():
     if sys.argv[1:2] == ["child-memory"]:
         child_memory(sys.argv[2], int(sys.argv[3]))
         return
+    if sys.argv[1:2] == ["child-times"]:
+        peer = next(p for p in PEERS if p.name == sys.argv[2])
+        measure_times(peer, [int(size) for size in sys.argv[4:]], int(sys.argv[3]))
+        return
     if sys.argv[1:2] == ["child-seed"]:
         child_seed(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
         return
     quick = "--quick" in sys.argv
     sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
-    measure_times(sizes, 3 if quick else 7)
+    repeats = "3" if quick else "7"
     memory_size = 100_000 if quick else 1_000_000
     for peer in PEERS:
-        # Each in a fresh interpreter, so that one's freed memory cannot be reused by the next.
-        subprocess.run([sys.executable, __file__, "child-memory", peer.name, str(memory_size)], check=True)
+        # Each measurement in a fresh interpreter, so that one's freed memory cannot be reused by the next, and so
+        # that a peer that crashes (pypersistent 2.0 has been seen to) loses only the figures it had not printed.
+        children = [["child-times", peer.name, repeats, *map(str, sizes)], ["child-memory", peer.name, str(memory_size)]]
         if peer.set is not None:
-            subprocess.run([sys.executable, __file__, "child-seed", peer.name, "500", "10000", "1"], check=True)
+            children.append(["child-seed", peer.name, "500", "10000", "1"])
+        for child in children:
+            status = subprocess.run([sys.executable, __file__, *child]).returncode
+            if status < 0:
+                emit(f"crashed in {child[0].removeprefix('child-')}", 0, peer.name, -status, "signal")
+            elif status != 0:
+                raise SystemExit(f"{child} failed with status {status}")
 
 
 if __name__ == "__main__":
