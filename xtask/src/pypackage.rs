@@ -29,6 +29,7 @@ pub(crate) fn step(root: &Path) -> Step {
     let path = |path: &Path| path.to_string_lossy().into_owned();
     let python = |args: &str| Invocation::new(&path(&venv_python), args);
     Step::new("python", "build the Python package into a virtual environment and run its tests with pytest")
+        .counting_tests()
         .skip_if(!root.join("crates/hamt-py/Cargo.toml").is_file(), "crates/hamt-py does not exist")
         .command(Invocation::new(PYTHON, "-m venv").args(&[path(&venv)]))
         .command(
@@ -48,6 +49,8 @@ pub(crate) fn step(root: &Path) -> Step {
         )
         .command(
             python("-m pytest -p no:cacheprovider crates/hamt-py/tests")
-                .env("HAMT_IMMUTABLES_SDIST", &path(&sdist_dir.join("immutables-0.21.tar.gz"))),
+                .env("HAMT_IMMUTABLES_SDIST", &path(&sdist_dir.join("immutables-0.21.tar.gz")))
+                // The suite's conftest.py then ends with a libtest-style `test result:` line, which the step counts.
+                .env("HAMT_LIBTEST_SUMMARY", "1"),
         )
 }

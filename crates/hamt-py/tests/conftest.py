@@ -52,3 +52,18 @@ class RaisingKey:
     def __eq__(self, other):
         self.eq_calls += 1
         raise Boom("eq")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """With HAMT_LIBTEST_SUMMARY set (as `cargo xtask test` sets it), ends the run with a summary in libtest's
+    `test result:` form, the line xtask adds up into its `xtask test: N passed, M failed` total."""
+    if not os.environ.get("HAMT_LIBTEST_SUMMARY"):
+        return
+    stats = terminalreporter.stats
+    passed = len(stats.get("passed", []))
+    failed = len(stats.get("failed", [])) + len(stats.get("error", []))
+    skipped = len(stats.get("skipped", []))
+    status = "ok" if failed == 0 else "FAILED"
+    terminalreporter.write_line(
+        f"test result: {status}. {passed} passed; {failed} failed; {skipped} ignored; 0 measured; 0 filtered out"
+    )
