@@ -177,3 +177,29 @@ def test_reference_counts_are_restored():
         hash(Map({key: "x"}))
         del with_key, changed, mutation
     assert counts() == before
+
+
+def test_cycle_through_slots_and_lists_is_collected():
+    # Map has no __clear__ (like tuple): the collector breaks a cycle at its mutable link, which must be enough
+    # whatever that link is.
+    class Slotted:
+        __slots__ = ("map", "__weakref__")
+
+    def through_slots():
+        node = Slotted()
+        node.map = Map(a=node)
+        return node
+
+    def through_a_list():
+        holder = [1]
+        holder.append(Map({"self": holder}).set("x", [holder]))
+        return node_holding(holder)
+
+    def node_holding(holder):
+        node = Node()
+        node.holder = holder
+        holder.append(node)
+        return node
+
+    assert collected(through_slots)
+    assert collected(through_a_list)
