@@ -6,11 +6,18 @@
 //! comparison after it answers at once without calling Python. The operation then runs to its end on a trie that
 //! stays well-formed, and [`guarded`] discards its result and raises the recorded exception, so the map the
 //! caller holds is unchanged, as with `dict`.
+//!
+//! hamt-core, like std's `HashMap`, may panic when keys compare inconsistently (an `__eq__` that answers at random
+//! can make a removal fail to find what a lookup just found). Such a panic cannot corrupt memory, and it leaves a
+//! persistent map untouched; [`try_guarded`] turns it into `RuntimeError`, so that a misbehaving key never escapes
+//! as PyO3's `PanicException` (which `except Exception` does not catch). A `MapMutation` whose in-place operation
+//! panicked is abandoned: its trie may count its entries wrongly, so every later use raises.
 
 use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use pyo3::PyErr;
-use pyo3::exceptions::{PyRecursionError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRecursionError, PyRuntimeError, PyTypeError, PyValueError};
 
 thread_local! {
     /// The first exception raised by a comparison during the current operation on this thread.
@@ -32,18 +39,48 @@ pub(crate) fn pending() -> bool {
     FIRST_ERROR.with(|slot| slot.borrow().is_some())
 }
 
-/// Runs one trie operation and returns its result, or the first exception a comparison raised during it.
+/// Why a guarded trie operation did not return a result.
+pub(crate) enum Failure {
+    /// A key's or value's `__eq__` raised this exception.
+    Raised(PyErr),
+    /// hamt-core panicked because keys compared inconsistently. A trie changed in place may then be left with
+    /// its length out of step with its entries (memory stays sound), so its owner must not use it again.
+    Inconsistent,
+}
+
+impl From<Failure> for PyErr {
+    fn from(failure: Failure) -> PyErr {
+        match failure {
+            Failure::Raised(error) => error,
+            Failure::Inconsistent => PyRuntimeError::new_err(
+                "the map's keys compared inconsistently (an __eq__ whose answer changed during the operation); \
+                 the operation was abandoned",
+            ),
+        }
+    }
+}
+
+/// Runs one trie operation and returns its result, or why it has none: the first exception a comparison raised
+/// during it, or a panic of hamt-core (keys that compare inconsistently), unless a comparison raised first.
 ///
 /// An operation that a comparison re-enters (a key's `__eq__` that itself uses a map) has its own slot: the outer
 /// operation's pending error, if any, is set aside and restored, so that neither sees the other's exception.
-pub(crate) fn guarded<T>(operation: impl FnOnce() -> T) -> Result<T, PyErr> {
+pub(crate) fn try_guarded<T>(operation: impl FnOnce() -> T) -> Result<T, Failure> {
     let outer = FIRST_ERROR.with(|slot| slot.borrow_mut().take());
-    let result = operation();
+    // Unwind safety: a persistent operation only reads the trie it starts from; an in-place one may leave its trie
+    // inconsistent, which `Failure::Inconsistent` tells its owner.
+    let result = catch_unwind(AssertUnwindSafe(operation));
     let error = FIRST_ERROR.with(|slot| std::mem::replace(&mut *slot.borrow_mut(), outer));
-    match error {
-        Some(error) => Err(error),
-        None => Ok(result),
+    match (error, result) {
+        (Some(error), _) => Err(Failure::Raised(error)),
+        (None, Ok(result)) => Ok(result),
+        (None, Err(_)) => Err(Failure::Inconsistent),
     }
+}
+
+/// [`try_guarded`] for operations whose trie is dropped on failure: the failure as a Python exception.
+pub(crate) fn guarded<T>(operation: impl FnOnce() -> T) -> Result<T, PyErr> {
+    try_guarded(operation).map_err(PyErr::from)
 }
 
 /// Why a Python object cannot be written by `serialize_multiple`, or bytes cannot be read by

@@ -7,7 +7,7 @@ use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::errors::{guarded, pending};
+use crate::errors::{Failure, guarded, pending, try_guarded};
 use crate::map::{Map, extend_trie, pair_may_hold_cycle, trie_repr};
 use crate::object::{Key, PythonHash, Trie, Value};
 
@@ -19,18 +19,38 @@ pub(crate) struct MapMutation {
     /// As [`Map::may_hold_cycle`].
     may_hold_cycle: bool,
     finished: bool,
+    /// Set when an in-place operation panicked (keys that compare inconsistently): the trie may count its entries
+    /// wrongly, so the mutation refuses every later use, and the collector's traversal skips it.
+    abandoned: bool,
 }
 
 impl MapMutation {
     pub(crate) fn new(trie: Trie, may_hold_cycle: bool) -> MapMutation {
-        MapMutation { trie, may_hold_cycle, finished: false }
+        MapMutation { trie, may_hold_cycle, finished: false, abandoned: false }
     }
 
     fn check_open(slf: &Bound<'_, Self>) -> PyResult<()> {
+        slf.try_borrow()?.check_usable()?;
         if slf.try_borrow()?.finished {
             return Err(PyValueError::new_err(format!("mutation {} has been finished", slf.repr()?)));
         }
         Ok(())
+    }
+
+    /// Refuses an abandoned mutation.
+    fn check_usable(&self) -> PyResult<()> {
+        if self.abandoned { Err(Failure::Inconsistent.into()) } else { Ok(()) }
+    }
+
+    /// An in-place operation on the trie: a panic abandons the mutation.
+    fn in_place<T>(&mut self, operation: impl FnOnce(&mut Trie) -> T) -> PyResult<T> {
+        let trie = &mut self.trie;
+        try_guarded(|| operation(trie)).map_err(|failure| {
+            if matches!(failure, Failure::Inconsistent) {
+                self.abandoned = true;
+            }
+            failure.into()
+        })
     }
 
     /// Sets `key` in place. A key's `__eq__` that raises leaves the mutation unchanged: the entry is looked up
@@ -39,8 +59,7 @@ impl MapMutation {
         let cycle = pair_may_hold_cycle(key, value);
         let key = Key::new(key)?;
         let value = Value(value.clone().unbind());
-        let trie = &mut self.trie;
-        guarded(|| match trie.entry(key) {
+        self.in_place(|trie| match trie.entry(key) {
             _ if pending() => {}
             Entry::Occupied(mut occupied) => drop(occupied.insert(value)),
             Entry::Vacant(vacant) => drop(vacant.insert(value)),
@@ -50,14 +69,16 @@ impl MapMutation {
     }
 
     /// Removes `key` in place and returns its value, or `None` when it is absent; unchanged when `__eq__` raises.
+    ///
+    /// The key is looked up first, and removed only when that lookup found it without an exception. (hamt-core's
+    /// `OccupiedEntry::remove` would compare the key a second time and panic if the answer changed; a key whose
+    /// `__eq__` is inconsistent is the caller's problem, but must never be a crash.)
     fn take(&mut self, key: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
         let probe = Key::new(key)?;
-        let trie = &mut self.trie;
-        guarded(|| match trie.entry(probe) {
-            _ if pending() => None,
-            Entry::Occupied(occupied) => Some(occupied.remove().0),
-            Entry::Vacant(_) => None,
-        })
+        if !guarded(|| self.trie.contains_key(&probe))? {
+            return Ok(None);
+        }
+        Ok(self.in_place(|trie| trie.remove_mut(&probe))?.map(|value| value.0))
     }
 }
 
@@ -101,24 +122,28 @@ impl MapMutation {
     /// The value for `key`, or `default`.
     #[pyo3(signature = (key, default = None))]
     fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        self.check_usable()?;
         let probe = Key::new(key)?;
         let found = guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?;
         Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
     }
 
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.check_usable()?;
         let probe = Key::new(key)?;
         guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?
             .ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        self.check_usable()?;
         let probe = Key::new(key)?;
         guarded(|| self.trie.contains_key(&probe))
     }
 
-    fn __len__(&self) -> usize {
-        self.trie.len()
+    fn __len__(&self) -> PyResult<usize> {
+        self.check_usable()?;
+        Ok(self.trie.len())
     }
 
     fn __iter__(slf: &Bound<'_, Self>) -> PyResult<()> {
@@ -148,9 +173,10 @@ impl MapMutation {
     }
 
     /// Ends the mutation and returns the map it built; the mutation then refuses changes.
-    fn finish(&mut self) -> Map {
+    fn finish(&mut self) -> PyResult<Map> {
+        self.check_usable()?;
         self.finished = true;
-        Map::from_trie(self.trie.clone(), self.may_hold_cycle)
+        Ok(Map::from_trie(self.trie.clone(), self.may_hold_cycle))
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
@@ -164,6 +190,9 @@ impl MapMutation {
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        if slf.try_borrow()?.abandoned {
+            return Ok("hamt.MapMutation(<abandoned>)".to_owned());
+        }
         trie_repr(slf.as_any(), &slf.try_borrow()?.trie, "hamt.MapMutation")
     }
 
@@ -178,6 +207,8 @@ impl MapMutation {
             _ => return Ok(py.NotImplemented()),
         };
         let other = other.try_borrow()?;
+        self.check_usable()?;
+        other.check_usable()?;
         let same = guarded(|| self.trie == other.trie)?;
         Ok((same == equal).into_pyobject(py)?.to_owned().into_any().unbind())
     }
@@ -191,7 +222,8 @@ impl MapMutation {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if self.may_hold_cycle {
+        // An abandoned trie is not walked (its count may be wrong); a cycle through it is then not collected.
+        if self.may_hold_cycle && !self.abandoned {
             for (key, value) in &self.trie {
                 visit.call(key.object())?;
                 visit.call(&value.0)?;
