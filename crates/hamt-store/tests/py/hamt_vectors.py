@@ -162,7 +162,7 @@ def random_key(rng: random.Random) -> str:
     if shape < 0.8:
         return "".join(rng.choice(KEY_ALPHABET) for _ in range(rng.randrange(1, 12)))
     # Long keys, some past the 23 and 255 bytes where CBOR's text length grows a byte.
-    return "".join(rng.choice(KEY_ALPHABET) for _ in range(rng.randrange(20, 140)))
+    return "".join(rng.choice(KEY_ALPHABET) for _ in range(rng.randrange(20, 300)))
 
 
 def random_keys(rng: random.Random, count: int) -> list[str]:
