@@ -11,7 +11,7 @@ mod interop_support;
 
 use std::path::{Path, PathBuf};
 
-use hamt_store::{Blockstore, LinkFormat, StoreError, StoredMap, ValueMode};
+use hamt_store::{Blockstore, Ipld, LinkFormat, StoreError, StoredMap, ValueMode};
 use interop_support::{Vector, Write, check_entries, check_same_blocks, shuffled_writes};
 
 /// Every committed vector, with the link form and value mode make_vectors.py gave it. A vector added there must be
@@ -99,8 +99,29 @@ fn the_vectors_cover_what_the_issue_asks() {
     assert!(keys.iter().any(|key| key.len() > 255), "keys past CBOR's one-byte text length");
     // Nodes below the root: at least one link, which the keys sharing two hash bytes force two levels down.
     assert!(multihash.blocks.keys().filter(|cid| cid.codec() == hamt_store::DAG_CBOR).count() >= 3);
+    // Values of every IPLD kind, nested ones included, in the DAG-CBOR vectors of both link forms.
+    for name in ["multihash-cbor", "cid-cbor"] {
+        let kinds: std::collections::BTreeSet<&str> =
+            vector(name).entries.into_iter().map(|(_, value)| ipld_kind(&value.into_ipld())).collect();
+        let every_kind = ["bool", "bytes", "float", "integer", "link", "list", "map", "null", "string"];
+        assert_eq!(kinds.into_iter().collect::<Vec<_>>(), every_kind, "{name}: the kinds of values");
+    }
     let history = vector("cid-cbor-history");
     assert!(history.history.iter().any(|write| matches!(write, Write::Delete(_))), "deletes");
+}
+
+fn ipld_kind(value: &Ipld) -> &'static str {
+    match value {
+        Ipld::Null => "null",
+        Ipld::Bool(_) => "bool",
+        Ipld::Integer(_) => "integer",
+        Ipld::Float(_) => "float",
+        Ipld::String(_) => "string",
+        Ipld::Bytes(_) => "bytes",
+        Ipld::List(_) => "list",
+        Ipld::Map(_) => "map",
+        Ipld::Link(_) => "link",
+    }
 }
 
 #[test]
