@@ -25,9 +25,16 @@ use crate::sampler::median;
 /// The sizes the issue names.
 const SIZES: [usize; 2] = [10_000, 100_000];
 
-/// The layout both sides write: py-hamt's in-memory store and raw byte values.
-fn config(cache_bytes: usize) -> Config {
-    Config { value_mode: ValueMode::Bytes, link_format: LinkFormat::Multihash, cache_bytes, ..Config::default() }
+/// The layout both sides write: py-hamt's in-memory store, and values in `mode`.
+fn config(mode: ValueMode) -> Config {
+    Config { value_mode: mode, link_format: LinkFormat::Multihash, ..Config::default() }
+}
+
+fn mode_name(mode: ValueMode) -> &'static str {
+    match mode {
+        ValueMode::Bytes => "bytes",
+        ValueMode::Cbor => "cbor",
+    }
 }
 
 /// Keys `key-<i>` in a seeded shuffled order, with their values.
@@ -77,14 +84,20 @@ pub struct Times {
 /// # Panics
 ///
 /// If a lookup or a listing does not find what was inserted.
-pub fn measure<B: Blockstore>(entries: &[(String, Vec<u8>)], rounds: usize, make_store: impl Fn() -> B) -> Times {
+pub fn measure<B: Blockstore>(
+    entries: &[(String, Vec<u8>)],
+    mode: ValueMode,
+    rounds: usize,
+    make_store: impl Fn() -> B,
+) -> Times {
     let mut samples: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    let mut record = |name: &'static str, elapsed: Duration| samples.entry(name).or_default().push(elapsed.as_nanos() as f64);
+    let mut record =
+        |name: &'static str, elapsed: Duration| samples.entry(name).or_default().push(elapsed.as_nanos() as f64);
     let mut last = Times::default();
     for _ in 0..rounds.max(1) {
         let store = make_store();
         let started = Instant::now();
-        let mut map = StoredMap::with_config(&store, config(64 << 20));
+        let mut map = StoredMap::with_config(&store, config(mode));
         for (key, value) in entries {
             map.insert(key.clone(), Value::Bytes(value.clone())).expect("insert");
         }
@@ -92,7 +105,7 @@ pub fn measure<B: Blockstore>(entries: &[(String, Vec<u8>)], rounds: usize, make
         record("build", started.elapsed());
 
         let started = Instant::now();
-        let reader = StoredMap::load_with_config(&store, root, config(64 << 20)).expect("load");
+        let reader = StoredMap::load_with_config(&store, root, config(mode)).expect("load");
         for (key, value) in entries {
             assert_eq!(reader.get(key).expect("get").as_ref().and_then(Value::as_bytes), Some(&value[..]));
         }
@@ -104,20 +117,20 @@ pub fn measure<B: Blockstore>(entries: &[(String, Vec<u8>)], rounds: usize, make
         record("warm", started.elapsed());
 
         let started = Instant::now();
-        let lister = StoredMap::load_with_config(&store, root, config(64 << 20)).expect("load");
+        let lister = StoredMap::load_with_config(&store, root, config(mode)).expect("load");
         let listed = lister.keys().map(|key| key.expect("key")).count();
         record("iterate", started.elapsed());
         assert_eq!(listed, entries.len());
 
         let started = Instant::now();
-        let mut writer = StoredMap::load_with_config(&store, root, config(64 << 20)).expect("load");
+        let mut writer = StoredMap::load_with_config(&store, root, config(mode)).expect("load");
         for (key, _) in &entries[..entries.len() / 10] {
             assert!(writer.remove(key).expect("remove"));
         }
         writer.flush().expect("flush");
         record("delete", started.elapsed());
 
-        let (blocks, bytes) = reachable(&store, root);
+        let (blocks, bytes) = reachable(&store, root, mode);
         last = Times { blocks, bytes, root: hex(&root.hash().to_bytes()), ..Times::default() };
     }
     let median_of = |name: &str| median(&samples[name]);
@@ -132,8 +145,8 @@ pub fn measure<B: Blockstore>(entries: &[(String, Vec<u8>)], rounds: usize, make
 }
 
 /// The blocks reachable from `root` (every node and every value it links), and their bytes.
-fn reachable<B: Blockstore>(store: &B, root: Cid) -> (usize, usize) {
-    let map = StoredMap::load_with_config(store, root, config(64 << 20)).expect("load");
+fn reachable<B: Blockstore>(store: &B, root: Cid, mode: ValueMode) -> (usize, usize) {
+    let map = StoredMap::load_with_config(store, root, config(mode)).expect("load");
     let mut seen = std::collections::HashSet::new();
     let mut bytes = 0;
     let mut pending = vec![(root, Vec::new())];
@@ -171,13 +184,22 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// py-hamt's figures for one size, from its script, or why there are none.
-fn measure_py_hamt(size: usize) -> Result<Times, String> {
+fn measure_py_hamt(size: usize, mode: ValueMode) -> Result<Times, String> {
     let python = std::env::var_os("HAMT_PY_HAMT_PYTHON")
         .ok_or("not measured: `HAMT_PY_HAMT_PYTHON` is not set (run through `cargo xtask bench`, which prepares a Python 3.12+ environment with py-hamt 3.6.0)")?;
     let script = script_path();
     let output = Command::new(&python)
         .arg(&script)
-        .args(["--keys", &size.to_string(), "--values", "bytes", "--links", "multihash", "--value-source", "blake3"])
+        .args([
+            "--keys",
+            &size.to_string(),
+            "--values",
+            mode_name(mode),
+            "--links",
+            "multihash",
+            "--value-source",
+            "blake3",
+        ])
         .output()
         .map_err(|error| format!("not measured: {} could not run: {error}", PathBuf::from(&python).display()))?;
     if !output.status.success() {
@@ -186,7 +208,8 @@ fn measure_py_hamt(size: usize) -> Result<Times, String> {
     let json: serde_json::Value =
         serde_json::from_slice(&output.stdout).map_err(|error| format!("not measured: unreadable output: {error}"))?;
     let seconds = |name: &str| json[name].as_f64().map(|value| value * 1e9).ok_or(format!("no `{name}` in the output"));
-    let count = |name: &str| json[name].as_u64().map(|value| value as usize).ok_or(format!("no `{name}` in the output"));
+    let count =
+        |name: &str| json[name].as_u64().map(|value| value as usize).ok_or(format!("no `{name}` in the output"));
     Ok(Times {
         build_and_flush: seconds("build_and_flush_seconds")?,
         lookup_cold: seconds("lookup_cold_seconds")?,
@@ -209,77 +232,92 @@ pub fn run(quick: bool) -> Section {
     let mut section = Section::new("Content-addressed storage (hamt-store) against py-hamt");
     section.line(
         "hamt-store and py-hamt 3.6.0 build the same map: keys `key-<i>` inserted in a shuffled order, 32-byte \
-         values stored as raw bytes, bare multihash links, in an in-memory store (py-hamt's `InMemoryCAS`; \
-         hamt-store's `MemoryStore`). Times are for the whole operation; hamt-store's are medians of the rounds, \
-         py-hamt's one run each (its script in `crates/hamt-store/tests/py/bench_py_hamt.py`).",
+         values, bare multihash links, in an in-memory store (py-hamt's `InMemoryCAS`; hamt-store's \
+         `MemoryStore`), with values stored as raw bytes (py-hamt's `values_are_bytes`, what its Zarr store uses) \
+         and as DAG-CBOR (py-hamt's default). Times are for the whole operation; hamt-store's are medians of the \
+         rounds, py-hamt's one run each (its script is `crates/hamt-store/tests/py/bench_py_hamt.py`). The last row \
+         checks that both stores hold the same blocks under the same root.",
     );
     section.line("");
-    for size in SIZES {
-        let entries = workload(size);
-        let ours = measure(&entries, rounds, MemoryStore::new);
-        let peer = measure_py_hamt(size);
-        let label = size_label(size);
-        section.line(format!("### {label} keys"));
-        section.line("");
-        section.line("| operation | hamt-store | py-hamt | py-hamt / hamt-store |");
-        section.line("|---|---|---|---|");
-        let rows: [(&str, &str, fn(&Times) -> f64); 5] = [
-            ("build and flush", "build", |times| times.build_and_flush),
-            ("look up every key, cold", "lookup cold", |times| times.lookup_cold),
-            ("look up every key, warm", "lookup warm", |times| times.lookup_warm),
-            ("list every key", "iterate", |times| times.iterate),
-            ("delete 10% and flush", "delete 10%", |times| times.delete_tenth),
-        ];
-        for (operation, name, read) in rows {
-            let ours_ns = section.figure(format!("{name} {label} / hamt-store"), read(&ours), "ns");
-            let (peer_text, ratio_text) = match &peer {
-                Ok(peer) => {
-                    let peer_ns = section.figure(format!("{name} {label} / py-hamt"), read(peer), "ns");
-                    let ratio = section.figure(format!("{name} {label} / py-hamt over hamt-store"), peer_ns / ours_ns, "ratio");
-                    if matches!(name, "build" | "lookup warm") {
-                        section.target_at_most(
-                            format!("hamt-store {operation}, {label} keys"),
-                            ">= 100x py-hamt's throughput",
-                            format!("{}x", format_ratio(ratio)),
-                            100.0 / ratio,
-                            1.0,
-                        );
-                    }
-                    (format_time(peer_ns), format!("{}x", format_ratio(ratio)))
-                }
-                Err(_) => ("-".to_owned(), "-".to_owned()),
-            };
-            section.line(format!("| {operation} | {} | {peer_text} | {ratio_text} |", format_time(ours_ns)));
+    let sizes: &[usize] = if quick { &SIZES[..1] } else { &SIZES };
+    for mode in [ValueMode::Bytes, ValueMode::Cbor] {
+        for &size in sizes {
+            let entries = workload(size);
+            let ours = measure(&entries, mode, rounds, MemoryStore::new);
+            let peer = measure_py_hamt(size, mode);
+            let label = format!("{}, {} values", size_label(size), mode_name(mode));
+            write_comparison(&mut section, &label, &ours, &peer);
         }
-        section.figure(format!("blocks {label} / hamt-store"), ours.blocks as f64, "blocks");
-        section.figure(format!("bytes {label} / hamt-store"), ours.bytes as f64, "bytes");
-        match &peer {
-            Ok(peer) => {
-                section.figure(format!("blocks {label} / py-hamt"), peer.blocks as f64, "blocks");
-                section.figure(format!("bytes {label} / py-hamt"), peer.bytes as f64, "bytes");
-                let identical = peer.root == ours.root && peer.bytes == ours.bytes && peer.blocks == ours.blocks;
-                section.line(format!(
-                    "| blocks the root reaches (bytes) | {} ({}) | {} ({}) | {} |",
-                    ours.blocks,
-                    ours.bytes,
-                    peer.blocks,
-                    peer.bytes,
-                    if identical { "same root, same blocks" } else { "DIFFERENT" }
-                ));
-                section.targets.push(super::Target {
-                    scenario: format!("hamt-store stored blocks, {label} keys"),
-                    target: "identical to py-hamt's (same root)".to_owned(),
-                    measured: if identical { "identical".to_owned() } else { format!("root {} against {}", ours.root, peer.root) },
-                    met: Some(identical),
-                });
-            }
-            Err(reason) => {
-                section.line(format!("| blocks the root reaches (bytes) | {} ({}) | - | - |", ours.blocks, ours.bytes));
-                section.line("");
-                section.line(format!("py-hamt {reason}."));
-            }
-        }
-        section.line("");
     }
     section
+}
+
+/// One table: hamt-store against py-hamt on one workload.
+fn write_comparison(section: &mut Section, label: &str, ours: &Times, peer: &Result<Times, String>) {
+    section.line(format!("### {label}"));
+    section.line("");
+    section.line("| operation | hamt-store | py-hamt | py-hamt / hamt-store |");
+    section.line("|---|---|---|---|");
+    let rows: [(&str, &str, fn(&Times) -> f64); 5] = [
+        ("build and flush", "build", |times| times.build_and_flush),
+        ("look up every key, cold", "lookup cold", |times| times.lookup_cold),
+        ("look up every key, warm", "lookup warm", |times| times.lookup_warm),
+        ("list every key", "iterate", |times| times.iterate),
+        ("delete 10% and flush", "delete 10%", |times| times.delete_tenth),
+    ];
+    for (operation, name, read) in rows {
+        let ours_ns = section.figure(format!("{name} {label} / hamt-store"), read(ours), "ns");
+        let (peer_text, ratio_text) = match peer {
+            Ok(peer) => {
+                let peer_ns = section.figure(format!("{name} {label} / py-hamt"), read(peer), "ns");
+                let ratio =
+                    section.figure(format!("{name} {label} / py-hamt over hamt-store"), peer_ns / ours_ns, "ratio");
+                if matches!(name, "build" | "lookup warm") {
+                    section.target_at_most(
+                        format!("hamt-store {operation}, {label}"),
+                        ">= 100x py-hamt's throughput",
+                        format!("{}x", format_ratio(ratio)),
+                        100.0 / ratio,
+                        1.0,
+                    );
+                }
+                (format_time(peer_ns), format!("{}x", format_ratio(ratio)))
+            }
+            Err(_) => ("-".to_owned(), "-".to_owned()),
+        };
+        section.line(format!("| {operation} | {} | {peer_text} | {ratio_text} |", format_time(ours_ns)));
+    }
+    section.figure(format!("blocks {label} / hamt-store"), ours.blocks as f64, "blocks");
+    section.figure(format!("bytes {label} / hamt-store"), ours.bytes as f64, "bytes");
+    match peer {
+        Ok(peer) => {
+            section.figure(format!("blocks {label} / py-hamt"), peer.blocks as f64, "blocks");
+            section.figure(format!("bytes {label} / py-hamt"), peer.bytes as f64, "bytes");
+            let identical = peer.root == ours.root && peer.bytes == ours.bytes && peer.blocks == ours.blocks;
+            section.line(format!(
+                "| blocks the root reaches (bytes) | {} ({}) | {} ({}) | {} |",
+                ours.blocks,
+                ours.bytes,
+                peer.blocks,
+                peer.bytes,
+                if identical { "same root, same blocks" } else { "DIFFERENT" }
+            ));
+            section.targets.push(super::Target {
+                scenario: format!("hamt-store stored blocks, {label}"),
+                target: "identical to py-hamt's (same root)".to_owned(),
+                measured: if identical {
+                    "identical".to_owned()
+                } else {
+                    format!("root {} against {}", ours.root, peer.root)
+                },
+                met: Some(identical),
+            });
+        }
+        Err(reason) => {
+            section.line(format!("| blocks the root reaches (bytes) | {} ({}) | - | - |", ours.blocks, ours.bytes));
+            section.line("");
+            section.line(format!("py-hamt {reason}."));
+        }
+    }
+    section.line("");
 }

@@ -14,8 +14,8 @@ use crate::{Blockstore, StoreError, Value, ValueMode};
 
 /// How a [`StoredMap`] lays out and caches its data.
 ///
-/// The defaults are py-hamt's: buckets of at most 4 keys, values in DAG-CBOR, links as CIDs; and a node cache of
-/// 64 MiB.
+/// The defaults are py-hamt's: buckets of at most 4 keys, values in DAG-CBOR, links as CIDs; and caches of 64 MiB
+/// for nodes and 16 MiB for values.
 ///
 /// # Examples
 ///
@@ -39,11 +39,21 @@ pub struct Config {
     pub link_format: LinkFormat,
     /// The most bytes of decoded nodes the map's cache keeps (default 64 MiB), shared by the map's clones.
     pub cache_bytes: usize,
+    /// The most bytes of value blocks the map's cache keeps (default 16 MiB; 0 turns the value cache off), so
+    /// that values read again are not fetched and checked again. A value larger than a shard of the cache
+    /// (about 1/32 of it, depending on the number of CPUs) is never cached.
+    pub value_cache_bytes: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { max_bucket_size: 4, value_mode: ValueMode::Cbor, link_format: LinkFormat::Cid, cache_bytes: 64 << 20 }
+        Self {
+            max_bucket_size: 4,
+            value_mode: ValueMode::Cbor,
+            link_format: LinkFormat::Cid,
+            cache_bytes: 64 << 20,
+            value_cache_bytes: 16 << 20,
+        }
     }
 }
 
@@ -138,7 +148,7 @@ impl<B: Blockstore> StoredMap<B> {
         let config = Config { max_bucket_size: config.max_bucket_size.max(1), ..config };
         Self {
             store,
-            cache: Arc::new(NodeCache::new(config.cache_bytes)),
+            cache: Arc::new(NodeCache::new(config.cache_bytes, config.value_cache_bytes)),
             config,
             root: Root::Dirty(Arc::new(Node::default())),
             pending: HashMap::default(),
@@ -307,13 +317,15 @@ impl<B: Blockstore> StoredMap<B> {
     ///
     /// If the block is missing, does not hash to `cid`, or does not decode in the map's value mode.
     pub fn value(&self, cid: &Cid) -> Result<Value, StoreError> {
-        let bytes = match self.pending.get(cid) {
-            Some(bytes) => bytes.clone(),
-            None => {
-                let bytes = self.store.get(cid)?.ok_or(StoreError::MissingBlock { cid: Box::new(*cid) })?;
-                verify_block(cid, &bytes)?;
-                bytes
-            }
+        let bytes = if let Some(bytes) = self.pending.get(cid) {
+            bytes.clone()
+        } else if let Some(bytes) = self.cache.value(cid) {
+            bytes.to_vec()
+        } else {
+            let bytes = self.store.get(cid)?.ok_or(StoreError::MissingBlock { cid: Box::new(*cid) })?;
+            verify_block(cid, &bytes)?;
+            self.cache.insert_value(*cid, bytes.as_slice().into());
+            bytes
         };
         Value::decode(self.config.value_mode, cid, bytes)
     }

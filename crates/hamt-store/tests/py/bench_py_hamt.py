@@ -1,6 +1,7 @@
 """Times py-hamt 3.6.0 on the operations hamt-store's benchmarks measure, and prints one JSON object.
 
     python bench_py_hamt.py [--keys N] [--value-bytes B] [--values bytes|cbor] [--links multihash|cid] [--seed S]
+                            [--value-source random|blake3]
 
 Every operation runs against an in-memory store (py-hamt's InMemoryCAS for bare multihash links, or the CIDv1 store
 of hamt_vectors.py), so that the figures are py-hamt's own work, not a network's:
@@ -14,7 +15,9 @@ of hamt_vectors.py), so that the figures are py-hamt's own work, not a network's
   reachable_bytes / reachable_blocks: the blocks the built map reaches from its root (fewer when values repeat
   or a save was replaced, since the store keeps what py-hamt no longer links).
 
-Keys are `key-<i>` in a seeded random order; values are B random bytes (or the same bytes as a DAG-CBOR value).
+Keys are `key-<i>` in a seeded random order; values are B random bytes (or the same bytes as a DAG-CBOR value), or
+with `--value-source blake3` the first B bytes of BLAKE3(`value key-<i>`), as hamt-store's benchmark makes them.
+`root` is the root id's bytes in hex (the multihash, or the CID).
 Times are wall-clock seconds from time.perf_counter, one run each.
 """
 
@@ -28,6 +31,7 @@ import random
 import time
 
 import hamt_vectors as hv
+from blake3 import blake3
 from py_hamt import HAMT
 
 
@@ -35,7 +39,11 @@ async def run(arguments: argparse.Namespace) -> dict:
     rng = random.Random(arguments.seed)
     keys = [f"key-{index}" for index in range(arguments.keys)]
     rng.shuffle(keys)
-    values = {key: rng.randbytes(arguments.value_bytes) for key in keys}
+    if arguments.value_source == "blake3":
+        # The values hamt-store's benchmark computes for the same keys, so that both sides must store the same blocks.
+        values = {key: blake3(f"value {key}".encode()).digest()[: arguments.value_bytes] for key in keys}
+    else:
+        values = {key: rng.randbytes(arguments.value_bytes) for key in keys}
     values_are_bytes = arguments.values == "bytes"
     cas = hv.new_cas(arguments.links)
 
@@ -93,6 +101,7 @@ async def run(arguments: argparse.Namespace) -> dict:
         "stored_bytes": stored_bytes,
         "reachable_blocks": len(reachable),
         "reachable_bytes": sum(len(data) for _, data in reachable.values()),
+        "root": hv.id_bytes(arguments.links, root).hex(),
     }
 
 
@@ -103,6 +112,7 @@ def main() -> None:
     parser.add_argument("--values", choices=["bytes", "cbor"], default="bytes")
     parser.add_argument("--links", choices=["multihash", "cid"], default="multihash")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--value-source", choices=["random", "blake3"], default="random")
     print(json.dumps(asyncio.run(run(parser.parse_args())), indent=2))
 
 
