@@ -249,6 +249,9 @@ pub fn run(quick: bool) -> Section {
             write_comparison(&mut section, &label, &ours, &peer);
         }
     }
+    let (size, lookups) = if quick { (200_000, 200_000) } else { (1_000_000, 500_000) };
+    let limited = measure_limited_cache(size, lookups);
+    write_limited_cache(&mut section, &limited);
     section
 }
 
@@ -276,12 +279,12 @@ fn write_comparison(section: &mut Section, label: &str, ours: &Times, peer: &Res
                     section.target_at_most(
                         format!("hamt-store {operation}, {label}"),
                         ">= 100x py-hamt's throughput",
-                        format!("{}x", format_ratio(ratio)),
+                        format_ratio(ratio),
                         100.0 / ratio,
                         1.0,
                     );
                 }
-                (format_time(peer_ns), format!("{}x", format_ratio(ratio)))
+                (format_time(peer_ns), format_ratio(ratio))
             }
             Err(_) => ("-".to_owned(), "-".to_owned()),
         };
@@ -320,4 +323,107 @@ fn write_comparison(section: &mut Section, label: &str, ours: &Times, peer: &Res
         }
     }
     section.line("");
+}
+
+/// What reading a large map through a node cache limited to a tenth of its nodes measured.
+#[derive(Debug, Clone)]
+pub struct LimitedCache {
+    /// Entries of the map.
+    pub size: usize,
+    /// The weight of every node of the map, as the cache counts it.
+    pub all_nodes_bytes: u64,
+    /// The cache's limit: a tenth of that.
+    pub limit_bytes: u64,
+    /// What the cache held after the lookups.
+    pub cached_bytes: u64,
+    /// The heap the reading map grew by (the allocator's count, from before loading to after the lookups).
+    pub heap_growth_bytes: isize,
+    /// Nanoseconds per lookup through the limited cache, and through a cache that holds every node.
+    pub lookup_limited_ns: f64,
+    /// Nanoseconds per lookup when every node is cached.
+    pub lookup_unlimited_ns: f64,
+}
+
+/// Builds a map of `size` keys and looks up `lookups` keys (cycling through a shuffled order) through a node cache
+/// limited to a tenth of the map's nodes; the value cache is off, so that the heap figure is the node cache's.
+///
+/// # Panics
+///
+/// If a lookup does not find its key.
+pub fn measure_limited_cache(size: usize, lookups: usize) -> LimitedCache {
+    let entries = workload(size);
+    let store = MemoryStore::new();
+    let mut writer = StoredMap::with_config(&store, Config { value_cache_bytes: 0, ..config(ValueMode::Bytes) });
+    for (key, value) in &entries {
+        writer.insert(key.clone(), Value::Bytes(value.clone())).expect("insert");
+    }
+    let root = writer.flush().expect("flush");
+    drop(writer);
+
+    let unlimited = Config { cache_bytes: usize::MAX / 2, value_cache_bytes: 0, ..config(ValueMode::Bytes) };
+    let everything = StoredMap::load_with_config(&store, root, unlimited).expect("load");
+    assert_eq!(everything.keys().count(), size);
+    let all_nodes_bytes = everything.cache_stats().bytes;
+    let time_lookups = |map: &StoredMap<&MemoryStore>| {
+        let started = Instant::now();
+        for (key, _) in entries.iter().cycle().take(lookups) {
+            assert!(map.get_link(key).expect("get").is_some());
+        }
+        started.elapsed().as_nanos() as f64 / lookups as f64
+    };
+    let lookup_unlimited_ns = time_lookups(&everything);
+    drop(everything);
+
+    let limit_bytes = all_nodes_bytes / 10;
+    crate::alloc::start_counting();
+    let before = crate::alloc::snapshot();
+    let limited = Config { cache_bytes: limit_bytes as usize, value_cache_bytes: 0, ..config(ValueMode::Bytes) };
+    let map = StoredMap::load_with_config(&store, root, limited).expect("load");
+    let lookup_limited_ns = time_lookups(&map);
+    let heap_growth_bytes = crate::alloc::snapshot().live_bytes - before.live_bytes;
+    let cached_bytes = map.cache_stats().bytes;
+    LimitedCache {
+        size,
+        all_nodes_bytes,
+        limit_bytes,
+        cached_bytes,
+        heap_growth_bytes,
+        lookup_limited_ns,
+        lookup_unlimited_ns,
+    }
+}
+
+fn write_limited_cache(section: &mut Section, measured: &LimitedCache) {
+    let label = size_label(measured.size);
+    section.line(format!("### {label} keys through a node cache limited to a tenth of the nodes"));
+    section.line("");
+    section.line("| | |");
+    section.line("|---|---|");
+    let all = section.figure(format!("limited cache {label} / all nodes"), measured.all_nodes_bytes as f64, "bytes");
+    let limit = section.figure(format!("limited cache {label} / limit"), measured.limit_bytes as f64, "bytes");
+    let cached = section.figure(format!("limited cache {label} / cached"), measured.cached_bytes as f64, "bytes");
+    let growth =
+        section.figure(format!("limited cache {label} / heap growth"), measured.heap_growth_bytes as f64, "bytes");
+    let limited = section.figure(format!("limited cache {label} / lookup"), measured.lookup_limited_ns, "ns");
+    let unlimited =
+        section.figure(format!("limited cache {label} / lookup, all cached"), measured.lookup_unlimited_ns, "ns");
+    let mib = |bytes: f64| format!("{:.1} MiB", bytes / f64::from(1 << 20));
+    section.line(format!("| every node, decoded | {} |", mib(all)));
+    section.line(format!("| the cache's limit | {} |", mib(limit)));
+    section.line(format!("| held by the cache after the lookups | {} |", mib(cached)));
+    section.line(format!(
+        "| heap the reading map grew by (allocator's count) | {} ({} the limit) |",
+        mib(growth),
+        format_ratio(growth / limit)
+    ));
+    section.line(format!("| lookup (link only), limited cache | {} |", format_time(limited)));
+    section.line(format!("| lookup (link only), every node cached | {} |", format_time(unlimited)));
+    section.line("");
+    section.target_at_most(
+        format!("hamt-store {label} keys, node cache limited to 10% of the nodes"),
+        "lookups work, memory near the limit (heap growth <= 1.5x the limit)",
+        format!("heap {} the limit", format_ratio(growth / limit)),
+        growth / limit,
+        1.5,
+    );
 }
