@@ -62,11 +62,17 @@ impl Weighter<Cid, Arc<[u8]>> for ByLength {
 #[derive(Debug)]
 pub(crate) struct NodeCache {
     nodes: quick_cache::sync::Cache<Cid, Arc<CachedNode>, ByWeight>,
+    /// The paths at which node blocks were found with every key in its slot, so that a node evicted and read
+    /// again is not checked again (about 100 bytes per node, against the kilobytes of the decoded node).
+    placed: quick_cache::sync::Cache<Cid, Arc<[u8]>>,
     values: Option<quick_cache::sync::Cache<Cid, Arc<[u8]>, ByLength>>,
 }
 
 /// What a node typically weighs, to size the cache's tables.
 const TYPICAL_NODE_BYTES: usize = 2048;
+/// The node cache's bytes per remembered placement: with nodes of a few kilobytes, this remembers many times
+/// more nodes than the cache holds.
+const PLACEMENT_SHARE: usize = 256;
 /// What a value typically weighs, to size the value cache's tables.
 const TYPICAL_VALUE_BYTES: usize = 256;
 
@@ -77,7 +83,20 @@ impl NodeCache {
             let items = (value_capacity_bytes / TYPICAL_VALUE_BYTES).max(16);
             quick_cache::sync::Cache::with_weighter(items, value_capacity_bytes as u64, ByLength)
         });
-        Self { nodes: quick_cache::sync::Cache::with_weighter(items, capacity_bytes as u64, ByWeight), values }
+        Self {
+            nodes: quick_cache::sync::Cache::with_weighter(items, capacity_bytes as u64, ByWeight),
+            placed: quick_cache::sync::Cache::new((capacity_bytes / PLACEMENT_SHARE).max(4096)),
+            values,
+        }
+    }
+
+    /// Whether node `cid` was already found well placed at `path`.
+    pub(crate) fn is_placed(&self, cid: &Cid, path: &[u8]) -> bool {
+        self.placed.get(cid).is_some_and(|placed| *placed == *path)
+    }
+
+    pub(crate) fn set_placed(&self, cid: Cid, path: &[u8]) {
+        self.placed.insert(cid, path.into());
     }
 
     pub(crate) fn value(&self, cid: &Cid) -> Option<Arc<[u8]>> {

@@ -686,10 +686,14 @@ impl<B: Blockstore> StoredMap<B> {
         let blocks = self.store.get_many(&ids)?;
         for ((cid, path), bytes) in missing.into_iter().zip(blocks) {
             // A block that is missing or damaged is left for the walk to report when it gets there.
+            let checked = self.cache.is_placed(cid, path);
             if let Some(bytes) = bytes
                 && verify_block(cid, &bytes).is_ok()
-                && let Ok(node) = Node::decode(&bytes, path)
+                && let Ok(node) = Node::decode_checking(&bytes, path, !checked)
             {
+                if !checked {
+                    self.cache.set_placed(*cid, path);
+                }
                 self.cache.insert(*cid, Arc::new(CachedNode::new(Arc::new(node), path)));
             }
         }
@@ -724,7 +728,12 @@ impl<B: Blockstore> Context<'_, B> {
         }
         let bytes = self.store.get(cid)?.ok_or(StoreError::MissingBlock { cid: Box::new(*cid) })?;
         verify_block(cid, &bytes)?;
-        let node = Node::decode(&bytes, path).map_err(|error| StoreError::bad_node(Some(*cid), error))?;
+        let checked = self.cache.is_placed(cid, path);
+        let node =
+            Node::decode_checking(&bytes, path, !checked).map_err(|error| StoreError::bad_node(Some(*cid), error))?;
+        if !checked {
+            self.cache.set_placed(*cid, path);
+        }
         let cached = Arc::new(CachedNode::new(Arc::new(node), path));
         self.cache.insert(*cid, Arc::clone(&cached));
         Ok(cached)
@@ -891,6 +900,8 @@ fn settle(node: &mut Node, ids: &mut impl Iterator<Item = Cid>, path: &mut Vec<u
             path.push(*index);
             settle(Arc::make_mut(child), ids, path, cache);
             let Some(cid) = ids.next() else { unreachable!("encode_changed wrote one id per changed node") };
+            // The map placed every key of this node itself.
+            cache.set_placed(cid, path);
             cache.insert(cid, Arc::new(CachedNode::new(Arc::clone(child), path)));
             path.pop();
             *slot = Slot::Link(cid);
