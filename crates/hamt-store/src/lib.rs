@@ -4,6 +4,10 @@
 mod blockstore;
 mod error;
 mod format;
+#[cfg(feature = "object-store")]
+mod objects;
+#[cfg(feature = "redb")]
+mod redb_store;
 mod value;
 
 pub use blockstore::{Blockstore, MemoryStore};
@@ -14,3 +18,18 @@ pub use format::{
 };
 pub use ipld_core::{self, ipld::Ipld};
 pub use value::{Value, ValueMode};
+
+/// The `object_store` crate, re-exported so that the stores handed to [`ObjectStore`] come from the same version.
+#[cfg(feature = "object-store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "object-store")))]
+pub use object_store;
+#[cfg(feature = "object-store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "object-store")))]
+pub use objects::{DEFAULT_CONCURRENCY, ObjectStore};
+/// The `redb` crate, re-exported for [`RedbStore::from_database`].
+#[cfg(feature = "redb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redb")))]
+pub use redb;
+#[cfg(feature = "redb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redb")))]
+pub use redb_store::RedbStore;
