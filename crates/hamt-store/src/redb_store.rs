@@ -151,7 +151,7 @@ impl RedbStore {
             let blocks = transaction.open_table(BLOCKS).map_err(failed("set_root"))?;
             // The check and the publication are in one transaction, so the block cannot be deleted in between.
             if blocks.get(root.to_bytes().as_slice()).map_err(failed("set_root"))?.is_none() {
-                return Err(StoreError::MissingBlock { cid: *root });
+                return Err(StoreError::MissingBlock { cid: Box::new(*root) });
             }
             let mut roots = transaction.open_table(ROOTS).map_err(failed("set_root"))?;
             roots.insert(name, root.to_bytes().as_slice()).map_err(failed("set_root"))?;
