@@ -84,7 +84,11 @@ pub fn verify_block(cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
     if hash.code() != BLAKE3 || hash.size() != 32 {
         return Err(StoreError::UnsupportedHash { cid: Box::new(*cid) });
     }
-    if blake3::hash(bytes).as_bytes() == hash.digest() { Ok(()) } else { Err(StoreError::HashMismatch { cid: Box::new(*cid) }) }
+    if blake3::hash(bytes).as_bytes() == hash.digest() {
+        Ok(())
+    } else {
+        Err(StoreError::HashMismatch { cid: Box::new(*cid) })
+    }
 }
 
 /// How a node writes its links.

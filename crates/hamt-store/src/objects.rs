@@ -1,5 +1,6 @@
 //! [`ObjectStore`]: blocks as objects in S3, GCS, Azure, local files or memory, through the `object_store` crate.
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
@@ -30,7 +31,8 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 ///
 /// [`Blockstore`] is synchronous and `object_store` is asynchronous: each `ObjectStore` owns a small Tokio runtime
 /// (two worker threads), shared by its clones, and each call waits for its requests to finish on it. The batch forms
-/// keep up to [`DEFAULT_CONCURRENCY`] requests in flight, and return the blocks in the order asked.
+/// keep up to [`DEFAULT_CONCURRENCY`] requests in flight, send one request per distinct block, and return the blocks
+/// in the order asked.
 ///
 /// Calling from inside an asynchronous runtime (a `#[tokio::main]` program) does not panic: the requests then run
 /// on the store's own runtime while the calling thread waits. The wait blocks that thread, and with it the other
@@ -318,16 +320,26 @@ impl Blockstore for ObjectStore {
     }
 
     fn get_many(&self, cids: &[Cid]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        let fetches: Vec<_> =
-            cids.iter().map(|cid| get_object(Arc::clone(&self.objects), self.location(cid))).collect();
+        // Each distinct block is fetched once, however often it is asked for.
+        let fetches: Vec<_> = distinct(cids.iter())
+            .into_iter()
+            .map(|cid| {
+                let fetch = get_object(Arc::clone(&self.objects), self.location(&cid));
+                async move { fetch.await.map(|bytes| (cid, bytes)) }
+            })
+            .collect();
         let concurrency = self.concurrency;
-        // `buffered` keeps the answers in the order of the ids.
-        self.run("get", futures::stream::iter(fetches).buffered(concurrency).try_collect())
+        let found: HashMap<Cid, Option<Vec<u8>>> =
+            self.run("get", futures::stream::iter(fetches).buffer_unordered(concurrency).try_collect())?;
+        Ok(cids.iter().map(|cid| found.get(cid).cloned().flatten()).collect())
     }
 
     fn put_many(&self, blocks: &[(Cid, Vec<u8>)]) -> Result<(), StoreError> {
+        // A block that appears twice is written once: two concurrent writes of one object gain nothing.
+        let mut seen = HashSet::new();
         let writes: Vec<_> = blocks
             .iter()
+            .filter(|(cid, _)| seen.insert(*cid))
             .map(|(cid, bytes)| {
                 put_object(Arc::clone(&self.objects), self.location(cid), PutPayload::from(bytes.clone()))
             })
@@ -352,11 +364,20 @@ impl Blockstore for ObjectStore {
     }
 
     fn delete(&self, cids: &[Cid]) -> Result<(), StoreError> {
-        let deletions: Vec<_> =
-            cids.iter().map(|cid| delete_object(Arc::clone(&self.objects), self.location(cid))).collect();
+        // Each block is deleted once: some servers (s3s-fs) fail one of two concurrent deletes of an object.
+        let deletions: Vec<_> = distinct(cids.iter())
+            .iter()
+            .map(|cid| delete_object(Arc::clone(&self.objects), self.location(cid)))
+            .collect();
         let concurrency = self.concurrency;
         self.run("delete", futures::stream::iter(deletions).buffer_unordered(concurrency).try_collect())
     }
+}
+
+/// The ids of `cids` without repetitions, in their first order.
+fn distinct<'a>(cids: impl Iterator<Item = &'a Cid>) -> Vec<Cid> {
+    let mut seen = HashSet::new();
+    cids.filter(|cid| seen.insert(**cid)).copied().collect()
 }
 
 /// The block id that object `location` holds, if it lies directly under `prefix` and its name is a block id in
