@@ -286,7 +286,14 @@ async fn put_object(
         Err(object_store::Error::NotImplemented { .. }) => {
             objects.put_opts(&location, payload, PutOptions::default()).await.map(drop).map_err(backend("put"))
         }
-        Err(error) => Err(backend("put")(error)),
+        // A server may refuse a create-only put of an existing object before it has read the body, and close the
+        // connection while the client is still sending it (s3s-fs does): the client then sees a broken connection
+        // rather than `AlreadyExists`. An object that exists is complete (object stores publish whole objects) and
+        // holds the block's bytes, so the put has done its work.
+        Err(error) => match objects.head(&location).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err(backend("put")(error)),
+        },
     }
 }
 
