@@ -9,8 +9,6 @@ use std::collections::{HashMap, HashSet};
 use std::env;
 use std::fs;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
 use hamt_store::{Blockstore, Config, DAG_CBOR, LinkFormat, MemoryStore, RAW, StoreError, StoredMap, ValueMode};
 use hamt_store::{Cid, block_cid};
@@ -21,6 +19,10 @@ use hamt_store::ObjectStore;
 use hamt_store::RedbStore;
 #[cfg(feature = "object-store")]
 use hamt_store::object_store::{self as objects, ObjectStoreExt as _};
+#[cfg(feature = "object-store")]
+use std::sync::Arc;
+#[cfg(feature = "object-store")]
+use std::time::Duration;
 
 /// A small deterministic generator (xorshift64*).
 struct Rng(u64);
@@ -66,7 +68,7 @@ fn block(i: u64) -> (Cid, Vec<u8>) {
     let bytes: Vec<u8> = (0..length).map(|j| (j as u64).wrapping_mul(31).wrapping_add(i) as u8).collect();
     // Blocks of length 0 differ only in their codec, so that the corpus still has distinct ids.
     let bytes = if length == 0 { i.to_le_bytes()[..(i % 8) as usize].to_vec() } else { bytes };
-    let codec = if i % 3 == 0 { DAG_CBOR } else { RAW };
+    let codec = if i.is_multiple_of(3) { DAG_CBOR } else { RAW };
     (block_cid(codec, &bytes), bytes)
 }
 
@@ -170,7 +172,8 @@ fn model_operations(store: &dyn Blockstore, backend: &str, seed: u64, steps: usi
             }
             3 => {
                 let cids: Vec<Cid> = (0..rng.below(10)).map(|_| pick(&mut rng).0).collect();
-                let answers = store.get_many(&cids).unwrap_or_else(|error| panic!("{context}: get_many: {}", report(&error)));
+                let answers =
+                    store.get_many(&cids).unwrap_or_else(|error| panic!("{context}: get_many: {}", report(&error)));
                 let expected: Vec<_> = cids.iter().map(|cid| model.get(cid).cloned()).collect();
                 assert_eq!(answers, expected, "{context}: get_many");
             }
