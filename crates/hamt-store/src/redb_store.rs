@@ -47,7 +47,8 @@ const ROOTS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("hamt-store
 /// let root = store.root("main")?.expect("published above");
 /// let map = StoredMap::load(&store, root)?;
 /// assert_eq!(map.get("answer")?, Some(b"42".to_vec().into()));
-/// # drop((map, store));
+/// # drop(map);
+/// # drop(store);
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
