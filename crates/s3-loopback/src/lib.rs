@@ -41,7 +41,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
-use object_store::{BackoffConfig, RetryConfig};
+use object_store::client::{HttpClient, HttpConnector};
+use object_store::{BackoffConfig, ClientOptions, RetryConfig};
 use s3s::auth::SimpleAuth;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tokio::net::TcpListener;
@@ -231,6 +232,9 @@ impl S3Server {
     /// request is retried twice within five seconds at most (rather than the default ten times within three
     /// minutes), so that tests of a server that is gone fail fast.
     ///
+    /// The client ignores the proxies that `HTTP_PROXY` and its kin name, which would otherwise carry the requests
+    /// off the machine: it connects to the server directly.
+    ///
     /// # Errors
     ///
     /// The builder's error if the configuration is refused.
@@ -247,12 +251,29 @@ impl S3Server {
             .with_access_key_id(ACCESS_KEY)
             .with_secret_access_key(SECRET_KEY)
             .with_virtual_hosted_style_request(false)
+            .with_http_connector(DirectConnector)
             .with_retry(RetryConfig {
                 backoff: BackoffConfig::default(),
                 max_retries: 2,
                 retry_timeout: Duration::from_secs(5),
             })
             .build()
+    }
+}
+
+/// Builds HTTP clients that connect directly, whatever proxies the environment names.
+#[derive(Debug)]
+struct DirectConnector;
+
+impl HttpConnector for DirectConnector {
+    fn connect(&self, _options: &ClientOptions) -> object_store::Result<HttpClient> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            // A request to a server on this machine that takes longer has hung.
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|error| object_store::Error::Generic { store: "S3", source: Box::new(error) })?;
+        Ok(HttpClient::new(client))
     }
 }
 
