@@ -522,3 +522,114 @@ fn object_store_inside_a_runtime() {
     drop(server);
     fs::remove_dir_all(&dir).expect("cleaning up");
 }
+
+/// object_store's `InMemory` behind a layer that counts the gets and puts in flight and holds each for a
+/// millisecond, so that concurrent requests overlap.
+#[cfg(feature = "object-store")]
+#[derive(Debug, Default)]
+struct CountingLayer {
+    inner: objects::memory::InMemory,
+    in_flight: std::sync::atomic::AtomicUsize,
+    most_in_flight: std::sync::atomic::AtomicUsize,
+}
+
+#[cfg(feature = "object-store")]
+impl CountingLayer {
+    async fn track<T>(&self, request: impl std::future::Future<Output = T>) -> T {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, SeqCst);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let answer = request.await;
+        self.in_flight.fetch_sub(1, SeqCst);
+        answer
+    }
+
+    fn take_most_in_flight(&self) -> usize {
+        self.most_in_flight.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[cfg(feature = "object-store")]
+impl std::fmt::Display for CountingLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CountingLayer({})", self.inner)
+    }
+}
+
+#[cfg(feature = "object-store")]
+#[async_trait::async_trait]
+impl objects::ObjectStore for CountingLayer {
+    async fn put_opts(
+        &self,
+        location: &objects::path::Path,
+        payload: objects::PutPayload,
+        options: objects::PutOptions,
+    ) -> objects::Result<objects::PutResult> {
+        self.track(self.inner.put_opts(location, payload, options)).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &objects::path::Path,
+        options: objects::PutMultipartOptions,
+    ) -> objects::Result<Box<dyn objects::MultipartUpload>> {
+        self.inner.put_multipart_opts(location, options).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &objects::path::Path,
+        options: objects::GetOptions,
+    ) -> objects::Result<objects::GetResult> {
+        self.track(self.inner.get_opts(location, options)).await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: futures::stream::BoxStream<'static, objects::Result<objects::path::Path>>,
+    ) -> futures::stream::BoxStream<'static, objects::Result<objects::path::Path>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(
+        &self,
+        prefix: Option<&objects::path::Path>,
+    ) -> futures::stream::BoxStream<'static, objects::Result<objects::ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&objects::path::Path>) -> objects::Result<objects::ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &objects::path::Path,
+        to: &objects::path::Path,
+        options: objects::CopyOptions,
+    ) -> objects::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+/// The batch forms keep several requests in flight, and never more than the store's concurrency.
+#[cfg(feature = "object-store")]
+#[test]
+fn object_store_batches_are_concurrent_and_bounded() {
+    let layer = Arc::new(CountingLayer::default());
+    let blocks = corpus(60);
+    let cids: Vec<Cid> = blocks.iter().map(|(cid, _)| *cid).collect();
+    for limit in [1, 5, hamt_store::DEFAULT_CONCURRENCY] {
+        let store = ObjectStore::with_prefix(layer.clone(), format!("limit-{limit}")).with_concurrency(limit);
+        store.put_many(&blocks).expect("put_many");
+        let most = layer.take_most_in_flight();
+        assert!(most <= limit, "put_many had {most} requests in flight, more than {limit}");
+        assert!(most > 1 || limit == 1, "put_many had {most} request in flight at most, with room for {limit}");
+        let found = store.get_many(&cids).expect("get_many");
+        assert_eq!(found, blocks.iter().map(|(_, bytes)| Some(bytes.clone())).collect::<Vec<_>>());
+        let most = layer.take_most_in_flight();
+        assert!(most <= limit, "get_many had {most} requests in flight, more than {limit}");
+        assert!(most > 1 || limit == 1, "get_many had {most} request in flight at most, with room for {limit}");
+    }
+}
