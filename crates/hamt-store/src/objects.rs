@@ -39,6 +39,15 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 /// tasks of a single-threaded runtime, so asynchronous code should call the store from
 /// `tokio::task::spawn_blocking`. Dropping the last clone inside a runtime does not panic either.
 ///
+/// # Crashes
+///
+/// Object stores write each object whole (a reader never sees half an object), but a batch has no transaction:
+/// its blocks land in any order, and a batch cut short (a crash, a network failure) leaves some of them. That is
+/// harmless because nothing points at them yet: a map's root id is returned by
+/// [`flush`](crate::StoredMap::flush) only after every block has been written, so a root published only then (in a
+/// database, a file, an object written after the flush) always has all its blocks. Retrying the flush writes the
+/// missing blocks and skips the others.
+///
 /// # Sharing a bucket
 ///
 /// [`with_prefix`](ObjectStore::with_prefix) puts the blocks under a prefix, so that several stores (several
