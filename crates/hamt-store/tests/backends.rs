@@ -524,13 +524,16 @@ fn object_store_inside_a_runtime() {
 }
 
 /// object_store's `InMemory` behind a layer that counts the gets and puts in flight and holds each for a
-/// millisecond, so that concurrent requests overlap.
+/// millisecond, so that concurrent requests overlap; and that can fail a create-only put of an existing object
+/// with a broken connection, as a server does that answers before reading the body and hangs up.
 #[cfg(feature = "object-store")]
 #[derive(Debug, Default)]
 struct CountingLayer {
     inner: objects::memory::InMemory,
     in_flight: std::sync::atomic::AtomicUsize,
     most_in_flight: std::sync::atomic::AtomicUsize,
+    hang_up_on_existing: std::sync::atomic::AtomicBool,
+    hang_up_always: std::sync::atomic::AtomicBool,
 }
 
 #[cfg(feature = "object-store")]
@@ -566,6 +569,15 @@ impl objects::ObjectStore for CountingLayer {
         payload: objects::PutPayload,
         options: objects::PutOptions,
     ) -> objects::Result<objects::PutResult> {
+        let create = matches!(options.mode, objects::PutMode::Create);
+        let hang_up = self.hang_up_always.load(std::sync::atomic::Ordering::SeqCst)
+            || (create
+                && self.hang_up_on_existing.load(std::sync::atomic::Ordering::SeqCst)
+                && self.inner.head(location).await.is_ok());
+        if hang_up {
+            let hung_up = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+            return Err(objects::Error::Generic { store: "CountingLayer", source: Box::new(hung_up) });
+        }
         self.track(self.inner.put_opts(location, payload, options)).await
     }
 
@@ -632,4 +644,25 @@ fn object_store_batches_are_concurrent_and_bounded() {
         assert!(most <= limit, "get_many had {most} requests in flight, more than {limit}");
         assert!(most > 1 || limit == 1, "get_many had {most} request in flight at most, with room for {limit}");
     }
+}
+
+/// A put whose connection breaks counts as done when the block turns out to be there (a server that refuses a
+/// create-only put of an existing object may hang up before reading the body), and fails otherwise.
+#[cfg(feature = "object-store")]
+#[test]
+fn object_store_put_of_an_existing_block_survives_a_hang_up() {
+    let layer = Arc::new(CountingLayer::default());
+    layer.hang_up_on_existing.store(true, std::sync::atomic::Ordering::SeqCst);
+    let store = ObjectStore::new(layer.clone());
+    let blocks = corpus(6);
+    store.put_many(&blocks[..3]).expect("put_many of new blocks");
+    store.put(&blocks[0].0, &blocks[0].1).expect("a put of an existing block, answered by a hang-up");
+    store.put_many(&blocks).expect("a put_many of existing and new blocks");
+    assert_eq!(sorted(store.list().expect("list")), sorted(blocks.iter().map(|(cid, _)| *cid).collect()));
+    // The same broken connection for a block that is not there is an error, and the block is not there.
+    layer.hang_up_always.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (cid, bytes) = block(40);
+    let failed = store.put(&cid, &bytes);
+    assert!(matches!(failed, Err(StoreError::Backend { operation: "put", .. })), "{failed:?}");
+    assert!(!store.has(&cid).expect("has"));
 }
