@@ -135,8 +135,12 @@ impl S3Server {
                         accepted = listener.accept() => match accepted {
                             Ok((socket, _)) => socket,
                             // A failed accept (for instance too many open files) affects one connection; the
-                            // client sees it refused and reports it, so the server goes on.
-                            Err(_) => continue,
+                            // client sees it refused and reports it, so the server goes on, after a pause that
+                            // keeps a lasting failure from spinning.
+                            Err(_) => {
+                                tokio::time::sleep(Duration::from_millis(10)).await;
+                                continue;
+                            }
                         },
                         _ = &mut stopped => break,
                         () = &mut deadline => break,
