@@ -253,6 +253,7 @@ pub fn run(quick: bool) -> Section {
             write_comparison(&mut section, &label, &ours, &peer);
         }
     }
+    write_backends(&mut section, quick);
     let (size, lookups) = if quick { (200_000, 200_000) } else { (1_000_000, 500_000) };
     let limited = measure_limited_cache(size, lookups);
     write_limited_cache(&mut section, &limited);
@@ -433,4 +434,73 @@ fn write_limited_cache(section: &mut Section, measured: &LimitedCache) {
         growth / limit,
         1.5,
     );
+}
+
+/// The backends' keys: a size at which every operation over the S3 server (a request per block) takes seconds.
+const BACKEND_SIZE: usize = 10_000;
+
+/// The same operations over each backend, py-hamt's layout with DAG-CBOR values (its default).
+fn write_backends(section: &mut Section, quick: bool) {
+    let entries = workload(BACKEND_SIZE);
+    let mode = ValueMode::Cbor;
+    let rounds = if quick { 1 } else { 3 };
+    let scratch = std::env::temp_dir().join(format!("hamt-bench-store-{}", std::process::id()));
+    let created = std::fs::create_dir_all(&scratch);
+    let mut rows: Vec<(&str, Result<Times, String>)> = Vec::new();
+    rows.push(("`MemoryStore`", Ok(measure(&entries, mode, rounds, MemoryStore::new))));
+    let files = std::cell::Cell::new(0);
+    let redb = created.as_ref().map_err(|error| error.to_string()).map(|()| {
+        measure(&entries, mode, rounds, || {
+            files.set(files.get() + 1);
+            let path = scratch.join(format!("blocks-{}.redb", files.get()));
+            hamt_store::RedbStore::open(path).expect("a new redb file")
+        })
+    });
+    rows.push(("`RedbStore` (a redb file)", redb));
+    let server =
+        s3_loopback::S3Server::start(scratch.join("s3"), Duration::from_secs(1800)).map_err(|error| error.to_string());
+    let s3 = server.map(|server| {
+        let buckets = std::cell::Cell::new(0);
+        measure(&entries, mode, rounds, || {
+            buckets.set(buckets.get() + 1);
+            let bucket = format!("bench-{}", buckets.get());
+            server.create_bucket(&bucket).expect("a bucket");
+            let client = server.client(&bucket).expect("an S3 client");
+            hamt_store::ObjectStore::new(std::sync::Arc::new(client))
+        })
+    });
+    rows.push(("`ObjectStore` over S3 (s3s-fs on 127.0.0.1)", s3));
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    section.line(format!("### The same operations on every backend ({}, cbor values)", size_label(BACKEND_SIZE)));
+    section.line("");
+    section.line(
+        "`ObjectStore` sends one request per block, up to 16 at once in flushes (`put_many`) and in walks (each node's \
+         children are fetched with one `get_many`); a lookup reads one block per level, one after another.",
+    );
+    section.line("");
+    section.line("| backend | build and flush | look up, cold | look up, warm | list | delete 10% and flush |");
+    section.line("|---|---|---|---|---|---|");
+    for (name, times) in rows {
+        match times {
+            Ok(times) => {
+                let label = format!("{name} {}", size_label(BACKEND_SIZE));
+                let cells: Vec<String> = [
+                    ("build", times.build_and_flush),
+                    ("lookup cold", times.lookup_cold),
+                    ("lookup warm", times.lookup_warm),
+                    ("iterate", times.iterate),
+                    ("delete 10%", times.delete_tenth),
+                ]
+                .into_iter()
+                .map(|(operation, nanoseconds)| {
+                    format_time(section.figure(format!("{operation} / {label}"), nanoseconds, "ns"))
+                })
+                .collect();
+                section.line(format!("| {name} | {} |", cells.join(" | ")));
+            }
+            Err(reason) => section.line(format!("| {name} | not measured: {reason} | | | | |")),
+        }
+    }
+    section.line("");
 }
