@@ -2,8 +2,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod blockstore;
+pub mod car;
 mod error;
 mod format;
+mod gc;
 mod value;
 
 pub use blockstore::{Blockstore, MemoryStore};
@@ -12,5 +14,6 @@ pub use error::{NodeError, StoreError};
 pub use format::{
     BLAKE3, DAG_CBOR, LinkFormat, MAX_DEPTH, Node, RAW, SLOTS, SlotRef, block_cid, key_hash, verify_block,
 };
+pub use gc::{GcStats, gc};
 pub use ipld_core::{self, ipld::Ipld};
 pub use value::{Value, ValueMode};
