@@ -317,7 +317,7 @@ pub fn import<B: Blockstore + ?Sized, R: Read>(store: &B, reader: R) -> Result<V
     // The nodes are read back, checked and decoded; the values need only be there, and most came in the file.
     walk(store, &roots, Values::Name, |cid, bytes| {
         if bytes.is_none() && !imported.contains(cid) && !store.has(cid)? {
-            return Err(StoreError::MissingBlock { cid: *cid });
+            return Err(StoreError::MissingBlock { cid: Box::new(*cid) });
         }
         Ok(())
     })?;

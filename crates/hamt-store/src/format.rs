@@ -82,9 +82,9 @@ pub fn key_hash(key: &str) -> [u8; 32] {
 pub fn verify_block(cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
     let hash = cid.hash();
     if hash.code() != BLAKE3 || hash.size() != 32 {
-        return Err(StoreError::UnsupportedHash { cid: *cid });
+        return Err(StoreError::UnsupportedHash { cid: Box::new(*cid) });
     }
-    if blake3::hash(bytes).as_bytes() == hash.digest() { Ok(()) } else { Err(StoreError::HashMismatch { cid: *cid }) }
+    if blake3::hash(bytes).as_bytes() == hash.digest() { Ok(()) } else { Err(StoreError::HashMismatch { cid: Box::new(*cid) }) }
 }
 
 /// How a node writes its links.
@@ -143,7 +143,7 @@ pub(crate) enum Slot {
     /// A stored child node.
     Link(Cid),
     /// A child node changed since the last flush.
-    Dirty(Box<Node>),
+    Dirty(std::sync::Arc<Node>),
 }
 
 /// DAG-CBOR's order of map keys: shorter first, then bytewise.
@@ -266,10 +266,10 @@ impl Node {
                     for _ in 0..length {
                         let key = reader.text(index)?;
                         let cid = reader.link(RAW)?;
-                        if let Some((previous, _)) = entries.last() {
-                            if canonical_order(previous, &key) != std::cmp::Ordering::Less {
-                                return Err(NodeError::UnsortedBucket { slot: index });
-                            }
+                        if let Some((previous, _)) = entries.last()
+                            && canonical_order(previous, &key) != std::cmp::Ordering::Less
+                        {
+                            return Err(NodeError::UnsortedBucket { slot: index });
                         }
                         let hash = key_hash(&key);
                         if hash[..depth] != *path || hash[depth] != index {

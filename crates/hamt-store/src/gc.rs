@@ -81,7 +81,7 @@ pub fn gc<B: Blockstore + ?Sized>(
     walk(store, &roots, Values::Name, |cid, _| {
         // Nodes were read, so they are there; a value is only named, so its presence is checked here.
         if !stored.contains(cid) {
-            return Err(StoreError::MissingBlock { cid: *cid });
+            return Err(StoreError::MissingBlock { cid: Box::new(*cid) });
         }
         live.insert(*cid);
         Ok(())
@@ -170,7 +170,7 @@ where
 
 /// The bytes of block `cid` as the store returned them, once they are known to be there and to hash to the id.
 fn checked(cid: &Cid, bytes: Option<Vec<u8>>) -> Result<Vec<u8>, StoreError> {
-    let bytes = bytes.ok_or(StoreError::MissingBlock { cid: *cid })?;
+    let bytes = bytes.ok_or_else(|| StoreError::MissingBlock { cid: Box::new(*cid) })?;
     verify_block(cid, &bytes)?;
     Ok(bytes)
 }

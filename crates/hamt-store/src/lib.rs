@@ -2,13 +2,17 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod blockstore;
+mod cache;
 pub mod car;
 mod error;
 mod format;
 mod gc;
+mod map;
 mod value;
+mod walk;
 
 pub use blockstore::{Blockstore, MemoryStore};
+pub use cache::CacheStats;
 pub use cid::{self, Cid};
 pub use error::{NodeError, StoreError};
 pub use format::{
@@ -16,4 +20,6 @@ pub use format::{
 };
 pub use gc::{GcStats, gc};
 pub use ipld_core::{self, ipld::Ipld};
+pub use map::{Config, StoredMap};
 pub use value::{Value, ValueMode};
+pub use walk::{Diff, DiffItem, Iter, Keys, Links};

@@ -245,7 +245,7 @@ fn links_to_missing_nodes_and_values_are_refused() {
     let absent_node = block_cid(DAG_CBOR, b"not stored");
     refuses(
         |store| put_node(store, &node_with(7, &link_item(&absent_node))),
-        |error| matches!(error, StoreError::MissingBlock { cid } if *cid == absent_node),
+        |error| matches!(error, StoreError::MissingBlock { cid } if **cid == absent_node),
     );
     let absent_value = block_cid(RAW, b"not stored");
     refuses(
@@ -253,10 +253,10 @@ fn links_to_missing_nodes_and_values_are_refused() {
             let key = "a";
             put_node(store, &node_with(key_hash(key)[0], &bucket_of(key, &absent_value)))
         },
-        |error| matches!(error, StoreError::MissingBlock { cid } if *cid == absent_value),
+        |error| matches!(error, StoreError::MissingBlock { cid } if **cid == absent_value),
     );
     // The root itself.
-    refuses(|_| absent_node, |error| matches!(error, StoreError::MissingBlock { cid } if *cid == absent_node));
+    refuses(|_| absent_node, |error| matches!(error, StoreError::MissingBlock { cid } if **cid == absent_node));
 }
 
 #[test]
