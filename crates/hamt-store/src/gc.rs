@@ -66,7 +66,7 @@ pub struct GcStats {
 /// // Keeping only the second version deletes the first one's root and value.
 /// let stats = gc(&store, [second])?;
 /// assert_eq!((stats.kept, stats.deleted), (2, 2));
-/// assert!(StoredMap::load(&store, first)?.get("a").is_err());
+/// assert!(StoredMap::load(&store, first).and_then(|old| old.get("a")).is_err());
 /// assert_eq!(StoredMap::load(&store, second)?.get("a")?, Some(b"2".to_vec().into()));
 /// # Ok::<(), hamt_store::StoreError>(())
 /// ```
