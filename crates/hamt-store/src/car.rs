@@ -37,8 +37,8 @@ use ipld_core::ipld::Ipld;
 use crate::gc::{Values, walk};
 use crate::{Blockstore, StoreError, verify_block};
 
-/// The largest frame (CID and block) and the largest header [`import`] reads, and [`export`] writes: 32 MiB, as
-/// go-car's default limit, so that a file either tool reads, the other reads too. A length beyond it is refused
+/// The largest section (header, or frame of a CID and a block) that [`import`] reads and [`export`] writes: 32 MiB,
+/// far above any node and any value a stored map is meant for, and small enough that a length beyond it is refused
 /// before anything is read or reserved.
 pub const MAX_FRAME_BYTES: u64 = 32 << 20;
 
