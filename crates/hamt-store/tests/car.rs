@@ -95,7 +95,8 @@ fn roots_can_be_given_by_value_by_reference_or_repeated() {
     let root = map.flush().unwrap();
     let mut files = [Vec::new(), Vec::new(), Vec::new()];
     car::export(&store, [root], &mut files[0]).unwrap();
-    car::export(&store, &[root], &mut files[1]).unwrap();
+    let slice: &[Cid] = &[root];
+    car::export(&store, slice, &mut files[1]).unwrap();
     car::export(&store, vec![root, root], &mut files[2]).unwrap();
     assert_eq!(files[0], files[1]);
     // The repeated root is named twice in the header, and its blocks are written once.

@@ -31,10 +31,13 @@ fn link(out: &mut Vec<u8>, cid: &Cid) {
     out.extend(bytes);
 }
 
+/// A key, its hash and its value.
+type Entry<'a> = (&'a str, [u8; 32], &'a [u8]);
+
 /// Writes the canonical trie of `entries` (each with its key's hash) at `depth`, buckets of up to 4 keys, with its
 /// value blocks into `store`, and returns its root.
-fn write_node(store: &MemoryStore, entries: &[(&str, [u8; 32], &[u8])], depth: usize) -> Cid {
-    let mut slots: Vec<Vec<(&str, [u8; 32], &[u8])>> = vec![Vec::new(); 256];
+fn write_node(store: &MemoryStore, entries: &[Entry<'_>], depth: usize) -> Cid {
+    let mut slots: Vec<Vec<Entry<'_>>> = vec![Vec::new(); 256];
     for entry in entries {
         slots[usize::from(entry.1[depth])].push(*entry);
     }
@@ -68,7 +71,7 @@ fn put_node(store: &MemoryStore, bytes: &[u8]) -> Cid {
 }
 
 fn write_map(store: &MemoryStore, map: &BTreeMap<String, Vec<u8>>) -> Cid {
-    let entries: Vec<(&str, [u8; 32], &[u8])> =
+    let entries: Vec<Entry<'_>> =
         map.iter().map(|(key, value)| (key.as_str(), key_hash(key), value.as_slice())).collect();
     write_node(store, &entries, 0)
 }
@@ -153,7 +156,8 @@ fn roots_can_be_given_by_value_by_reference_or_repeated() {
     store.put(&stray, b"stray").unwrap();
 
     assert_eq!(gc(&store, [root, root]).unwrap(), GcStats { kept: 2, deleted: 1 });
-    assert_eq!(gc(&store, &[root]).unwrap(), GcStats { kept: 2, deleted: 0 });
+    let slice: &[Cid] = &[root];
+    assert_eq!(gc(&store, slice).unwrap(), GcStats { kept: 2, deleted: 0 });
     assert_eq!(gc(&store, vec![root]).unwrap(), GcStats { kept: 2, deleted: 0 });
     // No live root: everything goes.
     assert_eq!(gc(&store, Vec::<Cid>::new()).unwrap(), GcStats { kept: 0, deleted: 2 });
