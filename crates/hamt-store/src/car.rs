@@ -225,15 +225,13 @@ pub fn export<B: Blockstore + ?Sized, W: Write>(
     stats.bytes += header.len() as u64;
 
     let mut written: HashSet<Cid> = HashSet::new();
-    let mut cid_bytes = Vec::new();
     walk(store, &roots, Values::Read, |cid, bytes| {
         // A block linked both as a node and as a value is visited as each, and written once.
         if !written.insert(*cid) {
             return Ok(());
         }
         let bytes = bytes.unwrap_or_default();
-        cid_bytes.clear();
-        cid.write_bytes(&mut cid_bytes).map_err(|_| CarError::BadCid { at: stats.bytes })?;
+        let cid_bytes = cid.to_bytes();
         let length = (cid_bytes.len() + bytes.len()) as u64;
         if length > MAX_FRAME_BYTES {
             return Err(CarError::TooLarge { at: stats.bytes, length });

@@ -302,3 +302,16 @@ fn absurd_depths_are_refused() {
         |error| matches!(error, StoreError::BadNode { error: NodeError::TooDeep, .. }),
     );
 }
+
+/// The encoder of these tests and the crate's map agree, so that the versions above are the ones a map writes.
+#[test]
+fn the_test_encoder_writes_what_a_stored_map_writes() {
+    let model: BTreeMap<String, Vec<u8>> = (0..400).map(|i| (format!("k{i}"), vec![i as u8; i % 3])).collect();
+    let store = MemoryStore::new();
+    let config = hamt_store::Config { value_mode: hamt_store::ValueMode::Bytes, ..hamt_store::Config::default() };
+    let mut map = hamt_store::StoredMap::with_config(&store, config);
+    for (key, value) in &model {
+        map.insert(key.clone(), value.clone().into()).unwrap();
+    }
+    assert_eq!(map.flush().unwrap(), write_map(&MemoryStore::new(), &model));
+}
