@@ -3,10 +3,10 @@
 //! may mix CID links and bare multihashes; readers accept both).
 //!
 //! The first byte says how many of the following bytes are the path (modulo 33, so that a path too deep for a
-//! 256-bit hash is tried too); the rest is the node.
+//! 256-bit hash is tried too); the rest is the node, tried as it is and as the first slots of a node.
 #![no_main]
 
-use hamt_store::{Cid, LinkFormat, Node, SlotRef};
+use hamt_store::{Cid, LinkFormat, Node, NodeError, SlotRef};
 use libfuzzer_sys::fuzz_target;
 
 /// The length of a CBOR head whose argument is `value`, in its shortest form.
@@ -60,17 +60,13 @@ fn pieces(node: &Node) -> Vec<Piece<'_>> {
     pieces
 }
 
-fuzz_target!(|data: &[u8]| {
-    let Some((&length, rest)) = data.split_first() else { return };
-    let length = usize::from(length % 33).min(rest.len());
-    let (path, bytes) = rest.split_at(length);
-    let Ok(node) = Node::decode(bytes, path) else { return };
-
+/// Checks that `bytes`, which decoded as `node` at `path`, are what writing `node` back gives, link by link.
+fn check(bytes: &[u8], path: &[u8], node: &Node) {
     let with_cids = node.encode(LinkFormat::Cid);
     let with_hashes = node.encode(LinkFormat::Multihash);
     // Walk the input along both encodings: the fixed pieces agree with both, each link with one of them.
     let (mut input, mut cids, mut hashes) = (0, 0, 0);
-    for piece in pieces(&node) {
+    for piece in pieces(node) {
         match piece {
             Piece::Fixed(length) => {
                 assert_eq!(bytes[input..input + length], with_cids[cids..cids + length], "at {input}");
@@ -95,6 +91,30 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!((input, cids, hashes), (bytes.len(), with_cids.len(), with_hashes.len()));
 
     // What is written reads back: the CID form as the same node, the multihash form as a node too.
-    assert_eq!(Node::decode(&with_cids, path).as_ref(), Ok(&node));
+    assert_eq!(Node::decode(&with_cids, path).as_ref(), Ok(node));
     assert!(Node::decode(&with_hashes, path).is_ok());
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&length, rest)) = data.split_first() else { return };
+    let length = usize::from(length % 33).min(rest.len());
+    let (path, bytes) = rest.split_at(length);
+    if let Ok(node) = Node::decode(bytes, path) {
+        check(bytes, path, &node);
+    }
+
+    // The same bytes as the first slots of a node: the array's head before them and empty slots after. A fuzzer
+    // rarely writes 256 slots itself; this way every item it finds is tried in a whole node. Where the slots end,
+    // the decoder says, as the offset of the bytes that follow them.
+    let mut padded = vec![0x99, 0x01, 0x00];
+    padded.extend_from_slice(bytes);
+    padded.extend_from_slice(&[0xa0; 256]);
+    let end = match Node::decode(&padded, path) {
+        Ok(_) => padded.len(),
+        Err(NodeError::TrailingBytes { at }) => at,
+        Err(_) => return,
+    };
+    if let Ok(node) = Node::decode(&padded[..end], path) {
+        check(&padded[..end], path, &node);
+    }
 });
