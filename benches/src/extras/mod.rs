@@ -20,6 +20,7 @@ use crate::sampler::median;
 
 pub mod parallel;
 pub mod serde;
+pub mod store;
 pub mod sync;
 
 /// What one section measured.
@@ -63,7 +64,8 @@ pub struct Target {
 pub type Run = fn(bool) -> Section;
 
 /// Every section, by name (the name is what `--filter` matches and what the child process is told to run).
-pub const SECTIONS: &[(&str, Run)] = &[("serde", serde::run), ("sync", sync::run), ("parallel", parallel::run)];
+pub const SECTIONS: &[(&str, Run)] =
+    &[("serde", serde::run), ("sync", sync::run), ("parallel", parallel::run), ("store", store::run)];
 
 /// The measuring function of the section called `name`.
 pub fn find(name: &str) -> Option<Run> {

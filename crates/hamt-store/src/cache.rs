@@ -48,20 +48,46 @@ pub struct CacheStats {
     pub misses: u64,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct ByLength;
+
+impl Weighter<Cid, Arc<[u8]>> for ByLength {
+    fn weight(&self, _: &Cid, bytes: &Arc<[u8]>) -> u64 {
+        (bytes.len() + size_of::<Cid>() + 16) as u64
+    }
+}
+
 /// Decoded nodes by id, evicted by size (quick_cache's CLOCK-Pro with a byte weight, sharded so that readers on
-/// several threads rarely wait for each other).
+/// several threads rarely wait for each other), and beside them, value blocks already checked against their ids.
 #[derive(Debug)]
 pub(crate) struct NodeCache {
     nodes: quick_cache::sync::Cache<Cid, Arc<CachedNode>, ByWeight>,
+    values: Option<quick_cache::sync::Cache<Cid, Arc<[u8]>, ByLength>>,
 }
 
 /// What a node typically weighs, to size the cache's tables.
 const TYPICAL_NODE_BYTES: usize = 2048;
+/// What a value typically weighs, to size the value cache's tables.
+const TYPICAL_VALUE_BYTES: usize = 256;
 
 impl NodeCache {
-    pub(crate) fn new(capacity_bytes: usize) -> Self {
+    pub(crate) fn new(capacity_bytes: usize, value_capacity_bytes: usize) -> Self {
         let items = (capacity_bytes / TYPICAL_NODE_BYTES).max(16);
-        Self { nodes: quick_cache::sync::Cache::with_weighter(items, capacity_bytes as u64, ByWeight) }
+        let values = (value_capacity_bytes > 0).then(|| {
+            let items = (value_capacity_bytes / TYPICAL_VALUE_BYTES).max(16);
+            quick_cache::sync::Cache::with_weighter(items, value_capacity_bytes as u64, ByLength)
+        });
+        Self { nodes: quick_cache::sync::Cache::with_weighter(items, capacity_bytes as u64, ByWeight), values }
+    }
+
+    pub(crate) fn value(&self, cid: &Cid) -> Option<Arc<[u8]>> {
+        self.values.as_ref()?.get(cid)
+    }
+
+    pub(crate) fn insert_value(&self, cid: Cid, bytes: Arc<[u8]>) {
+        if let Some(values) = &self.values {
+            values.insert(cid, bytes);
+        }
     }
 
     pub(crate) fn get(&self, cid: &Cid) -> Option<Arc<CachedNode>> {

@@ -84,7 +84,11 @@ pub fn verify_block(cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
     if hash.code() != BLAKE3 || hash.size() != 32 {
         return Err(StoreError::UnsupportedHash { cid: Box::new(*cid) });
     }
-    if blake3::hash(bytes).as_bytes() == hash.digest() { Ok(()) } else { Err(StoreError::HashMismatch { cid: Box::new(*cid) }) }
+    if blake3::hash(bytes).as_bytes() == hash.digest() {
+        Ok(())
+    } else {
+        Err(StoreError::HashMismatch { cid: Box::new(*cid) })
+    }
 }
 
 /// How a node writes its links.
@@ -131,6 +135,9 @@ pub enum SlotRef<'a> {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Node {
+    /// Bit `i` is set when slot `i` is not empty: the position of a slot in `slots` is the number of bits set
+    /// below its own.
+    bitmap: [u64; 4],
     /// The non-empty slots, by increasing index.
     pub(crate) slots: Vec<(u8, Slot)>,
 }
@@ -166,7 +173,28 @@ impl Node {
 
     /// The position in `slots` of slot `index`, or where it would go.
     pub(crate) fn find(&self, index: u8) -> Result<usize, usize> {
-        self.slots.binary_search_by_key(&index, |(slot, _)| *slot)
+        let (word, bit) = (usize::from(index >> 6), index & 63);
+        let below: u32 = self.bitmap[..word].iter().map(|bits| bits.count_ones()).sum::<u32>()
+            + (self.bitmap[word] & ((1u64 << bit) - 1)).count_ones();
+        if self.bitmap[word] & (1u64 << bit) != 0 { Ok(below as usize) } else { Err(below as usize) }
+    }
+
+    /// Puts `slot` at `index`, which must be empty, at `position` (what [`find`](Self::find) returned for it).
+    pub(crate) fn insert_slot(&mut self, position: usize, index: u8, slot: Slot) {
+        self.bitmap[usize::from(index >> 6)] |= 1u64 << (index & 63);
+        self.slots.insert(position, (index, slot));
+    }
+
+    /// Empties the slot at `position`.
+    pub(crate) fn remove_slot(&mut self, position: usize) {
+        let (index, _) = self.slots.remove(position);
+        self.bitmap[usize::from(index >> 6)] &= !(1u64 << (index & 63));
+    }
+
+    /// Puts `slot` at `index`, which must be above every slot held.
+    pub(crate) fn push_slot(&mut self, index: u8, slot: Slot) {
+        self.bitmap[usize::from(index >> 6)] |= 1u64 << (index & 63);
+        self.slots.push((index, slot));
     }
 
     /// A rough count of the heap and inline bytes this node holds, for the cache's budget.
@@ -192,6 +220,11 @@ impl Node {
     /// If a slot holds an unflushed child ([`SlotRef::Unflushed`]): a stored map writes children before parents.
     #[must_use]
     pub fn encode(&self, links: LinkFormat) -> Vec<u8> {
+        self.encode_with(links, &mut std::iter::empty())
+    }
+
+    /// The node's block, with the unflushed children's ids taken from `children` in slot order.
+    pub(crate) fn encode_with(&self, links: LinkFormat, children: &mut dyn Iterator<Item = Cid>) -> Vec<u8> {
         let mut out = Vec::with_capacity(3 + SLOTS + self.encoded_extra());
         write_head(&mut out, 4, SLOTS as u64);
         let mut next = 0usize;
@@ -212,7 +245,11 @@ impl Node {
                     write_head(&mut out, 4, 1);
                     write_link(&mut out, cid, links);
                 }
-                Slot::Dirty(_) => panic!("a stored map flushes every child before encoding its parent"),
+                Slot::Dirty(_) => {
+                    let cid = children.next().expect("a stored map flushes every child before encoding its parent");
+                    write_head(&mut out, 4, 1);
+                    write_link(&mut out, &cid, links);
+                }
             }
         }
         out.resize(out.len() + (SLOTS - next), 0xa0);
@@ -251,7 +288,7 @@ impl Node {
         if count != SLOTS as u64 {
             return Err(NodeError::WrongSlotCount { found: count });
         }
-        let mut slots = Vec::new();
+        let mut node = Node::default();
         for index in 0..=u8::MAX {
             let (major, length, at) = reader.head()?;
             match major {
@@ -277,13 +314,13 @@ impl Node {
                         }
                         entries.push((key, cid));
                     }
-                    slots.push((index, Slot::Bucket(entries)));
+                    node.push_slot(index, Slot::Bucket(entries));
                 }
                 4 if length == 1 => {
                     if depth + 1 >= MAX_DEPTH {
                         return Err(NodeError::TooDeep);
                     }
-                    slots.push((index, Slot::Link(reader.link(DAG_CBOR)?)));
+                    node.push_slot(index, Slot::Link(reader.link(DAG_CBOR)?));
                 }
                 _ => return Err(NodeError::Unexpected { at, expected: "a bucket (map) or a link (array of one)" }),
             }
@@ -291,7 +328,7 @@ impl Node {
         if reader.remaining() != 0 {
             return Err(NodeError::TrailingBytes { at: reader.at });
         }
-        Ok(Node { slots })
+        Ok(node)
     }
 }
 

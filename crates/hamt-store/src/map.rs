@@ -1,6 +1,6 @@
 //! [`StoredMap`]: a map whose nodes are blocks in a [`Blockstore`], loaded on demand and written back on flush.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -14,8 +14,8 @@ use crate::{Blockstore, StoreError, Value, ValueMode};
 
 /// How a [`StoredMap`] lays out and caches its data.
 ///
-/// The defaults are py-hamt's: buckets of at most 4 keys, values in DAG-CBOR, links as CIDs; and a node cache of
-/// 64 MiB.
+/// The defaults are py-hamt's: buckets of at most 4 keys, values in DAG-CBOR, links as CIDs; and caches of 64 MiB
+/// for nodes and 16 MiB for values.
 ///
 /// # Examples
 ///
@@ -39,18 +39,29 @@ pub struct Config {
     pub link_format: LinkFormat,
     /// The most bytes of decoded nodes the map's cache keeps (default 64 MiB), shared by the map's clones.
     pub cache_bytes: usize,
+    /// The most bytes of value blocks the map's cache keeps (default 16 MiB; 0 turns the value cache off), so
+    /// that values read again are not fetched and checked again. A value larger than a shard of the cache
+    /// (about 1/32 of it, depending on the number of CPUs) is never cached.
+    pub value_cache_bytes: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { max_bucket_size: 4, value_mode: ValueMode::Cbor, link_format: LinkFormat::Cid, cache_bytes: 64 << 20 }
+        Self {
+            max_bucket_size: 4,
+            value_mode: ValueMode::Cbor,
+            link_format: LinkFormat::Cid,
+            cache_bytes: 64 << 20,
+            value_cache_bytes: 16 << 20,
+        }
     }
 }
 
 /// The root of a map: a stored node, or one changed since the last flush.
 #[derive(Debug, Clone)]
 enum Root {
-    Stored(Cid),
+    /// A stored root, with its node (held here, so that every read starts without a cache lookup).
+    Stored(Cid, Arc<Node>),
     Dirty(Arc<Node>),
 }
 
@@ -101,7 +112,7 @@ pub struct StoredMap<B> {
     cache: Arc<NodeCache>,
     root: Root,
     /// Value blocks written since the last flush, by id.
-    pending: HashMap<Cid, Arc<[u8]>>,
+    pending: HashMap<Cid, Vec<u8>, foldhash::fast::RandomState>,
 }
 
 impl<B: Blockstore> StoredMap<B> {
@@ -137,10 +148,10 @@ impl<B: Blockstore> StoredMap<B> {
         let config = Config { max_bucket_size: config.max_bucket_size.max(1), ..config };
         Self {
             store,
-            cache: Arc::new(NodeCache::new(config.cache_bytes)),
+            cache: Arc::new(NodeCache::new(config.cache_bytes, config.value_cache_bytes)),
             config,
             root: Root::Dirty(Arc::new(Node::default())),
-            pending: HashMap::new(),
+            pending: HashMap::default(),
         }
     }
 
@@ -191,8 +202,8 @@ impl<B: Blockstore> StoredMap<B> {
     /// ```
     pub fn load_with_config(store: B, root: Cid, config: Config) -> Result<Self, StoreError> {
         let mut map = Self::with_config(store, config);
-        map.root = Root::Stored(root);
-        map.load_node(&root, &[])?;
+        let node = Arc::clone(&map.load_node(&root, &[])?.node);
+        map.root = Root::Stored(root, node);
         Ok(map)
     }
 
@@ -222,7 +233,7 @@ impl<B: Blockstore> StoredMap<B> {
     /// ```
     pub fn root(&self) -> Option<Cid> {
         match self.root {
-            Root::Stored(cid) if self.pending.is_empty() => Some(cid),
+            Root::Stored(cid, _) if self.pending.is_empty() => Some(cid),
             _ => None,
         }
     }
@@ -306,13 +317,15 @@ impl<B: Blockstore> StoredMap<B> {
     ///
     /// If the block is missing, does not hash to `cid`, or does not decode in the map's value mode.
     pub fn value(&self, cid: &Cid) -> Result<Value, StoreError> {
-        let bytes = match self.pending.get(cid) {
-            Some(bytes) => bytes.to_vec(),
-            None => {
-                let bytes = self.store.get(cid)?.ok_or(StoreError::MissingBlock { cid: Box::new(*cid) })?;
-                verify_block(cid, &bytes)?;
-                bytes
-            }
+        let bytes = if let Some(bytes) = self.pending.get(cid) {
+            bytes.clone()
+        } else if let Some(bytes) = self.cache.value(cid) {
+            bytes.to_vec()
+        } else {
+            let bytes = self.store.get(cid)?.ok_or(StoreError::MissingBlock { cid: Box::new(*cid) })?;
+            verify_block(cid, &bytes)?;
+            self.cache.insert_value(*cid, bytes.as_slice().into());
+            bytes
         };
         Value::decode(self.config.value_mode, cid, bytes)
     }
@@ -339,7 +352,7 @@ impl<B: Blockstore> StoredMap<B> {
     pub fn insert(&mut self, key: String, value: Value) -> Result<(), StoreError> {
         let (cid, bytes) = value.encode(self.config.value_mode, &key)?;
         self.insert_link(key, cid)?;
-        self.pending.entry(cid).or_insert_with(|| bytes.into());
+        self.pending.entry(cid).or_insert(bytes);
         Ok(())
     }
 
@@ -350,12 +363,11 @@ impl<B: Blockstore> StoredMap<B> {
         let context = Context { store: &self.store, cache: &self.cache, max_bucket_size: self.config.max_bucket_size };
         let root = match &mut self.root {
             Root::Dirty(root) => root,
-            Root::Stored(root_cid) => {
-                let loaded = context.load_node(root_cid, &[])?;
-                self.root = Root::Dirty(Arc::clone(&loaded.node));
+            Root::Stored(_, node) => {
+                self.root = Root::Dirty(Arc::clone(node));
                 match &mut self.root {
                     Root::Dirty(root) => root,
-                    Root::Stored(_) => unreachable!("the root was just made dirty"),
+                    Root::Stored(..) => unreachable!("the root was just made dirty"),
                 }
             }
         };
@@ -383,8 +395,7 @@ impl<B: Blockstore> StoredMap<B> {
         let hash = key_hash(key);
         let context = Context { store: &self.store, cache: &self.cache, max_bucket_size: self.config.max_bucket_size };
         let mut root = match &self.root {
-            Root::Dirty(root) => Arc::clone(root),
-            Root::Stored(root_cid) => Arc::clone(&context.load_node(root_cid, &[])?.node),
+            Root::Dirty(root) | Root::Stored(_, root) => Arc::clone(root),
         };
         // The root is changed through a handle of its own, and put back only if the key was there, so that a
         // removal of an absent key leaves a stored root stored.
@@ -422,29 +433,35 @@ impl<B: Blockstore> StoredMap<B> {
     /// ```
     pub fn flush(&mut self) -> Result<Cid, StoreError> {
         let root = match &self.root {
-            Root::Stored(cid) => {
+            Root::Stored(cid, _) => {
                 self.pending.clear();
                 return Ok(*cid);
             }
             Root::Dirty(root) => Arc::clone(root),
         };
-        let mut writer = FlushWriter {
-            links: self.config.link_format,
-            pending: &self.pending,
-            values_written: HashSet::new(),
-            values: Vec::new(),
-            nodes: Vec::new(),
-            flushed: Vec::new(),
-        };
-        let mut path = Vec::with_capacity(MAX_DEPTH);
-        let root_cid = writer.write(&root, &mut path);
-        let mut blocks = writer.values;
-        blocks.append(&mut writer.nodes);
-        self.store.put_many(&blocks)?;
-        for (cid, node, path) in writer.flushed {
-            self.cache.insert(cid, Arc::new(CachedNode::new(node, &path)));
+        // Encode the changed nodes children first, each with its children's new ids, and take the new values
+        // their buckets name out of `pending`; nothing in the map changes until the store has everything.
+        let mut blocks = Vec::new();
+        let mut nodes = Vec::new();
+        let root_cid = encode_changed(&root, self.config.link_format, &mut self.pending, &mut blocks, &mut nodes);
+        let values = blocks.len();
+        blocks.extend(nodes);
+        if let Err(error) = self.store.put_many(&blocks) {
+            blocks.truncate(values);
+            self.pending.extend(blocks);
+            return Err(error);
         }
-        self.root = Root::Stored(root_cid);
+        // The store has every block: the changed nodes become links to them, and go into the cache as they will
+        // read back.
+        drop(root);
+        let Root::Dirty(mut root) = std::mem::replace(&mut self.root, Root::Dirty(Arc::default())) else {
+            unreachable!("the root was dirty above")
+        };
+        let mut ids = blocks[values..].iter().map(|(cid, _)| *cid);
+        let mut path = Vec::with_capacity(MAX_DEPTH);
+        settle(Arc::make_mut(&mut root), &mut ids, &mut path, &self.cache);
+        self.cache.insert(root_cid, Arc::new(CachedNode::new(Arc::clone(&root), &[])));
+        self.root = Root::Stored(root_cid, root);
         self.pending.clear();
         Ok(root_cid)
     }
@@ -604,7 +621,7 @@ impl<B: Blockstore> StoredMap<B> {
         let mut entries = Vec::with_capacity(map.len());
         for (key, value) in map.iter() {
             let (cid, bytes) = Value::Bytes(value.clone()).encode(stored.config.value_mode, key)?;
-            stored.pending.entry(cid).or_insert_with(|| bytes.into());
+            stored.pending.entry(cid).or_insert(bytes);
             entries.push((key_hash(key), key.clone(), cid));
         }
         entries.sort_unstable_by_key(|entry| entry.0);
@@ -649,8 +666,7 @@ impl<B: Blockstore> StoredMap<B> {
 
     pub(crate) fn root_node(&self) -> Result<Arc<Node>, StoreError> {
         Ok(match &self.root {
-            Root::Stored(cid) => Arc::clone(&self.load_node(cid, &[])?.node),
-            Root::Dirty(node) => Arc::clone(node),
+            Root::Stored(_, node) | Root::Dirty(node) => Arc::clone(node),
         })
     }
 
@@ -721,7 +737,7 @@ impl<B: Blockstore> Context<'_, B> {
         let position = match node.find(index) {
             Ok(position) => position,
             Err(position) => {
-                node.slots.insert(position, (index, Slot::Bucket(vec![(key, cid)])));
+                node.insert_slot(position, index, Slot::Bucket(vec![(key, cid)]));
                 return Ok(());
             }
         };
@@ -793,7 +809,7 @@ impl<B: Blockstore> Context<'_, B> {
             }
         }
         if matches!(slot, Slot::Bucket(entries) if entries.is_empty()) {
-            node.slots.remove(position);
+            node.remove_slot(position);
         }
         Ok(true)
     }
@@ -833,52 +849,51 @@ fn build(entries: &[([u8; 32], String, Cid)], depth: usize, max_bucket_size: usi
         } else {
             Slot::Dirty(Arc::new(build(group, depth + 1, max_bucket_size)?))
         };
-        node.slots.push((index, slot));
+        node.push_slot(index, slot);
     }
     Ok(node)
 }
 
-/// Collects the blocks of a flush: each changed node after its children, and the values its buckets name that
-/// were written since the last flush.
-struct FlushWriter<'a> {
+/// Encodes the changed nodes under and including `node`, every child before its parent, appending them to
+/// `nodes`, and moves the values their buckets name from `pending` to `values`; returns `node`'s id.
+fn encode_changed(
+    node: &Node,
     links: LinkFormat,
-    pending: &'a HashMap<Cid, Arc<[u8]>>,
-    values_written: HashSet<Cid>,
-    values: Vec<(Cid, Vec<u8>)>,
-    nodes: Vec<(Cid, Vec<u8>)>,
-    /// The written nodes as they now read from the store, with their paths, to put in the cache.
-    flushed: Vec<(Cid, Arc<Node>, Vec<u8>)>,
+    pending: &mut HashMap<Cid, Vec<u8>, foldhash::fast::RandomState>,
+    values: &mut Vec<(Cid, Vec<u8>)>,
+    nodes: &mut Vec<(Cid, Vec<u8>)>,
+) -> Cid {
+    let mut children = Vec::new();
+    for (_, slot) in &node.slots {
+        match slot {
+            Slot::Dirty(child) => children.push(encode_changed(child, links, pending, values, nodes)),
+            Slot::Bucket(entries) => {
+                for (_, cid) in entries {
+                    if let Some(bytes) = pending.remove(cid) {
+                        values.push((*cid, bytes));
+                    }
+                }
+            }
+            Slot::Link(_) => {}
+        }
+    }
+    let bytes = node.encode_with(links, &mut children.into_iter());
+    let cid = block_cid(DAG_CBOR, &bytes);
+    nodes.push((cid, bytes));
+    cid
 }
 
-impl FlushWriter<'_> {
-    fn write(&mut self, node: &Node, path: &mut Vec<u8>) -> Cid {
-        let mut clean = Node { slots: Vec::with_capacity(node.slots.len()) };
-        for (index, slot) in &node.slots {
-            let slot = match slot {
-                Slot::Dirty(child) => {
-                    path.push(*index);
-                    let cid = self.write(child, path);
-                    path.pop();
-                    Slot::Link(cid)
-                }
-                Slot::Bucket(entries) => {
-                    for (_, cid) in entries {
-                        if let Some(bytes) = self.pending.get(cid)
-                            && self.values_written.insert(*cid)
-                        {
-                            self.values.push((*cid, bytes.to_vec()));
-                        }
-                    }
-                    slot.clone()
-                }
-                Slot::Link(_) => slot.clone(),
-            };
-            clean.slots.push((*index, slot));
+/// Turns the changed children under `node` into links to the ids `ids` gives (in the order
+/// [`encode_changed`] wrote them), and puts each child into the cache.
+fn settle(node: &mut Node, ids: &mut impl Iterator<Item = Cid>, path: &mut Vec<u8>, cache: &NodeCache) {
+    for (index, slot) in &mut node.slots {
+        if let Slot::Dirty(child) = slot {
+            path.push(*index);
+            settle(Arc::make_mut(child), ids, path, cache);
+            let Some(cid) = ids.next() else { unreachable!("encode_changed wrote one id per changed node") };
+            cache.insert(cid, Arc::new(CachedNode::new(Arc::clone(child), path)));
+            path.pop();
+            *slot = Slot::Link(cid);
         }
-        let bytes = clean.encode(self.links);
-        let cid = block_cid(DAG_CBOR, &bytes);
-        self.nodes.push((cid, bytes));
-        self.flushed.push((cid, Arc::new(clean), path.clone()));
-        cid
     }
 }
