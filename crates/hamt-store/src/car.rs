@@ -185,7 +185,8 @@ impl From<io::Error> for CarError {
 ///
 /// [`CarError::NoRoots`] if `roots` is empty; [`CarError::Store`] with [`StoreError::MissingBlock`],
 /// [`StoreError::HashMismatch`], [`StoreError::BadNode`] or [`StoreError::Backend`] if a block is missing or
-/// damaged or the store fails; [`CarError::TooLarge`] for a block larger than [`MAX_FRAME_BYTES`];
+/// damaged or the store fails; [`CarError::TooLarge`] for a header (of about 800 000 roots) or a block larger than
+/// [`MAX_FRAME_BYTES`];
 /// [`CarError::Io`] if writing fails.
 ///
 /// # Examples
@@ -219,6 +220,9 @@ pub fn export<B: Blockstore + ?Sized, W: Write>(
     }
     let mut out = BufWriter::new(writer);
     let header = encode_header(&roots)?;
+    if header.len() as u64 > MAX_FRAME_BYTES {
+        return Err(CarError::TooLarge { at: 0, length: header.len() as u64 });
+    }
     let mut stats = ExportStats { blocks: 0, bytes: 0 };
     stats.bytes += write_varint(&mut out, header.len() as u64)?;
     out.write_all(&header)?;
@@ -293,14 +297,15 @@ pub fn import<B: Blockstore + ?Sized, R: Read>(store: &B, reader: R) -> Result<V
     let mut imported: HashSet<Cid> = HashSet::new();
     loop {
         let at = input.at;
-        let Some(frame) = input.section()? else { break };
+        let Some(mut frame) = input.section()? else { break };
         let mut rest = frame.as_slice();
         let cid = Cid::read_bytes(&mut rest).map_err(|_| CarError::BadCid { at })?;
         verify_block(&cid, rest)?;
         if imported.insert(cid) {
-            let block = rest.to_vec();
-            batch_bytes += block.len();
-            batch.push((cid, block));
+            // The block is the frame without its CID, moved down in place rather than copied.
+            frame.drain(..frame.len() - rest.len());
+            batch_bytes += frame.len();
+            batch.push((cid, frame));
         }
         if batch.len() >= IMPORT_BATCH_BLOCKS || batch_bytes >= IMPORT_BATCH_BYTES {
             store.put_many(&batch)?;

@@ -479,3 +479,20 @@ fn the_worked_example_of_the_format_document_is_what_the_code_writes() {
     assert_eq!(listing("CAR file"), file);
     assert!(FORMAT_DOC.contains(&format!("this {}-byte CAR file", file.len())));
 }
+
+/// A value larger than a CAR section may be is refused by export, before the file holds any of it, rather than
+/// written into a file that no reader would take.
+#[test]
+fn export_refuses_a_block_larger_than_a_section() {
+    let store = MemoryStore::new();
+    let config = Config { value_mode: ValueMode::Bytes, ..Config::default() };
+    let mut map = StoredMap::with_config(&store, config);
+    let large = vec![7; car::MAX_FRAME_BYTES as usize];
+    map.insert("large".to_owned(), Value::Bytes(large)).unwrap();
+    let root = map.flush().unwrap();
+    let mut file = Vec::new();
+    let error = car::export(&store, [root], &mut file).unwrap_err();
+    // The frame is the 36-byte CID and the block.
+    assert!(matches!(error, CarError::TooLarge { length, .. } if length == car::MAX_FRAME_BYTES + 36));
+    assert!(file.len() < 1 << 20);
+}
