@@ -2,8 +2,9 @@
 //!
 //! A CAR file is a header, the DAG-CBOR map `{"roots": [CID, ...], "version": 1}`, followed by one frame per block:
 //! `varint(length) CID block`, where the varint is unsigned LEB128 and `length` counts the CID's bytes and the
-//! block's. `ipfs dag import` reads what [`export`] writes, and [`import`] reads what `ipfs dag export` writes for
-//! a BLAKE3 map. The layout is specified in docs/store-format.md.
+//! block's: the format `ipfs dag import` reads. The tests check both directions against an independent
+//! implementation (iroh-car), which writes the same bytes for the same blocks. The layout is specified in
+//! docs/store-format.md.
 //!
 //! # Examples
 //!
