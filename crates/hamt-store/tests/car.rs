@@ -421,7 +421,8 @@ fn malformed_files_are_refused_without_allocating_what_they_claim() {
 const FORMAT_DOC: &str = include_str!("../../../docs/store-format.md");
 
 /// The bytes of the listing titled `# name` in the format document: each line's hex bytes up to its `#` comment,
-/// where `a0*85` stands for 85 bytes `a0` and `{other}` (alone on its line) for the bytes of the listing titled `other`.
+/// where `a0*85` stands for 85 bytes `a0` and `{other}` (alone on its line) for the bytes of the listing titled
+/// `other`.
 fn listing(name: &str) -> Vec<u8> {
     let title = format!("```text\n# {name}\n");
     let start = FORMAT_DOC.find(&title).unwrap_or_else(|| panic!("no listing {name:?}")) + title.len();
