@@ -461,9 +461,10 @@ impl<'a> Reader<'a> {
             6 if value == 42 => {
                 let bytes = self.byte_string(2, "a CID (bytes)")?;
                 let Some((0, cid_bytes)) = bytes.split_first() else { return Err(bad) };
-                let mut cursor = cid_bytes;
-                let cid = Cid::read_bytes(&mut cursor).map_err(|_| bad.clone())?;
-                if !cursor.is_empty() {
+                let cid = Cid::read_bytes(cid_bytes).map_err(|_| bad.clone())?;
+                // Only the one binary form of this CID: varints that overflow or are longer than they need be
+                // would let two different blocks decode to the same node.
+                if cid.to_bytes() != cid_bytes {
                     return Err(bad);
                 }
                 Ok(cid)
@@ -471,7 +472,12 @@ impl<'a> Reader<'a> {
             2 => {
                 self.at = at;
                 let bytes = self.byte_string(2, "a multihash (bytes)")?;
-                let hash = Multihash::<64>::from_bytes(bytes).map_err(|_| bad)?;
+                let hash = Multihash::<64>::from_bytes(bytes).map_err(|_| bad.clone())?;
+                // A bare multihash names no codec of its own, so only py-hamt's (BLAKE3-256) is accepted, in its one
+                // binary form.
+                if hash.code() != BLAKE3 || hash.size() != 32 || hash.to_bytes() != bytes {
+                    return Err(bad);
+                }
                 Ok(Cid::new_v1(codec, hash))
             }
             _ => Err(NodeError::Unexpected { at, expected: "a link (tag 42 or a multihash)" }),

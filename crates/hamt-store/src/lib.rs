@@ -59,8 +59,10 @@
 
 mod blockstore;
 mod cache;
+pub mod car;
 mod error;
 mod format;
+mod gc;
 mod map;
 #[cfg(feature = "object-store")]
 mod objects;
@@ -76,6 +78,7 @@ pub use error::{NodeError, StoreError};
 pub use format::{
     BLAKE3, DAG_CBOR, LinkFormat, MAX_DEPTH, Node, RAW, SLOTS, SlotRef, block_cid, key_hash, verify_block,
 };
+pub use gc::{GcStats, gc};
 pub use ipld_core::{self, ipld::Ipld};
 pub use map::{Config, StoredMap};
 pub use value::{Value, ValueMode};

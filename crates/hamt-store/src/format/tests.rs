@@ -115,3 +115,21 @@ fn unsorted_and_duplicate_keys_are_refused() {
         assert_eq!(Node::decode(&node.encode(LinkFormat::Cid), &[]), Err(NodeError::UnsortedBucket { slot: index }));
     }
 }
+
+#[test]
+fn links_must_be_in_their_one_binary_form() {
+    // Found by the store_node fuzz target: a multihash code whose 10-byte varint overflows 64 bits parsed, and was
+    // written back as other bytes.
+    let overflowing_multihash = [0x4b, 0xc4, 0xff, 0xff, 0xff, 0xfb, 0xff, 0xff, 0xff, 0xff, 0x42, 0x00];
+    let overflowing_cid =
+        [0xd8, 0x2a, 0x4e, 0x00, 0x01, 0x71, 0xc4, 0xff, 0xff, 0xff, 0xfb, 0xff, 0xff, 0xff, 0xff, 0x42, 0x00];
+    // A well-formed multihash of another hash function (SHA2-256), which a bare link cannot name.
+    let mut sha256 = vec![0x58, 34, 0x12, 0x20];
+    sha256.extend([7; 32]);
+    for link in [&overflowing_multihash[..], &overflowing_cid[..], &sha256[..]] {
+        let mut node = vec![0x99, 0x01, 0x00, 0x81];
+        node.extend_from_slice(link);
+        node.extend([0xa0; 255]);
+        assert!(matches!(Node::decode(&node, &[]), Err(NodeError::BadLink { .. })), "{link:02x?}");
+    }
+}
