@@ -51,8 +51,9 @@
 //!
 //! - `cargo xtask fuzz [--seconds N] [--target NAME]` runs the cargo-fuzz targets in `fuzz/` (all of them, or the
 //!   one named) for N seconds each (60 by default), installing the nightly toolchain and cargo-fuzz if they are
-//!   missing. Inputs that crash, hang or exhaust memory are copied to
-//!   `crates/hamt-serde/tests/data/fuzz-regressions/`, where `cargo test` replays them, and the command fails.
+//!   missing. Inputs that crash, hang or exhaust memory are copied to the `tests/data/fuzz-regressions/` of the
+//!   crate whose decoder the target runs (hamt-serde or hamt-store), where `cargo test` replays them, and the
+//!   command fails.
 //!
 //! Usage errors, including an unknown command, print the usage and exit with status 2.
 
@@ -83,7 +84,7 @@ Commands:
                      (see the README, Working on it); --no-miri and --no-fuzz skip those steps.
   fuzz [--seconds N] [--target NAME]
                      Run the fuzz targets (or the one named) for N seconds each (default 60); findings are
-                     saved under crates/hamt-serde/tests/data/fuzz-regressions/.
+                     saved under crates/{hamt-serde,hamt-store}/tests/data/fuzz-regressions/.
   bench [ARGS...]    Run the benchmark report (hamt-bench), passing ARGS such as --quick through.
   help               Print this message.
 ";

@@ -84,11 +84,6 @@ pub enum StoreError {
         /// The key whose path is too long.
         key: String,
     },
-    /// A CAR file is malformed.
-    Car {
-        /// What is wrong with it.
-        reason: String,
-    },
 }
 
 impl StoreError {
@@ -128,7 +123,6 @@ impl fmt::Display for StoreError {
             }
             StoreError::ValueEncoding { reason } => write!(f, "the value cannot be encoded as DAG-CBOR: {reason}"),
             StoreError::TooDeep { key } => write!(f, "the path of key {key:?} is deeper than 32 levels"),
-            StoreError::Car { reason } => write!(f, "malformed CAR file: {reason}"),
         }
     }
 }
