@@ -3,6 +3,7 @@
 #![no_main]
 
 #[path = "../../crates/hamt-store/tests/fuzz/checks.rs"]
+#[allow(dead_code, reason = "each target runs the checks of one of the shared modules")]
 mod checks;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::node::store_node(data));

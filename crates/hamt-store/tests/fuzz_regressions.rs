@@ -9,9 +9,11 @@ use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
+/// What a fuzz target runs on an input.
+type Check = fn(&[u8]);
+
 /// Every fuzz target of hamt-store, with what it runs on an input.
-const TARGETS: &[(&str, fn(&[u8]))] =
-    &[("store_node", checks::node::store_node), ("store_car", checks::car::store_car)];
+const TARGETS: &[(&str, Check)] = &[("store_node", checks::node::store_node), ("store_car", checks::car::store_car)];
 
 #[test]
 fn every_regression_input_is_handled() {

@@ -8,7 +8,7 @@
 ///
 /// The first byte says how many of the following bytes are the path (modulo 33, so that a path too deep for a
 /// 256-bit hash is tried too); the rest is the node, tried as it is and as the first slots of a node.
-pub mod node {
+pub(crate) mod node {
     use hamt_store::{Cid, LinkFormat, Node, NodeError, SlotRef};
 
     /// The length of a CBOR head whose argument is `value`, in its shortest form.
@@ -98,7 +98,7 @@ pub mod node {
     }
 
     /// What the `store_node` fuzz target runs on each input.
-    pub fn store_node(data: &[u8]) {
+    pub(crate) fn store_node(data: &[u8]) {
         let Some((&length, rest)) = data.split_first() else { return };
         let length = usize::from(length % 33).min(rest.len());
         let (path, bytes) = rest.split_at(length);
@@ -130,7 +130,7 @@ pub mod node {
 ///
 /// A fuzzer cannot forge BLAKE3 hashes, so the bytes are also read as blocks from which the target writes a CAR
 /// file with the right ids: that way the checks after the hashes (node decoding, missing blocks) are reached too.
-pub mod car {
+pub(crate) mod car {
     use hamt_store::{DAG_CBOR, MemoryStore, Node, NodeError, RAW, block_cid, car, gc};
 
     fn check(file: &[u8]) {
@@ -197,7 +197,7 @@ pub mod car {
     }
 
     /// What the `store_car` fuzz target runs on each input.
-    pub fn store_car(data: &[u8]) {
+    pub(crate) fn store_car(data: &[u8]) {
         check(data);
         if let Some(file) = blocks_to_car(data) {
             check(&file);
