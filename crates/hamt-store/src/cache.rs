@@ -63,16 +63,17 @@ impl Weighter<Cid, Arc<[u8]>> for ByLength {
 pub(crate) struct NodeCache {
     nodes: quick_cache::sync::Cache<Cid, Arc<CachedNode>, ByWeight>,
     /// The paths at which node blocks were found with every key in its slot, so that a node evicted and read
-    /// again is not checked again (about 100 bytes per node, against the kilobytes of the decoded node).
+    /// again is not checked again (about 150 bytes per node, against the kilobytes of the decoded node).
     placed: quick_cache::sync::Cache<Cid, Arc<[u8]>>,
     values: Option<quick_cache::sync::Cache<Cid, Arc<[u8]>, ByLength>>,
 }
 
 /// What a node typically weighs, to size the cache's tables.
 const TYPICAL_NODE_BYTES: usize = 2048;
-/// The node cache's bytes per remembered placement: with nodes of a few kilobytes, this remembers many times
-/// more nodes than the cache holds.
-const PLACEMENT_SHARE: usize = 256;
+/// The node cache's bytes per remembered placement (an entry costs about 150 bytes, counted against nothing, so
+/// this keeps them to a few percent of the budget): with nodes of a few kilobytes, it remembers about as many
+/// nodes as the cache holds, and more when the nodes are larger.
+const PLACEMENT_SHARE: usize = 2048;
 /// What a value typically weighs, to size the value cache's tables.
 const TYPICAL_VALUE_BYTES: usize = 256;
 
@@ -85,7 +86,7 @@ impl NodeCache {
         });
         Self {
             nodes: quick_cache::sync::Cache::with_weighter(items, capacity_bytes as u64, ByWeight),
-            placed: quick_cache::sync::Cache::new((capacity_bytes / PLACEMENT_SHARE).max(4096)),
+            placed: quick_cache::sync::Cache::new((capacity_bytes / PLACEMENT_SHARE).max(256)),
             values,
         }
     }
