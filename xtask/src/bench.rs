@@ -5,9 +5,19 @@ use std::process::{ExitCode, ExitStatus};
 
 use crate::process::Invocation;
 
-/// Runs `hamt-bench` with `forwarded_args` and exits the way it did.
+/// Runs `hamt-bench` with `forwarded_args` and exits the way it did. The store section measures py-hamt in the
+/// same run: the py-hamt environment is prepared first (as the test pipeline's `py-hamt` step does), and its
+/// interpreter passed on; without a Python 3.12 or newer, the section says why py-hamt's column is empty.
 pub(crate) fn run(root: &Path, forwarded_args: &[String]) -> ExitCode {
-    let invocation = Invocation::cargo("run --profile bench -p hamt-benches --bin hamt-bench --").args(forwarded_args);
+    let mut invocation =
+        Invocation::cargo("run --profile bench -p hamt-benches --bin hamt-bench --").args(forwarded_args);
+    match crate::pyhamt::ensure_venv(root) {
+        Ok(()) => {
+            let python = crate::pyhamt::venv_python(root);
+            invocation = invocation.env(crate::pyhamt::PYTHON_VARIABLE, &python.to_string_lossy());
+        }
+        Err(error) => eprintln!("warning: py-hamt will not be measured: {error}"),
+    }
     match invocation.status(root) {
         Ok(status) => exit_code_of(status),
         Err(error) => {

@@ -2,7 +2,8 @@
 //! into regression inputs for hamt-serde's test suite.
 //!
 //! A finding (a crash, a timeout or an out-of-memory input, which libFuzzer writes under `fuzz/artifacts/TARGET/`)
-//! is copied to `crates/hamt-serde/tests/data/fuzz-regressions/TARGET/NAME`, where `tests/fuzz_regressions.rs`
+//! is copied to `crates/CRATE/tests/data/fuzz-regressions/TARGET/NAME` of the crate whose decoder the target runs
+//! (hamt-store for the `store_` targets, hamt-serde for the others), where that crate's `tests/fuzz_regressions.rs`
 //! replays it on every `cargo test`, and the command fails. Commit the file with the fix.
 
 use std::fmt::Write as _;
@@ -17,13 +18,21 @@ use crate::runner;
 use crate::toolchain::Tool;
 
 /// Every target, in the order they run.
-pub(crate) const TARGETS: &[&str] = &["deserialize_multiple", "deserialize_body", "version_set_serde"];
+pub(crate) const TARGETS: &[&str] =
+    &["deserialize_multiple", "deserialize_body", "version_set_serde", "store_node", "store_car"];
 
 /// How long each target runs when the caller does not say.
 pub(crate) const DEFAULT_SECONDS: u64 = 60;
 
-/// Where findings are kept as regression inputs, relative to the workspace root.
-const REGRESSIONS: &str = "crates/hamt-serde/tests/data/fuzz-regressions";
+/// Where the findings of `target` are kept as regression inputs, relative to the workspace root: in the tests of
+/// the crate whose decoder it runs.
+fn regressions(target: &str) -> &'static str {
+    if target.starts_with("store_") {
+        "crates/hamt-store/tests/data/fuzz-regressions"
+    } else {
+        "crates/hamt-serde/tests/data/fuzz-regressions"
+    }
+}
 
 /// Runs the chosen targets (all of them if `target` is `None`) for `seconds` each and reports how it went.
 pub(crate) fn run(root: &Path, seconds: u64, target: Option<&str>) -> ExitCode {
@@ -59,7 +68,7 @@ fn fuzz_target(root: &Path, target: &str, seconds: u64) -> Result<(), Error> {
     // samples.
     let corpus = fuzz_dir.join("corpus").join(target);
     fs::create_dir_all(&corpus).map_err(|source| Error::Io { path: corpus.clone(), source })?;
-    let mut inputs = vec![corpus, root.join(REGRESSIONS).join(target)];
+    let mut inputs = vec![corpus, root.join(regressions(target)).join(target)];
     if target == "deserialize_multiple" {
         inputs.push(root.join("crates/hamt-serde/tests/data/v1"));
     }
@@ -91,12 +100,12 @@ fn fuzz_target(root: &Path, target: &str, seconds: u64) -> Result<(), Error> {
 
 /// Copies findings into the regression directory, named after their target, and returns the new paths.
 fn save_findings(root: &Path, target: &str, found: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
-    let regressions = root.join(REGRESSIONS).join(target);
-    fs::create_dir_all(&regressions).map_err(|source| Error::Io { path: regressions.clone(), source })?;
+    let directory = root.join(regressions(target)).join(target);
+    fs::create_dir_all(&directory).map_err(|source| Error::Io { path: directory.clone(), source })?;
     let mut saved = Vec::new();
     for file in found {
         let name = file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-        let destination = regressions.join(name);
+        let destination = directory.join(name);
         fs::copy(file, &destination).map_err(|source| Error::Io { path: destination.clone(), source })?;
         saved.push(destination);
     }

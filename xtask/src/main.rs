@@ -15,27 +15,32 @@
 //!   5. `bench`: every benchmark once in criterion's test mode, in the test profile with the test step's features
 //!      (`cargo test --workspace --all-features --bench maps`), so that it reuses the test step's build; the bench
 //!      profile (thin LTO, one codegen unit) is compiled only by `cargo xtask bench`.
-//!   6. `loom`: hamt-core's tests/loom.rs built with `--cfg loom` (in `target/loom`), which model-checks the atomic
+//!   6. `py-hamt`: hamt-store checked live against the real py-hamt 3.6.0 (`cargo test --workspace --all-features
+//!      --test py_hamt_live`, reusing the test step's build, with `HAMT_PY_HAMT_PYTHON` naming the interpreter): a
+//!      Python 3.12 or newer is looked for (`$HAMT_PYTHON`, `python3.12` and later on the `PATH`, pyenv's versions),
+//!      and `target/py-hamt-venv` is made from crates/hamt-store/tests/py/requirements.txt when it is missing or
+//!      the requirements changed. Skipped, with the reason, when no such Python exists.
+//!   7. `loom`: hamt-core's tests/loom.rs built with `--cfg loom` (in `target/loom`), which model-checks the atomic
 //!      node count.
-//!   7. `nightly`: hamt-core's nightly-only tests (in `target/nightly`): allocation failure that unwinds
+//!   8. `nightly`: hamt-core's nightly-only tests (in `target/nightly`): allocation failure that unwinds
 //!      (`--cfg hamt_alloc_error_hook`) and `#[may_dangle]` (`--cfg hamt_may_dangle`), with the drop suite.
-//!   8. `msrv`: the libraries checked with the toolchain of the workspace's `rust-version`, with every feature and
+//!   9. `msrv`: the libraries checked with the toolchain of the workspace's `rust-version`, with every feature and
 //!      without std.
-//!   9. `miri`: under nextest (one Miri process per test, two at a time), hamt-core's unit tests and the suites
-//!      that drive the unsafe node code (basics, drops, entry, alloc_failure, model, set_ops, auto_traits) with
-//!      strict provenance, then hamt-sync's (permissive provenance, for arc-swap) and the parallel operations'
-//!      (for rayon's pool), on a reduced case count (`QUICKCHECK_TESTS=8`, `HAMT_MIRI=1`). `--deep` adds hamt-core's
-//!      serde suite, the `#[may_dangle]` build and hamt-serde's suites, with `QUICKCHECK_TESTS=20`. `--no-miri`
-//!      skips this step.
-//!   10. `fuzz`: `cargo xtask fuzz --seconds 10`, every fuzz target built once and run for 10 seconds (300 with
+//!   10. `miri`: under nextest (one Miri process per test, two at a time), hamt-core's unit tests and the suites
+//!       that drive the unsafe node code (basics, drops, entry, alloc_failure, model, set_ops, auto_traits) with
+//!       strict provenance, then hamt-sync's (permissive provenance, for arc-swap) and the parallel operations'
+//!       (for rayon's pool), on a reduced case count (`QUICKCHECK_TESTS=8`, `HAMT_MIRI=1`). `--deep` adds hamt-core's
+//!       serde suite, the `#[may_dangle]` build and hamt-serde's suites, with `QUICKCHECK_TESTS=20`. `--no-miri`
+//!       skips this step.
+//!   11. `fuzz`: `cargo xtask fuzz --seconds 10`, every fuzz target built once and run for 10 seconds (300 with
 //!       `--deep`). `--no-fuzz` skips it.
-//!   11. `python`: the Python package (crates/hamt-py) built with maturin into `target/hamt-py/venv`, then its
+//!   12. `python`: the Python package (crates/hamt-py) built with maturin into `target/hamt-py/venv`, then its
 //!       pytest suite and immutables 0.21's own suite (see xtask/src/pypackage.rs).
 //!
 //!   Missing tools (rustfmt, clippy, the nightly toolchain with miri and rust-src, cargo-nextest, cargo-fuzz) are
 //!   installed on the way. The run ends with a table of each step's time, then the line
 //!   `xtask test: N passed, M failed`, where the counts add up the test runners' summaries (libtest's
-//!   `test result:` lines and nextest's `Summary` lines) of the `test`, `loom` and `miri` steps; the exit status is
+//!   `test result:` lines and nextest's `Summary` lines) of the `test`, `py-hamt`, `loom` and `miri` steps; the exit status is
 //!   0 only when every step passed.
 //!
 //!   A `QUICKCHECK_TESTS` set by the caller reaches every step, Miri included, so that a deliberate run with more
@@ -48,8 +53,9 @@
 //!
 //! - `cargo xtask fuzz [--seconds N] [--target NAME]` runs the cargo-fuzz targets in `fuzz/` (all of them, or the
 //!   one named) for N seconds each (60 by default), installing the nightly toolchain and cargo-fuzz if they are
-//!   missing. Inputs that crash, hang or exhaust memory are copied to
-//!   `crates/hamt-serde/tests/data/fuzz-regressions/`, where `cargo test` replays them, and the command fails.
+//!   missing. Inputs that crash, hang or exhaust memory are copied to the `tests/data/fuzz-regressions/` of the
+//!   crate whose decoder the target runs (hamt-serde or hamt-store), where `cargo test` replays them, and the
+//!   command fails.
 //!
 //! Usage errors, including an unknown command, print the usage and exit with status 2.
 
@@ -58,6 +64,7 @@ mod error;
 mod fuzz;
 mod pipeline;
 mod process;
+mod pyhamt;
 mod pypackage;
 mod runner;
 mod tally;
@@ -75,12 +82,12 @@ Usage: cargo xtask <COMMAND>
 
 Commands:
   test [--deep] [--no-miri] [--no-fuzz]
-                     Run every check CI runs: fmt, clippy, tests, docs, benchmarks in test mode, loom, Miri
-                     and the fuzzer. --deep runs Miri on every suite with more cases and fuzzes for minutes
+                     Run every check CI runs: fmt, clippy, tests, docs, benchmarks in test mode, the py-hamt
+                     cross-check, loom, Miri and the fuzzer. --deep runs Miri on every suite with more cases and fuzzes for minutes
                      (see the README, Working on it); --no-miri and --no-fuzz skip those steps.
   fuzz [--seconds N] [--target NAME]
                      Run the fuzz targets (or the one named) for N seconds each (default 60); findings are
-                     saved under crates/hamt-serde/tests/data/fuzz-regressions/.
+                     saved under crates/{hamt-serde,hamt-store}/tests/data/fuzz-regressions/.
   bench [ARGS...]    Run the benchmark report (hamt-bench), passing ARGS such as --quick through.
   help               Print this message.
 ";

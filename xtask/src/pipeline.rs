@@ -115,6 +115,7 @@ fn steps(root: &Path, depth: Depth, run_miri: bool, run_fuzz: bool) -> Vec<Step>
         Step::new("bench", "run every benchmark once in criterion's test mode, in the test profile")
             .skip_if(!benches_manifest.is_file(), "benches/Cargo.toml does not exist yet")
             .command(Invocation::cargo(&format!("{WORKSPACE_TESTS} --bench maps"))),
+        crate::pyhamt::step(root, WORKSPACE_TESTS),
         Step::new("loom", "model-check hamt-core's atomic node count with loom").counting_tests().command(loom_test()),
         // Nightly-only language features, each behind a `--cfg` so that stable builds never see them: allocation
         // failure that unwinds (`set_alloc_error_hook`; Miri runs the same suite in the miri step) and

@@ -19,6 +19,8 @@ pub(crate) enum Tool {
     NightlyFuzz,
     /// cargo-nextest, which runs each test in a process of its own and so runs Miri on both cores.
     Nextest,
+    /// py-hamt 3.6.0 in a virtual environment of our own (`target/py-hamt-venv`), made with a Python 3.12 or newer.
+    PyHamt,
 }
 
 impl Tool {
@@ -30,6 +32,7 @@ impl Tool {
             Self::NightlyMiri => self.ensure_nightly_miri(root),
             Self::NightlyFuzz => self.ensure_cargo_fuzz(root),
             Self::Nextest => self.ensure_cargo_install(root, "cargo-nextest"),
+            Self::PyHamt => crate::pyhamt::ensure_venv(root).and_then(|()| self.verify(root)),
         }
     }
 
@@ -41,11 +44,12 @@ impl Tool {
             Self::NightlyMiri => "miri",
             Self::NightlyFuzz => "cargo-fuzz",
             Self::Nextest => "cargo-nextest",
+            Self::PyHamt => "py-hamt",
         }
     }
 
     /// A command that succeeds exactly when the tool can be used.
-    fn probe(self) -> Invocation {
+    fn probe(self, root: &Path) -> Invocation {
         match self {
             Self::Rustfmt => Invocation::cargo("fmt --version"),
             Self::Clippy => Invocation::cargo("clippy --version"),
@@ -53,6 +57,9 @@ impl Tool {
             Self::NightlyMiri => Invocation::cargo("+nightly miri --version"),
             Self::NightlyFuzz => Invocation::cargo("+nightly fuzz --version"),
             Self::Nextest => Invocation::cargo("nextest --version"),
+            Self::PyHamt => {
+                Invocation::new(&crate::pyhamt::venv_python(root).to_string_lossy(), "-c").args(&["import py_hamt"])
+            }
         }
     }
 
@@ -74,13 +81,17 @@ impl Tool {
                 "install it with `cargo install cargo-nextest --locked`, or pass --no-miri to `cargo xtask test` to \
                  skip the step that needs it"
             }
+            Self::PyHamt => {
+                "see pip's message above; crates/hamt-store/tests/py/requirements.txt lists what the environment \
+                 needs from PyPI"
+            }
         }
     }
 
     /// Installs a stable component only when the probe says it is missing, since asking rustup costs a little
     /// time on every run for nothing.
     fn ensure_stable_component(self, root: &Path) -> Result<(), Error> {
-        if self.probe().succeeds_quietly(root) {
+        if self.probe(root).succeeds_quietly(root) {
             return Ok(());
         }
         println!("    {} is missing; installing it", self.name());
@@ -95,7 +106,7 @@ impl Tool {
     }
 
     fn ensure_nightly(self, root: &Path) -> Result<(), Error> {
-        if !self.probe().succeeds_quietly(root) {
+        if !self.probe(root).succeeds_quietly(root) {
             Invocation::rustup("toolchain install nightly --profile minimal").run(root).map_err(|_| self.missing())?;
         }
         self.verify(root)
@@ -119,7 +130,7 @@ impl Tool {
     /// cargo-fuzz if `cargo fuzz` is not there. cargo-fuzz is an ordinary binary crate, built once with the locked
     /// versions of its dependencies.
     fn ensure_cargo_fuzz(self, root: &Path) -> Result<(), Error> {
-        if self.probe().succeeds_quietly(root) {
+        if self.probe(root).succeeds_quietly(root) {
             return Ok(());
         }
         Self::Nightly.ensure(root)?;
@@ -129,7 +140,7 @@ impl Tool {
     /// Builds and installs a cargo subcommand from crates.io, with the locked versions of its dependencies, unless
     /// the probe finds it already.
     fn ensure_cargo_install(self, root: &Path, package: &str) -> Result<(), Error> {
-        if !self.probe().succeeds_quietly(root) {
+        if !self.probe(root).succeeds_quietly(root) {
             println!("    {package} is missing; installing it");
             Invocation::cargo("install --locked").args(&[package]).run(root).map_err(|_| self.missing())?;
         }
@@ -137,7 +148,7 @@ impl Tool {
     }
 
     fn verify(self, root: &Path) -> Result<(), Error> {
-        if self.probe().succeeds_quietly(root) { Ok(()) } else { Err(self.missing()) }
+        if self.probe(root).succeeds_quietly(root) { Ok(()) } else { Err(self.missing()) }
     }
 
     fn missing(self) -> Error {

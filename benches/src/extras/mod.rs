@@ -21,6 +21,7 @@ use crate::sampler::median;
 pub mod parallel;
 pub mod python;
 pub mod serde;
+pub mod store;
 pub mod sync;
 
 /// What one section measured.
@@ -65,7 +66,13 @@ pub type Run = fn(bool) -> Section;
 
 /// Every section, by name (the name is what `--filter` matches and what the child process is told to run).
 pub const SECTIONS: &[(&str, Run)] =
-    &[("serde", serde::run), ("sync", sync::run), ("parallel", parallel::run), ("python", python::run)];
+    &[
+        ("serde", serde::run),
+        ("sync", sync::run),
+        ("parallel", parallel::run),
+        ("store", store::run),
+        ("python", python::run),
+    ];
 
 /// The measuring function of the section called `name`.
 pub fn find(name: &str) -> Option<Run> {

@@ -126,6 +126,9 @@ macro_rules! forward_blockstore {
 
 forward_blockstore!(&B, Arc<B>, Box<B>);
 
+/// Block ids are hashes already, so a fast non-cryptographic hasher spreads them well.
+type Blocks = HashMap<Cid, Arc<[u8]>, foldhash::fast::RandomState>;
+
 /// Blocks in memory, in a hash map behind a read-write lock: for tests, caches and maps that fit in memory.
 ///
 /// Clones share the same blocks.
@@ -146,7 +149,7 @@ forward_blockstore!(&B, Arc<B>, Box<B>);
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    blocks: Arc<RwLock<HashMap<Cid, Arc<[u8]>>>>,
+    blocks: Arc<RwLock<Blocks>>,
 }
 
 impl MemoryStore {
@@ -205,11 +208,11 @@ impl MemoryStore {
 
     // A panic while the lock was held cannot leave the map half-updated (every update is one `insert` or `remove`),
     // so a poisoned lock is still safe to use.
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Cid, Arc<[u8]>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Blocks> {
         self.blocks.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Cid, Arc<[u8]>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Blocks> {
         self.blocks.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -82,9 +82,13 @@ pub fn key_hash(key: &str) -> [u8; 32] {
 pub fn verify_block(cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
     let hash = cid.hash();
     if hash.code() != BLAKE3 || hash.size() != 32 {
-        return Err(StoreError::UnsupportedHash { cid: *cid });
+        return Err(StoreError::UnsupportedHash { cid: Box::new(*cid) });
     }
-    if blake3::hash(bytes).as_bytes() == hash.digest() { Ok(()) } else { Err(StoreError::HashMismatch { cid: *cid }) }
+    if blake3::hash(bytes).as_bytes() == hash.digest() {
+        Ok(())
+    } else {
+        Err(StoreError::HashMismatch { cid: Box::new(*cid) })
+    }
 }
 
 /// How a node writes its links.
@@ -131,6 +135,9 @@ pub enum SlotRef<'a> {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Node {
+    /// Bit `i` is set when slot `i` is not empty: the position of a slot in `slots` is the number of bits set
+    /// below its own.
+    bitmap: [u64; 4],
     /// The non-empty slots, by increasing index.
     pub(crate) slots: Vec<(u8, Slot)>,
 }
@@ -143,7 +150,7 @@ pub(crate) enum Slot {
     /// A stored child node.
     Link(Cid),
     /// A child node changed since the last flush.
-    Dirty(Box<Node>),
+    Dirty(std::sync::Arc<Node>),
 }
 
 /// DAG-CBOR's order of map keys: shorter first, then bytewise.
@@ -166,7 +173,28 @@ impl Node {
 
     /// The position in `slots` of slot `index`, or where it would go.
     pub(crate) fn find(&self, index: u8) -> Result<usize, usize> {
-        self.slots.binary_search_by_key(&index, |(slot, _)| *slot)
+        let (word, bit) = (usize::from(index >> 6), index & 63);
+        let below: u32 = self.bitmap[..word].iter().map(|bits| bits.count_ones()).sum::<u32>()
+            + (self.bitmap[word] & ((1u64 << bit) - 1)).count_ones();
+        if self.bitmap[word] & (1u64 << bit) != 0 { Ok(below as usize) } else { Err(below as usize) }
+    }
+
+    /// Puts `slot` at `index`, which must be empty, at `position` (what [`find`](Self::find) returned for it).
+    pub(crate) fn insert_slot(&mut self, position: usize, index: u8, slot: Slot) {
+        self.bitmap[usize::from(index >> 6)] |= 1u64 << (index & 63);
+        self.slots.insert(position, (index, slot));
+    }
+
+    /// Empties the slot at `position`.
+    pub(crate) fn remove_slot(&mut self, position: usize) {
+        let (index, _) = self.slots.remove(position);
+        self.bitmap[usize::from(index >> 6)] &= !(1u64 << (index & 63));
+    }
+
+    /// Puts `slot` at `index`, which must be above every slot held.
+    pub(crate) fn push_slot(&mut self, index: u8, slot: Slot) {
+        self.bitmap[usize::from(index >> 6)] |= 1u64 << (index & 63);
+        self.slots.push((index, slot));
     }
 
     /// A rough count of the heap and inline bytes this node holds, for the cache's budget.
@@ -192,6 +220,11 @@ impl Node {
     /// If a slot holds an unflushed child ([`SlotRef::Unflushed`]): a stored map writes children before parents.
     #[must_use]
     pub fn encode(&self, links: LinkFormat) -> Vec<u8> {
+        self.encode_with(links, &mut std::iter::empty())
+    }
+
+    /// The node's block, with the unflushed children's ids taken from `children` in slot order.
+    pub(crate) fn encode_with(&self, links: LinkFormat, children: &mut dyn Iterator<Item = Cid>) -> Vec<u8> {
         let mut out = Vec::with_capacity(3 + SLOTS + self.encoded_extra());
         write_head(&mut out, 4, SLOTS as u64);
         let mut next = 0usize;
@@ -212,7 +245,11 @@ impl Node {
                     write_head(&mut out, 4, 1);
                     write_link(&mut out, cid, links);
                 }
-                Slot::Dirty(_) => panic!("a stored map flushes every child before encoding its parent"),
+                Slot::Dirty(_) => {
+                    let cid = children.next().expect("a stored map flushes every child before encoding its parent");
+                    write_head(&mut out, 4, 1);
+                    write_link(&mut out, &cid, links);
+                }
             }
         }
         out.resize(out.len() + (SLOTS - next), 0xa0);
@@ -239,6 +276,13 @@ impl Node {
     ///
     /// A [`NodeError`] that says what is wrong and where.
     pub fn decode(bytes: &[u8], path: &[u8]) -> Result<Node, NodeError> {
+        Self::decode_checking(bytes, path, true)
+    }
+
+    /// [`decode`](Self::decode), checking that every key sits in the slot its hash names only if `placement` is
+    /// set: a map skips that check (a BLAKE3 hash per key) for a block it has already checked at the same path,
+    /// since equal ids mean equal bytes.
+    pub(crate) fn decode_checking(bytes: &[u8], path: &[u8], placement: bool) -> Result<Node, NodeError> {
         if path.len() >= MAX_DEPTH {
             return Err(NodeError::TooDeep);
         }
@@ -251,7 +295,7 @@ impl Node {
         if count != SLOTS as u64 {
             return Err(NodeError::WrongSlotCount { found: count });
         }
-        let mut slots = Vec::new();
+        let mut node = Node::default();
         for index in 0..=u8::MAX {
             let (major, length, at) = reader.head()?;
             match major {
@@ -266,24 +310,26 @@ impl Node {
                     for _ in 0..length {
                         let key = reader.text(index)?;
                         let cid = reader.link(RAW)?;
-                        if let Some((previous, _)) = entries.last() {
-                            if canonical_order(previous, &key) != std::cmp::Ordering::Less {
-                                return Err(NodeError::UnsortedBucket { slot: index });
-                            }
+                        if let Some((previous, _)) = entries.last()
+                            && canonical_order(previous, &key) != std::cmp::Ordering::Less
+                        {
+                            return Err(NodeError::UnsortedBucket { slot: index });
                         }
-                        let hash = key_hash(&key);
-                        if hash[..depth] != *path || hash[depth] != index {
-                            return Err(NodeError::KeyInWrongSlot { slot: index, key });
+                        if placement {
+                            let hash = key_hash(&key);
+                            if hash[..depth] != *path || hash[depth] != index {
+                                return Err(NodeError::KeyInWrongSlot { slot: index, key });
+                            }
                         }
                         entries.push((key, cid));
                     }
-                    slots.push((index, Slot::Bucket(entries)));
+                    node.push_slot(index, Slot::Bucket(entries));
                 }
                 4 if length == 1 => {
                     if depth + 1 >= MAX_DEPTH {
                         return Err(NodeError::TooDeep);
                     }
-                    slots.push((index, Slot::Link(reader.link(DAG_CBOR)?)));
+                    node.push_slot(index, Slot::Link(reader.link(DAG_CBOR)?));
                 }
                 _ => return Err(NodeError::Unexpected { at, expected: "a bucket (map) or a link (array of one)" }),
             }
@@ -291,7 +337,7 @@ impl Node {
         if reader.remaining() != 0 {
             return Err(NodeError::TrailingBytes { at: reader.at });
         }
-        Ok(Node { slots })
+        Ok(node)
     }
 }
 
@@ -415,9 +461,10 @@ impl<'a> Reader<'a> {
             6 if value == 42 => {
                 let bytes = self.byte_string(2, "a CID (bytes)")?;
                 let Some((0, cid_bytes)) = bytes.split_first() else { return Err(bad) };
-                let mut cursor = cid_bytes;
-                let cid = Cid::read_bytes(&mut cursor).map_err(|_| bad.clone())?;
-                if !cursor.is_empty() {
+                let cid = Cid::read_bytes(cid_bytes).map_err(|_| bad.clone())?;
+                // Only the one binary form of this CID: varints that overflow or are longer than they need be
+                // would let two different blocks decode to the same node.
+                if cid.to_bytes() != cid_bytes {
                     return Err(bad);
                 }
                 Ok(cid)
@@ -425,7 +472,12 @@ impl<'a> Reader<'a> {
             2 => {
                 self.at = at;
                 let bytes = self.byte_string(2, "a multihash (bytes)")?;
-                let hash = Multihash::<64>::from_bytes(bytes).map_err(|_| bad)?;
+                let hash = Multihash::<64>::from_bytes(bytes).map_err(|_| bad.clone())?;
+                // A bare multihash names no codec of its own, so only py-hamt's (BLAKE3-256) is accepted, in its one
+                // binary form.
+                if hash.code() != BLAKE3 || hash.size() != 32 || hash.to_bytes() != bytes {
+                    return Err(bad);
+                }
                 Ok(Cid::new_v1(codec, hash))
             }
             _ => Err(NodeError::Unexpected { at, expected: "a link (tag 42 or a multihash)" }),

@@ -85,7 +85,7 @@ impl Value {
             ValueMode::Cbor => match serde_ipld_dagcbor::from_slice::<Ipld>(&bytes) {
                 Ok(Ipld::Bytes(bytes)) => Ok(Value::Bytes(bytes)),
                 Ok(ipld) => Ok(Value::Ipld(ipld)),
-                Err(error) => Err(StoreError::BadValue { cid: *cid, reason: error.to_string() }),
+                Err(error) => Err(StoreError::BadValue { cid: Box::new(*cid), reason: error.to_string() }),
             },
         }
     }

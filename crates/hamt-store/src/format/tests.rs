@@ -17,7 +17,7 @@ fn bucket_node(keys: &[&str], path: &[u8]) -> Node {
                 }
                 _ => unreachable!(),
             },
-            Err(position) => node.slots.insert(position, (index, Slot::Bucket(vec![((*key).to_owned(), cid)]))),
+            Err(position) => node.insert_slot(position, index, Slot::Bucket(vec![((*key).to_owned(), cid)])),
         }
     }
     node
@@ -44,9 +44,9 @@ fn as_ipld(node: &Node, links: LinkFormat) -> Ipld {
 fn encoding_matches_serde_ipld_dagcbor_in_both_link_formats() {
     let keys = ["a", "bb", "ccc", "key with spaces", "ключ", "🔑", ""];
     let mut node = bucket_node(&keys, &[]);
-    node.slots.push((255, Slot::Link(block_cid(DAG_CBOR, b"child"))));
-    node.slots.sort_by_key(|(index, _)| *index);
-    node.slots.dedup_by_key(|(index, _)| *index);
+    if let Err(position) = node.find(255) {
+        node.insert_slot(position, 255, Slot::Link(block_cid(DAG_CBOR, b"child")));
+    }
     for links in [LinkFormat::Cid, LinkFormat::Multihash] {
         let ours = node.encode(links);
         let theirs = serde_ipld_dagcbor::to_vec(&as_ipld(&node, links)).unwrap();
@@ -68,8 +68,9 @@ fn decoding_checks_the_path_of_every_key() {
     let bytes = node.encode(LinkFormat::Cid);
     let wrong_parent = key_hash("x")[0].wrapping_add(1);
     assert!(matches!(Node::decode(&bytes, &[wrong_parent]), Err(NodeError::KeyInWrongSlot { .. })));
-    let mut moved = node.clone();
-    moved.slots[0].0 = moved.slots[0].0.wrapping_add(1);
+    let mut moved = Node::default();
+    let (index, slot) = node.slots[0].clone();
+    moved.push_slot(index.wrapping_add(1), slot);
     assert!(matches!(Node::decode(&moved.encode(LinkFormat::Cid), &[]), Err(NodeError::KeyInWrongSlot { .. })));
 }
 
@@ -109,7 +110,26 @@ fn unsorted_and_duplicate_keys_are_refused() {
     let index = key_hash(first)[0];
     let cid = block_cid(RAW, b"v");
     for entries in [vec![(keys[0].clone(), cid), (first.to_owned(), cid)], vec![(first.to_owned(), cid); 2]] {
-        let node = Node { slots: vec![(index, Slot::Bucket(entries))] };
+        let mut node = Node::default();
+        node.push_slot(index, Slot::Bucket(entries));
         assert_eq!(Node::decode(&node.encode(LinkFormat::Cid), &[]), Err(NodeError::UnsortedBucket { slot: index }));
+    }
+}
+
+#[test]
+fn links_must_be_in_their_one_binary_form() {
+    // Found by the store_node fuzz target: a multihash code whose 10-byte varint overflows 64 bits parsed, and was
+    // written back as other bytes.
+    let overflowing_multihash = [0x4b, 0xc4, 0xff, 0xff, 0xff, 0xfb, 0xff, 0xff, 0xff, 0xff, 0x42, 0x00];
+    let overflowing_cid =
+        [0xd8, 0x2a, 0x4e, 0x00, 0x01, 0x71, 0xc4, 0xff, 0xff, 0xff, 0xfb, 0xff, 0xff, 0xff, 0xff, 0x42, 0x00];
+    // A well-formed multihash of another hash function (SHA2-256), which a bare link cannot name.
+    let mut sha256 = vec![0x58, 34, 0x12, 0x20];
+    sha256.extend([7; 32]);
+    for link in [&overflowing_multihash[..], &overflowing_cid[..], &sha256[..]] {
+        let mut node = vec![0x99, 0x01, 0x00, 0x81];
+        node.extend_from_slice(link);
+        node.extend([0xa0; 255]);
+        assert!(matches!(Node::decode(&node, &[]), Err(NodeError::BadLink { .. })), "{link:02x?}");
     }
 }

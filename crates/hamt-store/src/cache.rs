@@ -1,0 +1,134 @@
+//! The node cache: decoded nodes by id, shared by every clone of a map and by concurrent readers, bounded in bytes.
+
+use std::sync::Arc;
+
+use cid::Cid;
+use quick_cache::Weighter;
+
+use crate::format::Node;
+
+/// A decoded node, with the path it was checked against and its weight.
+#[derive(Debug)]
+pub(crate) struct CachedNode {
+    pub(crate) node: Arc<Node>,
+    /// The slot indices from the root to this node: `Node::decode` checked every key against them.
+    pub(crate) path: Box<[u8]>,
+    weight: u64,
+}
+
+impl CachedNode {
+    pub(crate) fn new(node: Arc<Node>, path: &[u8]) -> Self {
+        let weight = (node.weight() + path.len() + size_of::<Self>()) as u64;
+        Self { node, path: path.into(), weight }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ByWeight;
+
+impl Weighter<Cid, Arc<CachedNode>> for ByWeight {
+    fn weight(&self, _: &Cid, node: &Arc<CachedNode>) -> u64 {
+        node.weight
+    }
+}
+
+/// What a map's node cache holds and how it has served, from [`StoredMap::cache_stats`](crate::StoredMap::cache_stats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// The approximate bytes of the nodes held.
+    pub bytes: u64,
+    /// The most bytes the cache holds.
+    pub capacity: u64,
+    /// The nodes held.
+    pub nodes: usize,
+    /// Lookups the cache answered.
+    pub hits: u64,
+    /// Lookups that went to the store.
+    pub misses: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ByLength;
+
+impl Weighter<Cid, Arc<[u8]>> for ByLength {
+    fn weight(&self, _: &Cid, bytes: &Arc<[u8]>) -> u64 {
+        (bytes.len() + size_of::<Cid>() + 16) as u64
+    }
+}
+
+/// Decoded nodes by id, evicted by size (quick_cache's CLOCK-Pro with a byte weight, sharded so that readers on
+/// several threads rarely wait for each other), and beside them, value blocks already checked against their ids.
+#[derive(Debug)]
+pub(crate) struct NodeCache {
+    nodes: quick_cache::sync::Cache<Cid, Arc<CachedNode>, ByWeight>,
+    /// The paths at which node blocks were found with every key in its slot, so that a node evicted and read
+    /// again is not checked again (about 150 bytes per node, against the kilobytes of the decoded node).
+    placed: quick_cache::sync::Cache<Cid, Arc<[u8]>>,
+    values: Option<quick_cache::sync::Cache<Cid, Arc<[u8]>, ByLength>>,
+}
+
+/// What a node typically weighs, to size the cache's tables.
+const TYPICAL_NODE_BYTES: usize = 2048;
+/// The node cache's bytes per remembered placement (an entry costs about 150 bytes, counted against nothing, so
+/// this keeps them to a few percent of the budget): with nodes of a few kilobytes, it remembers about as many
+/// nodes as the cache holds, and more when the nodes are larger.
+const PLACEMENT_SHARE: usize = 2048;
+/// What a value typically weighs, to size the value cache's tables.
+const TYPICAL_VALUE_BYTES: usize = 256;
+
+impl NodeCache {
+    pub(crate) fn new(capacity_bytes: usize, value_capacity_bytes: usize) -> Self {
+        let items = (capacity_bytes / TYPICAL_NODE_BYTES).max(16);
+        let values = (value_capacity_bytes > 0).then(|| {
+            let items = (value_capacity_bytes / TYPICAL_VALUE_BYTES).max(16);
+            quick_cache::sync::Cache::with_weighter(items, value_capacity_bytes as u64, ByLength)
+        });
+        Self {
+            nodes: quick_cache::sync::Cache::with_weighter(items, capacity_bytes as u64, ByWeight),
+            placed: quick_cache::sync::Cache::new((capacity_bytes / PLACEMENT_SHARE).max(256)),
+            values,
+        }
+    }
+
+    /// Whether node `cid` was already found well placed at `path`.
+    pub(crate) fn is_placed(&self, cid: &Cid, path: &[u8]) -> bool {
+        self.placed.get(cid).is_some_and(|placed| *placed == *path)
+    }
+
+    pub(crate) fn set_placed(&self, cid: Cid, path: &[u8]) {
+        self.placed.insert(cid, path.into());
+    }
+
+    pub(crate) fn value(&self, cid: &Cid) -> Option<Arc<[u8]>> {
+        self.values.as_ref()?.get(cid)
+    }
+
+    pub(crate) fn insert_value(&self, cid: Cid, bytes: Arc<[u8]>) {
+        if let Some(values) = &self.values {
+            values.insert(cid, bytes);
+        }
+    }
+
+    pub(crate) fn get(&self, cid: &Cid) -> Option<Arc<CachedNode>> {
+        self.nodes.get(cid)
+    }
+
+    pub(crate) fn contains(&self, cid: &Cid) -> bool {
+        self.nodes.contains_key(cid)
+    }
+
+    pub(crate) fn insert(&self, cid: Cid, node: Arc<CachedNode>) {
+        self.nodes.insert(cid, node);
+    }
+
+    pub(crate) fn stats(&self) -> CacheStats {
+        CacheStats {
+            bytes: self.nodes.weight(),
+            capacity: self.nodes.capacity(),
+            nodes: self.nodes.len(),
+            hits: self.nodes.hits(),
+            misses: self.nodes.misses(),
+        }
+    }
+}
