@@ -231,22 +231,33 @@ fn docs_rs(packages: &str) -> Invocation {
 /// compilers lint differently (1.85 warns about `unreachable_pub` where later ones do not), and the clippy step
 /// holds the code to the current lints.
 fn msrv_step(root: &Path) -> Step {
-    let step = Step::new("msrv", "check the libraries with the oldest supported compiler");
-    let Some(version) = workspace_rust_version(root) else {
+    let step = Step::new("msrv", "check the libraries with the oldest compilers they support");
+    let Some(version) = rust_version_in(&root.join("Cargo.toml")) else {
         return step.skip_if(true, "the workspace's Cargo.toml names no rust-version");
     };
-    let check = |arguments: &str| Invocation::cargo(&format!("+{version} check --target-dir target/msrv {arguments}"));
-    step.command(Invocation::rustup("toolchain install --profile minimal").args(&[version.as_str()]))
-        .command(check("--all-features --lib -p hamt-core -p hamt-serde -p hamt-sync"))
-        .command(check("--no-default-features --lib -p hamt-core"))
+    let check = |version: &str, arguments: &str| {
+        Invocation::cargo(&format!("+{version} check --target-dir target/msrv-{version} {arguments}"))
+    };
+    let mut step = step
+        .command(Invocation::rustup("toolchain install --profile minimal").args(&[version.as_str()]))
+        .command(check(&version, "--all-features --lib -p hamt-core -p hamt-serde -p hamt-sync"))
+        .command(check(&version, "--no-default-features --lib -p hamt-core"));
+    // hamt-store promises a newer compiler of its own (its database and object-store dependencies need one).
+    if let Some(store_version) = rust_version_in(&root.join("crates/hamt-store/Cargo.toml")) {
+        step = step
+            .command(Invocation::rustup("toolchain install --profile minimal").args(&[store_version.as_str()]))
+            .command(check(&store_version, "--all-features --lib -p hamt-store"));
+    }
+    step
 }
 
-/// The `rust-version = "..."` of the workspace's `[workspace.package]`, which every crate inherits.
-fn workspace_rust_version(root: &Path) -> Option<String> {
-    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).ok()?;
+/// The `rust-version = "..."` that a Cargo.toml names itself: the workspace's (in `[workspace.package]`, which the
+/// crates inherit), or a crate's own (not `rust-version.workspace = true`).
+fn rust_version_in(manifest: &Path) -> Option<String> {
+    let manifest = std::fs::read_to_string(manifest).ok()?;
     manifest.lines().find_map(|line| {
         let value = line.trim().strip_prefix("rust-version")?.trim_start().strip_prefix('=')?.trim();
-        Some(value.trim_matches('"').to_owned())
+        value.starts_with('"').then(|| value.trim_matches('"').to_owned())
     })
 }
 
