@@ -65,14 +65,13 @@ pub struct Target {
 pub type Run = fn(bool) -> Section;
 
 /// Every section, by name (the name is what `--filter` matches and what the child process is told to run).
-pub const SECTIONS: &[(&str, Run)] =
-    &[
-        ("serde", serde::run),
-        ("sync", sync::run),
-        ("parallel", parallel::run),
-        ("store", store::run),
-        ("python", python::run),
-    ];
+pub const SECTIONS: &[(&str, Run)] = &[
+    ("serde", serde::run),
+    ("sync", sync::run),
+    ("parallel", parallel::run),
+    ("store", store::run),
+    ("python", python::run),
+];
 
 /// The measuring function of the section called `name`.
 pub fn find(name: &str) -> Option<Run> {
