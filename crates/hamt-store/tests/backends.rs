@@ -24,17 +24,8 @@ use std::sync::Arc;
 #[cfg(feature = "object-store")]
 use std::time::Duration;
 
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound
-    }
-}
+mod common;
+use common::Rng;
 
 /// An error and its sources, for failure messages.
 fn report(error: &StoreError) -> String {

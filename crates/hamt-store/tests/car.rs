@@ -11,6 +11,9 @@ use hamt_store::{
 };
 use quickcheck::{QuickCheck, TestResult};
 
+mod common;
+use common::{bucket_of, head, link, node_with};
+
 fn contents<B: Blockstore>(map: &StoredMap<B>) -> BTreeMap<String, Value> {
     map.iter().collect::<Result<_, _>>().expect("every block is there")
 }
@@ -185,19 +188,6 @@ fn we_read_iroh_car_files() {
 
 // ---- Bad data ----
 
-/// A CBOR head in its shortest form.
-fn head(out: &mut Vec<u8>, major: u8, value: usize) {
-    let major = major << 5;
-    match value {
-        0..=23 => out.push(major | value as u8),
-        24..=0xff => out.extend([major | 24, value as u8]),
-        _ => {
-            out.push(major | 25);
-            out.extend((value as u16).to_be_bytes());
-        }
-    }
-}
-
 fn varint(out: &mut Vec<u8>, mut value: usize) {
     while value >= 0x80 {
         out.push(value as u8 | 0x80);
@@ -231,33 +221,6 @@ fn car_file(roots: &[Cid], frames: &[(Cid, &[u8])]) -> Vec<u8> {
         file.extend(*bytes);
     }
     file
-}
-
-/// A node of 256 slots, all empty but `slot`, which holds the encoded `item`.
-fn node_with(slot: u8, item: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x99, 0x01, 0x00];
-    out.extend(std::iter::repeat_n(0xa0, usize::from(slot)));
-    out.extend(item);
-    out.extend(std::iter::repeat_n(0xa0, 255 - usize::from(slot)));
-    out
-}
-
-fn link(out: &mut Vec<u8>, cid: &Cid) {
-    let bytes = cid.to_bytes();
-    out.extend([0xd8, 0x2a]);
-    head(out, 2, bytes.len() + 1);
-    out.push(0);
-    out.extend(bytes);
-}
-
-/// The item of a bucket of one key.
-fn bucket_of(key: &str, value: &Cid) -> Vec<u8> {
-    let mut out = Vec::new();
-    head(&mut out, 5, 1);
-    head(&mut out, 3, key.len());
-    out.extend(key.as_bytes());
-    link(&mut out, value);
-    out
 }
 
 fn import(file: &[u8]) -> Result<Vec<Cid>, CarError> {

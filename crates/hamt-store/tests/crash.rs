@@ -24,6 +24,9 @@ use std::time::Duration;
 
 use hamt_store::{Blockstore, RedbStore, StoredMap, Value, verify_block};
 
+mod common;
+use common::Rng;
+
 /// Where the writer child finds its database; its absence makes `crash_writer` a no-op.
 const WRITER_DB: &str = "HAMT_STORE_CRASH_DB";
 /// The name the writer publishes its root under.
@@ -52,18 +55,6 @@ fn generation(g: u64) -> HashMap<String, Vec<u8>> {
         step(&mut model, i);
     }
     model
-}
-
-/// A small deterministic generator (xorshift64*), so that the kill points repeat from run to run.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound
-    }
 }
 
 fn temp_dir(name: &str) -> PathBuf {

@@ -9,27 +9,8 @@ use hamt_store::{
 };
 use quickcheck::{QuickCheck, TestResult};
 
-/// A CBOR head in its shortest form.
-fn head(out: &mut Vec<u8>, major: u8, value: usize) {
-    let major = major << 5;
-    match value {
-        0..=23 => out.push(major | value as u8),
-        24..=0xff => out.extend([major | 24, value as u8]),
-        _ => {
-            out.push(major | 25);
-            out.extend((value as u16).to_be_bytes());
-        }
-    }
-}
-
-/// A link in DAG-CBOR's CID form: tag 42 around a zero byte and the CID.
-fn link(out: &mut Vec<u8>, cid: &Cid) {
-    let bytes = cid.to_bytes();
-    out.extend([0xd8, 0x2a]);
-    head(out, 2, bytes.len() + 1);
-    out.push(0);
-    out.extend(bytes);
-}
+mod common;
+use common::{bucket_of, head, link, link_item, node_with};
 
 /// A key, its hash and its value.
 type Entry<'a> = (&'a str, [u8; 32], &'a [u8]);
@@ -178,30 +159,6 @@ fn refuses(damage: impl FnOnce(&MemoryStore) -> Cid, expected: impl FnOnce(&Stor
     assert!(expected(&error), "unexpected error {error:?}");
     let after: BTreeSet<Cid> = store.list().unwrap().into_iter().collect();
     assert_eq!(before, after, "a failed gc deleted blocks");
-}
-
-/// A node of 256 slots, all empty but `slot`, which holds the encoded `item`.
-fn node_with(slot: u8, item: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x99, 0x01, 0x00];
-    out.extend(std::iter::repeat_n(0xa0, usize::from(slot)));
-    out.extend(item);
-    out.extend(std::iter::repeat_n(0xa0, 255 - usize::from(slot)));
-    out
-}
-
-fn bucket_of(key: &str, value: &Cid) -> Vec<u8> {
-    let mut out = Vec::new();
-    head(&mut out, 5, 1);
-    head(&mut out, 3, key.len());
-    out.extend(key.as_bytes());
-    link(&mut out, value);
-    out
-}
-
-fn link_item(child: &Cid) -> Vec<u8> {
-    let mut out = vec![0x81];
-    link(&mut out, child);
-    out
 }
 
 #[test]

@@ -10,6 +10,9 @@ use hamt_core::HamtMap;
 use hamt_store::{Blockstore, Cid, Config, DiffItem, LinkFormat, MemoryStore, StoreError, StoredMap, Value, ValueMode};
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
+mod common;
+use common::{bucket_of, node_with};
+
 #[derive(Debug, Clone)]
 enum Op {
     Insert(u16, u8),
@@ -373,39 +376,20 @@ fn values_read_again_come_from_the_value_cache_unless_it_is_off() {
     }
 }
 
-/// A root node whose only key sits in slot `slot`, linking to the value block `value`.
-fn root_with_key_in_slot(key: &str, slot: u8, value: &Cid) -> Vec<u8> {
-    let mut bytes = vec![0x99, 0x01, 0x00];
-    for index in 0..=u8::MAX {
-        if index != slot {
-            bytes.push(0xa0);
-            continue;
-        }
-        bytes.push(0xa1);
-        assert!(key.len() < 24);
-        bytes.push(0x60 | key.len() as u8);
-        bytes.extend_from_slice(key.as_bytes());
-        let link = value.to_bytes();
-        bytes.extend_from_slice(&[0xd8, 0x2a, 0x58, link.len() as u8 + 1, 0x00]);
-        bytes.extend_from_slice(&link);
-    }
-    bytes
-}
-
 #[test]
 fn a_key_in_a_slot_its_hash_does_not_name_is_an_error_every_time() {
     let store = MemoryStore::new();
     let value = hamt_store::block_cid(hamt_store::RAW, b"v");
     store.put(&value, b"v").unwrap();
     let right = hamt_store::key_hash("k")[0];
-    let good = root_with_key_in_slot("k", right, &value);
+    let good = node_with(right, &bucket_of("k", &value));
     let good_root = hamt_store::block_cid(hamt_store::DAG_CBOR, &good);
     store.put(&good_root, &good).unwrap();
     let map =
         StoredMap::load_with_config(&store, good_root, Config { value_mode: ValueMode::Bytes, ..Config::default() });
     assert_eq!(map.unwrap().get("k").unwrap(), Some(Value::Bytes(b"v".to_vec())));
 
-    let bad = root_with_key_in_slot("k", right.wrapping_add(1), &value);
+    let bad = node_with(right.wrapping_add(1), &bucket_of("k", &value));
     let bad_root = hamt_store::block_cid(hamt_store::DAG_CBOR, &bad);
     store.put(&bad_root, &bad).unwrap();
     for _ in 0..2 {
