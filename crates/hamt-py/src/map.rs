@@ -314,13 +314,8 @@ impl Map {
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
         let py = other.py();
-        let Ok(other) = other.cast::<Map>() else {
+        let (Ok(other), Some(equal)) = (other.cast::<Map>(), equality_asked(op)) else {
             return Ok(py.NotImplemented());
-        };
-        let equal = match op {
-            CompareOp::Eq => true,
-            CompareOp::Ne => false,
-            _ => return Ok(py.NotImplemented()),
         };
         let other = other.try_borrow()?;
         let same = guarded(|| self.trie == other.trie)?;
@@ -372,5 +367,14 @@ impl Map {
             }
         }
         Ok(())
+    }
+}
+
+/// What `==` (true) or `!=` (false) asks for; `None` for the orderings, which maps do not have.
+pub(crate) fn equality_asked(op: CompareOp) -> Option<bool> {
+    match op {
+        CompareOp::Eq => Some(true),
+        CompareOp::Ne => Some(false),
+        _ => None,
     }
 }

@@ -198,13 +198,8 @@ impl MapMutation {
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
         let py = other.py();
-        let Ok(other) = other.cast::<MapMutation>() else {
+        let (Ok(other), Some(equal)) = (other.cast::<MapMutation>(), crate::map::equality_asked(op)) else {
             return Ok(py.NotImplemented());
-        };
-        let equal = match op {
-            CompareOp::Eq => true,
-            CompareOp::Ne => false,
-            _ => return Ok(py.NotImplemented()),
         };
         let other = other.try_borrow()?;
         self.check_usable()?;
