@@ -394,16 +394,21 @@ impl<B: Blockstore> StoredMap<B> {
     pub fn remove(&mut self, key: &str) -> Result<bool, StoreError> {
         let hash = key_hash(key);
         let context = Context { store: &self.store, cache: &self.cache, max_bucket_size: self.config.max_bucket_size };
-        let mut root = match &self.root {
-            Root::Dirty(root) | Root::Stored(_, root) => Arc::clone(root),
-        };
-        // The root is changed through a handle of its own, and put back only if the key was there, so that a
-        // removal of an absent key leaves a stored root stored.
-        let removed = context.remove(Arc::make_mut(&mut root), 0, &hash, key)?;
-        if removed {
-            self.root = Root::Dirty(root);
+        match &mut self.root {
+            // A changed root is changed in place: its nodes are this map's alone (unless a clone shares them, and
+            // then `make_mut` copies what it changes), so a removal copies nothing.
+            Root::Dirty(root) => context.remove(Arc::make_mut(root), 0, &hash, key),
+            // A stored root is changed in a copy, kept only if the key was there, so that a removal of an absent
+            // key leaves a stored root stored.
+            Root::Stored(_, node) => {
+                let mut root = Arc::clone(node);
+                let removed = context.remove(Arc::make_mut(&mut root), 0, &hash, key)?;
+                if removed {
+                    self.root = Root::Dirty(root);
+                }
+                Ok(removed)
+            }
         }
-        Ok(removed)
     }
 
     /// Writes every node and value changed since the last flush, and returns the root id.
