@@ -91,6 +91,14 @@ pub fn verify_block(cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
     }
 }
 
+/// The bytes of block `cid` as a store returned them (`None`: the store lacks it), once they are known to be there
+/// and to hash to the id.
+pub(crate) fn checked_block(cid: &Cid, bytes: Option<Vec<u8>>) -> Result<Vec<u8>, StoreError> {
+    let bytes = bytes.ok_or_else(|| StoreError::MissingBlock { cid: Box::new(*cid) })?;
+    verify_block(cid, &bytes)?;
+    Ok(bytes)
+}
+
 /// How a node writes its links.
 ///
 /// Readers accept both forms, in any mix.

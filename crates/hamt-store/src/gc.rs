@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use cid::Cid;
 
-use crate::format::{Node, SlotRef, verify_block};
+use crate::format::{Node, SlotRef, checked_block};
 use crate::{Blockstore, StoreError};
 
 /// How many blocks one `get_many` call asks for, so that a wide level of a large trie is read in bounded batches
@@ -132,7 +132,7 @@ where
             let blocks = store.get_many(&cids)?;
             let mut found_values = Vec::new();
             for ((cid, path), bytes) in chunk.iter().zip(blocks) {
-                let bytes = checked(cid, bytes)?;
+                let bytes = checked_block(cid, bytes)?;
                 let node = Node::decode(&bytes, path).map_err(|error| StoreError::bad_node(Some(*cid), error))?;
                 visit(cid, Some(&bytes))?;
                 for (index, slot) in node.slots() {
@@ -157,7 +157,7 @@ where
                 Values::Read => {
                     for batch in found_values.chunks(BATCH) {
                         for (cid, bytes) in batch.iter().zip(store.get_many(batch)?) {
-                            visit(cid, Some(&checked(cid, bytes)?))?;
+                            visit(cid, Some(&checked_block(cid, bytes)?))?;
                         }
                     }
                 }
@@ -166,11 +166,4 @@ where
         level = next;
     }
     Ok(())
-}
-
-/// The bytes of block `cid` as the store returned them, once they are known to be there and to hash to the id.
-fn checked(cid: &Cid, bytes: Option<Vec<u8>>) -> Result<Vec<u8>, StoreError> {
-    let bytes = bytes.ok_or_else(|| StoreError::MissingBlock { cid: Box::new(*cid) })?;
-    verify_block(cid, &bytes)?;
-    Ok(bytes)
 }

@@ -8,7 +8,7 @@ use cid::Cid;
 use hamt_core::{HamtMap, PointerKind};
 
 use crate::cache::{CacheStats, CachedNode, NodeCache};
-use crate::format::{DAG_CBOR, LinkFormat, MAX_DEPTH, Node, Slot, block_cid, canonical_order, key_hash, verify_block};
+use crate::format::{DAG_CBOR, LinkFormat, MAX_DEPTH, Node, Slot, block_cid, canonical_order, checked_block, key_hash};
 use crate::walk::{Diff, Iter, Keys, Links};
 use crate::{Blockstore, StoreError, Value, ValueMode};
 
@@ -322,8 +322,7 @@ impl<B: Blockstore> StoredMap<B> {
         } else if let Some(bytes) = self.cache.value(cid) {
             bytes.to_vec()
         } else {
-            let bytes = self.store.get(cid)?.ok_or(StoreError::MissingBlock { cid: Box::new(*cid) })?;
-            verify_block(cid, &bytes)?;
+            let bytes = checked_block(cid, self.store.get(cid)?)?;
             self.cache.insert_value(*cid, bytes.as_slice().into());
             bytes
         };
@@ -691,16 +690,7 @@ impl<B: Blockstore> StoredMap<B> {
         let blocks = self.store.get_many(&ids)?;
         for ((cid, path), bytes) in missing.into_iter().zip(blocks) {
             // A block that is missing or damaged is left for the walk to report when it gets there.
-            let checked = self.cache.is_placed(cid, path);
-            if let Some(bytes) = bytes
-                && verify_block(cid, &bytes).is_ok()
-                && let Ok(node) = Node::decode_checking(&bytes, path, !checked)
-            {
-                if !checked {
-                    self.cache.set_placed(*cid, path);
-                }
-                self.cache.insert(*cid, Arc::new(CachedNode::new(Arc::new(node), path)));
-            }
+            let _ = admit(&self.cache, cid, bytes, path);
         }
         Ok(())
     }
@@ -731,17 +721,7 @@ impl<B: Blockstore> Context<'_, B> {
         {
             return Ok(cached);
         }
-        let bytes = self.store.get(cid)?.ok_or(StoreError::MissingBlock { cid: Box::new(*cid) })?;
-        verify_block(cid, &bytes)?;
-        let checked = self.cache.is_placed(cid, path);
-        let node =
-            Node::decode_checking(&bytes, path, !checked).map_err(|error| StoreError::bad_node(Some(*cid), error))?;
-        if !checked {
-            self.cache.set_placed(*cid, path);
-        }
-        let cached = Arc::new(CachedNode::new(Arc::new(node), path));
-        self.cache.insert(*cid, Arc::clone(&cached));
-        Ok(cached)
+        admit(self.cache, cid, self.store.get(cid)?, path)
     }
 
     /// Puts `key` with value `cid` into `node` at `depth`. Everything that can fail (reading a child, a path too
@@ -843,6 +823,20 @@ impl<B: Blockstore> Context<'_, B> {
         entries.sort_by(|a: &(String, Cid), b| canonical_order(&a.0, &b.0));
         Some(entries)
     }
+}
+
+/// Turns node block `cid`, as the store returned it, into a cached node: checked against its id, decoded at `path`
+/// (its keys' placement checked unless the cache remembers it was already), and put into the cache.
+fn admit(cache: &NodeCache, cid: &Cid, bytes: Option<Vec<u8>>, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
+    let bytes = checked_block(cid, bytes)?;
+    let placed = cache.is_placed(cid, path);
+    let node = Node::decode_checking(&bytes, path, !placed).map_err(|error| StoreError::bad_node(Some(*cid), error))?;
+    if !placed {
+        cache.set_placed(*cid, path);
+    }
+    let cached = Arc::new(CachedNode::new(Arc::new(node), path));
+    cache.insert(*cid, Arc::clone(&cached));
+    Ok(cached)
 }
 
 /// Builds the node at `depth` for `entries`, which are sorted by hash and share their first `depth` hash bytes.
