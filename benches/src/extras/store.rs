@@ -134,7 +134,7 @@ pub fn measure<B: Blockstore>(
         writer.flush().expect("flush");
         record("delete", started.elapsed());
 
-        let (blocks, bytes) = reachable(&store, root, mode);
+        let (blocks, bytes) = reachable(&store, root);
         last = Times { blocks, bytes, root: hex(&root.hash().to_bytes()), ..Times::default() };
     }
     let median_of = |name: &str| median(&samples[name]);
@@ -148,39 +148,14 @@ pub fn measure<B: Blockstore>(
     }
 }
 
-/// The blocks reachable from `root` (every node and every value it links), and their bytes.
-fn reachable<B: Blockstore>(store: &B, root: Cid, mode: ValueMode) -> (usize, usize) {
-    let map = StoredMap::load_with_config(store, root, config(mode)).expect("load");
-    let mut seen = std::collections::HashSet::new();
-    let mut bytes = 0;
-    let mut pending = vec![(root, Vec::new())];
-    while let Some((cid, path)) = pending.pop() {
-        if !seen.insert(cid) {
-            continue;
-        }
-        let block = store.get(&cid).expect("get").expect("every node is stored");
-        bytes += block.len();
-        let node = hamt_store::Node::decode(&block, &path).expect("a node");
-        for (index, slot) in node.slots() {
-            match slot {
-                hamt_store::SlotRef::Link(child) => {
-                    let mut child_path = path.clone();
-                    child_path.push(index);
-                    pending.push((*child, child_path));
-                }
-                hamt_store::SlotRef::Bucket(entries) => {
-                    for (_, value) in entries {
-                        if seen.insert(*value) {
-                            bytes += store.get(value).expect("get").expect("every value is stored").len();
-                        }
-                    }
-                }
-                hamt_store::SlotRef::Unflushed(_) => unreachable!("a decoded node has no unflushed child"),
-            }
-        }
-    }
-    drop(map);
-    (seen.len(), bytes)
+/// The blocks reachable from `root` (every node and every value it links), and their bytes: what a CAR export of
+/// the version carries, counted in a fresh store it is imported into.
+fn reachable<B: Blockstore>(store: &B, root: Cid) -> (usize, usize) {
+    let mut archive = Vec::new();
+    hamt_store::car::export(store, [root], &mut archive).expect("every block of the version is stored");
+    let copy = MemoryStore::new();
+    hamt_store::car::import(&copy, archive.as_slice()).expect("an export imports");
+    (copy.len(), copy.stored_bytes())
 }
 
 fn hex(bytes: &[u8]) -> String {
