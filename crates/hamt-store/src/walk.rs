@@ -291,13 +291,16 @@ impl<'a, B: Blockstore> Diff<'a, B> {
                     (Some((a, _)), Some((b, _))) => (*a).min(*b),
                     (Some((index, _)), None) | (None, Some((index, _))) => *index,
                 };
-                let old_slot_here = old_next.filter(|(slot, _)| *slot == index).map(|(_, slot)| slot.clone());
-                let new_slot_here = new_next.filter(|(slot, _)| *slot == index).map(|(_, slot)| slot.clone());
-                *old_slot += usize::from(old_slot_here.is_some());
-                *new_slot += usize::from(new_slot_here.is_some());
+                // The slots are compared through handles of the two nodes, so that nothing in them is copied.
+                let old_here = old_next.is_some_and(|(slot, _)| *slot == index).then_some((Arc::clone(old), *old_slot));
+                let new_here = new_next.is_some_and(|(slot, _)| *slot == index).then_some((Arc::clone(new), *new_slot));
+                *old_slot += usize::from(old_here.is_some());
+                *new_slot += usize::from(new_here.is_some());
                 let mut child_path = path.clone();
                 child_path.push(index);
-                self.compare(old_slot_here.as_ref(), new_slot_here.as_ref(), child_path)?;
+                let old_slot_here = old_here.as_ref().map(|(node, at)| &node.slots[*at].1);
+                let new_slot_here = new_here.as_ref().map(|(node, at)| &node.slots[*at].1);
+                self.compare(old_slot_here, new_slot_here, child_path)?;
             }
             Task::Subtree { walk, walk_is_new, bucket, seen } => match walk.next() {
                 Some(Ok((key, cid))) => match bucket.iter().position(|(candidate, _)| *candidate == key) {
