@@ -111,7 +111,8 @@ pub struct StoredMap<B> {
     config: Config,
     cache: Arc<NodeCache>,
     root: Root,
-    /// Value blocks written since the last flush, by id.
+    /// Value blocks written since the last flush, by id. Empty while the root is stored: every change that adds
+    /// one makes the root dirty first, and only a successful flush makes it stored again.
     pending: HashMap<Cid, Vec<u8>, foldhash::fast::RandomState>,
 }
 
@@ -233,8 +234,8 @@ impl<B: Blockstore> StoredMap<B> {
     /// ```
     pub fn root(&self) -> Option<Cid> {
         match self.root {
-            Root::Stored(cid, _) if self.pending.is_empty() => Some(cid),
-            _ => None,
+            Root::Stored(cid, _) => Some(cid),
+            Root::Dirty(_) => None,
         }
     }
 
@@ -437,10 +438,7 @@ impl<B: Blockstore> StoredMap<B> {
     /// ```
     pub fn flush(&mut self) -> Result<Cid, StoreError> {
         let root = match &self.root {
-            Root::Stored(cid, _) => {
-                self.pending.clear();
-                return Ok(*cid);
-            }
+            Root::Stored(cid, _) => return Ok(*cid),
             Root::Dirty(root) => Arc::clone(root),
         };
         // Encode the changed nodes children first, each with its children's new ids, and take the new values
