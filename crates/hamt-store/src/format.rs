@@ -168,6 +168,21 @@ pub(crate) fn canonical_order(a: &str, b: &str) -> std::cmp::Ordering {
 
 impl Node {
     /// The non-empty slots, by increasing index.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_store::{MemoryStore, Node, SlotRef, StoredMap};
+    ///
+    /// let store = MemoryStore::new();
+    /// let mut map = StoredMap::new(&store);
+    /// map.insert("k".to_owned(), vec![1].into())?;
+    /// let root = map.flush()?;
+    /// let node = Node::decode(&hamt_store::Blockstore::get(&store, &root)?.expect("stored"), &[])?;
+    /// let slots: Vec<_> = node.slots().collect();
+    /// assert!(matches!(slots[..], [(index, SlotRef::Bucket(entries))] if index == hamt_store::key_hash("k")[0] && entries[0].0 == "k"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn slots(&self) -> impl Iterator<Item = (u8, SlotRef<'_>)> + '_ {
         self.slots.iter().map(|(index, slot)| {
             let slot = match slot {
@@ -226,6 +241,17 @@ impl Node {
     /// # Panics
     ///
     /// If a slot holds an unflushed child ([`SlotRef::Unflushed`]): a stored map writes children before parents.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_store::{LinkFormat, Node};
+    ///
+    /// // A node read back and written again is the same bytes.
+    /// let bytes = Node::default().encode(LinkFormat::Multihash);
+    /// assert_eq!(Node::decode(&bytes, &[])?.encode(LinkFormat::Multihash), bytes);
+    /// # Ok::<(), hamt_store::NodeError>(())
+    /// ```
     #[must_use]
     pub fn encode(&self, links: LinkFormat) -> Vec<u8> {
         self.encode_with(links, &mut std::iter::empty())
@@ -283,6 +309,17 @@ impl Node {
     /// # Errors
     ///
     /// A [`NodeError`] that says what is wrong and where.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_store::{LinkFormat, Node, NodeError};
+    ///
+    /// let bytes = Node::default().encode(LinkFormat::Cid);
+    /// assert!(Node::decode(&bytes, &[]).is_ok());
+    /// assert_eq!(Node::decode(&bytes[..100], &[]), Err(NodeError::Truncated));
+    /// assert_eq!(Node::decode(&bytes, &[0; 32]), Err(NodeError::TooDeep));
+    /// ```
     pub fn decode(bytes: &[u8], path: &[u8]) -> Result<Node, NodeError> {
         Self::decode_checking(bytes, path, true)
     }

@@ -209,11 +209,28 @@ impl<B: Blockstore> StoredMap<B> {
     }
 
     /// The store the map reads and writes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_store::{MemoryStore, StoredMap};
+    ///
+    /// let map = StoredMap::new(MemoryStore::new());
+    /// assert!(map.store().is_empty());
+    /// ```
     pub fn store(&self) -> &B {
         &self.store
     }
 
     /// The map's configuration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_store::{MemoryStore, StoredMap};
+    ///
+    /// assert_eq!(StoredMap::new(MemoryStore::new()).config().max_bucket_size, 4);
+    /// ```
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -240,6 +257,21 @@ impl<B: Blockstore> StoredMap<B> {
     }
 
     /// What the node cache holds and how it has served.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_store::{MemoryStore, StoredMap};
+    ///
+    /// let store = MemoryStore::new();
+    /// let mut map = StoredMap::new(&store);
+    /// map.insert("k".to_owned(), vec![1].into())?;
+    /// let root = map.flush()?;
+    /// let read = StoredMap::load(&store, root)?;
+    /// let stats = read.cache_stats();
+    /// assert!(stats.nodes >= 1 && stats.bytes <= stats.capacity);
+    /// # Ok::<(), hamt_store::StoreError>(())
+    /// ```
     pub fn cache_stats(&self) -> CacheStats {
         self.cache.stats()
     }
@@ -307,6 +339,18 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Errors
     ///
     /// As [`get_link`](Self::get_link).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_store::{MemoryStore, StoredMap};
+    ///
+    /// let mut map = StoredMap::new(MemoryStore::new());
+    /// map.insert("k".to_owned(), vec![1].into())?;
+    /// assert!(map.contains_key("k")?);
+    /// assert!(!map.contains_key("other")?);
+    /// # Ok::<(), hamt_store::StoreError>(())
+    /// ```
     pub fn contains_key(&self, key: &str) -> Result<bool, StoreError> {
         Ok(self.get_link(key)?.is_some())
     }
@@ -317,6 +361,10 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Errors
     ///
     /// If the block is missing, does not hash to `cid`, or does not decode in the map's value mode.
+    ///
+    /// # Examples
+    ///
+    /// See [`get_link`](Self::get_link).
     pub fn value(&self, cid: &Cid) -> Result<Value, StoreError> {
         let bytes = if let Some(bytes) = self.pending.get(cid) {
             bytes.clone()
@@ -500,6 +548,18 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Errors
     ///
     /// If the root node is missing or damaged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_store::{MemoryStore, StoredMap};
+    ///
+    /// let mut map = StoredMap::new(MemoryStore::new());
+    /// assert!(map.is_empty()?);
+    /// map.insert("k".to_owned(), vec![1].into())?;
+    /// assert!(!map.is_empty()?);
+    /// # Ok::<(), hamt_store::StoreError>(())
+    /// ```
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(self.root_node()?.slots.is_empty())
     }
@@ -614,6 +674,19 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Errors
     ///
     /// If the store fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::HamtMap;
+    /// use hamt_store::{Config, MemoryStore, StoredMap, ValueMode};
+    ///
+    /// let map: HamtMap<String, Vec<u8>> = [("chunk".to_owned(), vec![0; 8])].into_iter().collect();
+    /// let config = Config { value_mode: ValueMode::Bytes, ..Config::default() };
+    /// let stored = StoredMap::from_map_with_config(MemoryStore::new(), &map, config)?;
+    /// assert_eq!(stored.get("chunk")?, Some(vec![0; 8].into()));
+    /// # Ok::<(), hamt_store::StoreError>(())
+    /// ```
     pub fn from_map_with_config<P: PointerKind, S>(
         store: B,
         map: &HamtMap<String, Vec<u8>, P, S>,
@@ -651,6 +724,19 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Errors
     ///
     /// As [`to_map`](Self::to_map).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_core::{ArcTK, DefaultHashBuilder, HamtMap};
+    /// use hamt_store::{MemoryStore, StoredMap};
+    ///
+    /// let mut stored = StoredMap::new(MemoryStore::new());
+    /// stored.insert("k".to_owned(), vec![1].into())?;
+    /// let map: HamtMap<String, Vec<u8>, ArcTK> = stored.to_map_with_hasher(DefaultHashBuilder::default())?;
+    /// assert_eq!(map.get("k"), Some(&vec![1]));
+    /// # Ok::<(), hamt_store::StoreError>(())
+    /// ```
     pub fn to_map_with_hasher<P: PointerKind, S: BuildHasher>(
         &self,
         hasher: S,

@@ -46,6 +46,10 @@ pub enum Value {
 
 impl Value {
     /// The bytes, if this is a bytes value.
+    ///
+    /// # Examples
+    ///
+    /// See [`Value`].
     #[must_use]
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
@@ -56,6 +60,15 @@ impl Value {
     }
 
     /// The value as IPLD (bytes become [`Ipld::Bytes`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_store::{Ipld, Value};
+    ///
+    /// assert_eq!(Value::Bytes(vec![1]).into_ipld(), Ipld::Bytes(vec![1]));
+    /// assert_eq!(Value::from(3).into_ipld(), Ipld::Integer(3));
+    /// ```
     #[must_use]
     pub fn into_ipld(self) -> Ipld {
         match self {
