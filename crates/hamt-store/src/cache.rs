@@ -33,6 +33,10 @@ impl Weighter<Cid, Arc<CachedNode>> for ByWeight {
 }
 
 /// What a map's node cache holds and how it has served, from [`StoredMap::cache_stats`](crate::StoredMap::cache_stats).
+///
+/// # Examples
+///
+/// See [`StoredMap::cache_stats`](crate::StoredMap::cache_stats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CacheStats {

@@ -138,6 +138,10 @@ impl Error for StoreError {
 }
 
 /// What is wrong with a node block. Positions are byte offsets into the block.
+///
+/// # Examples
+///
+/// See [`Node::decode`](crate::Node::decode).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NodeError {

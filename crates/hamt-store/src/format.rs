@@ -102,6 +102,22 @@ pub(crate) fn checked_block(cid: &Cid, bytes: Option<Vec<u8>>) -> Result<Vec<u8>
 /// How a node writes its links.
 ///
 /// Readers accept both forms, in any mix.
+///
+/// # Examples
+///
+/// ```
+/// use hamt_store::{Config, LinkFormat, MemoryStore, StoredMap};
+///
+/// // The same contents under the two link forms: different node bytes, so different roots.
+/// let mut roots = Vec::new();
+/// for link_format in [LinkFormat::Cid, LinkFormat::Multihash] {
+///     let mut map = StoredMap::with_config(MemoryStore::new(), Config { link_format, ..Config::default() });
+///     map.insert("k".to_owned(), vec![1].into())?;
+///     roots.push(map.flush()?);
+/// }
+/// assert_ne!(roots[0], roots[1]);
+/// # Ok::<(), hamt_store::StoreError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum LinkFormat {
     /// A CID in DAG-CBOR's link form (tag 42, a zero byte, the CID's bytes): what py-hamt writes through IPFS
@@ -113,6 +129,10 @@ pub enum LinkFormat {
 }
 
 /// One slot of a [`Node`], as [`Node::slots`] shows it.
+///
+/// # Examples
+///
+/// See [`Node::slots`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlotRef<'a> {
     /// A bucket: 1 to `max_bucket_size` keys, each with the id of its value block, in DAG-CBOR's key order.

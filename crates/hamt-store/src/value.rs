@@ -8,6 +8,10 @@ use cid::Cid;
 
 /// How a map's value blocks hold their values. Nothing in the stored data says which: the reader is told, as with
 /// py-hamt.
+///
+/// # Examples
+///
+/// See [`Config`](crate::Config) and [`StoredMap::load_with_config`](crate::StoredMap::load_with_config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ValueMode {
     /// Each value block is the DAG-CBOR encoding of the value (py-hamt's default).

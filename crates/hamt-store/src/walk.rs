@@ -20,6 +20,10 @@ struct Frame {
 /// [`StoredMap::links`]. Holds one node per level of the trie.
 ///
 /// After an error (a missing or damaged block), the iteration ends.
+///
+/// # Examples
+///
+/// See [`StoredMap::links`].
 #[derive(Debug)]
 pub struct Links<'a, B> {
     map: &'a StoredMap<B>,
@@ -117,6 +121,10 @@ impl<B: Blockstore> Iterator for Links<'_, B> {
 }
 
 /// Every entry of a [`StoredMap`], values read as the walk reaches them, from [`StoredMap::iter`].
+///
+/// # Examples
+///
+/// See [`StoredMap::iter`].
 #[derive(Debug)]
 pub struct Iter<'a, B> {
     links: Links<'a, B>,
@@ -138,6 +146,10 @@ impl<B: Blockstore> Iterator for Iter<'_, B> {
 }
 
 /// Every key of a [`StoredMap`], from [`StoredMap::keys`].
+///
+/// # Examples
+///
+/// See [`StoredMap::keys`].
 #[derive(Debug)]
 pub struct Keys<'a, B> {
     links: Links<'a, B>,
@@ -158,6 +170,10 @@ impl<B: Blockstore> Iterator for Keys<'_, B> {
 }
 
 /// One difference between two stored maps, from [`StoredMap::diff`]. Values are the ids of their blocks.
+///
+/// # Examples
+///
+/// See [`StoredMap::diff`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DiffItem {
     /// The key is only in the second map.
@@ -206,6 +222,10 @@ enum Task<'a, B> {
 /// equal are never read.
 ///
 /// After an error (a missing or damaged block), the iteration ends.
+///
+/// # Examples
+///
+/// See [`StoredMap::diff`].
 #[derive(Debug)]
 pub struct Diff<'a, B> {
     old: &'a StoredMap<B>,
