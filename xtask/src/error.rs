@@ -18,7 +18,7 @@ pub(crate) enum Error {
     /// A file or directory could not be created, read or copied.
     Io { path: std::path::PathBuf, source: io::Error },
     /// The fuzzer found inputs that crash, hang or exhaust memory; they were saved as regression tests.
-    FuzzFinding { target: String, files: String },
+    FuzzFinding { target: String, owner: &'static str, files: String },
 }
 
 impl fmt::Display for Error {
@@ -33,10 +33,10 @@ impl fmt::Display for Error {
                 write!(f, "{tool} is missing and could not be installed; {hint}")
             }
             Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            Self::FuzzFinding { target, files } => write!(
+            Self::FuzzFinding { target, owner, files } => write!(
                 f,
                 "fuzz target `{target}` found inputs that fail; they are saved as regression tests (replayed by \
-                 `cargo test -p hamt-serde --test fuzz_regressions`), fix the bug and commit them:{files}"
+                 `cargo test -p {owner} --test fuzz_regressions`), fix the bug and commit them:{files}"
             ),
         }
     }

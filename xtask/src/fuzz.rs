@@ -24,14 +24,15 @@ pub(crate) const TARGETS: &[&str] =
 /// How long each target runs when the caller does not say.
 pub(crate) const DEFAULT_SECONDS: u64 = 60;
 
-/// Where the findings of `target` are kept as regression inputs, relative to the workspace root: in the tests of
-/// the crate whose decoder it runs.
-fn regressions(target: &str) -> &'static str {
-    if target.starts_with("store_") {
-        "crates/hamt-store/tests/data/fuzz-regressions"
-    } else {
-        "crates/hamt-serde/tests/data/fuzz-regressions"
-    }
+/// The crate whose decoder `target` runs, where its findings are kept as regression inputs and replayed by
+/// `tests/fuzz_regressions.rs`.
+fn owner(target: &str) -> &'static str {
+    if target.starts_with("store_") { "hamt-store" } else { "hamt-serde" }
+}
+
+/// Where the findings of `target` are kept as regression inputs, relative to the workspace root.
+fn regressions(target: &str) -> String {
+    format!("crates/{}/tests/data/fuzz-regressions", owner(target))
 }
 
 /// Runs the chosen targets (all of them if `target` is `None`) for `seconds` each and reports how it went.
@@ -95,7 +96,7 @@ fn fuzz_target(root: &Path, target: &str, seconds: u64) -> Result<(), Error> {
     for file in &saved {
         let _ = write!(files, "\n  {}", file.display());
     }
-    Err(Error::FuzzFinding { target: target.to_owned(), files })
+    Err(Error::FuzzFinding { target: target.to_owned(), owner: owner(target), files })
 }
 
 /// Copies findings into the regression directory, named after their target, and returns the new paths.

@@ -186,7 +186,8 @@ pub enum NodeError {
         /// The key.
         key: String,
     },
-    /// A link is neither a CID (tag 42) nor a BLAKE3-256 multihash, or does not parse.
+    /// A link does not parse, or is not one the format writes: a CIDv1 (tag 42) or a bare multihash, either with a
+    /// BLAKE3-256 hash, and for a CID the codec of the link's place (DAG-CBOR for a child, raw for a value).
     BadLink {
         /// Where the link starts.
         at: usize,
@@ -206,7 +207,10 @@ impl fmt::Display for NodeError {
             NodeError::UnsortedBucket { slot } => write!(f, "the bucket in slot {slot} is not in canonical order"),
             NodeError::KeyNotUtf8 { slot } => write!(f, "a key in slot {slot} is not UTF-8"),
             NodeError::KeyInWrongSlot { slot, key } => write!(f, "key {key:?} in slot {slot} does not hash there"),
-            NodeError::BadLink { at } => write!(f, "the link at offset {at} is not a BLAKE3 CID or multihash"),
+            NodeError::BadLink { at } => write!(
+                f,
+                "the link at offset {at} is not a BLAKE3-256 CIDv1 of its place's codec or a BLAKE3-256 multihash"
+            ),
             NodeError::TooDeep => f.write_str("the node is deeper than 32 levels"),
         }
     }

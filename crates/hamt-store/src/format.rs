@@ -528,8 +528,16 @@ impl<'a> Reader<'a> {
                 let Some((0, cid_bytes)) = bytes.split_first() else { return Err(bad) };
                 let cid = Cid::read_bytes(cid_bytes).map_err(|_| bad.clone())?;
                 // Only the one binary form of this CID: varints that overflow or are longer than they need be
-                // would let two different blocks decode to the same node.
-                if cid.to_bytes() != cid_bytes {
+                // would let two different blocks decode to the same node. And only the CIDs the format writes
+                // (v1, BLAKE3-256, the codec of the link's place), so that every node read can be written in
+                // either link form and a block is never reached under a codec it does not have.
+                let hash = cid.hash();
+                if cid.to_bytes() != cid_bytes
+                    || cid.version() != cid::Version::V1
+                    || cid.codec() != codec
+                    || hash.code() != BLAKE3
+                    || hash.size() != 32
+                {
                     return Err(bad);
                 }
                 Ok(cid)

@@ -126,7 +126,26 @@ fn links_must_be_in_their_one_binary_form() {
     // A well-formed multihash of another hash function (SHA2-256), which a bare link cannot name.
     let mut sha256 = vec![0x58, 34, 0x12, 0x20];
     sha256.extend([7; 32]);
-    for link in [&overflowing_multihash[..], &overflowing_cid[..], &sha256[..]] {
+    // Found by the store_node fuzz target: a CID link with an identity multihash and another codec parsed, but
+    // could not be written as a bare multihash. A CID link must be v1, BLAKE3-256 and of its place's codec.
+    let identity_cid = [0xd8, 0x2a, 0x47, 0x00, 0x01, 0xd8, 0x2a, 0x00, 0x01, 0x2b];
+    let digest = [7; 32];
+    let cid_link = |codec: u64, code: u64| {
+        let cid = Cid::new_v1(codec, cid::multihash::Multihash::<64>::wrap(code, &digest).unwrap());
+        let mut link = vec![0xd8, 0x2a, 0x58, 37, 0x00];
+        link.extend(cid.to_bytes());
+        link
+    };
+    let raw_codec_child = cid_link(RAW, BLAKE3);
+    let sha256_cid = cid_link(DAG_CBOR, 0x12);
+    for link in [
+        &overflowing_multihash[..],
+        &overflowing_cid[..],
+        &sha256[..],
+        &identity_cid[..],
+        &raw_codec_child[..],
+        &sha256_cid[..],
+    ] {
         let mut node = vec![0x99, 0x01, 0x00, 0x81];
         node.extend_from_slice(link);
         node.extend([0xa0; 255]);
