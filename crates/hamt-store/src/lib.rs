@@ -70,6 +70,9 @@ mod objects;
 mod redb_store;
 mod value;
 mod walk;
+#[cfg(feature = "zarr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "zarr")))]
+pub mod zarr;
 
 pub use blockstore::{Blockstore, MemoryStore};
 pub use cache::CacheStats;
@@ -98,3 +101,8 @@ pub use redb;
 #[cfg(feature = "redb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redb")))]
 pub use redb_store::RedbStore;
+/// The `zarrs_storage` crate, re-exported so that the traits [`zarr::ZarrStore`] implements come from the same
+/// version.
+#[cfg(feature = "zarr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "zarr")))]
+pub use zarrs_storage;
