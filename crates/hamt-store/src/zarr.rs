@@ -45,7 +45,7 @@
 //! let reopened = Arc::new(ZarrStore::load(blocks, root)?);
 //! let array = zarrs::array::Array::open(reopened, "/temp")?;
 //! let region: Vec<f32> = array.retrieve_array_subset(&ArraySubset::new_with_ranges(&[1..3, 2..5]))?;
-//! assert_eq!(region, [8.0, 8.5, 9.0, 11.0, 11.5, 12.0]);
+//! assert_eq!(region, [4.0, 4.5, 5.0, 7.0, 7.5, 8.0]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
