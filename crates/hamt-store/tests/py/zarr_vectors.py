@@ -171,17 +171,28 @@ async def load_blocks(vector: dict[str, Any]) -> tuple[hv.CidCAS, Any]:
         codec, data = entry
         saved[hv.id_bytes("cid", await cas.save(data, codec=codec))] = (codec, data)
     require(len(saved) == len(vector["blocks"]), "the vector holds the same block twice")
-    require(list(saved) == sorted(saved), "the blocks are not in increasing order of their ids")
     root = hv.id_from_bytes("cid", vector["root"])
     require(vector["root"] in saved, f"no block has the root's CID {root}")
-    reachable = await hv.reachable_blocks(cas, "cid", root)
+    try:
+        reachable = await hv.reachable_blocks(cas, "cid", root)
+    except KeyError as missing:
+        raise VectorMismatch(f"the map links to block {missing}, which no block of the vector hashes to "
+                             f"(missing, or its bytes or codec changed)") from missing
     require(set(reachable) == set(saved),
             f"{len(set(saved) - set(reachable))} blocks are not reachable from the root and "
             f"{len(set(reachable) - set(saved))} reachable blocks are missing")
     for key, (codec, _) in reachable.items():
         require(saved[key][0] == codec, f"block {hv.id_from_bytes('cid', key)} is stored as {saved[key][0]}, "
                                         f"but the map reaches it as {codec}")
+    require(list(saved) == sorted(saved), "the blocks are not in increasing order of their ids")
     return cas, root
+
+
+def attribute_difference(read: dict[str, Any], claimed: dict[str, Any]) -> str:
+    """Names the attributes that differ between what zarr read and what the vector claims, with both values."""
+    differing = [name for name in sorted(set(read) | set(claimed)) if read.get(name, ...) != claimed.get(name, ...)]
+    return "; ".join(f"{name!r}: zarr reads {read.get(name, '(absent)')!r}, the vector says "
+                     f"{claimed.get(name, '(absent)')!r}" for name in differing[:3])
 
 
 async def open_array(cas: hv.CidCAS, root: Any, vector: dict[str, Any],
@@ -224,9 +235,9 @@ async def check_vector(vector: dict[str, Any]) -> dict[str, Any]:
     group, array = await open_array(cas, root, vector, encryption)
 
     require(dict(group.attrs) == vector["group_attributes"],
-            f"group attributes differ: zarr reads {dict(group.attrs)!r}, the vector says {vector['group_attributes']!r}")
+            f"group attributes differ: {attribute_difference(dict(group.attrs), vector['group_attributes'])}")
     require(dict(array.attrs) == claimed["attributes"],
-            f"array attributes differ: zarr reads {dict(array.attrs)!r}, the vector says {claimed['attributes']!r}")
+            f"array attributes differ: {attribute_difference(dict(array.attrs), claimed['attributes'])}")
     require(list(array.shape) == claimed["shape"], f"shape differs: zarr reads {list(array.shape)}, "
                                                    f"the vector says {claimed['shape']}")
     require(list(array.chunks) == claimed["chunks"], f"chunks differ: zarr reads {list(array.chunks)}, "
