@@ -249,11 +249,12 @@ async def check_vector(vector: dict[str, Any]) -> dict[str, Any]:
     rows, cols = claimed["shape"]
     whole = await array.getitem(slice(None))
     expected = expected_values(rows, cols)
-    if not np.array_equal(whole, expected) or whole.dtype != np.float32:
+    require(whole.dtype == np.float32, f"zarr returns elements of type {whole.dtype}, not float32")
+    if not np.array_equal(whole, expected):
         wrong = np.argwhere(whole != expected)
-        first = tuple(int(i) for i in wrong[0]) if len(wrong) else None
+        first = tuple(int(i) for i in wrong[0])
         raise VectorMismatch(f"{len(wrong)} elements differ from the formula; the first at (row, col) = {first}: "
-                             f"read {whole[first] if first else whole.dtype}, expected {expected[first] if first else ''}")
+                             f"read {whole[first]}, expected {expected[first]}")
     row_start, row_end, col_start, col_end = sub_region(rows, cols)
     region = await array.getitem((slice(row_start, row_end), slice(col_start, col_end)))
     require(np.array_equal(region, expected_values(row_end, col_end, row_start, col_start)),
