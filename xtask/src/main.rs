@@ -15,8 +15,9 @@
 //!   5. `bench`: every benchmark once in criterion's test mode, in the test profile with the test step's features
 //!      (`cargo test --workspace --all-features --bench maps`), so that it reuses the test step's build; the bench
 //!      profile (thin LTO, one codegen unit) is compiled only by `cargo xtask bench`.
-//!   6. `py-hamt`: hamt-store checked live against the real py-hamt 3.6.0 (`cargo test --workspace --all-features
-//!      --test py_hamt_live`, reusing the test step's build, with `HAMT_PY_HAMT_PYTHON` naming the interpreter): a
+//!   6. `py-hamt`: hamt-store checked live against the real py-hamt 3.6.0 and zarr 3 (`cargo test --workspace
+//!      --all-features --test py_hamt_live --test zarr_interop`, reusing the test step's build, with
+//!      `HAMT_PY_HAMT_PYTHON` naming the interpreter): a
 //!      Python 3.12 or newer is looked for (`$HAMT_PYTHON`, `python3.12` and later on the `PATH`, pyenv's versions),
 //!      and `target/py-hamt-venv` is made from crates/hamt-store/tests/py/requirements.txt when it is missing or
 //!      the requirements changed. Skipped, with the reason, when no such Python exists.

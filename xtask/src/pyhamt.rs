@@ -16,8 +16,8 @@ use crate::process::Invocation;
 use crate::runner::Step;
 use crate::toolchain::Tool;
 
-/// The variable that tells hamt-store's tests/py_hamt_live.rs which interpreter has py-hamt; without it the test
-/// skips itself.
+/// The variable that tells hamt-store's tests/py_hamt_live.rs and tests/zarr_interop.rs which interpreter has py-hamt
+/// (and zarr); without it their live tests skip themselves.
 pub(crate) const PYTHON_VARIABLE: &str = "HAMT_PY_HAMT_PYTHON";
 
 /// A variable the caller may set to the interpreter to use, for machines whose Python 3.12+ is somewhere we do not
@@ -44,13 +44,16 @@ const SKIP_REASON: &str = "no Python 3.12 or newer was found (py-hamt needs one)
 
 /// The step, to follow the test step whose build it reuses: `workspace_tests` is the test step's `cargo` arguments.
 pub(crate) fn step(root: &Path, workspace_tests: &str) -> Step {
-    let step = Step::new("py-hamt", "hamt-store against the real py-hamt 3.6.0: each writes maps the other reads");
+    let step = Step::new(
+        "py-hamt",
+        "hamt-store against the real py-hamt 3.6.0 and zarr 3: each writes maps and Zarr arrays the other reads",
+    );
     if find_python().is_none() {
         return step.skip_if(true, SKIP_REASON);
     }
     let python = venv_python(root);
     step.needs(Tool::PyHamt).counting_tests().command(
-        Invocation::cargo(&format!("{workspace_tests} --test py_hamt_live"))
+        Invocation::cargo(&format!("{workspace_tests} --test py_hamt_live --test zarr_interop"))
             .env(PYTHON_VARIABLE, &python.to_string_lossy()),
     )
 }

@@ -5,6 +5,8 @@
 //! (as codec and bytes; ids are computed, which checks them), the entries the map holds, and the writes that made
 //! it. tests/py/hamt_vectors.py documents it field by field.
 
+pub(crate) mod live;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
