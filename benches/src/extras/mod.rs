@@ -23,6 +23,7 @@ pub mod python;
 pub mod serde;
 pub mod store;
 pub mod sync;
+pub mod zarr;
 
 /// What one section measured.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,6 +72,7 @@ pub const SECTIONS: &[(&str, Run)] = &[
     ("parallel", parallel::run),
     ("store", store::run),
     ("python", python::run),
+    ("zarr", zarr::run),
 ];
 
 /// The measuring function of the section called `name`.

@@ -404,6 +404,17 @@ impl<B: Blockstore> StoredMap<B> {
         Ok(())
     }
 
+    /// Sets `key` to the raw value block `bytes`, whose id `cid` the caller computed (`block_cid(RAW, &bytes)`)
+    /// outside any lock it holds the map in: the Zarr store hashes chunks of a megabyte on its writers' threads.
+    #[cfg(feature = "zarr")]
+    pub(crate) fn insert_raw_block(&mut self, key: String, cid: Cid, bytes: Vec<u8>) -> Result<(), StoreError> {
+        debug_assert_eq!(self.config.value_mode, ValueMode::Bytes);
+        debug_assert_eq!(cid, crate::block_cid(crate::RAW, &bytes));
+        self.insert_link(key, cid)?;
+        self.pending.entry(cid).or_insert(bytes);
+        Ok(())
+    }
+
     /// Sets `key` to the value block `cid`, which must be in the store already (or be written by the caller
     /// before the map's root is published).
     fn insert_link(&mut self, key: String, cid: Cid) -> Result<(), StoreError> {

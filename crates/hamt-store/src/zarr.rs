@@ -63,7 +63,7 @@ use zarrs_storage::{
     StorageError, StoreKey, StoreKeys, StoreKeysPrefixes, StorePrefix, WritableStorageTraits,
 };
 
-use crate::{Blockstore, Cid, Config, StoreError, StoredMap, Value, ValueMode};
+use crate::{Blockstore, Cid, Config, RAW, StoreError, StoredMap, Value, ValueMode, block_cid};
 
 /// The suffix of the keys whose values [`ZarrStore`] caches after the first read: Zarr v3's metadata documents,
 /// by py-hamt's rule (any key that ends with it).
@@ -311,13 +311,20 @@ impl<B: Blockstore> ZarrStore<B> {
     /// # Ok::<(), hamt_store::zarr::ZarrError>(())
     /// ```
     pub fn set_value(&self, key: &str, value: &[u8]) -> Result<(), ZarrError> {
-        let stored = match &self.encryption {
-            Some(encryption) => encryption.encrypt(value)?,
-            None => value.to_vec(),
-        };
+        match &self.encryption {
+            Some(encryption) => self.store_value(key, encryption.encrypt(value)?),
+            None => self.store_value(key, value.to_vec()),
+        }
+    }
+
+    /// Sets `key` to the stored (already encrypted, if the store encrypts) bytes `value`.
+    fn store_value(&self, key: &str, value: Vec<u8>) -> Result<(), ZarrError> {
+        // The value's hash is computed before the map is locked, so that writers of different chunks (zarrs writes
+        // them in parallel) hash at the same time and hold the lock only to change the trie.
+        let cid = block_cid(RAW, &value);
         // The cache entry goes first: a reader between the two steps then reads the map, never a stale document.
         self.metadata_cache().remove(key);
-        self.write_map().insert(key.to_owned(), Value::Bytes(stored))?;
+        self.write_map().insert_raw_block(key.to_owned(), cid, value)?;
         Ok(())
     }
 
@@ -572,7 +579,13 @@ impl<B: Blockstore> ListableStorageTraits for ZarrStore<B> {
 
 impl<B: Blockstore> WritableStorageTraits for ZarrStore<B> {
     fn set(&self, key: &StoreKey, value: Bytes) -> Result<(), StorageError> {
-        Ok(self.set_value(key.as_str(), &value)?)
+        match &self.encryption {
+            Some(encryption) => {
+                Ok(self.store_value(key.as_str(), encryption.encrypt(&value).map_err(ZarrError::from)?)?)
+            }
+            // Without a copy when zarrs hands over the only reference to a buffer it allocated.
+            None => Ok(self.store_value(key.as_str(), Vec::from(value))?),
+        }
     }
 
     fn set_partial_many(&self, key: &StoreKey, offset_values: OffsetBytesIterator<'_>) -> Result<(), StorageError> {

@@ -1,0 +1,232 @@
+//! The `zarr` section: issue 13's measurements of a Zarr array through zarrs over hamt-store against Python's zarr
+//! over py-hamt 3.6.0's `ZarrHAMTStore`, measured in the same run.
+//!
+//! Both sides write the same float32 array (100 MiB in chunks of 1 MiB, 512 x 512, no compressor, so that the
+//! figures are the stores' and not a codec's; every element from the formula of the Zarr interop vectors) into a
+//! new map, flush it, read it whole through a map opened on the root, and read one chunk through a map opened on
+//! the root with empty caches. hamt-store runs over its `MemoryStore` and its `RedbStore` (a file in the system's
+//! temporary folder); py-hamt over its `InMemoryCAS`, in a child process: crates/hamt-store/tests/py/bench_zarr.py,
+//! with the Python of the environment `cargo xtask` prepares (`HAMT_PY_HAMT_PYTHON`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hamt_store::zarr::ZarrStore;
+use hamt_store::{Blockstore, MemoryStore, RedbStore};
+use zarrs::array::{Array, ArrayBuilder, ArraySubset, data_type};
+use zarrs::group::GroupBuilder;
+
+use super::Section;
+use crate::report::{format_ratio, format_time};
+use crate::sampler::median;
+
+/// The array: rows and columns, and the chunk's.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    size: u64,
+    chunk: u64,
+}
+
+impl Shape {
+    fn bytes(self) -> u64 {
+        self.size * self.size * 4
+    }
+
+    fn label(self) -> String {
+        let (size, chunk) = (self.size, self.chunk);
+        format!(
+            "{} MiB float32 array ({size}x{size}) in chunks of {} KiB ({chunk}x{chunk})",
+            self.bytes() >> 20,
+            chunk * chunk * 4 >> 10
+        )
+    }
+}
+
+/// The element formula of the Zarr interop vectors.
+fn element(row: u64, column: u64) -> f32 {
+    row as f32 * 0.5 + (column % 97) as f32 * 0.25 - 64.0
+}
+
+/// Nanoseconds per whole operation (medians of the rounds).
+#[derive(Debug, Clone, Copy, Default)]
+struct Times {
+    write: f64,
+    read: f64,
+    read_chunk_cold: f64,
+}
+
+fn measure<B: Blockstore + Clone + 'static>(shape: Shape, rounds: usize, make_store: impl Fn() -> B) -> Times {
+    let data: Vec<f32> =
+        (0..shape.size).flat_map(|row| (0..shape.size).map(move |column| element(row, column))).collect();
+    let (mut writes, mut reads, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        let blocks = make_store();
+
+        let started = Instant::now();
+        let storage = Arc::new(ZarrStore::new(blocks.clone()));
+        GroupBuilder::new().build(storage.clone(), "/").expect("group").store_metadata().expect("metadata");
+        let array = ArrayBuilder::new(
+            vec![shape.size, shape.size],
+            vec![shape.chunk, shape.chunk],
+            data_type::float32(),
+            0.0f32,
+        )
+        .build(storage.clone(), "/temp")
+        .expect("array");
+        array.store_metadata().expect("metadata");
+        array.store_array_subset(&array.subset_all(), data.as_slice()).expect("write");
+        let root = storage.flush().expect("flush");
+        writes.push(started.elapsed().as_nanos() as f64);
+        drop((array, storage));
+
+        let started = Instant::now();
+        let storage = Arc::new(ZarrStore::load(blocks.clone(), root).expect("load"));
+        let array = Array::open(storage, "/temp").expect("open");
+        let read: Vec<f32> = array.retrieve_array_subset(&array.subset_all()).expect("read");
+        reads.push(started.elapsed().as_nanos() as f64);
+        assert!(read == data, "the array reads back as written");
+        drop((read, array));
+
+        let started = Instant::now();
+        let storage = Arc::new(ZarrStore::load(blocks.clone(), root).expect("load"));
+        let array = Array::open(storage, "/temp").expect("open");
+        let index = u64::from(shape.size > shape.chunk);
+        let region = ArraySubset::new_with_ranges(&[
+            index * shape.chunk..(index + 1) * shape.chunk,
+            index * shape.chunk..(index + 1) * shape.chunk,
+        ]);
+        let chunk: Vec<f32> = array.retrieve_array_subset(&region).expect("read a chunk");
+        chunks.push(started.elapsed().as_nanos() as f64);
+        assert_eq!(chunk.len() as u64, shape.chunk * shape.chunk);
+    }
+    Times { write: median(&writes), read: median(&reads), read_chunk_cold: median(&chunks) }
+}
+
+/// py-hamt's figures, from its script, or why there are none.
+fn measure_py_hamt(shape: Shape, rounds: usize) -> Result<Times, String> {
+    let python = std::env::var_os("HAMT_PY_HAMT_PYTHON").ok_or(
+        "not measured: `HAMT_PY_HAMT_PYTHON` is not set (run through `cargo xtask bench`, which prepares a Python \
+         3.12+ environment with py-hamt 3.6.0 and zarr 3)",
+    )?;
+    let (size, chunk) = (shape.size.to_string(), shape.chunk.to_string());
+    let output = Command::new(&python)
+        .arg(script_path())
+        .args(["--rows", &size, "--cols", &size, "--chunk-rows", &chunk, "--chunk-cols", &chunk])
+        .args(["--compressor", "none", "--links", "multihash", "--repeat", &rounds.max(1).to_string()])
+        .output()
+        .map_err(|error| format!("not measured: {} could not run: {error}", PathBuf::from(&python).display()))?;
+    if !output.status.success() {
+        return Err(format!("not measured: the script failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|error| format!("not measured: unreadable output: {error}"))?;
+    let seconds = |name: &str| -> Result<f64, String> {
+        let values: Vec<f64> = match &json[name] {
+            serde_json::Value::Array(values) => values.iter().filter_map(serde_json::Value::as_f64).collect(),
+            value => value.as_f64().into_iter().collect(),
+        };
+        if values.is_empty() {
+            return Err(format!("not measured: no `{name}` in the output"));
+        }
+        Ok(median(&values.iter().map(|seconds| seconds * 1e9).collect::<Vec<_>>()))
+    };
+    Ok(Times {
+        write: seconds("write_seconds")?,
+        read: seconds("read_seconds")?,
+        read_chunk_cold: seconds("read_chunk_cold_seconds")?,
+    })
+}
+
+fn script_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/hamt-store/tests/py/bench_zarr.py")
+}
+
+/// A fresh redb file for each round, removed with the folder when the section ends.
+fn redb_store(folder: &Path) -> impl Fn() -> RedbStore + '_ {
+    let counter = std::cell::Cell::new(0);
+    move || {
+        counter.set(counter.get() + 1);
+        RedbStore::open(folder.join(format!("round-{}.redb", counter.get()))).expect("a redb file")
+    }
+}
+
+/// Measures the section.
+pub fn run(quick: bool) -> Section {
+    let (shape, rounds) =
+        if quick { (Shape { size: 2560, chunk: 512 }, 1) } else { (Shape { size: 5120, chunk: 512 }, 3) };
+    let mut section = Section::new("Zarr arrays (zarrs over hamt-store) against zarr over py-hamt");
+    section.line(format!(
+        "A {}: written through zarrs into a new map over hamt-store and flushed; read whole through a map opened on \
+         the root; and one chunk read through a map opened on the root with empty caches. The same through Python's \
+         zarr 3 over py-hamt 3.6.0's `ZarrHAMTStore` on its `InMemoryCAS` (script \
+         `crates/hamt-store/tests/py/bench_zarr.py`). No compressor, so that the figures are the stores' and not a \
+         codec's. hamt-store hashes every block it reads to check it against its id (BLAKE3); py-hamt's in-memory \
+         store returns what it holds unchecked. Medians of {rounds} rounds on each side.",
+        shape.label()
+    ));
+    section.line("");
+    let folder = std::env::temp_dir().join(format!("hamt-bench-zarr-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("a temporary folder");
+    let memory = measure(shape, rounds, MemoryStore::new);
+    let redb = measure(shape, rounds, redb_store(&folder));
+    let _ = std::fs::remove_dir_all(&folder);
+    let peer = measure_py_hamt(shape, rounds);
+
+    section.line(
+        "| operation | hamt-store, memory | hamt-store, redb | py-hamt, memory | py-hamt / hamt-store (memory, redb) |",
+    );
+    section.line("|---|---|---|---|---|");
+    type Row = (&'static str, &'static str, fn(&Times) -> f64);
+    let rows: [Row; 3] = [
+        ("write and flush", "write", |times| times.write),
+        ("read the whole array", "read", |times| times.read),
+        ("read one chunk, cold", "read chunk cold", |times| times.read_chunk_cold),
+    ];
+    for (operation, name, read) in rows {
+        let ours = section.figure(format!("zarr {name} / hamt-store memory"), read(&memory), "ns");
+        let ours_redb = section.figure(format!("zarr {name} / hamt-store redb"), read(&redb), "ns");
+        let (peer_text, ratios) = match &peer {
+            Ok(peer) => {
+                let peer_ns = section.figure(format!("zarr {name} / py-hamt"), read(peer), "ns");
+                let ratio =
+                    section.figure(format!("zarr {name} / py-hamt over hamt-store memory"), peer_ns / ours, "ratio");
+                let ratio_redb =
+                    section.figure(format!("zarr {name} / py-hamt over hamt-store redb"), peer_ns / ours_redb, "ratio");
+                if name != "read chunk cold" {
+                    for (backend, ratio) in [("memory", ratio), ("redb", ratio_redb)] {
+                        section.target_at_most(
+                            format!("zarrs over hamt-store ({backend}), {operation}"),
+                            ">= 10x py-hamt's throughput",
+                            format_ratio(ratio),
+                            10.0 / ratio,
+                            1.0,
+                        );
+                    }
+                }
+                (format_time(peer_ns), format!("{}, {}", format_ratio(ratio), format_ratio(ratio_redb)))
+            }
+            Err(_) => ("-".to_owned(), "-".to_owned()),
+        };
+        section.line(format!(
+            "| {operation} | {} | {} | {peer_text} | {ratios} |",
+            format_time(ours),
+            format_time(ours_redb)
+        ));
+    }
+    section.line("");
+    let mib = shape.bytes() as f64 / f64::from(1 << 20);
+    let throughput = |ns: f64| format!("{:.0} MiB/s", mib / (ns / 1e9));
+    section.line(format!(
+        "Throughput, hamt-store over memory: write {}, read {}.",
+        throughput(memory.write),
+        throughput(memory.read)
+    ));
+    if let Err(reason) = &peer {
+        section.line("");
+        section.line(format!("py-hamt {reason}."));
+    }
+    section.line("");
+    section
+}
