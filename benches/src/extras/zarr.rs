@@ -17,6 +17,7 @@ use hamt_store::zarr::ZarrStore;
 use hamt_store::{Blockstore, MemoryStore, RedbStore};
 use zarrs::array::{Array, ArrayBuilder, ArraySubset, data_type};
 use zarrs::group::GroupBuilder;
+use zarrs::storage::{ReadableStorageTraits, ReadableWritableStorageTraits};
 
 use super::Section;
 use crate::report::{format_ratio, format_time};
@@ -39,7 +40,7 @@ impl Shape {
         format!(
             "{} MiB float32 array ({size}x{size}) in chunks of {} KiB ({chunk}x{chunk})",
             self.bytes() >> 20,
-            chunk * chunk * 4 >> 10
+            (chunk * chunk * 4) >> 10
         )
     }
 }
@@ -57,49 +58,86 @@ struct Times {
     read_chunk_cold: f64,
 }
 
+fn data(shape: Shape) -> Vec<f32> {
+    (0..shape.size).flat_map(|row| (0..shape.size).map(move |column| element(row, column))).collect()
+}
+
+/// Creates the root group and the array in `storage` and writes every element.
+fn write_array<S: ReadableWritableStorageTraits + ?Sized + 'static>(storage: &Arc<S>, shape: Shape, data: &[f32]) {
+    GroupBuilder::new().build(storage.clone(), "/").expect("group").store_metadata().expect("metadata");
+    let array =
+        ArrayBuilder::new(vec![shape.size, shape.size], vec![shape.chunk, shape.chunk], data_type::float32(), 0.0f32)
+            .build(storage.clone(), "/temp")
+            .expect("array");
+    array.store_metadata().expect("metadata");
+    array.store_array_subset(&array.subset_all(), data).expect("write");
+}
+
+/// Reads the whole array.
+fn read_array<S: ReadableStorageTraits + ?Sized + 'static>(storage: Arc<S>) -> Vec<f32> {
+    let array = Array::open(storage, "/temp").expect("open");
+    array.retrieve_array_subset(&array.subset_all()).expect("read")
+}
+
+/// Reads one chunk's region (the second on the diagonal, or the only one).
+fn read_chunk<S: ReadableStorageTraits + ?Sized + 'static>(storage: Arc<S>, shape: Shape) -> Vec<f32> {
+    let array = Array::open(storage, "/temp").expect("open");
+    let index = u64::from(shape.size > shape.chunk);
+    let range = index * shape.chunk..(index + 1) * shape.chunk;
+    let chunk: Vec<f32> =
+        array.retrieve_array_subset(&ArraySubset::new_with_ranges(&[range.clone(), range])).expect("read a chunk");
+    assert_eq!(chunk.len() as u64, shape.chunk * shape.chunk);
+    chunk
+}
+
+fn nanos(started: Instant) -> f64 {
+    started.elapsed().as_nanos() as f64
+}
+
+/// hamt-store over the block store `make_store` returns (a fresh one each round).
 fn measure<B: Blockstore + Clone + 'static>(shape: Shape, rounds: usize, make_store: impl Fn() -> B) -> Times {
-    let data: Vec<f32> =
-        (0..shape.size).flat_map(|row| (0..shape.size).map(move |column| element(row, column))).collect();
+    let data = data(shape);
     let (mut writes, mut reads, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds.max(1) {
         let blocks = make_store();
-
         let started = Instant::now();
         let storage = Arc::new(ZarrStore::new(blocks.clone()));
-        GroupBuilder::new().build(storage.clone(), "/").expect("group").store_metadata().expect("metadata");
-        let array = ArrayBuilder::new(
-            vec![shape.size, shape.size],
-            vec![shape.chunk, shape.chunk],
-            data_type::float32(),
-            0.0f32,
-        )
-        .build(storage.clone(), "/temp")
-        .expect("array");
-        array.store_metadata().expect("metadata");
-        array.store_array_subset(&array.subset_all(), data.as_slice()).expect("write");
+        write_array(&storage, shape, &data);
         let root = storage.flush().expect("flush");
-        writes.push(started.elapsed().as_nanos() as f64);
-        drop((array, storage));
+        writes.push(nanos(started));
+        drop(storage);
 
         let started = Instant::now();
-        let storage = Arc::new(ZarrStore::load(blocks.clone(), root).expect("load"));
-        let array = Array::open(storage, "/temp").expect("open");
-        let read: Vec<f32> = array.retrieve_array_subset(&array.subset_all()).expect("read");
-        reads.push(started.elapsed().as_nanos() as f64);
+        let read = read_array(Arc::new(ZarrStore::load(blocks.clone(), root).expect("load")));
+        reads.push(nanos(started));
         assert!(read == data, "the array reads back as written");
-        drop((read, array));
+        drop(read);
 
         let started = Instant::now();
-        let storage = Arc::new(ZarrStore::load(blocks.clone(), root).expect("load"));
-        let array = Array::open(storage, "/temp").expect("open");
-        let index = u64::from(shape.size > shape.chunk);
-        let region = ArraySubset::new_with_ranges(&[
-            index * shape.chunk..(index + 1) * shape.chunk,
-            index * shape.chunk..(index + 1) * shape.chunk,
-        ]);
-        let chunk: Vec<f32> = array.retrieve_array_subset(&region).expect("read a chunk");
-        chunks.push(started.elapsed().as_nanos() as f64);
-        assert_eq!(chunk.len() as u64, shape.chunk * shape.chunk);
+        read_chunk(Arc::new(ZarrStore::load(blocks.clone(), root).expect("load")), shape);
+        chunks.push(nanos(started));
+    }
+    Times { write: median(&writes), read: median(&reads), read_chunk_cold: median(&chunks) }
+}
+
+/// The same through zarrs' own in-memory store (byte buffers in a map: nothing hashed, checked or flushed), for
+/// reference: what zarrs costs by itself.
+fn measure_zarrs_memory(shape: Shape, rounds: usize) -> Times {
+    let data = data(shape);
+    let (mut writes, mut reads, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        let storage = Arc::new(zarrs::storage::store::MemoryStore::new());
+        let started = Instant::now();
+        write_array(&storage, shape, &data);
+        writes.push(nanos(started));
+        let started = Instant::now();
+        let read = read_array(storage.clone());
+        reads.push(nanos(started));
+        assert!(read == data, "the array reads back as written");
+        drop(read);
+        let started = Instant::now();
+        read_chunk(storage, shape);
+        chunks.push(nanos(started));
     }
     Times { write: median(&writes), read: median(&reads), read_chunk_cold: median(&chunks) }
 }
@@ -163,7 +201,8 @@ pub fn run(quick: bool) -> Section {
          zarr 3 over py-hamt 3.6.0's `ZarrHAMTStore` on its `InMemoryCAS` (script \
          `crates/hamt-store/tests/py/bench_zarr.py`). No compressor, so that the figures are the stores' and not a \
          codec's. hamt-store hashes every block it reads to check it against its id (BLAKE3); py-hamt's in-memory \
-         store returns what it holds unchecked. Medians of {rounds} rounds on each side.",
+         store returns what it holds unchecked. The last column is zarrs over its own in-memory store (nothing \
+         hashed, checked or flushed): what zarrs itself costs. Medians of {rounds} rounds on each side.",
         shape.label()
     ));
     section.line("");
@@ -172,12 +211,14 @@ pub fn run(quick: bool) -> Section {
     let memory = measure(shape, rounds, MemoryStore::new);
     let redb = measure(shape, rounds, redb_store(&folder));
     let _ = std::fs::remove_dir_all(&folder);
+    let reference = measure_zarrs_memory(shape, rounds);
     let peer = measure_py_hamt(shape, rounds);
 
     section.line(
-        "| operation | hamt-store, memory | hamt-store, redb | py-hamt, memory | py-hamt / hamt-store (memory, redb) |",
+        "| operation | hamt-store, memory | hamt-store, redb | py-hamt, memory | py-hamt / hamt-store (memory, redb) \
+         | zarrs alone (its MemoryStore) |",
     );
-    section.line("|---|---|---|---|---|");
+    section.line("|---|---|---|---|---|---|");
     type Row = (&'static str, &'static str, fn(&Times) -> f64);
     let rows: [Row; 3] = [
         ("write and flush", "write", |times| times.write),
@@ -187,6 +228,7 @@ pub fn run(quick: bool) -> Section {
     for (operation, name, read) in rows {
         let ours = section.figure(format!("zarr {name} / hamt-store memory"), read(&memory), "ns");
         let ours_redb = section.figure(format!("zarr {name} / hamt-store redb"), read(&redb), "ns");
+        let alone = section.figure(format!("zarr {name} / zarrs MemoryStore"), read(&reference), "ns");
         let (peer_text, ratios) = match &peer {
             Ok(peer) => {
                 let peer_ns = section.figure(format!("zarr {name} / py-hamt"), read(peer), "ns");
@@ -210,9 +252,10 @@ pub fn run(quick: bool) -> Section {
             Err(_) => ("-".to_owned(), "-".to_owned()),
         };
         section.line(format!(
-            "| {operation} | {} | {} | {peer_text} | {ratios} |",
+            "| {operation} | {} | {} | {peer_text} | {ratios} | {} |",
             format_time(ours),
-            format_time(ours_redb)
+            format_time(ours_redb),
+            format_time(alone)
         ));
     }
     section.line("");
