@@ -50,6 +50,14 @@ pub enum StoreError {
         /// The id the block was stored or linked under.
         cid: Box<Cid>,
     },
+    /// A backend holds a block larger than it may be read (an object store naming or sending more than
+    /// `MAX_BLOCK_BYTES`, 32 MiB); it is refused before more than the limit is held.
+    BlockTooLarge {
+        /// The block's id.
+        cid: Box<Cid>,
+        /// The size the backend named, or the bytes it had sent when the limit was passed.
+        size: u64,
+    },
     /// A block id whose hash function this crate cannot verify (only BLAKE3-256 is supported, as py-hamt writes).
     UnsupportedHash {
         /// The id.
@@ -112,6 +120,9 @@ impl fmt::Display for StoreError {
             StoreError::Backend { operation, .. } => write!(f, "the block store failed to {operation}"),
             StoreError::MissingBlock { cid } => write!(f, "block {cid} is not in the store"),
             StoreError::HashMismatch { cid } => write!(f, "the bytes of block {cid} do not hash to its id"),
+            StoreError::BlockTooLarge { cid, size } => {
+                write!(f, "block {cid} is {size} bytes, more than a block may be")
+            }
             StoreError::UnsupportedHash { cid } => {
                 write!(f, "block {cid} uses hash code {:#x}; only BLAKE3-256 can be verified", cid.hash().code())
             }

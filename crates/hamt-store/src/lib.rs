@@ -93,7 +93,7 @@ pub use walk::{Diff, DiffItem, Iter, Keys, Links};
 pub use object_store;
 #[cfg(feature = "object-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "object-store")))]
-pub use objects::{DEFAULT_CONCURRENCY, ObjectStore};
+pub use objects::{DEFAULT_CONCURRENCY, MAX_BLOCK_BYTES, ObjectStore};
 /// The `redb` crate, re-exported for [`RedbStore::from_database`].
 #[cfg(feature = "redb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redb")))]

@@ -272,15 +272,37 @@ fn backend(operation: &'static str) -> impl Fn(object_store::Error) -> StoreErro
     move |error| StoreError::backend(operation, error)
 }
 
+/// The largest object [`ObjectStore`] reads as a block: 32 MiB (the largest frame a CAR file may hold), far above any
+/// node or value a stored map is meant for. An object store that names a larger object, or sends more bytes than it
+/// named, gets [`StoreError::BlockTooLarge`] before more than this is held in memory.
+pub const MAX_BLOCK_BYTES: u64 = crate::car::MAX_FRAME_BYTES;
+
 async fn get_object(
     objects: Arc<dyn object_store::ObjectStore>,
+    cid: Cid,
     location: Path,
 ) -> Result<Option<Vec<u8>>, StoreError> {
-    match objects.get_opts(&location, GetOptions::default()).await {
-        Ok(found) => Ok(Some(found.bytes().await.map_err(backend("get"))?.into())),
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(error) => Err(backend("get")(error)),
+    let found = match objects.get_opts(&location, GetOptions::default()).await {
+        Ok(found) => found,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(error) => return Err(backend("get")(error)),
+    };
+    let too_large = |size| StoreError::BlockTooLarge { cid: Box::new(cid), size };
+    let claimed = found.meta.size;
+    if claimed > MAX_BLOCK_BYTES {
+        return Err(too_large(claimed));
     }
+    // The size the store named is only a claim: the body is read piece by piece and cut off past the limit.
+    let mut bytes = Vec::with_capacity(claimed as usize);
+    let mut body = found.into_stream();
+    while let Some(piece) = body.try_next().await.map_err(backend("get"))? {
+        let size = (bytes.len() + piece.len()) as u64;
+        if size > MAX_BLOCK_BYTES {
+            return Err(too_large(size));
+        }
+        bytes.extend_from_slice(&piece);
+    }
+    Ok(Some(bytes))
 }
 
 async fn put_object(
@@ -315,7 +337,7 @@ async fn delete_object(objects: Arc<dyn object_store::ObjectStore>, location: Pa
 
 impl Blockstore for ObjectStore {
     fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
-        self.run("get", get_object(Arc::clone(&self.objects), self.location(cid)))
+        self.run("get", get_object(Arc::clone(&self.objects), *cid, self.location(cid)))
     }
 
     fn put(&self, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
@@ -340,7 +362,7 @@ impl Blockstore for ObjectStore {
         let fetches: Vec<_> = distinct(cids.iter())
             .into_iter()
             .map(|cid| {
-                let fetch = get_object(Arc::clone(&self.objects), self.location(&cid));
+                let fetch = get_object(Arc::clone(&self.objects), cid, self.location(&cid));
                 async move { fetch.await.map(|bytes| (cid, bytes)) }
             })
             .collect();

@@ -449,6 +449,32 @@ fn object_store_puts_are_create_only() {
     fs::remove_dir_all(&dir).expect("cleaning up");
 }
 
+/// An object store that holds an object larger than any block may be, under a block's name, cannot make the store
+/// read it into memory: `get` (and `get_many`) refuse it by the size the store names, before reading the body.
+#[cfg(feature = "object-store")]
+#[test]
+fn object_store_refuses_oversized_objects() {
+    let bucket: Arc<dyn objects::ObjectStore> = Arc::new(objects::memory::InMemory::new());
+    let store = ObjectStore::new(Arc::clone(&bucket));
+    let limit = usize::try_from(hamt_store::MAX_BLOCK_BYTES).expect("32 MiB fits");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    for size in [limit, limit + 1] {
+        // The object's bytes do not matter: it is refused, or read and then checked against its id by a map.
+        let (cid, _) = block(size as u64);
+        let location = objects::path::Path::from(cid.to_string());
+        runtime.block_on(bucket.put(&location, vec![7; size].into())).expect("put");
+        let got = store.get(&cid);
+        let many = store.get_many(&[cid]);
+        if size == limit {
+            assert_eq!(got.expect("at the limit").map(|bytes| bytes.len()), Some(limit));
+            assert!(many.is_ok());
+        } else {
+            assert!(matches!(got, Err(StoreError::BlockTooLarge { size: claimed, .. }) if claimed == size as u64));
+            assert!(matches!(many, Err(StoreError::BlockTooLarge { .. })));
+        }
+    }
+}
+
 /// Backend failures are `StoreError::Backend` naming the operation, never panics: here the S3 server is gone
 /// (its port refuses connections, so each call fails after the client's two quick retries).
 #[cfg(feature = "object-store")]
