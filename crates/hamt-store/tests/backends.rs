@@ -388,6 +388,35 @@ fn object_store_s3() {
     fs::remove_dir_all(&dir).expect("cleaning up");
 }
 
+/// A Zarr array written through zarrs into a map on S3 and read back by root id through another client: the
+/// layout py-hamt publishes, in an object store.
+#[cfg(all(feature = "object-store", feature = "zarr"))]
+#[test]
+fn zarr_array_on_s3() {
+    use hamt_store::zarr::ZarrStore;
+    use zarrs::array::{Array, ArrayBuilder, ArraySubset, data_type};
+
+    let (server, dir) = s3_server("s3-zarr");
+    let writer = Arc::new(ZarrStore::new(ObjectStore::new(Arc::new(server.client("blocks").expect("a client")))));
+    let array = ArrayBuilder::new(vec![40, 30], vec![16, 16], data_type::int32(), -1i32)
+        .build(writer.clone(), "/counts")
+        .expect("an array");
+    array.store_metadata().expect("metadata");
+    let values: Vec<i32> = (0..40 * 30).collect();
+    array.store_array_subset(&array.subset_all(), values.clone()).expect("write");
+    let root = writer.flush().expect("flush");
+
+    let reader = ZarrStore::load(ObjectStore::new(Arc::new(server.client("blocks").expect("a client"))), root);
+    let array = Array::open(Arc::new(reader.expect("load")), "/counts").expect("open");
+    let read: Vec<i32> = array.retrieve_array_subset(&array.subset_all()).expect("read");
+    assert_eq!(read, values);
+    let region: Vec<i32> = array.retrieve_array_subset(&ArraySubset::new_with_ranges(&[20..22, 5..7])).expect("read");
+    assert_eq!(region, [605, 606, 635, 636]);
+    drop((array, writer));
+    drop(server);
+    fs::remove_dir_all(&dir).expect("cleaning up");
+}
+
 /// Stores under different prefixes of one bucket do not see each other's blocks, even when one prefix lies inside
 /// the other, and objects that are not blocks are not listed.
 #[cfg(feature = "object-store")]
