@@ -3,11 +3,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use bytes::Bytes;
 use cid::Cid;
 
 use crate::StoreError;
 
 /// Where blocks live: a map from block ids ([`Cid`]s) to bytes.
+///
+/// Blocks travel as [`Bytes`], shared buffers that clone without copying: a backend that keeps blocks in memory, or
+/// receives them as `Bytes` (object stores do), hands them on as they are, and a flush hands a backend the buffers
+/// the map already holds.
 ///
 /// A stored map reads and writes its nodes and values through this trait; the backends are
 /// [`MemoryStore`], `RedbStore` (one redb file, feature `redb`, on by default) and `ObjectStore` (S3, GCS, Azure or
@@ -43,7 +48,7 @@ pub trait Blockstore: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`] if the backend fails.
-    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError>;
+    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError>;
 
     /// Stores `bytes` as block `cid`. Writing a block that is already there is harmless.
     ///
@@ -67,7 +72,7 @@ pub trait Blockstore: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`] if the backend fails.
-    fn get_many(&self, cids: &[Cid]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    fn get_many(&self, cids: &[Cid]) -> Result<Vec<Option<Bytes>>, StoreError> {
         cids.iter().map(|cid| self.get(cid)).collect()
     }
 
@@ -77,7 +82,7 @@ pub trait Blockstore: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`] if the backend fails; some of the blocks may have been written.
-    fn put_many(&self, blocks: &[(Cid, Vec<u8>)]) -> Result<(), StoreError> {
+    fn put_many(&self, blocks: &[(Cid, Bytes)]) -> Result<(), StoreError> {
         blocks.iter().try_for_each(|(cid, bytes)| self.put(cid, bytes))
     }
 
@@ -99,7 +104,7 @@ pub trait Blockstore: Send + Sync {
 macro_rules! forward_blockstore {
     ($($pointer:ty),*) => {$(
         impl<B: Blockstore + ?Sized> Blockstore for $pointer {
-            fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+            fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
                 (**self).get(cid)
             }
             fn put(&self, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
@@ -108,10 +113,10 @@ macro_rules! forward_blockstore {
             fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
                 (**self).has(cid)
             }
-            fn get_many(&self, cids: &[Cid]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+            fn get_many(&self, cids: &[Cid]) -> Result<Vec<Option<Bytes>>, StoreError> {
                 (**self).get_many(cids)
             }
-            fn put_many(&self, blocks: &[(Cid, Vec<u8>)]) -> Result<(), StoreError> {
+            fn put_many(&self, blocks: &[(Cid, Bytes)]) -> Result<(), StoreError> {
                 (**self).put_many(blocks)
             }
             fn list(&self) -> Result<Vec<Cid>, StoreError> {
@@ -127,7 +132,7 @@ macro_rules! forward_blockstore {
 forward_blockstore!(&B, Arc<B>, Box<B>);
 
 /// Block ids are hashes already, so a fast non-cryptographic hasher spreads them well.
-type Blocks = HashMap<Cid, Arc<[u8]>, foldhash::fast::RandomState>;
+type Blocks = HashMap<Cid, Bytes, foldhash::fast::RandomState>;
 
 /// Blocks in memory, in a hash map behind a read-write lock: for tests, caches and maps that fit in memory.
 ///
@@ -218,12 +223,12 @@ impl MemoryStore {
 }
 
 impl Blockstore for MemoryStore {
-    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.read().get(cid).map(|bytes| bytes.to_vec()))
+    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
+        Ok(self.read().get(cid).cloned())
     }
 
     fn put(&self, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
-        self.write().entry(*cid).or_insert_with(|| bytes.into());
+        self.write().entry(*cid).or_insert_with(|| Bytes::copy_from_slice(bytes));
         Ok(())
     }
 
@@ -231,10 +236,10 @@ impl Blockstore for MemoryStore {
         Ok(self.read().contains_key(cid))
     }
 
-    fn put_many(&self, blocks: &[(Cid, Vec<u8>)]) -> Result<(), StoreError> {
+    fn put_many(&self, blocks: &[(Cid, Bytes)]) -> Result<(), StoreError> {
         let mut map = self.write();
         for (cid, bytes) in blocks {
-            map.entry(*cid).or_insert_with(|| bytes.as_slice().into());
+            map.entry(*cid).or_insert_with(|| bytes.clone());
         }
         Ok(())
     }

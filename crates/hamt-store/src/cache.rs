@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use cid::Cid;
 use quick_cache::Weighter;
 
@@ -55,8 +56,8 @@ pub struct CacheStats {
 #[derive(Debug, Clone, Copy)]
 struct ByLength;
 
-impl Weighter<Cid, Arc<[u8]>> for ByLength {
-    fn weight(&self, _: &Cid, bytes: &Arc<[u8]>) -> u64 {
+impl Weighter<Cid, Bytes> for ByLength {
+    fn weight(&self, _: &Cid, bytes: &Bytes) -> u64 {
         (bytes.len() + size_of::<Cid>() + 16) as u64
     }
 }
@@ -69,7 +70,7 @@ pub(crate) struct NodeCache {
     /// The paths at which node blocks were found with every key in its slot, so that a node evicted and read
     /// again is not checked again (about 150 bytes per node, against the kilobytes of the decoded node).
     placed: quick_cache::sync::Cache<Cid, Arc<[u8]>>,
-    values: Option<quick_cache::sync::Cache<Cid, Arc<[u8]>, ByLength>>,
+    values: Option<quick_cache::sync::Cache<Cid, Bytes, ByLength>>,
 }
 
 /// What a node typically weighs, to size the cache's tables.
@@ -104,11 +105,11 @@ impl NodeCache {
         self.placed.insert(cid, path.into());
     }
 
-    pub(crate) fn value(&self, cid: &Cid) -> Option<Arc<[u8]>> {
+    pub(crate) fn value(&self, cid: &Cid) -> Option<Bytes> {
         self.values.as_ref()?.get(cid)
     }
 
-    pub(crate) fn insert_value(&self, cid: Cid, bytes: Arc<[u8]>) {
+    pub(crate) fn insert_value(&self, cid: Cid, bytes: Bytes) {
         if let Some(values) = &self.values {
             values.insert(cid, bytes);
         }

@@ -32,6 +32,7 @@ use std::error::Error;
 use std::fmt;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 
+use bytes::Bytes;
 use cid::Cid;
 use ipld_core::ipld::Ipld;
 
@@ -293,7 +294,7 @@ pub fn import<B: Blockstore + ?Sized, R: Read>(store: &B, reader: R) -> Result<V
     let Some(header) = input.section()? else { return Err(CarError::Truncated { at: 0 }) };
     let roots = decode_header(&header)?;
 
-    let mut batch: Vec<(Cid, Vec<u8>)> = Vec::new();
+    let mut batch: Vec<(Cid, Bytes)> = Vec::new();
     let mut batch_bytes = 0;
     let mut imported: HashSet<Cid> = HashSet::new();
     loop {
@@ -306,7 +307,7 @@ pub fn import<B: Blockstore + ?Sized, R: Read>(store: &B, reader: R) -> Result<V
             // The block is the frame without its CID, moved down in place rather than copied.
             frame.drain(..frame.len() - rest.len());
             batch_bytes += frame.len();
-            batch.push((cid, frame));
+            batch.push((cid, Bytes::from(frame)));
         }
         if batch.len() >= IMPORT_BATCH_BLOCKS || batch_bytes >= IMPORT_BATCH_BYTES {
             store.put_many(&batch)?;

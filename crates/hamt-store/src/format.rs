@@ -10,6 +10,7 @@
 //! canonical order, every key in the slot its hash names, every length in its shortest form) without allocating
 //! more than the block's own size. Values, which are arbitrary DAG-CBOR, go through `serde_ipld_dagcbor`.
 
+use bytes::Bytes;
 use cid::Cid;
 use cid::multihash::Multihash;
 
@@ -93,7 +94,7 @@ pub fn verify_block(cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
 
 /// The bytes of block `cid` as a store returned them (`None`: the store lacks it), once they are known to be there
 /// and to hash to the id.
-pub(crate) fn checked_block(cid: &Cid, bytes: Option<Vec<u8>>) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn checked_block(cid: &Cid, bytes: Option<Bytes>) -> Result<Bytes, StoreError> {
     let bytes = bytes.ok_or_else(|| StoreError::MissingBlock { cid: Box::new(*cid) })?;
     verify_block(cid, &bytes)?;
     Ok(bytes)

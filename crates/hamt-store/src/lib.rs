@@ -75,6 +75,7 @@ mod walk;
 pub mod zarr;
 
 pub use blockstore::{Blockstore, MemoryStore};
+pub use bytes::{self, Bytes};
 pub use cache::CacheStats;
 pub use cid::{self, Cid};
 pub use error::{NodeError, StoreError};

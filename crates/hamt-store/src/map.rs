@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use cid::Cid;
 use hamt_core::{HamtMap, PointerKind};
 
@@ -113,7 +114,7 @@ pub struct StoredMap<B> {
     root: Root,
     /// Value blocks written since the last flush, by id. Empty while the root is stored: every change that adds
     /// one makes the root dirty first, and only a successful flush makes it stored again.
-    pending: HashMap<Cid, Vec<u8>, foldhash::fast::RandomState>,
+    pending: HashMap<Cid, Bytes, foldhash::fast::RandomState>,
 }
 
 impl<B: Blockstore> StoredMap<B> {
@@ -366,16 +367,21 @@ impl<B: Blockstore> StoredMap<B> {
     ///
     /// See [`get_link`](Self::get_link).
     pub fn value(&self, cid: &Cid) -> Result<Value, StoreError> {
-        let bytes = if let Some(bytes) = self.pending.get(cid) {
-            bytes.clone()
-        } else if let Some(bytes) = self.cache.value(cid) {
-            bytes.to_vec()
-        } else {
-            let bytes = checked_block(cid, self.store.get(cid)?)?;
-            self.cache.insert_value(*cid, bytes.as_slice().into());
-            bytes
-        };
-        Value::decode(self.config.value_mode, cid, bytes)
+        Value::decode(self.config.value_mode, cid, self.value_block(cid)?)
+    }
+
+    /// The bytes of value block `cid`, checked against its id: from the values not yet flushed, the value cache,
+    /// or the store. Shared buffers throughout, so that nothing is copied on the way.
+    pub(crate) fn value_block(&self, cid: &Cid) -> Result<Bytes, StoreError> {
+        if let Some(bytes) = self.pending.get(cid) {
+            return Ok(bytes.clone());
+        }
+        if let Some(bytes) = self.cache.value(cid) {
+            return Ok(bytes);
+        }
+        let bytes = checked_block(cid, self.store.get(cid)?)?;
+        self.cache.insert_value(*cid, bytes.clone());
+        Ok(bytes)
     }
 
     /// Sets `key` to `value`. The value block is written on the next [`flush`](Self::flush).
@@ -400,14 +406,14 @@ impl<B: Blockstore> StoredMap<B> {
     pub fn insert(&mut self, key: String, value: Value) -> Result<(), StoreError> {
         let (cid, bytes) = value.encode(self.config.value_mode, &key)?;
         self.insert_link(key, cid)?;
-        self.pending.entry(cid).or_insert(bytes);
+        self.pending.entry(cid).or_insert_with(|| Bytes::from(bytes));
         Ok(())
     }
 
     /// Sets `key` to the raw value block `bytes`, whose id `cid` the caller computed (`block_cid(RAW, &bytes)`)
     /// outside any lock it holds the map in: the Zarr store hashes chunks of a megabyte on its writers' threads.
     #[cfg(feature = "zarr")]
-    pub(crate) fn insert_raw_block(&mut self, key: String, cid: Cid, bytes: Vec<u8>) -> Result<(), StoreError> {
+    pub(crate) fn insert_raw_block(&mut self, key: String, cid: Cid, bytes: Bytes) -> Result<(), StoreError> {
         debug_assert_eq!(self.config.value_mode, ValueMode::Bytes);
         debug_assert_eq!(cid, crate::block_cid(crate::RAW, &bytes));
         self.insert_link(key, cid)?;
@@ -707,7 +713,7 @@ impl<B: Blockstore> StoredMap<B> {
         let mut entries = Vec::with_capacity(map.len());
         for (key, value) in map.iter() {
             let (cid, bytes) = Value::Bytes(value.clone()).encode(stored.config.value_mode, key)?;
-            stored.pending.entry(cid).or_insert(bytes);
+            stored.pending.entry(cid).or_insert_with(|| Bytes::from(bytes));
             entries.push((key_hash(key), key.clone(), cid));
         }
         entries.sort_unstable_by_key(|entry| entry.0);
@@ -922,7 +928,7 @@ impl<B: Blockstore> Context<'_, B> {
 
 /// Turns node block `cid`, as the store returned it, into a cached node: checked against its id, decoded at `path`
 /// (its keys' placement checked unless the cache remembers it was already), and put into the cache.
-fn admit(cache: &NodeCache, cid: &Cid, bytes: Option<Vec<u8>>, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
+fn admit(cache: &NodeCache, cid: &Cid, bytes: Option<Bytes>, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
     let bytes = checked_block(cid, bytes)?;
     let placed = cache.is_placed(cid, path);
     let node = Node::decode_checking(&bytes, path, !placed).map_err(|error| StoreError::bad_node(Some(*cid), error))?;
@@ -962,9 +968,9 @@ fn build(entries: &[([u8; 32], String, Cid)], depth: usize, max_bucket_size: usi
 fn encode_changed(
     node: &Node,
     links: LinkFormat,
-    pending: &mut HashMap<Cid, Vec<u8>, foldhash::fast::RandomState>,
-    values: &mut Vec<(Cid, Vec<u8>)>,
-    nodes: &mut Vec<(Cid, Vec<u8>)>,
+    pending: &mut HashMap<Cid, Bytes, foldhash::fast::RandomState>,
+    values: &mut Vec<(Cid, Bytes)>,
+    nodes: &mut Vec<(Cid, Bytes)>,
 ) -> Cid {
     let mut children = Vec::new();
     for (_, slot) in &node.slots {
@@ -982,7 +988,7 @@ fn encode_changed(
     }
     let bytes = node.encode_with(links, &mut children.into_iter());
     let cid = block_cid(DAG_CBOR, &bytes);
-    nodes.push((cid, bytes));
+    nodes.push((cid, Bytes::from(bytes)));
     cid
 }
 

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::io;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use cid::Cid;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -281,7 +282,7 @@ async fn get_object(
     objects: Arc<dyn object_store::ObjectStore>,
     cid: Cid,
     location: Path,
-) -> Result<Option<Vec<u8>>, StoreError> {
+) -> Result<Option<Bytes>, StoreError> {
     let found = match objects.get_opts(&location, GetOptions::default()).await {
         Ok(found) => found,
         Err(object_store::Error::NotFound { .. }) => return Ok(None),
@@ -292,17 +293,23 @@ async fn get_object(
     if claimed > MAX_BLOCK_BYTES {
         return Err(too_large(claimed));
     }
-    // The size the store named is only a claim: the body is read piece by piece and cut off past the limit.
-    let mut bytes = Vec::with_capacity(claimed as usize);
+    // The size the store named is only a claim: the body is read piece by piece and cut off past the limit. A body
+    // that comes in one piece (an in-memory store's, a small object's) is handed on without a copy.
+    let mut pieces = Vec::new();
+    let mut size = 0;
     let mut body = found.into_stream();
     while let Some(piece) = body.try_next().await.map_err(backend("get"))? {
-        let size = (bytes.len() + piece.len()) as u64;
+        size += piece.len() as u64;
         if size > MAX_BLOCK_BYTES {
             return Err(too_large(size));
         }
-        bytes.extend_from_slice(&piece);
+        pieces.push(piece);
     }
-    Ok(Some(bytes))
+    Ok(Some(match pieces.len() {
+        0 => Bytes::new(),
+        1 => pieces.swap_remove(0),
+        _ => Bytes::from(pieces.concat()),
+    }))
 }
 
 async fn put_object(
@@ -336,12 +343,12 @@ async fn delete_object(objects: Arc<dyn object_store::ObjectStore>, location: Pa
 }
 
 impl Blockstore for ObjectStore {
-    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
         self.run("get", get_object(Arc::clone(&self.objects), *cid, self.location(cid)))
     }
 
     fn put(&self, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
-        let payload = PutPayload::from(bytes.to_vec());
+        let payload = PutPayload::from(Bytes::copy_from_slice(bytes));
         self.run("put", put_object(Arc::clone(&self.objects), self.location(cid), payload))
     }
 
@@ -357,7 +364,7 @@ impl Blockstore for ObjectStore {
         })
     }
 
-    fn get_many(&self, cids: &[Cid]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    fn get_many(&self, cids: &[Cid]) -> Result<Vec<Option<Bytes>>, StoreError> {
         // Each distinct block is fetched once, however often it is asked for.
         let fetches: Vec<_> = distinct(cids.iter())
             .into_iter()
@@ -367,12 +374,12 @@ impl Blockstore for ObjectStore {
             })
             .collect();
         let concurrency = self.concurrency;
-        let found: HashMap<Cid, Option<Vec<u8>>> =
+        let found: HashMap<Cid, Option<Bytes>> =
             self.run("get", futures::stream::iter(fetches).buffer_unordered(concurrency).try_collect())?;
         Ok(cids.iter().map(|cid| found.get(cid).cloned().flatten()).collect())
     }
 
-    fn put_many(&self, blocks: &[(Cid, Vec<u8>)]) -> Result<(), StoreError> {
+    fn put_many(&self, blocks: &[(Cid, Bytes)]) -> Result<(), StoreError> {
         // A block that appears twice is written once: two concurrent writes of one object gain nothing.
         let mut seen = HashSet::new();
         let writes: Vec<_> = blocks

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use cid::Cid;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
@@ -269,11 +270,11 @@ fn failed<E: Into<redb::Error>>(operation: &'static str) -> impl Fn(E) -> StoreE
 }
 
 impl Blockstore for RedbStore {
-    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
         let transaction = self.database.begin_read().map_err(failed("get"))?;
         let table = transaction.open_table(BLOCKS).map_err(failed("get"))?;
         let found = table.get(cid.to_bytes().as_slice()).map_err(failed("get"))?;
-        Ok(found.map(|bytes| bytes.value().to_vec()))
+        Ok(found.map(|bytes| Bytes::copy_from_slice(bytes.value())))
     }
 
     fn put(&self, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
@@ -286,23 +287,23 @@ impl Blockstore for RedbStore {
         Ok(table.get(cid.to_bytes().as_slice()).map_err(failed("has"))?.is_some())
     }
 
-    fn get_many(&self, cids: &[Cid]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    fn get_many(&self, cids: &[Cid]) -> Result<Vec<Option<Bytes>>, StoreError> {
         // One read transaction for the batch: one snapshot, and one transaction set-up instead of many.
         let transaction = self.database.begin_read().map_err(failed("get"))?;
         let table = transaction.open_table(BLOCKS).map_err(failed("get"))?;
         cids.iter()
             .map(|cid| {
                 let found = table.get(cid.to_bytes().as_slice()).map_err(failed("get"))?;
-                Ok(found.map(|bytes| bytes.value().to_vec()))
+                Ok(found.map(|bytes| Bytes::copy_from_slice(bytes.value())))
             })
             .collect()
     }
 
-    fn put_many(&self, blocks: &[(Cid, Vec<u8>)]) -> Result<(), StoreError> {
+    fn put_many(&self, blocks: &[(Cid, Bytes)]) -> Result<(), StoreError> {
         if blocks.is_empty() {
             return Ok(());
         }
-        self.write_blocks(blocks.iter().map(|(cid, bytes)| (cid, bytes.as_slice())))
+        self.write_blocks(blocks.iter().map(|(cid, bytes)| (cid, &bytes[..])))
     }
 
     fn list(&self) -> Result<Vec<Cid>, StoreError> {

@@ -1,5 +1,6 @@
 //! Values of stored maps: raw bytes, or DAG-CBOR.
 
+use bytes::Bytes;
 use ipld_core::ipld::Ipld;
 
 use crate::StoreError;
@@ -96,9 +97,9 @@ impl Value {
     }
 
     /// Reads a value block in `mode`.
-    pub(crate) fn decode(mode: ValueMode, cid: &Cid, bytes: Vec<u8>) -> Result<Value, StoreError> {
+    pub(crate) fn decode(mode: ValueMode, cid: &Cid, bytes: Bytes) -> Result<Value, StoreError> {
         match mode {
-            ValueMode::Bytes => Ok(Value::Bytes(bytes)),
+            ValueMode::Bytes => Ok(Value::Bytes(Vec::from(bytes))),
             ValueMode::Cbor => match serde_ipld_dagcbor::from_slice::<Ipld>(&bytes) {
                 Ok(Ipld::Bytes(bytes)) => Ok(Value::Bytes(bytes)),
                 Ok(ipld) => Ok(Value::Ipld(ipld)),

@@ -63,7 +63,7 @@ use zarrs_storage::{
     StorageError, StoreKey, StoreKeys, StoreKeysPrefixes, StorePrefix, WritableStorageTraits,
 };
 
-use crate::{Blockstore, Cid, Config, RAW, StoreError, StoredMap, Value, ValueMode, block_cid};
+use crate::{Blockstore, Cid, Config, RAW, StoreError, StoredMap, ValueMode, block_cid};
 
 /// The suffix of the keys whose values [`ZarrStore`] caches after the first read: Zarr v3's metadata documents,
 /// by py-hamt's rule (any key that ends with it).
@@ -276,16 +276,10 @@ impl<B: Blockstore> ZarrStore<B> {
         if metadata && let Some(bytes) = self.metadata_cache().get(key) {
             return Ok(Some(bytes.clone()));
         }
-        let stored = {
-            let map = self.read_map();
-            match map.get_link(key)? {
-                Some(cid) => into_bytes(map.value(&cid)?),
-                None => return Ok(None),
-            }
-        };
+        let Some(stored) = self.stored_value(key)? else { return Ok(None) };
         let plaintext = match &self.encryption {
             Some(encryption) => Bytes::from(encryption.decrypt(&stored)?),
-            None => Bytes::from(stored),
+            None => stored,
         };
         if metadata {
             self.metadata_cache().insert(key.to_owned(), plaintext.clone());
@@ -312,13 +306,13 @@ impl<B: Blockstore> ZarrStore<B> {
     /// ```
     pub fn set_value(&self, key: &str, value: &[u8]) -> Result<(), ZarrError> {
         match &self.encryption {
-            Some(encryption) => self.store_value(key, encryption.encrypt(value)?),
-            None => self.store_value(key, value.to_vec()),
+            Some(encryption) => self.store_value(key, Bytes::from(encryption.encrypt(value)?)),
+            None => self.store_value(key, Bytes::copy_from_slice(value)),
         }
     }
 
     /// Sets `key` to the stored (already encrypted, if the store encrypts) bytes `value`.
-    fn store_value(&self, key: &str, value: Vec<u8>) -> Result<(), ZarrError> {
+    fn store_value(&self, key: &str, value: Bytes) -> Result<(), ZarrError> {
         // The value's hash is computed before the map is locked, so that writers of different chunks (zarrs writes
         // them in parallel) hash at the same time and hold the lock only to change the trie.
         let cid = block_cid(RAW, &value);
@@ -367,19 +361,22 @@ impl<B: Blockstore> ZarrStore<B> {
         Ok(keys)
     }
 
+    /// The value block of `key` as stored (encrypted, if the store encrypts), checked against its id.
+    fn stored_value(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+        let map = self.read_map();
+        match map.get_link(key)? {
+            Some(cid) => map.value_block(&cid).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The plaintext length of the value of `key`.
     fn value_len(&self, key: &str) -> Result<Option<u64>, ZarrError> {
         if let Some(bytes) = self.metadata_cache().get(key) {
             return Ok(Some(bytes.len() as u64));
         }
-        let stored = {
-            let map = self.read_map();
-            match map.get_link(key)? {
-                Some(cid) => map.value(&cid)?,
-                None => return Ok(None),
-            }
-        };
-        let len = stored.as_bytes().map_or(0, <[u8]>::len);
+        let Some(stored) = self.stored_value(key)? else { return Ok(None) };
+        let len = stored.len();
         if self.encryption.is_some() {
             // Not decrypted: the length is all that is asked, and a value too short to hold a nonce and a tag is
             // refused as decryption would refuse it.
@@ -421,14 +418,6 @@ fn within(range: ByteRange, len: u64) -> Option<std::ops::Range<u64>> {
 /// `config` with values as raw bytes, the layout of Zarr stores.
 fn bytes_config(config: Config) -> Config {
     Config { value_mode: ValueMode::Bytes, ..config }
-}
-
-/// The bytes of a value of a map in [`ValueMode::Bytes`], which only ever decodes values as bytes.
-fn into_bytes(value: Value) -> Vec<u8> {
-    match value {
-        Value::Bytes(bytes) => bytes,
-        Value::Ipld(_) => unreachable!("a map of raw byte values decodes every value as bytes"),
-    }
 }
 
 impl<B> fmt::Debug for ZarrStore<B> {
@@ -579,13 +568,12 @@ impl<B: Blockstore> ListableStorageTraits for ZarrStore<B> {
 
 impl<B: Blockstore> WritableStorageTraits for ZarrStore<B> {
     fn set(&self, key: &StoreKey, value: Bytes) -> Result<(), StorageError> {
-        match &self.encryption {
-            Some(encryption) => {
-                Ok(self.store_value(key.as_str(), encryption.encrypt(&value).map_err(ZarrError::from)?)?)
-            }
-            // Without a copy when zarrs hands over the only reference to a buffer it allocated.
-            None => Ok(self.store_value(key.as_str(), Vec::from(value))?),
-        }
+        let stored = match &self.encryption {
+            Some(encryption) => Bytes::from(encryption.encrypt(&value).map_err(ZarrError::from)?),
+            // The buffer zarrs encoded the chunk into, kept as it is until the flush hands it to the block store.
+            None => value,
+        };
+        Ok(self.store_value(key.as_str(), stored)?)
     }
 
     fn set_partial_many(&self, key: &StoreKey, offset_values: OffsetBytesIterator<'_>) -> Result<(), StorageError> {

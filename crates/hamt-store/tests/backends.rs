@@ -11,7 +11,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use hamt_store::{Blockstore, Config, DAG_CBOR, LinkFormat, MemoryStore, RAW, StoreError, StoredMap, ValueMode};
-use hamt_store::{Cid, block_cid};
+use hamt_store::{Bytes, Cid, block_cid};
 
 #[cfg(feature = "object-store")]
 use hamt_store::ObjectStore;
@@ -48,7 +48,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// Block `i` of the test corpus: raw blocks of sizes from empty to 70 KiB, and some tagged as DAG-CBOR, so that ids
 /// of both codecs go through each backend.
-fn block(i: u64) -> (Cid, Vec<u8>) {
+fn block(i: u64) -> (Cid, Bytes) {
     let length = match i % 5 {
         0 => 0,
         1 => 1,
@@ -60,11 +60,11 @@ fn block(i: u64) -> (Cid, Vec<u8>) {
     // Blocks of length 0 differ only in their codec, so that the corpus still has distinct ids.
     let bytes = if length == 0 { i.to_le_bytes()[..(i % 8) as usize].to_vec() } else { bytes };
     let codec = if i.is_multiple_of(3) { DAG_CBOR } else { RAW };
-    (block_cid(codec, &bytes), bytes)
+    (block_cid(codec, &bytes), Bytes::from(bytes))
 }
 
 /// The corpus as a list without repeated ids.
-fn corpus(count: u64) -> Vec<(Cid, Vec<u8>)> {
+fn corpus(count: u64) -> Vec<(Cid, Bytes)> {
     let mut seen = HashSet::new();
     (0..count).map(block).filter(|(cid, _)| seen.insert(*cid)).collect()
 }
@@ -84,7 +84,7 @@ fn basic_operations(store: &dyn Blockstore, backend: &str) {
     assert!(store.list().expect("list").is_empty(), "{backend}: a new store lists blocks");
     assert_eq!(store.get(first).expect("get"), None, "{backend}: a new store holds a block");
     assert!(!store.has(first).expect("has"), "{backend}: a new store has a block");
-    assert_eq!(store.get_many(&[]).expect("get_many"), Vec::<Option<Vec<u8>>>::new(), "{backend}");
+    assert_eq!(store.get_many(&[]).expect("get_many"), Vec::<Option<Bytes>>::new(), "{backend}");
     store.put_many(&[]).expect("put_many of nothing");
     store.delete(&[]).expect("delete of nothing");
 
@@ -105,7 +105,7 @@ fn basic_operations(store: &dyn Blockstore, backend: &str) {
     // get_many answers in the order asked, with None for what is missing, and repeats what is asked twice.
     let asked = [blocks[7].0, missing, blocks[0].0, blocks[7].0, blocks[11].0];
     let answers = store.get_many(&asked).expect("get_many");
-    let wanted: Vec<Option<Vec<u8>>> = vec![
+    let wanted: Vec<Option<Bytes>> = vec![
         Some(blocks[7].1.clone()),
         None,
         Some(blocks[0].1.clone()),
@@ -136,8 +136,8 @@ fn basic_operations(store: &dyn Blockstore, backend: &str) {
 /// Random operations against a `HashMap` model, compared after every step.
 fn model_operations(store: &dyn Blockstore, backend: &str, seed: u64, steps: usize) {
     let blocks = corpus(30);
-    let mut model: HashMap<Cid, Vec<u8>> =
-        store.list().expect("list").into_iter().map(|cid| (cid, Vec::new())).collect();
+    let mut model: HashMap<Cid, Bytes> =
+        store.list().expect("list").into_iter().map(|cid| (cid, Bytes::new())).collect();
     assert!(model.is_empty(), "{backend}: the model test needs an empty store");
     let mut rng = Rng(seed);
     let pick = |rng: &mut Rng| blocks[rng.below(blocks.len() as u64) as usize].clone();

@@ -148,7 +148,7 @@ fn iroh_car_reads_our_files_and_writes_the_same_bytes() {
     let distinct: BTreeSet<Cid> = blocks.iter().map(|(cid, _)| *cid).collect();
     assert_eq!(distinct.len(), blocks.len(), "a block was written twice");
     for (cid, bytes) in &blocks {
-        assert_eq!(store.get(cid).unwrap().as_ref(), Some(bytes));
+        assert_eq!(store.get(cid).unwrap().as_deref(), Some(&bytes[..]));
     }
 
     let theirs = runtime().block_on(async {
@@ -303,7 +303,7 @@ fn missing_and_damaged_blocks_are_refused_in_both_directions() {
         .unwrap()
         .into_iter()
         .filter(|cid| *cid != value)
-        .map(|cid| (cid, store.get(&cid).unwrap().unwrap()))
+        .map(|cid| (cid, store.get(&cid).unwrap().unwrap().to_vec()))
         .collect();
     let frames: Vec<(Cid, &[u8])> = without.iter().map(|(cid, bytes)| (*cid, bytes.as_slice())).collect();
     let error = store_error(import(&car_file(&roots, &frames)));

@@ -71,7 +71,10 @@ fn read_map(store: &MemoryStore, root: Cid) -> (BTreeMap<String, Vec<u8>>, BTree
                 SlotRef::Bucket(bucket) => {
                     for (key, value) in bucket {
                         blocks.insert(*value);
-                        entries.insert(key.clone(), store.get(value).unwrap().expect("a kept value is still there"));
+                        entries.insert(
+                            key.clone(),
+                            store.get(value).unwrap().expect("a kept value is still there").to_vec(),
+                        );
                     }
                 }
                 SlotRef::Link(child) => stack.push((*child, [path.as_slice(), &[index]].concat())),

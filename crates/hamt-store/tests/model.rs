@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hamt_core::HamtMap;
-use hamt_store::{Blockstore, Cid, Config, DiffItem, LinkFormat, MemoryStore, StoreError, StoredMap, Value, ValueMode};
+use hamt_store::{
+    Blockstore, Bytes, Cid, Config, DiffItem, LinkFormat, MemoryStore, StoreError, StoredMap, Value, ValueMode,
+};
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
 mod common;
@@ -221,7 +223,7 @@ struct CountingStore {
 }
 
 impl Blockstore for CountingStore {
-    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
         self.gets.fetch_add(1, Ordering::SeqCst);
         self.inner.get(cid)
     }
@@ -254,7 +256,7 @@ impl FlakyStore {
 }
 
 impl Blockstore for FlakyStore {
-    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
         self.check("get")?;
         self.inner.get(cid)
     }
@@ -262,7 +264,7 @@ impl Blockstore for FlakyStore {
         self.check("put")?;
         self.inner.put(cid, bytes)
     }
-    fn put_many(&self, blocks: &[(Cid, Vec<u8>)]) -> Result<(), StoreError> {
+    fn put_many(&self, blocks: &[(Cid, Bytes)]) -> Result<(), StoreError> {
         self.check("put")?;
         self.inner.put_many(blocks)
     }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::Rng;
 use hamt_store::zarr::{DecryptError, Encryption, ZarrError, ZarrStore};
-use hamt_store::{Blockstore, Cid, Config, MemoryStore, StoreError, StoredMap, Value, ValueMode};
+use hamt_store::{Blockstore, Bytes, Cid, Config, MemoryStore, StoreError, StoredMap, Value, ValueMode};
 use zarrs::array::{Array, ArrayBuilder, ArraySubset, data_type};
 use zarrs::group::GroupBuilder;
 use zarrs_storage::byte_range::ByteRange;
@@ -47,7 +47,7 @@ impl Counting {
 }
 
 impl Blockstore for Counting {
-    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
         self.gets.fetch_add(1, Ordering::SeqCst);
         self.store.get(cid)
     }
@@ -383,7 +383,7 @@ fn damaged_or_foreign_values_are_typed_errors() {
     let link = map.get_link("a/c/0").unwrap().unwrap();
     let damaged = MemoryStore::new();
     for cid in blocks.list().unwrap() {
-        let mut bytes = blocks.get(&cid).unwrap().unwrap();
+        let mut bytes = blocks.get(&cid).unwrap().unwrap().to_vec();
         if cid == link {
             bytes[50] ^= 1;
         }

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use hamt_store::{
-    Blockstore, Cid, Config, DAG_CBOR, Ipld, LinkFormat, MemoryStore, Node, RAW, SlotRef, StoredMap, Value, ValueMode,
-    block_cid,
+    Blockstore, Bytes, Cid, Config, DAG_CBOR, Ipld, LinkFormat, MemoryStore, Node, RAW, SlotRef, StoredMap, Value,
+    ValueMode, block_cid,
 };
 
 /// One write of a map's history.
@@ -167,7 +167,8 @@ impl Vector {
     /// A store holding exactly the vector's blocks.
     pub(crate) fn store(&self) -> MemoryStore {
         let store = MemoryStore::new();
-        let blocks: Vec<(Cid, Vec<u8>)> = self.blocks.iter().map(|(cid, bytes)| (*cid, bytes.clone())).collect();
+        let blocks: Vec<(Cid, Bytes)> =
+            self.blocks.iter().map(|(cid, bytes)| (*cid, Bytes::copy_from_slice(bytes))).collect();
         store.put_many(&blocks).expect("a memory store takes every block");
         store
     }
@@ -203,7 +204,10 @@ fn walk(store: &impl Blockstore, root: &Cid) -> (BTreeMap<Cid, Vec<u8>>, BTreeMa
                 SlotRef::Bucket(entries) => {
                     for (key, value) in entries {
                         let block = store.get(value).expect("the store answers");
-                        blocks.insert(*value, block.unwrap_or_else(|| panic!("the value of {key:?} is missing")));
+                        blocks.insert(
+                            *value,
+                            block.unwrap_or_else(|| panic!("the value of {key:?} is missing")).to_vec(),
+                        );
                         values.insert(key.clone(), *value);
                     }
                 }
@@ -211,7 +215,7 @@ fn walk(store: &impl Blockstore, root: &Cid) -> (BTreeMap<Cid, Vec<u8>>, BTreeMa
                 SlotRef::Unflushed(_) => panic!("a node read from bytes holds an unflushed child"),
             }
         }
-        blocks.insert(cid, bytes);
+        blocks.insert(cid, bytes.to_vec());
     }
     (blocks, values)
 }
