@@ -143,7 +143,7 @@ impl<B: Blockstore> ZarrStore<B> {
     ///
     /// # Errors
     ///
-    /// [`ZarrError::NotBytes`] (giving the map back) if the map's value mode is not [`ValueMode::Bytes`]: py-hamt's
+    /// [`NotBytes`] (giving the map back) if the map's value mode is not [`ValueMode::Bytes`]: py-hamt's
     /// Zarr store, and this one, keep Zarr's bytes as they are.
     ///
     /// # Examples
