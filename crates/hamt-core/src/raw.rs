@@ -856,6 +856,77 @@ fn lowest_bit(bit: u32) -> u32 {
     bit & bit.wrapping_neg()
 }
 
+/// Runs `f`, compiled with the POPCNT instruction enabled where the processor has it.
+///
+/// The default x86-64 target does not assume POPCNT, so `u32::count_ones` compiles there to a dozen dependent
+/// instructions, which on the lookup path are most of the work of a trie level (measured with callgrind: lookups of
+/// 10k `u64` keys execute 2.3 times the instructions of a POPCNT build). Every x86-64 processor made since 2008 has
+/// it, so this asks the processor once (CPUID, cached in [`popcnt::STATE`]) and then runs `f` through a copy
+/// compiled with POPCNT enabled: whatever `f` inlines, the trie walk included, counts with the instruction. The
+/// price is a load of the cached answer and a predictable branch per call. Where POPCNT is enabled at compile
+/// time (`-C target-cpu=native`), on other architectures (aarch64 counts bits with a cheap vector instruction),
+/// without CPUID (SGX enclaves) and under Miri, this is `f()`.
+#[inline(always)]
+pub(crate) fn with_popcnt<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(all(target_arch = "x86_64", not(target_feature = "popcnt"), not(target_env = "sgx"), not(miri)))]
+    if popcnt::available() {
+        // SAFETY: `available` returned true, so the processor executes POPCNT, the only feature `run_with_popcnt`
+        // enables.
+        return unsafe { popcnt::run_with_popcnt(f) };
+    }
+    f()
+}
+
+/// Detection of POPCNT for builds that do not enable it at compile time.
+#[cfg(all(target_arch = "x86_64", not(target_feature = "popcnt"), not(target_env = "sgx"), not(miri)))]
+pub(crate) mod popcnt {
+    use core::sync::atomic::{AtomicU8, Ordering};
+
+    /// Whether the processor has POPCNT: [`UNKNOWN`] until first asked, then [`PRESENT`] or [`ABSENT`]. Every
+    /// thread that finds it unknown asks and stores the same answer, so a race costs one extra CPUID, no more.
+    pub(crate) static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
+    pub(crate) const UNKNOWN: u8 = 0;
+    pub(crate) const PRESENT: u8 = 1;
+    pub(crate) const ABSENT: u8 = 2;
+
+    /// Whether the processor has POPCNT; asks it the first time.
+    #[inline(always)]
+    pub(crate) fn available() -> bool {
+        match STATE.load(Ordering::Relaxed) {
+            PRESENT => true,
+            ABSENT => false,
+            _ => detect(),
+        }
+    }
+
+    /// Asks the processor whether it has POPCNT (CPUID leaf 1, bit 23 of ECX) and caches the answer.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn detect() -> bool {
+        #[allow(
+            unused_unsafe,
+            reason = "`__cpuid` is an `unsafe fn` in Rust 1.85 (the MSRV) and safe in later versions"
+        )]
+        // SAFETY: CPUID exists on every x86-64 processor and leaf 1 on every one that runs 64-bit code; it only
+        // reads identification registers. This module is not compiled for SGX enclaves, where CPUID traps.
+        let ecx = unsafe { core::arch::x86_64::__cpuid(1) }.ecx;
+        let present = ecx & (1 << 23) != 0;
+        STATE.store(if present { PRESENT } else { ABSENT }, Ordering::Relaxed);
+        present
+    }
+
+    /// Runs `f` in a function compiled with POPCNT enabled, so that the code `f` inlines counts bits with it.
+    ///
+    /// # Safety
+    ///
+    /// The processor must have POPCNT ([`available`] returned true).
+    #[target_feature(enable = "popcnt")]
+    #[inline]
+    pub(crate) unsafe fn run_with_popcnt<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+}
+
 /// Whether nodes of these entries can change between "one more child, one fewer entry" and back by sliding their
 /// contents inside one allocation: entries at least as large as a child pointer, and no more aligned (so the
 /// entries start right after the children).

@@ -12,7 +12,7 @@ use core::mem;
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::{Builder, Edit, Node, NodeMut, Shape, Unallocated};
+use crate::raw::{Builder, Edit, Node, NodeMut, Shape, Unallocated, with_popcnt};
 
 /// Bits of the hash consumed per level.
 pub(crate) const BITS: u32 = 5;
@@ -43,7 +43,7 @@ where
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    get_at(node, hash, 0, key)
+    with_popcnt(|| get_at(node, hash, 0, key))
 }
 
 /// Finds the entry for `key` below `node`, which is at `shift`.
