@@ -469,7 +469,17 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     ///
     /// # Panics
     /// If the edits do not turn the old shape into `shape` (a bug in the caller); the node is then left unchanged.
+    #[inline]
     pub(crate) fn edit(self, shape: Shape, entries: Edit<(K, V)>, children: Edit<Node<K, V, P>>) -> Taken<K, V, P> {
+        with_popcnt(
+            #[inline(always)]
+            move || self.edit_body(shape, entries, children),
+        )
+    }
+
+    /// The body of [`edit`](Self::edit), inlined into its two copies (with and without POPCNT).
+    #[inline(always)]
+    fn edit_body(self, shape: Shape, entries: Edit<(K, V)>, children: Edit<Node<K, V, P>>) -> Taken<K, V, P> {
         let old_shape = self.node.shape();
         let old_children = if old_shape.is_collision() { 0 } else { old_shape.children() };
         let new_children = if shape.is_collision() { 0 } else { shape.children() };
@@ -514,11 +524,21 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     ///
     /// # Panics
     /// If `bit` is not an entry of this node.
+    #[inline]
     pub(crate) fn push_down(
-        mut self,
+        self,
         bit: u32,
         make_child: impl FnOnce((K, V)) -> Result<Node<K, V, P>, Unallocated<K, V>>,
     ) {
+        with_popcnt(
+            #[inline(always)]
+            move || self.push_down_body(bit, make_child),
+        );
+    }
+
+    /// The body of [`push_down`](Self::push_down), inlined into its two copies (with and without POPCNT).
+    #[inline(always)]
+    fn push_down_body(mut self, bit: u32, make_child: impl FnOnce((K, V)) -> Result<Node<K, V, P>, Unallocated<K, V>>) {
         let old = self.node.shape();
         assert!(
             bit.is_power_of_two() && !old.is_collision() && old.datamap & bit != 0,
@@ -616,7 +636,17 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     ///
     /// # Panics
     /// If `bit` is not a child of this node, or the child is not such a chain, or `removed` is not 0 or 1.
+    #[inline]
     pub(crate) fn take_pair(self, bit: u32, removed: usize) -> (K, V) {
+        with_popcnt(
+            #[inline(always)]
+            move || self.take_pair_body(bit, removed),
+        )
+    }
+
+    /// The body of [`take_pair`](Self::take_pair), inlined into its two copies (with and without POPCNT).
+    #[inline(always)]
+    fn take_pair_body(self, bit: u32, removed: usize) -> (K, V) {
         let child = self.child_for_entry(bit);
         assert!(
             removed < 2 && child.unshared_chain_end().is_some_and(|end| end.shape().entries == 2),
@@ -662,6 +692,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// child (moved out of the node). The node's new memory (grown in place, or a new node) is allocated before
     /// `make_entry` runs, so an allocation failure that unwinds changes nothing. `make_entry` must not panic (the
     /// node is half moved while it runs); a panic there aborts.
+    #[inline(always)]
     fn swap_child_for_entry(mut self, bit: u32, make_entry: impl FnOnce(Node<K, V, P>) -> (K, V)) {
         let old = self.node.shape();
         let entry_index = ((old.datamap | bit) & bit.wrapping_sub(1)).count_ones() as usize;
@@ -722,6 +753,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// Inserts, removes or replaces one entry by resizing the node's allocation (`realloc`, which the allocator
     /// can often do without moving it) instead of building a new node. The caller has checked that the edit turns
     /// `old` into `new` and that the children region keeps its size.
+    #[inline(always)]
     fn resize_entries(mut self, old: Shape, new: Shape, edit: Edit<(K, V)>) -> Option<(K, V)> {
         let entries = self.node.entries_ptr(old);
         let len = old.entries;
@@ -786,7 +818,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// Resizes the allocation from the old shape's layout to the new one's (`realloc` keeps the contents up to
     /// the smaller size), then writes the new shape into the header. If the allocator fails, nothing changes (the
     /// header and the memory are as they were) and the layout that failed comes back.
-    #[inline]
+    #[inline(always)]
     fn reshape_in_place(&mut self, old: Shape, new: Shape) -> Result<(), Layout> {
         let old_layout = node_layout::<Header<P::Count>, (K, V)>(old).layout;
         let new_layout = node_layout::<Header<P::Count>, (K, V)>(new).layout;

@@ -43,7 +43,10 @@ where
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    with_popcnt(|| get_at(node, hash, 0, key))
+    with_popcnt(
+        #[inline(always)]
+        || get_at(node, hash, 0, key),
+    )
 }
 
 /// Finds the entry for `key` below `node`, which is at `shift`.
@@ -427,7 +430,30 @@ pub(crate) enum Persistent<'a, K, V, P: PointerKind> {
 ///
 /// Nothing a user wrote runs after the trie's shape starts changing (hashing, comparing and the update's decision
 /// come first; drops are left to the caller, see [`Change`]), so a panic leaves the trie as it was.
+#[inline]
 pub(crate) fn update_mut<K, V, P, S, U>(
+    slot: &mut Node<K, V, P>,
+    hash: u64,
+    shift: u32,
+    op: U,
+    hasher: &S,
+) -> (Change<K, V>, Left)
+where
+    P: PointerKind,
+    K: Clone + Hash + Eq + Borrow<U::Key>,
+    V: Clone,
+    S: BuildHasher,
+    U: Update<K, V>,
+{
+    with_popcnt(
+        #[inline(always)]
+        move || update_mut_walk(slot, hash, shift, op, hasher),
+    )
+}
+
+/// The body of [`update_mut`], inlined into its two copies (with and without POPCNT).
+#[inline(always)]
+fn update_mut_walk<K, V, P, S, U>(
     mut slot: &mut Node<K, V, P>,
     hash: u64,
     mut shift: u32,
