@@ -900,13 +900,27 @@ fn lowest_bit(bit: u32) -> u32 {
 /// without CPUID (SGX enclaves) and under Miri, this is `f()`.
 #[inline(always)]
 pub(crate) fn with_popcnt<R>(f: impl FnOnce() -> R) -> R {
+    with_popcnt_args(
+        #[inline(always)]
+        |(), (), ()| f(),
+        (),
+        (),
+        (),
+    )
+}
+
+/// [`with_popcnt`] for a hot path with small arguments: `f` should capture nothing, so that the arguments reach
+/// the copy compiled with POPCNT in registers rather than through a closure stored on the stack (measured: a
+/// quarter of the difference between a lookup through [`with_popcnt`] and one in a POPCNT build).
+#[inline(always)]
+pub(crate) fn with_popcnt_args<A, B, C, R>(f: impl FnOnce(A, B, C) -> R, a: A, b: B, c: C) -> R {
     #[cfg(all(target_arch = "x86_64", not(target_feature = "popcnt"), not(target_env = "sgx"), not(miri)))]
     if popcnt::available() {
         // SAFETY: `available` returned true, so the processor executes POPCNT, the only feature `run_with_popcnt`
         // enables.
-        return unsafe { popcnt::run_with_popcnt(f) };
+        return unsafe { popcnt::run_with_popcnt(f, a, b, c) };
     }
-    f()
+    f(a, b, c)
 }
 
 /// Detection of POPCNT for builds that do not enable it at compile time.
@@ -954,8 +968,8 @@ pub(crate) mod popcnt {
     /// The processor must have POPCNT ([`available`] returned true).
     #[target_feature(enable = "popcnt")]
     #[inline]
-    pub(crate) unsafe fn run_with_popcnt<R>(f: impl FnOnce() -> R) -> R {
-        f()
+    pub(crate) unsafe fn run_with_popcnt<A, B, C, R>(f: impl FnOnce(A, B, C) -> R, a: A, b: B, c: C) -> R {
+        f(a, b, c)
     }
 }
 
