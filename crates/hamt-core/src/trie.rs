@@ -12,7 +12,7 @@ use core::mem;
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::{Builder, Edit, Node, NodeMut, Shape, Unallocated, with_popcnt, with_popcnt_args};
+use crate::raw::{BitCounter, Builder, Edit, Node, NodeMut, Shape, Slot, Unallocated, with_popcnt};
 
 /// Bits of the hash consumed per level.
 pub(crate) const BITS: u32 = 5;
@@ -36,10 +36,6 @@ pub(crate) fn index_of(bitmap: u32, bit: u32) -> usize {
 }
 
 /// Finds the entry for `key` below the root `node`.
-///
-/// The walk runs in the copy compiled with POPCNT where the processor has it (see [`with_popcnt_args`]); the key
-/// is compared here, in the caller's code, so that the copy does not depend on the key type and the caller can
-/// branch on the comparison (and load the value early) instead of waiting for a selected result.
 #[inline]
 pub(crate) fn get<'a, K, V, P, Q>(node: &'a Node<K, V, P>, hash: u64, key: &Q) -> Option<&'a (K, V)>
 where
@@ -47,41 +43,35 @@ where
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    let candidates = with_popcnt_args(
-        #[inline(always)]
-        |node, hash, shift| candidates_at(node, hash, shift),
-        node,
-        hash,
-        0,
-    );
-    candidates.iter().find(|entry| entry.0.borrow() == key)
+    get_at(node, hash, 0, key)
 }
 
 /// Finds the entry for `key` below `node`, which is at `shift`.
+///
+/// Bits are counted with a [`BitCounter`] chosen once per lookup (POPCNT where the processor has it): a lookup is
+/// too short to pay for a call into a copy compiled with POPCNT, as the in-place updates do.
 #[inline]
-pub(crate) fn get_at<'a, K, V, P, Q>(node: &'a Node<K, V, P>, hash: u64, shift: u32, key: &Q) -> Option<&'a (K, V)>
+pub(crate) fn get_at<'a, K, V, P, Q>(
+    mut node: &'a Node<K, V, P>,
+    hash: u64,
+    mut shift: u32,
+    key: &Q,
+) -> Option<&'a (K, V)>
 where
     P: PointerKind,
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    candidates_at(node, hash, shift).iter().find(|entry| entry.0.borrow() == key)
-}
-
-/// The entries below `node` (at `shift`) that may have the key of `hash`: the entry in the slot the hash leads
-/// to, or every entry of the collision node it leads to, or none if it leads to an empty slot.
-#[inline]
-fn candidates_at<K, V, P: PointerKind>(mut node: &Node<K, V, P>, hash: u64, mut shift: u32) -> &[(K, V)] {
+    let counter = BitCounter::new();
     loop {
         if shift >= COLLISION_SHIFT {
-            return node.entries();
+            return node.entries().iter().find(|entry| entry.0.borrow() == key);
         }
-        let bit = bit_at(hash, shift);
-        if let Some(entry) = node.entry_at_bit(bit) {
-            return core::slice::from_ref(entry);
+        match node.slot_at_bit(bit_at(hash, shift), counter) {
+            Slot::Entry(entry) => return if entry.0.borrow() == key { Some(entry) } else { None },
+            Slot::Child(child) => node = child,
+            Slot::Empty => return None,
         }
-        let Some(child) = node.child_at_bit(bit) else { return &[] };
-        node = child;
         shift += BITS;
     }
 }
