@@ -127,9 +127,10 @@ mod raw_nodes {
     }
 }
 
-/// Lookups and in-place updates run in two copies, one compiled with POPCNT (taken when the processor has it) and
-/// one without (`raw::with_popcnt`). These tests force each copy in turn on the same maps and compare both with a
-/// model, so that a difference between the two compilations of one algorithm cannot go unseen.
+/// Lookups and in-place updates count bits two ways, chosen by the cached answer of CPUID (`raw::popcnt::STATE`):
+/// lookups with POPCNT or `u32::count_ones` (`raw::BitCounter`), in-place updates in a copy compiled with POPCNT or
+/// in the plain one (`raw::with_popcnt`). This test forces each way in turn on the same maps and compares both
+/// with a model, so that a difference between the two paths cannot go unseen.
 #[cfg(all(target_arch = "x86_64", not(target_feature = "popcnt"), not(target_env = "sgx"), not(miri)))]
 mod popcount_paths {
     use alloc::collections::BTreeMap;
@@ -160,7 +161,7 @@ mod popcount_paths {
         }
     }
 
-    /// Runs `run` through the copy asked for: `hardware == false` forces the one without POPCNT.
+    /// Runs `run` the way asked for: `hardware == false` forces the paths without POPCNT.
     fn with_path<R>(hardware: bool, run: impl FnOnce() -> R) -> R {
         let wanted = if hardware { PRESENT } else { ABSENT };
         STATE.store(wanted, Ordering::Relaxed);
@@ -186,10 +187,10 @@ mod popcount_paths {
     }
 
     fn check_paths<S: BuildHasher + Default + Clone>(count: usize, key_space: u64) {
-        // The processor of every x86-64 test machine has POPCNT: both copies must be reachable here.
+        // The processor of every x86-64 test machine has POPCNT: both paths must be reachable here.
         #[cfg(feature = "std")]
         assert_eq!(popcnt::detect(), std::is_x86_feature_detected!("popcnt"));
-        assert!(popcnt::detect(), "this test needs a processor with POPCNT to reach both copies");
+        assert!(popcnt::detect(), "this test needs a processor with POPCNT to reach both paths");
         let mut model = BTreeMap::new();
         let mut maps: [HamtMap<u64, u64, archery::RcK, S>; 2] = [HamtMap::default(), HamtMap::default()];
         for (step, (insert, key)) in operations(count, key_space).into_iter().enumerate() {
@@ -204,16 +205,16 @@ mod popcount_paths {
                     drop(shared);
                     got
                 });
-                assert_eq!(got, expected, "step {step}, POPCNT copy: {hardware}");
+                assert_eq!(got, expected, "step {step}, POPCNT: {hardware}");
                 map.check_invariants();
             }
-            // Every map is read through both copies: the present keys and some absent ones.
+            // Every map is read both ways: the present keys and some absent ones.
             for hardware in [false, true] {
                 with_path(hardware, || {
                     for map in &maps {
                         assert_eq!(map.len(), model.len());
                         for probe in [key, key + 1, key.wrapping_mul(31)] {
-                            assert_eq!(map.get(&probe), model.get(&probe), "step {step}, POPCNT copy: {hardware}");
+                            assert_eq!(map.get(&probe), model.get(&probe), "step {step}, POPCNT: {hardware}");
                         }
                     }
                 });
@@ -229,9 +230,9 @@ mod popcount_paths {
         assert!(maps[0] == maps[1]);
     }
 
-    /// One test, not two: the copy is chosen by a global state, which two tests running at once would both set.
+    /// One test, not two: the path is chosen by a global state, which two tests running at once would both set.
     #[test]
-    fn both_copies_agree_with_the_model() {
+    fn both_paths_agree_with_the_model() {
         check_paths::<crate::DefaultHashBuilder>(3000, 600);
         // Deep chains and collision nodes.
         check_paths::<BuildHasherDefault<FourBits>>(1500, 200);
