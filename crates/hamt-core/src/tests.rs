@@ -126,3 +126,115 @@ mod raw_nodes {
         // The second entry is dropped with the drain.
     }
 }
+
+/// Lookups and in-place updates count bits two ways, chosen by the cached answer of CPUID (`raw::popcnt::STATE`):
+/// lookups with POPCNT or `u32::count_ones` (`raw::BitCounter`), in-place updates in a copy compiled with POPCNT or
+/// in the plain one (`raw::with_popcnt`). This test forces each way in turn on the same maps and compares both
+/// with a model, so that a difference between the two paths cannot go unseen.
+#[cfg(all(target_arch = "x86_64", not(target_feature = "popcnt"), not(target_env = "sgx"), not(miri)))]
+mod popcount_paths {
+    use alloc::collections::BTreeMap;
+    use alloc::vec::Vec;
+    use core::hash::{BuildHasher, BuildHasherDefault, Hasher};
+    use core::sync::atomic::Ordering;
+
+    use crate::HamtMap;
+    use crate::raw::popcnt::{self, ABSENT, PRESENT, STATE};
+
+    /// Keeps 4 bits of a `u64` key and spreads them over the hash's top and bottom, so that keys collide in
+    /// whole (collision nodes) as well as share long prefixes (deep chains).
+    #[derive(Default)]
+    struct FourBits(u64);
+
+    impl Hasher for FourBits {
+        fn finish(&self) -> u64 {
+            let low = self.0 & 0xF;
+            (low << 60) | (low << 2)
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for &byte in bytes {
+                self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+            }
+        }
+        fn write_u64(&mut self, value: u64) {
+            self.0 = value;
+        }
+    }
+
+    /// Runs `run` the way asked for: `hardware == false` forces the paths without POPCNT.
+    fn with_path<R>(hardware: bool, run: impl FnOnce() -> R) -> R {
+        let wanted = if hardware { PRESENT } else { ABSENT };
+        STATE.store(wanted, Ordering::Relaxed);
+        let result = run();
+        // Only `detect` stores otherwise, and only a thread that found the state unknown, which `check_paths`
+        // rules out before the first run by asking first: the state held, so the path was the one asked.
+        assert_eq!(STATE.load(Ordering::Relaxed), wanted, "the POPCNT state changed during a run");
+        popcnt::detect();
+        result
+    }
+
+    /// A sequence of in-place inserts and removes (and lookups after each), from a fixed seed.
+    fn operations(count: usize, key_space: u64) -> Vec<(bool, u64)> {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        (0..count)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % 3 != 0, (state >> 8) % key_space)
+            })
+            .collect()
+    }
+
+    fn check_paths<S: BuildHasher + Default + Clone>(count: usize, key_space: u64) {
+        // The processor of every x86-64 test machine has POPCNT: both paths must be reachable here.
+        #[cfg(feature = "std")]
+        assert_eq!(popcnt::detect(), std::is_x86_feature_detected!("popcnt"));
+        assert!(popcnt::detect(), "this test needs a processor with POPCNT to reach both paths");
+        let mut model = BTreeMap::new();
+        let mut maps: [HamtMap<u64, u64, archery::RcK, S>; 2] = [HamtMap::default(), HamtMap::default()];
+        for (step, (insert, key)) in operations(count, key_space).into_iter().enumerate() {
+            let value = step as u64;
+            let expected = if insert { model.insert(key, value) } else { model.remove(&key) };
+            for (map, hardware) in maps.iter_mut().zip([false, true]) {
+                let got = with_path(hardware, || {
+                    // Every other step edits the map while a clone shares its nodes (path copying), the others
+                    // edit it in place.
+                    let shared = (step % 2 == 0).then(|| map.clone());
+                    let got = if insert { map.insert_mut(key, value) } else { map.remove_mut(&key) };
+                    drop(shared);
+                    got
+                });
+                assert_eq!(got, expected, "step {step}, POPCNT: {hardware}");
+                map.check_invariants();
+            }
+            // Every map is read both ways: the present keys and some absent ones.
+            for hardware in [false, true] {
+                with_path(hardware, || {
+                    for map in &maps {
+                        assert_eq!(map.len(), model.len());
+                        for probe in [key, key + 1, key.wrapping_mul(31)] {
+                            assert_eq!(map.get(&probe), model.get(&probe), "step {step}, POPCNT: {hardware}");
+                        }
+                    }
+                });
+            }
+        }
+        for hardware in [false, true] {
+            with_path(hardware, || {
+                for map in &maps {
+                    assert!(model.iter().all(|(key, value)| map.get(key) == Some(value)));
+                }
+            });
+        }
+        assert!(maps[0] == maps[1]);
+    }
+
+    /// One test, not two: the path is chosen by a global state, which two tests running at once would both set.
+    #[test]
+    fn both_paths_agree_with_the_model() {
+        check_paths::<crate::DefaultHashBuilder>(3000, 600);
+        // Deep chains and collision nodes.
+        check_paths::<BuildHasherDefault<FourBits>>(1500, 200);
+    }
+}

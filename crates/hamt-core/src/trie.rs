@@ -12,7 +12,7 @@ use core::mem;
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::{Builder, Edit, Node, NodeMut, Shape, Unallocated};
+use crate::raw::{BitCounter, Builder, Edit, Node, NodeMut, Shape, Slot, Unallocated, with_popcnt};
 
 /// Bits of the hash consumed per level.
 pub(crate) const BITS: u32 = 5;
@@ -35,7 +35,7 @@ pub(crate) fn index_of(bitmap: u32, bit: u32) -> usize {
     (bitmap & bit.wrapping_sub(1)).count_ones() as usize
 }
 
-/// Finds the entry for `key` below `node` (at `shift`).
+/// Finds the entry for `key` below the root `node`.
 #[inline]
 pub(crate) fn get<'a, K, V, P, Q>(node: &'a Node<K, V, P>, hash: u64, key: &Q) -> Option<&'a (K, V)>
 where
@@ -47,6 +47,9 @@ where
 }
 
 /// Finds the entry for `key` below `node`, which is at `shift`.
+///
+/// Bits are counted with a [`BitCounter`] chosen once per lookup (POPCNT where the processor has it): a lookup is
+/// too short to pay for a call into a copy compiled with POPCNT, as the in-place updates do.
 #[inline]
 pub(crate) fn get_at<'a, K, V, P, Q>(
     mut node: &'a Node<K, V, P>,
@@ -59,15 +62,16 @@ where
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
+    let counter = BitCounter::new();
     loop {
         if shift >= COLLISION_SHIFT {
             return node.entries().iter().find(|entry| entry.0.borrow() == key);
         }
-        let bit = bit_at(hash, shift);
-        if let Some(entry) = node.entry_at_bit(bit) {
-            return if entry.0.borrow() == key { Some(entry) } else { None };
+        match node.slot_at_bit(bit_at(hash, shift), counter) {
+            Slot::Entry(entry) => return if entry.0.borrow() == key { Some(entry) } else { None },
+            Slot::Child(child) => node = child,
+            Slot::Empty => return None,
         }
-        node = node.child_at_bit(bit)?;
         shift += BITS;
     }
 }
@@ -427,7 +431,30 @@ pub(crate) enum Persistent<'a, K, V, P: PointerKind> {
 ///
 /// Nothing a user wrote runs after the trie's shape starts changing (hashing, comparing and the update's decision
 /// come first; drops are left to the caller, see [`Change`]), so a panic leaves the trie as it was.
+#[inline]
 pub(crate) fn update_mut<K, V, P, S, U>(
+    slot: &mut Node<K, V, P>,
+    hash: u64,
+    shift: u32,
+    op: U,
+    hasher: &S,
+) -> (Change<K, V>, Left)
+where
+    P: PointerKind,
+    K: Clone + Hash + Eq + Borrow<U::Key>,
+    V: Clone,
+    S: BuildHasher,
+    U: Update<K, V>,
+{
+    with_popcnt(
+        #[inline(always)]
+        move || update_mut_walk(slot, hash, shift, op, hasher),
+    )
+}
+
+/// The body of [`update_mut`], inlined into its two copies (with and without POPCNT).
+#[inline(always)]
+fn update_mut_walk<K, V, P, S, U>(
     mut slot: &mut Node<K, V, P>,
     hash: u64,
     mut shift: u32,
