@@ -7,6 +7,7 @@
 //! linked.
 
 use plotters::coord::Shift;
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -56,11 +57,14 @@ const AXIS_SPACE: u32 = 60;
 /// The margin left of the axis labels.
 const LEFT_MARGIN: u32 = 50;
 /// The space under the plotting area, for the clusters' labels.
-const LABEL_SPACE: u32 = 150;
+const LABEL_SPACE: u32 = 170;
 /// The space above the plotting area, for the panel's title.
 const TITLE_SPACE: u32 = 34;
 /// The space right of the widest panel, for the legend.
 const LEGEND_SPACE: u32 = 170;
+/// The width of a character of a panel's title, in pixels, on the generous side: the viewer sets the text, so its
+/// width is an estimate, and the chart is made wide enough for the longest title.
+const TITLE_CHARACTER_WIDTH: f64 = 8.0;
 /// The space under the last panel, for the footer.
 const FOOTER_SPACE: u32 = 30;
 
@@ -74,6 +78,24 @@ fn axis_label(ratio: f64) -> String {
     } else {
         format!("{ratio:.0e}x")
     }
+}
+
+/// A logarithmic axis from `10^low` to `10^high` with grid lines at 1, 2 and 5 times each power of ten. The powers
+/// of ten are labelled, and on short scales (three decades or fewer) the 2 and 5 lines too.
+fn y_axis(low: f64, high: f64) -> WithKeyPoints<LogCoord<f64>> {
+    let label_minor = high - low <= 3.0;
+    let (mut labelled, mut unlabelled) = (Vec::new(), Vec::new());
+    // The exponents are whole numbers of a few decades, so counting them in `i32` is exact.
+    for exponent in low as i32..=high as i32 {
+        for (factor, major) in [(1.0, true), (2.0, false), (5.0, false)] {
+            let ratio = factor * 10f64.powi(exponent);
+            if ratio.log10() > high + 1e-9 {
+                continue;
+            }
+            if major || label_minor { labelled.push(ratio) } else { unlabelled.push(ratio) }
+        }
+    }
+    (10f64.powf(low)..10f64.powf(high)).log_scale().with_key_points(labelled).with_light_points(unlabelled)
 }
 
 /// The width of a panel's clusters and gaps, in bars.
@@ -90,7 +112,10 @@ fn panel_width(panel: &ChartPanel) -> f64 {
 /// happen in practice, but it is reported rather than assumed.
 pub(crate) fn render(panels: &[ChartPanel], date: &str) -> Result<String, DrawingAreaErrorKind<std::io::Error>> {
     let widest = panels.iter().map(panel_width).fold(0.0_f64, f64::max);
-    let width = (f64::from(LEFT_MARGIN + AXIS_SPACE + LEGEND_SPACE) + widest * BAR_WIDTH).max(640.0) as u32;
+    let longest_title = panels.iter().map(|panel| panel.title.chars().count()).max().unwrap_or(0);
+    let width = (f64::from(LEFT_MARGIN + AXIS_SPACE + LEGEND_SPACE) + widest * BAR_WIDTH)
+        .max(f64::from(LEFT_MARGIN) + longest_title as f64 * TITLE_CHARACTER_WIDTH + 20.0)
+        .max(640.0) as u32;
     let panel_height = TITLE_SPACE + PLOT_HEIGHT + LABEL_SPACE;
     let height = panel_height * panels.len() as u32 + FOOTER_SPACE;
     let mut svg = String::new();
@@ -155,8 +180,10 @@ fn draw_panel(
         .flat_map(|group| group.bars.iter().map(|&(_, ratio)| ratio))
         .filter(|ratio| ratio.is_finite() && *ratio > 0.0)
         .collect();
+    // The title starts at the left margin (plotters' caption is centred, and a long title would run off the
+    // left edge of a narrow chart).
+    area.draw(&Text::new(panel.title.clone(), (LEFT_MARGIN as i32, 12), title_font))?;
     if ratios.is_empty() {
-        area.draw(&Text::new(panel.title.clone(), (LEFT_MARGIN as i32, 12), title_font))?;
         area.draw(&Text::new("nothing measured", (LEFT_MARGIN as i32, 50), ("sans-serif", 13)))?;
         return Ok(());
     }
@@ -169,16 +196,14 @@ fn draw_panel(
     let mut chart = ChartBuilder::on(area)
         .margin_left(LEFT_MARGIN)
         .margin_right(right_margin.max(0.0) as u32)
-        .margin_top(8)
-        .caption(&panel.title, title_font)
+        .margin_top(TITLE_SPACE)
         .y_label_area_size(AXIS_SPACE)
-        .x_label_area_size(LABEL_SPACE - 8)
-        .build_cartesian_2d(0.0..bars_width, (10f64.powf(low)..10f64.powf(high)).log_scale())?;
+        .x_label_area_size(LABEL_SPACE)
+        .build_cartesian_2d(0.0..bars_width, y_axis(low, high))?;
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
-        .y_labels(((high - low) as usize * 3).max(4))
         .y_label_formatter(&|ratio| axis_label(*ratio))
         .bold_line_style(RGBColor(0xbb, 0xbb, 0xbb))
         .light_line_style(RGBColor(0xee, 0xee, 0xee))

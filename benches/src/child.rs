@@ -71,7 +71,7 @@ impl Job {
     /// use hamt_benches::maps::Implementation;
     ///
     /// let job = Job::Memory { implementation: Implementation::HamtRc, size: 10_000 };
-    /// assert_eq!(job.describe(), "heap per entry 10k hamt_rc");
+    /// assert_eq!(job.describe(), "heap per entry 10k hamt-rc");
     /// ```
     pub fn describe(&self) -> String {
         match self {

@@ -3,7 +3,7 @@
 //! [`Document`] is the whole file. [`Report::document`](crate::report::Report::document) builds it from the
 //! figures of a run, and `serde_json` writes it; a tool that reads the file can deserialize the same types. The
 //! scenarios, key kinds and implementations travel by the names the report shows (`lookup_hit`, `u64`,
-//! `hamt_rc`), and a figure that could not be computed (a ratio without its peer, a median without samples) is
+//! `hamt-rc`), and a figure that could not be computed (a ratio without its peer, a median without samples) is
 //! `null`.
 
 use std::fmt;
