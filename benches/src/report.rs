@@ -1045,7 +1045,7 @@ impl Report {
     }
 
     /// `docs/benchmarks.svg`: for each scenario, the ratio of every implementation to std's map, on a log scale,
-    /// drawn by [plotters](crate::chart); the persistent scenarios, which std's map cannot run, in a second panel
+    /// drawn with plotters; the persistent scenarios, which std's map cannot run, in a second panel
     /// as ratios to imbl.
     ///
     /// # Errors
