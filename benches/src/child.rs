@@ -330,8 +330,10 @@ pub fn collect(mut command: Command, timeout: Duration) -> Result<Reply, ChildEr
             Err(error) => break Err(ChildError::Process(error)),
         }
     };
-    let [stdout, stderr] = readers.map(|reader| reader.and_then(|thread| thread.join().ok()).unwrap_or_default());
+    // On a timeout, the readers are left behind rather than joined: a grandchild the killed child started may
+    // still hold the pipes open, and waiting for it would undo the time limit.
     let status = status?;
+    let [stdout, stderr] = readers.map(|reader| reader.and_then(|thread| thread.join().ok()).unwrap_or_default());
     if !status.success() {
         let lines: Vec<&str> = stderr.lines().filter(|line| !line.trim().is_empty()).collect();
         let stderr_tail = lines[lines.len().saturating_sub(3)..].join(" / ");
