@@ -6,13 +6,15 @@
 
 use std::hint::black_box;
 
+use serde::{Deserialize, Serialize};
+
 use crate::alloc::{self, Snapshot};
 use crate::keys::Data;
 use crate::maps::{BenchMap, Implementation};
 use crate::scenarios::{MapVisitor, build, variant_count, visit_map};
 
 /// What a structure holds on the heap.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct HeapFigures {
     /// Live requested bytes.
     pub bytes: f64,

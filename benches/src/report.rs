@@ -6,6 +6,13 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use serde::{Deserialize, Serialize};
+
+use crate::chart::{ChartGroup, ChartPanel};
+use crate::records::{
+    Document, MemoryRecord, MetaRecord, SectionRecord, TargetRecord, TimeRecord, VariantMemoryRecord,
+};
+
 use crate::maps::Implementation;
 use crate::memory::HeapFigures;
 use crate::scenarios::{KeyKind, Scenario, VARIANTS};
@@ -27,7 +34,7 @@ pub const REFERENCE: Implementation = Implementation::StdFold;
 pub const OURS: Implementation = Implementation::HamtRc;
 
 /// Where and how the run was made.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
     /// When the run ended, in UTC.
     pub date: String,
@@ -39,7 +46,8 @@ pub struct Meta {
     pub memory: String,
     /// The compiler's `--version`.
     pub rustc: String,
-    /// The versions of the crates compared, from `Cargo.lock`.
+    /// The versions of the crates compared, from `Cargo.lock`; in the JSON, a map from name to version.
+    #[serde(with = "crate::records::versions_as_map")]
     pub versions: Vec<(String, String)>,
     /// Whether the code was compiled with the `popcnt` target feature.
     pub popcnt: bool,
@@ -185,7 +193,7 @@ pub struct VariantMemoryResult {
 }
 
 /// A measurement that did not produce a figure.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// What was being measured.
     pub what: String,
@@ -210,16 +218,20 @@ pub struct Report {
     pub failures: Vec<Failure>,
 }
 
-/// Whether a target is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether a target is reached. Its serde form is its [label](Self::label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     /// Every part measured, every part reached.
+    #[serde(rename = "met")]
     Met,
     /// Every part measured was reached, but some parts were not measured in this run.
+    #[serde(rename = "met where measured")]
     MetWhereMeasured,
     /// At least one part was missed.
+    #[serde(rename = "missed")]
     Missed,
     /// Nothing was measured.
+    #[serde(rename = "not measured")]
     NotMeasured,
 }
 
@@ -918,174 +930,139 @@ impl Report {
         }
     }
 
-    /// `docs/benchmarks.json`.
-    pub fn json(&self) -> String {
-        let meta = &self.meta;
-        let mut out = String::new();
-        line!(out, "{{");
-        line!(out, "  \"meta\": {{");
-        line!(out, "    \"date\": {},", json_string(&meta.date));
-        line!(out, "    \"cpu\": {},", json_string(&meta.cpu));
-        line!(out, "    \"cores\": {},", meta.cores);
-        line!(out, "    \"memory\": {},", json_string(&meta.memory));
-        line!(out, "    \"rustc\": {},", json_string(&meta.rustc));
-        line!(out, "    \"popcnt\": {},", meta.popcnt);
-        line!(out, "    \"quick\": {},", meta.quick);
-        line!(out, "    \"command\": {},", json_string(&meta.command));
-        line!(out, "    \"sampling\": {},", json_string(&meta.sampling));
-        line!(out, "    \"duration_seconds\": {},", json_number(meta.duration_seconds));
-        line!(out, "    \"load_before\": {},", json_string(&meta.load_before));
-        line!(out, "    \"load_after\": {},", json_string(&meta.load_after));
-        line!(out, "    \"reference\": {},", json_string(REFERENCE.name()));
-        let versions: Vec<String> = meta
-            .versions
-            .iter()
-            .map(|(name, version)| format!("{}: {}", json_string(name), json_string(version)))
-            .collect();
-        line!(out, "    \"versions\": {{{}}}", versions.join(", "));
-        line!(out, "  }},");
-        line!(out, "  \"results\": [");
-        let results: Vec<String> = self
+    /// The typed records of `docs/benchmarks.json`: every figure of the run, with the ratios and targets
+    /// computed from them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_benches::report::Report;
+    ///
+    /// let document = Report::default().document();
+    /// assert!(document.results.is_empty() && document.failures.is_empty());
+    /// ```
+    pub fn document(&self) -> Document {
+        let results = self
             .times
             .iter()
             .map(|result| {
                 let ratio_to = |peer| {
-                    json_option(self.ratio(result.scenario, result.key, result.size, result.implementation, peer))
+                    self.ratio(result.scenario, result.key, result.size, result.implementation, peer)
+                        .filter(|ratio| ratio.is_finite())
                 };
-                let samples: Vec<String> = result.samples_ns.iter().map(|&sample| json_number(sample)).collect();
-                format!(
-                    "    {{\"scenario\": {}, \"key\": {}, \"size\": {}, \"implementation\": {}, \"median_ns\": {}, \
-                     \"min_ns\": {}, \"elements\": {}, \"ns_per_element\": {}, \"ratio_to_std\": {}, \"ratio_to_imbl\": {}, \
-                     \"ratio_to_rpds\": {}, \"samples_ns\": [{}]}}",
-                    json_string(result.scenario.name()),
-                    json_string(result.key.name()),
-                    result.size,
-                    json_string(result.implementation.name()),
-                    json_number(result.median_ns),
-                    json_number(result.samples_ns.iter().copied().fold(f64::INFINITY, f64::min)),
-                    result.scenario.elements(result.implementation, result.size),
-                    json_number(result.ns_per_element()),
-                    ratio_to(REFERENCE),
-                    ratio_to(Implementation::Imbl),
-                    ratio_to(Implementation::Rpds),
-                    samples.join(", ")
-                )
+                TimeRecord {
+                    scenario: result.scenario,
+                    key: result.key,
+                    size: result.size,
+                    implementation: result.implementation,
+                    median_ns: result.median_ns,
+                    min_ns: result.samples_ns.iter().copied().reduce(f64::min),
+                    elements: result.scenario.elements(result.implementation, result.size),
+                    ns_per_element: result.ns_per_element(),
+                    ratio_to_std: ratio_to(REFERENCE),
+                    ratio_to_imbl: ratio_to(Implementation::Imbl),
+                    ratio_to_rpds: ratio_to(Implementation::Rpds),
+                    samples_ns: result.samples_ns.clone(),
+                }
             })
             .collect();
-        line!(out, "{}", results.join(",\n"));
-        line!(out, "  ],");
-        line!(out, "  \"memory\": [");
-        let memory: Vec<String> = self
+        let memory = self
             .memory
             .iter()
-            .map(|result| {
-                format!(
-                    "    {{\"scenario\": \"heap_per_entry\", \"key\": \"u64\", \"size\": {}, \"implementation\": {}, \
-                     \"bytes_per_entry\": {}, \"allocations_per_entry\": {}, \"ratio_to_std\": {}}}",
-                    result.size,
-                    json_string(result.implementation.name()),
-                    json_number(result.per_entry.bytes),
-                    json_number(result.per_entry.allocations),
-                    json_option(self.memory_ratio(result.implementation, REFERENCE, result.size))
-                )
+            .map(|result| MemoryRecord {
+                scenario: "heap_per_entry".to_owned(),
+                key: KeyKind::U64,
+                size: result.size,
+                implementation: result.implementation,
+                bytes_per_entry: result.per_entry.bytes,
+                allocations_per_entry: result.per_entry.allocations,
+                ratio_to_std: self
+                    .memory_ratio(result.implementation, REFERENCE, result.size)
+                    .filter(|ratio| ratio.is_finite()),
             })
             .collect();
-        line!(out, "{}", memory.join(",\n"));
-        line!(out, "  ],");
-        line!(out, "  \"variant_memory\": [");
-        let variants: Vec<String> = self
+        let variant_memory = self
             .variant_memory
             .iter()
-            .map(|result| {
-                format!(
-                    "    {{\"scenario\": \"heap_per_variant\", \"key\": \"u64\", \"size\": {}, \"implementation\": {}, \
-                     \"variants\": {}, \"bytes_per_variant\": {}, \"allocations_per_variant\": {}}}",
-                    result.size,
-                    json_string(result.implementation.name()),
-                    result.variants,
-                    json_number(result.per_variant.bytes),
-                    json_number(result.per_variant.allocations)
-                )
+            .map(|result| VariantMemoryRecord {
+                scenario: "heap_per_variant".to_owned(),
+                key: KeyKind::U64,
+                size: result.size,
+                implementation: result.implementation,
+                variants: result.variants,
+                bytes_per_variant: result.per_variant.bytes,
+                allocations_per_variant: result.per_variant.allocations,
             })
             .collect();
-        line!(out, "{}", variants.join(",\n"));
-        line!(out, "  ],");
-        line!(out, "  \"targets\": [");
-        let targets: Vec<String> = self
+        let targets = self
             .targets()
-            .iter()
-            .map(|target| {
-                format!(
-                    "    {{\"scenario\": {}, \"target\": {}, \"measured\": {}, \"status\": {}}}",
-                    json_string(target.scenario),
-                    json_string(target.target),
-                    json_string(&target.measured),
-                    json_string(target.status.label())
-                )
+            .into_iter()
+            .map(|target| TargetRecord {
+                scenario: target.scenario.to_owned(),
+                target: target.target.to_owned(),
+                measured: target.measured,
+                status: target.status,
             })
             .collect();
-        line!(out, "{}", targets.join(",\n"));
-        line!(out, "  ],");
-        line!(out, "  \"sections\": [");
-        let sections: Vec<String> = self
+        let sections = self
             .extras
             .iter()
-            .map(|section| {
-                let figures: Vec<String> = section
-                    .figures
-                    .iter()
-                    .map(|figure| {
-                        format!(
-                            "{{\"name\": {}, \"value\": {}, \"unit\": {}}}",
-                            json_string(&figure.name),
-                            json_number(figure.value),
-                            json_string(&figure.unit)
-                        )
-                    })
-                    .collect();
-                let targets: Vec<String> = section
-                    .targets
-                    .iter()
-                    .map(|target| {
-                        let met = target.met.map_or("null", |met| if met { "true" } else { "false" });
-                        format!(
-                            "{{\"scenario\": {}, \"target\": {}, \"measured\": {}, \"met\": {met}}}",
-                            json_string(&target.scenario),
-                            json_string(&target.target),
-                            json_string(&target.measured)
-                        )
-                    })
-                    .collect();
-                format!(
-                    "    {{\"title\": {}, \"figures\": [{}], \"targets\": [{}]}}",
-                    json_string(&section.title),
-                    figures.join(", "),
-                    targets.join(", ")
-                )
+            .map(|section| SectionRecord {
+                title: section.title.clone(),
+                figures: section.figures.clone(),
+                targets: section.targets.clone(),
             })
             .collect();
-        line!(out, "{}", sections.join(",\n"));
-        line!(out, "  ],");
-        line!(out, "  \"failures\": [");
-        let failures: Vec<String> = self
-            .failures
-            .iter()
-            .map(|failure| {
-                format!(
-                    "    {{\"what\": {}, \"message\": {}}}",
-                    json_string(&failure.what),
-                    json_string(&failure.message)
-                )
-            })
-            .collect();
-        line!(out, "{}", failures.join(",\n"));
-        line!(out, "  ]");
-        line!(out, "}}");
-        out
+        Document {
+            meta: MetaRecord { meta: self.meta.clone(), reference: REFERENCE },
+            results,
+            memory,
+            variant_memory,
+            targets,
+            sections,
+            failures: self.failures.clone(),
+        }
     }
 
-    /// `docs/benchmarks.svg`: for each scenario, the ratio of every implementation to std's map, on a log scale.
-    pub fn svg(&self) -> String {
+    /// `docs/benchmarks.json`: the [`document`](Self::document), written by serde_json.
+    ///
+    /// # Errors
+    ///
+    /// Returns serde_json's error if the document cannot be written; every map in it has string keys, so this does
+    /// not happen in practice, but it is reported rather than assumed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_benches::report::Report;
+    ///
+    /// let json = Report::default().json()?;
+    /// assert!(json.starts_with('{') && json.contains("\"results\": []"));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(&self.document())
+    }
+
+    /// `docs/benchmarks.svg`: for each scenario, the ratio of every implementation to std's map, on a log scale,
+    /// drawn with plotters; the persistent scenarios, which std's map cannot run, in a second panel
+    /// as ratios to imbl.
+    ///
+    /// # Errors
+    ///
+    /// Returns plotters' error if drawing fails; the SVG backend draws into a `String`, so this does not happen in
+    /// practice, but it is reported rather than assumed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_benches::report::Report;
+    ///
+    /// let svg = Report::default().svg()?;
+    /// assert!(svg.starts_with("<svg") && svg.contains("nothing measured"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn svg(&self) -> Result<String, plotters::drawing::DrawingAreaErrorKind<std::io::Error>> {
         let chart_size = |sizes: Vec<usize>| -> Option<usize> {
             if sizes.contains(&100_000) { Some(100_000) } else { sizes.last().copied() }
         };
@@ -1135,7 +1112,7 @@ impl Report {
         }
         groups.retain(|group| !group.bars.is_empty());
         persistent_groups.retain(|group| !group.bars.is_empty());
-        render_chart(
+        crate::chart::render(
             &[
                 ChartPanel {
                     title: format!(
@@ -1199,216 +1176,4 @@ fn format_count(count: f64) -> String {
         let decimals = (2 - count.abs().log10().floor() as i32).clamp(0, 3) as usize;
         format!("{count:.decimals$}")
     }
-}
-
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for character in text.chars() {
-        match character {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            control if u32::from(control) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(control));
-            }
-            other => out.push(other),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn json_number(value: f64) -> String {
-    if value.is_finite() { format!("{value}") } else { "null".to_owned() }
-}
-
-fn json_option(value: Option<f64>) -> String {
-    value.map_or_else(|| "null".to_owned(), json_number)
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// One cluster of bars: a scenario and the ratio of each implementation.
-struct ChartGroup {
-    label: String,
-    bars: Vec<(Implementation, f64)>,
-}
-
-/// One chart with its own title and groups.
-struct ChartPanel {
-    title: String,
-    groups: Vec<ChartGroup>,
-}
-
-fn color(implementation: Implementation) -> &'static str {
-    match implementation {
-        Implementation::HamtRc => "#1f4e9c",
-        Implementation::HamtArc => "#4a90d9",
-        Implementation::HamtArcT => "#9cc3ee",
-        Implementation::StdFold => "#333333",
-        Implementation::StdSip => "#999999",
-        Implementation::Imbl => "#e8772e",
-        Implementation::Rpds => "#2f9e44",
-        Implementation::RpdsSync => "#94d49e",
-    }
-}
-
-const BAR_WIDTH: f64 = 9.0;
-const GROUP_GAP: f64 = 16.0;
-const PLOT_HEIGHT: f64 = 260.0;
-const LEFT_MARGIN: f64 = 110.0;
-const LABEL_SPACE: f64 = 150.0;
-const TITLE_SPACE: f64 = 34.0;
-
-/// Reads a ratio on the y axis: `0.01x`, `2x`, `1000x`, `1e-5x`.
-fn axis_label(ratio: f64) -> String {
-    if ratio >= 1.0 {
-        format!("{ratio:.0}x")
-    } else if ratio >= 0.001 {
-        let text = format!("{ratio:.3}");
-        format!("{}x", text.trim_end_matches('0'))
-    } else {
-        format!("{ratio:.0e}x")
-    }
-}
-
-/// Draws bar charts with a logarithmic y axis; bars start at ratio 1, so that faster goes down and slower up.
-fn render_chart(panels: &[ChartPanel], date: &str) -> String {
-    let widest = panels
-        .iter()
-        .map(|panel| panel.groups.iter().map(|group| group.bars.len() as f64 * BAR_WIDTH + GROUP_GAP).sum::<f64>())
-        .fold(0.0_f64, f64::max);
-    let width = (LEFT_MARGIN + widest + 170.0).max(640.0);
-    let panel_height = TITLE_SPACE + PLOT_HEIGHT + LABEL_SPACE;
-    let height = panel_height * panels.len() as f64 + 30.0;
-    let mut out = String::new();
-    line!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
-         viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">"
-    );
-    line!(out, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-    for (index, panel) in panels.iter().enumerate() {
-        render_panel(&mut out, panel, index as f64 * panel_height);
-    }
-    // The legend, at the right of the first panel.
-    let legend_x = width - 160.0;
-    for (index, implementation) in Implementation::ALL.into_iter().enumerate() {
-        let y = TITLE_SPACE + 10.0 + index as f64 * 16.0;
-        line!(
-            out,
-            "<rect x=\"{legend_x:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{}\"/>",
-            y - 9.0,
-            color(implementation)
-        );
-        let name = if implementation == REFERENCE {
-            format!("{} (the 1x line)", implementation.name())
-        } else {
-            implementation.name().to_owned()
-        };
-        line!(out, "<text x=\"{:.1}\" y=\"{y:.1}\">{name}</text>", legend_x + 15.0);
-    }
-    line!(
-        out,
-        "<text x=\"{LEFT_MARGIN}\" y=\"{:.1}\" fill=\"#666\">Generated {} by hamt-bench; see benchmarks.md for every figure.</text>",
-        height - 10.0,
-        xml_escape(date)
-    );
-    line!(out, "</svg>");
-    out
-}
-
-fn render_panel(out: &mut String, panel: &ChartPanel, top: f64) {
-    line!(
-        out,
-        "<text x=\"{LEFT_MARGIN}\" y=\"{:.1}\" font-size=\"14\" font-weight=\"bold\">{}</text>",
-        top + 20.0,
-        xml_escape(&panel.title)
-    );
-    let ratios: Vec<f64> = panel
-        .groups
-        .iter()
-        .flat_map(|group| group.bars.iter().map(|&(_, ratio)| ratio))
-        .filter(|ratio| ratio.is_finite() && *ratio > 0.0)
-        .collect();
-    if ratios.is_empty() {
-        line!(out, "<text x=\"{LEFT_MARGIN}\" y=\"{:.1}\">nothing measured</text>", top + 50.0);
-        return;
-    }
-    let low = ratios.iter().copied().fold(1.0_f64, f64::min).log10().floor();
-    let high = ratios.iter().copied().fold(1.0_f64, f64::max).log10().ceil().max(low + 1.0);
-    let plot_top = top + TITLE_SPACE;
-    let y_of = |ratio: f64| plot_top + (high - ratio.log10()) / (high - low) * PLOT_HEIGHT;
-    let plot_width: f64 = panel.groups.iter().map(|group| group.bars.len() as f64 * BAR_WIDTH + GROUP_GAP).sum::<f64>();
-    // Grid lines at 1, 2 and 5 times each power of ten; the 2 and 5 lines are labelled only on short scales.
-    let label_minor = high - low <= 3.0;
-    let mut exponent = low;
-    while exponent <= high {
-        for (factor, major) in [(1.0, true), (2.0, false), (5.0, false)] {
-            let ratio = factor * 10f64.powf(exponent);
-            if ratio.log10() > high + 1e-9 {
-                continue;
-            }
-            let y = y_of(ratio);
-            line!(
-                out,
-                "<line x1=\"{LEFT_MARGIN}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{}\"/>",
-                LEFT_MARGIN + plot_width,
-                if major { "#bbb" } else { "#eee" }
-            );
-            if major || label_minor {
-                line!(
-                    out,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#444\">{}</text>",
-                    LEFT_MARGIN - 6.0,
-                    y + 4.0,
-                    axis_label(ratio)
-                );
-            }
-        }
-        exponent += 1.0;
-    }
-    let baseline = y_of(1.0);
-    let mut x = LEFT_MARGIN + GROUP_GAP / 2.0;
-    for group in &panel.groups {
-        let group_width = group.bars.len() as f64 * BAR_WIDTH;
-        for (index, &(implementation, ratio)) in group.bars.iter().enumerate() {
-            let y = y_of(ratio);
-            let (bar_top, bar_height) = if y < baseline { (y, baseline - y) } else { (baseline, y - baseline) };
-            line!(
-                out,
-                "<rect x=\"{:.1}\" y=\"{bar_top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{} {}: {}</title></rect>",
-                x + index as f64 * BAR_WIDTH,
-                BAR_WIDTH - 1.0,
-                bar_height.max(0.5),
-                color(implementation),
-                xml_escape(&group.label),
-                implementation.name(),
-                format_ratio(ratio)
-            );
-        }
-        let label_x = x + group_width / 2.0;
-        let label_y = plot_top + PLOT_HEIGHT + 12.0;
-        line!(
-            out,
-            "<text x=\"{label_x:.1}\" y=\"{label_y:.1}\" text-anchor=\"end\" transform=\"rotate(-40 {label_x:.1} {label_y:.1})\">{}</text>",
-            xml_escape(&group.label)
-        );
-        x += group_width + GROUP_GAP;
-    }
-    line!(
-        out,
-        "<line x1=\"{LEFT_MARGIN}\" x2=\"{:.1}\" y1=\"{baseline:.1}\" y2=\"{baseline:.1}\" stroke=\"#000\"/>",
-        LEFT_MARGIN + plot_width
-    );
-    line!(
-        out,
-        "<line x1=\"{LEFT_MARGIN}\" x2=\"{LEFT_MARGIN}\" y1=\"{plot_top:.1}\" y2=\"{:.1}\" stroke=\"#000\"/>",
-        plot_top + PLOT_HEIGHT
-    );
 }

@@ -3,6 +3,7 @@ use super::*;
 use maps::Implementation;
 use report::{Report, Status, TimeResult};
 use scenarios::{DIFF_CHANGES, KeyKind, Outcome, Scenario, Timer};
+use std::time::Duration;
 
 /// A timer that runs each routine once and keeps the checksum of what it returned.
 #[derive(Default)]
@@ -137,26 +138,158 @@ fn targets_are_computed_from_the_measured_ratios() {
     assert_eq!(lookup.status, Status::MetWhereMeasured);
 }
 
-#[test]
-fn the_report_files_are_well_formed() {
+/// A report with a figure of every kind: timings of every implementation (one of them without samples), heap
+/// figures, a section with a figure that could not be measured, a failure, and the machine.
+fn full_report() -> Report {
     let mut report = Report::default();
     for implementation in Implementation::ALL {
-        report.times.push(timing(
-            Scenario::LookupHit,
-            100_000,
-            implementation,
-            1e6 * (1.0 + implementation as u8 as f64),
-        ));
+        let median_ns = 1e6 * (1.0 + implementation as u8 as f64);
+        report.times.push(timing(Scenario::LookupHit, 100_000, implementation, median_ns));
+        if Scenario::BuildPersistent.applies_to(implementation) {
+            report.times.push(timing(Scenario::BuildPersistent, 10_000, implementation, median_ns / 2.0));
+        }
+        let per_entry = memory::HeapFigures { bytes: 40.0 + implementation as u8 as f64, allocations: 0.25 };
+        report.memory.push(report::MemoryResult { implementation, size: 10_000, per_entry });
     }
-    let markdown = report.markdown();
-    assert!(markdown.contains("| u64 | 100k |"));
-    let json = report.json();
-    assert!(json.contains("\"ratio_to_std\": 1"));
-    assert_eq!(json.matches('{').count(), json.matches('}').count());
-    assert_eq!(json.matches('[').count(), json.matches(']').count());
-    let svg = report.svg();
-    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-    assert_eq!(svg.matches("<rect").count(), svg.matches("</rect>").count() + 1 + Implementation::ALL.len());
+    report.times.push(TimeResult {
+        scenario: Scenario::Iterate,
+        key: KeyKind::U64,
+        size: 1_000,
+        implementation: Implementation::HamtRc,
+        samples_ns: Vec::new(),
+        median_ns: f64::NAN,
+    });
+    report.variant_memory.push(report::VariantMemoryResult {
+        implementation: Implementation::HamtRc,
+        size: 10_000,
+        variants: 1_000,
+        per_variant: memory::HeapFigures { bytes: 512.0, allocations: 4.0 },
+    });
+    let mut section = extras::Section::new("Serialization \"quoted\"\t(hamt-serde)");
+    section.line("| a | b |");
+    let ratio = section.figure("encode 1M / postcard", 1.25, "ratio");
+    section.figure("decode 1M / postcard", f64::NAN, "ratio");
+    section.target_at_most("encode", "≤ 1.5x postcard", format!("{ratio:.2}x"), ratio, 1.5);
+    section.target_at_most("decode", "≤ 2x postcard", "not measured", f64::NAN, 2.0);
+    report.extras.push(section);
+    report
+        .failures
+        .push(report::Failure { what: "section zarr".to_owned(), message: "timed out\nafter 900 s".to_owned() });
+    report.meta.versions = vec![("hamt-core".to_owned(), "0.1.0".to_owned()), ("imbl".to_owned(), "6.1.0".to_owned())];
+    report.meta.cpu = "a <fast> & \"quoted\" processor".to_owned();
+    report.meta.date = "2026-11-29 18:00 UTC".to_owned();
+    report
+}
+
+#[test]
+fn the_markdown_has_a_row_per_size() {
+    assert!(full_report().markdown().contains("| u64 | 100k |"));
+}
+
+#[test]
+fn the_json_reads_back_as_the_report_it_was_written_from() {
+    let report = full_report();
+    let json = report.json().unwrap();
+    let document: records::Document = serde_json::from_str(&json).unwrap();
+    // Written again, the document reads the same, so nothing was lost on the way, not even a NaN (as null).
+    assert_eq!(serde_json::to_string_pretty(&document).unwrap(), json);
+    assert_eq!(document.meta.meta, report.meta);
+    assert_eq!(document.meta.reference, report::REFERENCE);
+    assert_eq!(document.results.len(), report.times.len());
+    for (record, result) in document.results.iter().zip(&report.times) {
+        assert_eq!(
+            (record.scenario, record.key, record.size, record.implementation),
+            (result.scenario, result.key, result.size, result.implementation)
+        );
+        assert_eq!(record.samples_ns, result.samples_ns);
+        assert_eq!(record.min_ns, result.samples_ns.first().copied());
+        assert_eq!(record.median_ns.is_nan(), result.median_ns.is_nan());
+        let expected_ratio =
+            report.ratio(result.scenario, result.key, result.size, result.implementation, report::REFERENCE);
+        assert_eq!(record.ratio_to_std, expected_ratio);
+    }
+    let unmeasured = document.results.iter().find(|record| record.scenario == Scenario::Iterate).unwrap();
+    assert!(unmeasured.median_ns.is_nan() && unmeasured.min_ns.is_none() && unmeasured.ratio_to_std.is_none());
+    let rc = document.results.iter().find(|record| record.implementation == Implementation::HamtRc).unwrap();
+    assert_eq!(
+        rc.ratio_to_std,
+        Some(
+            report
+                .ratio(Scenario::LookupHit, KeyKind::U64, 100_000, Implementation::HamtRc, report::REFERENCE)
+                .unwrap()
+        )
+    );
+    assert_eq!(document.memory.len(), Implementation::ALL.len());
+    assert!(document.memory.iter().all(|record| record.scenario == "heap_per_entry" && record.ratio_to_std.is_some()));
+    assert_eq!(document.variant_memory[0].variants, 1_000);
+    assert_eq!(document.variant_memory[0].bytes_per_variant, 512.0);
+    let targets: Vec<records::TargetRecord> = report
+        .targets()
+        .into_iter()
+        .map(|target| records::TargetRecord {
+            scenario: target.scenario.to_owned(),
+            target: target.target.to_owned(),
+            measured: target.measured,
+            status: target.status,
+        })
+        .collect();
+    assert_eq!(document.targets, targets);
+    let section = &document.sections[0];
+    assert_eq!(section.title, report.extras[0].title);
+    assert_eq!(section.figures[0], report.extras[0].figures[0]);
+    assert!(section.figures[1].value.is_nan());
+    assert_eq!(section.targets, report.extras[0].targets);
+    assert_eq!(document.failures, report.failures);
+    // The names other tools read: the versions as a map in the report's order, the statuses as the report words them.
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["meta"]["versions"]["imbl"], "6.1.0");
+    assert_eq!(value["meta"]["reference"], report::REFERENCE.name());
+    assert_eq!(value["results"][0]["scenario"], "lookup_hit");
+    assert_eq!(value["results"][0]["implementation"], Implementation::ALL[0].name());
+    assert_eq!(value["sections"][0]["figures"][1]["value"], serde_json::Value::Null);
+    assert_eq!(value["sections"][0]["targets"][1]["met"], serde_json::Value::Null);
+    assert!(value["targets"].as_array().unwrap().iter().any(|target| target["status"] == "not measured"));
+}
+
+#[test]
+fn a_document_with_unknown_names_is_refused() {
+    let json = full_report().json().unwrap();
+    let renamed = json.replacen("\"lookup_hit\"", "\"lookup_everything\"", 1);
+    let error = serde_json::from_str::<records::Document>(&renamed).unwrap_err();
+    assert!(error.to_string().contains("lookup_everything"), "{error}");
+    let status = json.replacen("\"status\": \"", "\"status\": \"maybe ", 1);
+    assert!(serde_json::from_str::<records::Document>(&status).is_err());
+}
+
+#[test]
+fn the_chart_is_an_svg_document_with_every_label() {
+    let report = full_report();
+    let svg = report.svg().unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+    for label in [
+        "lookup_hit 100k",
+        "heap bytes/entry 10k",
+        "build_persistent 10k",
+        "Ratio to std HashMap",
+        "Persistent scenarios: ratio to imbl",
+        "Generated 2026-11-29 18:00 UTC by hamt-bench",
+    ] {
+        assert!(svg.contains(label), "no {label} in the chart");
+    }
+    for implementation in Implementation::ALL {
+        assert!(svg.contains(implementation.name()), "no {} in the legend", implementation.name());
+    }
+    // A bar per implementation and group, in the implementation's colour, besides the legend's swatch: the lookup
+    // and heap groups for all but std, and the persistent build group (against imbl) for the persistent ones but imbl.
+    let bars = |implementation| {
+        let plotters::style::RGBColor(red, green, blue) = chart::color(implementation);
+        svg.matches(&format!("fill=\"#{red:02X}{green:02X}{blue:02X}\"")).count()
+    };
+    assert_eq!(bars(Implementation::HamtRc), 1 + 3);
+    assert_eq!(bars(Implementation::StdFold), 1);
+    let empty = Report::default().svg().unwrap();
+    assert_eq!(empty.matches("nothing measured").count(), 2);
 }
 
 #[test]
@@ -168,4 +301,98 @@ fn figures_read_as_the_issue_writes_them() {
     assert_eq!(report::size_label(10_000), "10k");
     assert_eq!(report::format_ratio(0.25), "0.25x");
     assert_eq!(report::format_time(1_500.0), "1.50 µs");
+}
+
+/// Every job, with its reply.
+fn exchanges() -> Vec<(child::Job, child::Reply)> {
+    let mut section = extras::Section::new("Versioned store");
+    section.line("text");
+    section.figure("flush 10k", 1.5e6, "ns");
+    section.target_at_most("flush", "≤ 2 ms", "1.50 ms", 1.5e6, 2e6);
+    let figures = memory::HeapFigures { bytes: 41.5, allocations: 0.5 };
+    vec![
+        (
+            child::Job::Time {
+                scenario: Scenario::UnionShared,
+                key: KeyKind::Colliding,
+                size: 1_000,
+                implementation: Implementation::RpdsSync,
+                samples: 3,
+            },
+            child::Reply::Time { samples_ns: vec![1.0, 2.5, 1e12] },
+        ),
+        (
+            child::Job::Memory { implementation: Implementation::HamtArcT, size: 10 },
+            child::Reply::Memory { per_entry: figures },
+        ),
+        (
+            child::Job::VariantMemory { implementation: Implementation::Imbl, size: 10 },
+            child::Reply::VariantMemory { variants: 7, per_variant: figures },
+        ),
+        (child::Job::Extra { name: "store".to_owned() }, child::Reply::Extra { section }),
+    ]
+}
+
+#[test]
+fn child_messages_survive_the_trip_through_json() {
+    for (job, reply) in exchanges() {
+        let request = child::Request { job, quick: true, min_sample_time: Duration::from_micros(4_000) };
+        let json = serde_json::to_string(&request).unwrap();
+        assert_eq!(serde_json::from_str::<child::Request>(&json).unwrap(), request);
+        let json = serde_json::to_string(&reply).unwrap();
+        assert_eq!(serde_json::from_str::<child::Reply>(&json).unwrap(), reply);
+        assert!(reply.answers(&request.job));
+    }
+    let (jobs, replies): (Vec<_>, Vec<_>) = exchanges().into_iter().unzip();
+    for (index, job) in jobs.iter().enumerate() {
+        for (other, reply) in replies.iter().enumerate() {
+            assert_eq!(reply.answers(job), index == other, "{reply:?} to {job:?}");
+        }
+    }
+    // A figure that could not be measured crosses as null and arrives as NaN.
+    let mut section = extras::Section::new("t");
+    section.figure("missing", f64::NAN, "ns");
+    let json = serde_json::to_string(&child::Reply::Extra { section }).unwrap();
+    let child::Reply::Extra { section } = serde_json::from_str(&json).unwrap() else { panic!("{json}") };
+    assert!(section.figures[0].value.is_nan());
+}
+
+/// A shell that prints `text` on standard output, as a child would.
+fn printing(text: &str) -> std::process::Command {
+    let mut command = std::process::Command::new("sh");
+    command.args(["-c", "printf '%s' \"$1\"", "sh", text]);
+    command
+}
+
+#[test]
+fn a_child_that_misbehaves_gives_an_error_not_a_panic() {
+    let limit = Duration::from_secs(30);
+    let (_, reply) = exchanges().remove(0);
+    let json = serde_json::to_string(&reply).unwrap();
+    assert_eq!(child::collect(printing(&json), limit).unwrap(), reply);
+    for garbage in ["", "ok 1 2 3", "{\"reply\": \"time\"}", "{\"reply\": \"nap\"}", &format!("{json}\ntrailing words")]
+    {
+        let error = child::collect(printing(garbage), limit).unwrap_err();
+        assert!(matches!(error, child::ChildError::Unreadable { .. }), "{garbage:?} gave {error}");
+    }
+    let mut failing = std::process::Command::new("sh");
+    failing.args(["-c", "echo one >&2; echo two >&2; echo three >&2; echo four >&2; exit 7"]);
+    let error = child::collect(failing, limit).unwrap_err();
+    assert!(matches!(&error, child::ChildError::Failed { stderr_tail, .. } if stderr_tail == "two / three / four"));
+    let mut sleeping = std::process::Command::new("sh");
+    sleeping.args(["-c", "sleep 20"]);
+    let error = child::collect(sleeping, Duration::from_millis(50)).unwrap_err();
+    assert!(matches!(error, child::ChildError::TimedOut(_)));
+    let missing = std::process::Command::new("/nonexistent/hamt-bench");
+    assert!(matches!(child::collect(missing, limit).unwrap_err(), child::ChildError::Process(_)));
+}
+
+#[test]
+fn a_request_for_an_unknown_section_is_refused() {
+    let request = child::Request {
+        job: child::Job::Extra { name: "nothing".to_owned() },
+        quick: true,
+        min_sample_time: Duration::ZERO,
+    };
+    assert!(matches!(child::serve(&request), Err(child::ChildError::UnknownSection(name)) if name == "nothing"));
 }

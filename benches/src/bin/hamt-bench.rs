@@ -4,21 +4,20 @@
 //! cargo run --profile bench -p hamt-benches --bin hamt-bench -- [--quick] [--out DIR] [--filter TEXT] [--impl A,B]
 //! ```
 //!
-//! Each measurement runs in a child process of its own (this same binary, started with `--child`), so that the
-//! allocator state a large map leaves behind when it is freed cannot slow the next timed section down, and so that
-//! the counting allocator sees only the map it measures. The parent only plans, collects and writes.
+//! Each measurement runs in a child process of its own (this same binary, started with `--child` and a
+//! [`Request`] in JSON, answering with a [`Reply`] in JSON; see [`hamt_benches::child`]), so that the allocator
+//! state a large map leaves behind when it is freed cannot slow the next timed section down, and so that the
+//! counting allocator sees only the map it measures. The parent only plans, collects and writes.
 
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use hamt_benches::alloc;
-use hamt_benches::extras::{self, Section};
+use hamt_benches::child::{self, ChildError, Job, Reply, Request};
+use hamt_benches::extras;
 use hamt_benches::maps::Implementation;
-use hamt_benches::memory::{self, HeapFigures};
 use hamt_benches::report::{self, Failure, MemoryResult, Meta, REFERENCE, Report, TimeResult, VariantMemoryResult};
-use hamt_benches::sampler::{Sampler, median};
+use hamt_benches::sampler::median;
 use hamt_benches::scenarios::{KeyKind, Scenario};
 
 const USAGE: &str = "usage: hamt-bench [--quick] [--out DIR] [--filter TEXT] [--impl NAME,NAME]
@@ -98,68 +97,6 @@ impl Plan {
             (_, KeyKind::Colliding) => self.colliding_sizes,
             (Scenario::Variants, _) => self.variant_sizes,
             _ => self.sizes,
-        }
-    }
-}
-
-/// One child process's work.
-#[derive(Debug, Clone)]
-enum Job {
-    Time {
-        scenario: Scenario,
-        key: KeyKind,
-        size: usize,
-        implementation: Implementation,
-        samples: usize,
-    },
-    Memory {
-        implementation: Implementation,
-        size: usize,
-    },
-    VariantMemory {
-        implementation: Implementation,
-        size: usize,
-    },
-    /// A section of [`extras`], by name.
-    Extra {
-        name: &'static str,
-    },
-}
-
-impl Job {
-    fn describe(&self) -> String {
-        match self {
-            Self::Time { scenario, key, size, implementation, .. } => {
-                format!("{} {} {} {}", scenario.name(), key.name(), report::size_label(*size), implementation.name())
-            }
-            Self::Memory { implementation, size } => {
-                format!("heap per entry {} {}", report::size_label(*size), implementation.name())
-            }
-            Self::VariantMemory { implementation, size } => {
-                format!("heap per variant {} {}", report::size_label(*size), implementation.name())
-            }
-            Self::Extra { name } => format!("section {name}"),
-        }
-    }
-
-    fn child_arguments(&self, plan: &Plan) -> Vec<String> {
-        match self {
-            Self::Time { scenario, key, size, implementation, samples } => vec![
-                "time".to_owned(),
-                scenario.name().to_owned(),
-                key.name().to_owned(),
-                size.to_string(),
-                implementation.name().to_owned(),
-                samples.to_string(),
-                plan.min_sample_time.as_micros().to_string(),
-            ],
-            Self::Memory { implementation, size } => {
-                vec!["memory".to_owned(), implementation.name().to_owned(), size.to_string()]
-            }
-            Self::VariantMemory { implementation, size } => {
-                vec!["variant-memory".to_owned(), implementation.name().to_owned(), size.to_string()]
-            }
-            Self::Extra { name } => vec!["extra".to_owned(), (*name).to_owned(), plan.quick.to_string()],
         }
     }
 }
@@ -247,66 +184,17 @@ fn plan_jobs(plan: &Plan, options: &Options) -> Vec<Job> {
     }
     for &(name, _) in extras::SECTIONS {
         if selected(name) {
-            jobs.push(Job::Extra { name });
+            jobs.push(Job::Extra { name: name.to_owned() });
         }
     }
     jobs
 }
 
-/// What a child printed on success: the numbers after `ok`.
-fn run_child(job: &Job, plan: &Plan) -> Result<Vec<f64>, String> {
-    let output = child_output(job, plan)?;
-    let line = output.lines().find_map(|line| line.strip_prefix("ok")).ok_or("the child printed no result")?;
-    line.split_whitespace()
-        .map(|number| number.parse::<f64>().map_err(|error| format!("bad number {number}: {error}")))
-        .collect()
-}
-
-/// Runs a child process for `job` and returns what it printed to stdout, or why it failed.
-fn child_output(job: &Job, plan: &Plan) -> Result<String, String> {
-    let executable = std::env::current_exe().map_err(|error| format!("cannot find this executable: {error}"))?;
-    let mut child = Command::new(executable)
-        .arg("--child")
-        .args(job.child_arguments(plan))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| format!("cannot start a child process: {error}"))?;
-    let mut stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut stderr = child.stderr.take().ok_or("no stderr")?;
-    let stdout_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let stderr_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) if started.elapsed() > plan.timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err(format!("timed out after {} s", plan.timeout.as_secs()));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(error) => break Err(format!("cannot wait for the child process: {error}")),
-        }
-    };
-    let output = stdout_reader.join().unwrap_or_default();
-    let errors = stderr_reader.join().unwrap_or_default();
-    let status = status?;
-    if !status.success() {
-        let tail: Vec<&str> = errors.lines().filter(|line| !line.trim().is_empty()).collect();
-        let tail = tail[tail.len().saturating_sub(3)..].join(" / ");
-        return Err(format!("child failed ({status}): {tail}"));
-    }
-    Ok(output)
+/// Runs `job` in a child process of this same executable.
+fn run_child(job: &Job, plan: &Plan) -> Result<Reply, ChildError> {
+    let executable = std::env::current_exe().map_err(ChildError::Process)?;
+    let request = Request { job: job.clone(), quick: plan.quick, min_sample_time: plan.min_sample_time };
+    child::run(&executable, &request, plan.timeout)
 }
 
 fn parent(options: &Options) -> ExitCode {
@@ -320,22 +208,17 @@ fn parent(options: &Options) -> ExitCode {
         jobs.len()
     );
     for (index, job) in jobs.iter().enumerate() {
-        let result = match job {
-            Job::Extra { .. } => child_output(job, &plan).and_then(|output| {
-                report.extras.push(Section::decode(&output)?);
-                Ok(Vec::new())
-            }),
-            _ => run_child(job, &plan),
-        };
+        let result = run_child(job, &plan);
         let elapsed = started.elapsed().as_secs();
         let mut progress =
             format!("[{:>4}/{}] {:>2}:{:02} {:<44}", index + 1, jobs.len(), elapsed / 60, elapsed % 60, job.describe());
         match (job, result) {
-            (_, Err(message)) => {
+            (_, Err(error)) => {
+                let message = error.to_string();
                 progress.push_str(&format!(" FAILED: {message}"));
                 report.failures.push(Failure { what: job.describe(), message });
             }
-            (&Job::Time { scenario, key, size, implementation, .. }, Ok(samples_ns)) => {
+            (&Job::Time { scenario, key, size, implementation, .. }, Ok(Reply::Time { samples_ns })) => {
                 let this_round = samples_ns.clone();
                 let result = match report.times.iter().position(|result| {
                     (result.scenario, result.key, result.size, result.implementation)
@@ -367,20 +250,23 @@ fn parent(options: &Options) -> ExitCode {
                     progress.push_str(&format!("  {} std", report::format_ratio(ratio)));
                 }
             }
-            (&Job::Memory { implementation, size }, Ok(figures)) => {
-                let per_entry = HeapFigures { bytes: figures[0], allocations: figures[1] };
+            (&Job::Memory { implementation, size }, Ok(Reply::Memory { per_entry })) => {
                 progress.push_str(&format!(" {:.1} B/entry", per_entry.bytes));
                 report.memory.push(MemoryResult { implementation, size, per_entry });
             }
-            (&Job::VariantMemory { implementation, size }, Ok(figures)) => {
-                let per_variant = HeapFigures { bytes: figures[0], allocations: figures[1] };
+            (&Job::VariantMemory { implementation, size }, Ok(Reply::VariantMemory { variants, per_variant })) => {
                 progress.push_str(&format!(" {:.0} B/variant", per_variant.bytes));
-                let variants = figures[2] as usize;
                 report.variant_memory.push(VariantMemoryResult { implementation, size, variants, per_variant });
             }
-            (Job::Extra { .. }, Ok(_)) => {
-                let section = report.extras.last().expect("just pushed");
+            (Job::Extra { .. }, Ok(Reply::Extra { section })) => {
                 progress.push_str(&format!(" {} figures", section.figures.len()));
+                report.extras.push(section);
+            }
+            // `child::run` has checked that the reply answers the job; this arm is for the compiler.
+            (_, Ok(_)) => {
+                let message = ChildError::WrongReply.to_string();
+                progress.push_str(&format!(" FAILED: {message}"));
+                report.failures.push(Failure { what: job.describe(), message });
             }
         }
         eprintln!("{progress}");
@@ -421,62 +307,26 @@ fn parent(options: &Options) -> ExitCode {
 fn write_files(report: &Report, options: &Options) -> std::io::Result<()> {
     std::fs::create_dir_all(&options.out)?;
     std::fs::write(options.out.join("benchmarks.md"), report.markdown())?;
-    std::fs::write(options.out.join("benchmarks.json"), report.json())?;
-    std::fs::write(options.out.join("benchmarks.svg"), report.svg())?;
+    std::fs::write(options.out.join("benchmarks.json"), report.json()?)?;
+    let svg = report.svg().map_err(|error| std::io::Error::other(error.to_string()))?;
+    std::fs::write(options.out.join("benchmarks.svg"), svg)?;
     Ok(())
 }
 
-/// The child side: one measurement, printed as `ok` and numbers.
-fn child(arguments: &[String]) -> Result<Vec<f64>, String> {
-    let argument = |index: usize| arguments.get(index).map(String::as_str).ok_or("missing argument");
-    let number = |index: usize| -> Result<usize, String> {
-        argument(index)?.parse::<usize>().map_err(|error| format!("bad number: {error}"))
-    };
-    let implementation = |index: usize| -> Result<Implementation, String> {
-        let name = argument(index)?;
-        Implementation::from_name(name).ok_or_else(|| format!("unknown implementation {name}"))
-    };
-    match argument(0)? {
-        "time" => {
-            let scenario = Scenario::from_name(argument(1)?).ok_or("unknown scenario")?;
-            let key = KeyKind::from_name(argument(2)?).ok_or("unknown key kind")?;
-            let size = number(3)?;
-            let implementation = implementation(4)?;
-            let samples = number(5)?;
-            let min_sample_time = Duration::from_micros(number(6)? as u64);
-            let mut sampler = Sampler::new(samples, min_sample_time);
-            scenario.run_with(implementation, key, size, &mut sampler);
-            Ok(sampler.results().to_vec())
-        }
-        "memory" => {
-            alloc::start_counting();
-            let figures = memory::map_heap_per_entry(implementation(1)?, number(2)?);
-            Ok(vec![figures.bytes, figures.allocations])
-        }
-        "variant-memory" => {
-            alloc::start_counting();
-            let (figures, variants) = memory::variant_heap(implementation(1)?, number(2)?);
-            Ok(vec![figures.bytes, figures.allocations, variants as f64])
-        }
-        "extra" => {
-            let name = argument(1)?;
-            let run = extras::find(name).ok_or_else(|| format!("unknown section {name}"))?;
-            print!("{}", run(argument(2)? == "true").encode());
-            Ok(Vec::new())
-        }
-        other => Err(format!("unknown child mode {other}")),
-    }
+/// The child side: reads the request, measures, and prints the reply as one JSON document on standard output.
+fn child(request: &str) -> Result<(), ChildError> {
+    let request: Request = serde_json::from_str(request).map_err(ChildError::Request)?;
+    let reply = child::serve(&request)?;
+    let json = serde_json::to_string(&reply).map_err(ChildError::Request)?;
+    println!("{json}");
+    Ok(())
 }
 
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     if arguments.first().map(String::as_str) == Some("--child") {
-        return match child(&arguments[1..]) {
-            Ok(numbers) => {
-                let numbers: Vec<String> = numbers.iter().map(|number| format!("{number}")).collect();
-                println!("ok {}", numbers.join(" "));
-                ExitCode::SUCCESS
-            }
+        return match child(arguments.get(1).map_or("", String::as_str)) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("hamt-bench child: {error}");
                 ExitCode::FAILURE

@@ -7,7 +7,7 @@
 //! adds to the targets table.
 //!
 //! `hamt-bench` runs every section in a child process of its own (so that its heap and threads disturb nothing
-//! else), which prints the section with [`Section::encode`]; the parent reads it back with [`Section::decode`].
+//! else), which sends the [`Section`] back to the parent as a [`Reply`](crate::child::Reply) in JSON.
 //!
 //! Adding a section: write a module here with a `pub fn run(quick: bool) -> Section`, and add it to [`SECTIONS`].
 //! Every figure and every ratio must come from measurements of the same run, taken with [`time_ns`] or a timer of
@@ -15,6 +15,8 @@
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+
+use ::serde::{Deserialize, Serialize};
 
 use crate::sampler::median;
 
@@ -26,7 +28,7 @@ pub mod sync;
 pub mod zarr;
 
 /// What one section measured.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Section {
     /// The heading in `docs/benchmarks.md` (without the `##`).
     pub title: String,
@@ -39,18 +41,19 @@ pub struct Section {
 }
 
 /// One measured number.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figure {
     /// What it is, e.g. `encode 1M / postcard HashMap`.
     pub name: String,
-    /// The value.
+    /// The value; NaN if it could not be measured (`null` in JSON).
+    #[serde(with = "crate::records::finite_or_null")]
     pub value: f64,
     /// Its unit, e.g. `ns`, `bytes`, `ratio`, `ops/s`.
     pub unit: String,
 }
 
 /// One target of an issue, evaluated on this run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     /// The scenario, as the issue names it.
     pub scenario: String,
@@ -110,62 +113,6 @@ impl Section {
         let met = (!value.is_nan()).then_some(value <= limit);
         self.targets.push(Target { scenario: scenario.into(), target: target.into(), measured: measured.into(), met });
     }
-
-    /// The section as lines of text, one record each: `title`, `md` (a line of the body), `figure` and `target`,
-    /// with tab-separated fields.
-    pub fn encode(&self) -> String {
-        let clean = |text: &str| text.replace(['\t', '\n', '\r'], " ");
-        let mut out = format!("title\t{}\n", clean(&self.title));
-        for line in self.markdown.lines() {
-            out.push_str(&format!("md\t{}\n", clean(line)));
-        }
-        for figure in &self.figures {
-            out.push_str(&format!("figure\t{}\t{}\t{}\n", figure.value, clean(&figure.unit), clean(&figure.name)));
-        }
-        for target in &self.targets {
-            let met = match target.met {
-                Some(true) => "met",
-                Some(false) => "missed",
-                None => "unmeasured",
-            };
-            out.push_str(&format!(
-                "target\t{met}\t{}\t{}\t{}\n",
-                clean(&target.scenario),
-                clean(&target.target),
-                clean(&target.measured)
-            ));
-        }
-        out
-    }
-
-    /// Reads back what [`encode`](Self::encode) wrote; lines of other kinds are ignored.
-    pub fn decode(text: &str) -> Result<Self, String> {
-        let mut section = Self::default();
-        for line in text.lines() {
-            let fields: Vec<&str> = line.split('\t').collect();
-            match fields.as_slice() {
-                ["title", title] => section.title = (*title).to_owned(),
-                ["md", text] => section.line(text),
-                ["md"] => section.line(""),
-                ["figure", value, unit, name] => {
-                    let value = value.parse::<f64>().map_err(|error| format!("bad figure {value}: {error}"))?;
-                    section.figure(*name, value, *unit);
-                }
-                ["target", met, scenario, target, measured] => {
-                    let met = match *met {
-                        "met" => Some(true),
-                        "missed" => Some(false),
-                        _ => None,
-                    };
-                    let (scenario, target, measured) =
-                        ((*scenario).to_owned(), (*target).to_owned(), (*measured).to_owned());
-                    section.targets.push(Target { scenario, target, measured, met });
-                }
-                _ => {}
-            }
-        }
-        if section.title.is_empty() { Err("the section has no title".to_owned()) } else { Ok(section) }
-    }
 }
 
 /// The median nanoseconds per call of `routine` over `samples` samples, each at least `min_sample_time` of calls
@@ -213,24 +160,6 @@ pub fn time_batched_ns<I, R>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sections_survive_the_trip_through_a_child_process() {
-        let mut section = Section::new("Serialization\t(hamt-serde)");
-        section.line("| a | b |");
-        section.line("");
-        section.line("text with a\ttab");
-        let ratio = section.figure("encode 1M / postcard", 1.25, "ratio");
-        section.target_at_most("encode", "≤ 1.5x postcard", format!("{ratio:.2}x"), ratio, 1.5);
-        section.target_at_most("decode", "≤ 2x postcard", "not measured", f64::NAN, 2.0);
-        let decoded = Section::decode(&format!("noise\n{}", section.encode())).unwrap();
-        assert_eq!(decoded.title, "Serialization (hamt-serde)");
-        assert_eq!(decoded.markdown, "| a | b |\n\ntext with a tab\n");
-        assert_eq!(decoded.figures, section.figures);
-        assert_eq!(decoded.targets[0].met, Some(true));
-        assert_eq!(decoded.targets[1].met, None);
-        assert!(Section::decode("md\tno title").is_err());
-    }
 
     #[test]
     fn timing_runs_the_routine_and_reports_a_positive_median() {

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ::serde::Deserialize;
 use hamt_store::{Blockstore, Cid, Config, LinkFormat, MemoryStore, StoredMap, Value, ValueMode};
 
 use super::Section;
@@ -184,21 +185,33 @@ fn measure_py_hamt(size: usize, mode: ValueMode) -> Result<Times, String> {
     if !output.status.success() {
         return Err(format!("not measured: the script failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
     }
-    let json: serde_json::Value =
+    let figures: PyHamtFigures =
         serde_json::from_slice(&output.stdout).map_err(|error| format!("not measured: unreadable output: {error}"))?;
-    let seconds = |name: &str| json[name].as_f64().map(|value| value * 1e9).ok_or(format!("no `{name}` in the output"));
-    let count =
-        |name: &str| json[name].as_u64().map(|value| value as usize).ok_or(format!("no `{name}` in the output"));
     Ok(Times {
-        build_and_flush: seconds("build_and_flush_seconds")?,
-        lookup_cold: seconds("lookup_cold_seconds")?,
-        lookup_warm: seconds("lookup_warm_seconds")?,
-        iterate: seconds("iterate_seconds")?,
-        delete_tenth: seconds("delete_tenth_seconds")?,
-        blocks: count("reachable_blocks")?,
-        bytes: count("reachable_bytes")?,
-        root: json["root"].as_str().unwrap_or_default().to_owned(),
+        build_and_flush: figures.build_and_flush_seconds * 1e9,
+        lookup_cold: figures.lookup_cold_seconds * 1e9,
+        lookup_warm: figures.lookup_warm_seconds * 1e9,
+        iterate: figures.iterate_seconds * 1e9,
+        delete_tenth: figures.delete_tenth_seconds * 1e9,
+        blocks: figures.reachable_blocks,
+        bytes: figures.reachable_bytes,
+        root: figures.root,
     })
+}
+
+/// What `bench_py_hamt.py` prints (the figures this section uses; serde ignores the others).
+#[derive(Debug, Deserialize)]
+struct PyHamtFigures {
+    build_and_flush_seconds: f64,
+    lookup_cold_seconds: f64,
+    lookup_warm_seconds: f64,
+    iterate_seconds: f64,
+    delete_tenth_seconds: f64,
+    reachable_blocks: usize,
+    reachable_bytes: usize,
+    /// The root id in hex, compared with hamt-store's.
+    #[serde(default)]
+    root: String,
 }
 
 fn script_path() -> PathBuf {

@@ -13,6 +13,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
+use ::serde::Deserialize;
 use hamt_store::zarr::ZarrStore;
 use hamt_store::{Blockstore, MemoryStore, RedbStore};
 use zarrs::array::{Array, ArrayBuilder, ArraySubset, data_type};
@@ -158,23 +159,43 @@ fn measure_py_hamt(shape: Shape, rounds: usize) -> Result<Times, String> {
     if !output.status.success() {
         return Err(format!("not measured: the script failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
     }
-    let json: serde_json::Value =
+    let figures: ZarrFigures =
         serde_json::from_slice(&output.stdout).map_err(|error| format!("not measured: unreadable output: {error}"))?;
-    let seconds = |name: &str| -> Result<f64, String> {
-        let values: Vec<f64> = match &json[name] {
-            serde_json::Value::Array(values) => values.iter().filter_map(serde_json::Value::as_f64).collect(),
-            value => value.as_f64().into_iter().collect(),
+    Ok(Times {
+        write: figures.write_seconds.median_ns("write_seconds")?,
+        read: figures.read_seconds.median_ns("read_seconds")?,
+        read_chunk_cold: figures.read_chunk_cold_seconds.median_ns("read_chunk_cold_seconds")?,
+    })
+}
+
+/// What `bench_zarr.py` prints (the figures this section uses; serde ignores the others).
+#[derive(Debug, Deserialize)]
+struct ZarrFigures {
+    write_seconds: Seconds,
+    read_seconds: Seconds,
+    read_chunk_cold_seconds: Seconds,
+}
+
+/// One figure of `bench_zarr.py`: a number of seconds, or a list of them when the script repeated its run.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Seconds {
+    One(f64),
+    Repeated(Vec<f64>),
+}
+
+impl Seconds {
+    /// The median, in nanoseconds; `name` says which figure an empty list was.
+    fn median_ns(&self, name: &str) -> Result<f64, String> {
+        let seconds = match self {
+            Self::One(seconds) => std::slice::from_ref(seconds),
+            Self::Repeated(seconds) => seconds.as_slice(),
         };
-        if values.is_empty() {
+        if seconds.is_empty() {
             return Err(format!("not measured: no `{name}` in the output"));
         }
-        Ok(median(&values.iter().map(|seconds| seconds * 1e9).collect::<Vec<_>>()))
-    };
-    Ok(Times {
-        write: seconds("write_seconds")?,
-        read: seconds("read_seconds")?,
-        read_chunk_cold: seconds("read_chunk_cold_seconds")?,
-    })
+        Ok(median(&seconds.iter().map(|seconds| seconds * 1e9).collect::<Vec<_>>()))
+    }
 }
 
 fn script_path() -> PathBuf {
