@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use serde::Deserialize;
+
 use super::Section;
 use crate::report::{format_ratio, format_time, size_label};
 
@@ -95,17 +97,23 @@ fn run_to_success(command: &mut Command) -> Result<(), String> {
     Err(format!("{command:?} failed ({}): {}", output.status, tail.into_iter().rev().collect::<Vec<_>>().join(" / ")))
 }
 
+/// One figure as bench.py prints it: a JSON object per line.
+#[derive(Debug, Deserialize)]
+struct ScriptFigure {
+    operation: String,
+    size: usize,
+    implementation: String,
+    /// `None` for a value that was not a finite number.
+    value: Option<f64>,
+}
+
 /// Reads the script's lines into figures.
 fn parse(output: &str) -> Result<Figures, String> {
     let mut figures = Figures::new();
     for line in output.lines().filter(|line| !line.trim().is_empty()) {
-        let fields: Vec<&str> = line.split('\t').collect();
-        let [operation, size, implementation, value, _unit] = fields.as_slice() else {
-            return Err(format!("unexpected line from bench.py: {line}"));
-        };
-        let size = size.parse::<usize>().map_err(|error| format!("bad size in {line}: {error}"))?;
-        let value = value.parse::<f64>().map_err(|error| format!("bad value in {line}: {error}"))?;
-        figures.insert(((*operation).to_owned(), size, (*implementation).to_owned()), value);
+        let figure: ScriptFigure =
+            serde_json::from_str(line).map_err(|error| format!("unexpected line from bench.py ({error}): {line}"))?;
+        figures.insert((figure.operation, figure.size, figure.implementation), figure.value.unwrap_or(f64::NAN));
     }
     if figures.is_empty() { Err("bench.py printed no figure".to_owned()) } else { Ok(figures) }
 }
@@ -251,5 +259,22 @@ fn describe(section: &mut Section, figures: &Figures) {
             ratio,
             1.0,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn bench_py_lines_parse_into_figures() {
+        let output = "{\"operation\": \"lookup\", \"size\": 1000, \"implementation\": \"hamt\", \"value\": 42.5, \
+                      \"unit\": \"ns\"}\n\n{\"operation\": \"lookup\", \"size\": 1000, \"implementation\": \
+                      \"dict\", \"value\": null, \"unit\": \"ns\"}\n";
+        let figures = parse(output).expect("two figures");
+        assert_eq!(figures[&("lookup".to_owned(), 1000, "hamt".to_owned())], 42.5);
+        assert!(figures[&("lookup".to_owned(), 1000, "dict".to_owned())].is_nan());
+        assert!(parse("lookup\t1000\thamt\t42.5\tns").is_err());
+        assert!(parse("").is_err());
     }
 }

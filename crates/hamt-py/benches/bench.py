@@ -1,12 +1,15 @@
 """Benchmarks of hamt.Map against dict, immutables, pyrsistent, pypersistent and rpds-py, in one run.
 
 Run by the Python section of `cargo xtask bench` (benches/src/extras/python.rs) in a virtual environment with a
-release build of hamt and the peers of requirements-bench.txt. Prints one line per figure:
-`operation<TAB>size<TAB>implementation<TAB>value<TAB>unit`. Times are the median over repeats of the time per
+release build of hamt and the peers of requirements-bench.txt. Prints one JSON object per line and figure:
+`{"operation": ..., "size": ..., "implementation": ..., "value": ..., "unit": ...}` (a value that is not a finite
+number is null). Times are the median over repeats of the time per
 operation; memory is measured in a fresh interpreter per implementation, as the growth of the resident set.
 """
 
 import gc
+import json
+import math
 import os
 import random
 import statistics
@@ -83,7 +86,15 @@ PEERS = [
 
 
 def emit(operation, size, name, value, unit):
-    print(f"{operation}\t{size}\t{name}\t{value:.6g}\t{unit}", flush=True)
+    value = float(value)
+    figure = {
+        "operation": operation,
+        "size": size,
+        "implementation": name,
+        "value": value if math.isfinite(value) else None,
+        "unit": unit,
+    }
+    print(json.dumps(figure, allow_nan=False), flush=True)
 
 
 def per_operation_ns(work, operations, repeats, budget_ns=2_000_000_000):
