@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use hamt_core::HamtMap;
 use hamt_store::{
@@ -13,7 +13,7 @@ use hamt_store::{
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
 mod common;
-use common::{bucket_of, node_with};
+use common::{CountingStore, bucket_of, node_with};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -198,44 +198,17 @@ fn diff_matches_the_model_and_skips_shared_subtrees() {
 
     // A diff of two flushed versions reads only the nodes on the changed paths: with the cache emptied, a store
     // that counts reads sees far fewer than all the nodes.
-    let counting = CountingStore { inner: store.clone(), gets: Arc::new(AtomicUsize::new(0)) };
+    let counting = CountingStore::over(store.clone());
     let old = StoredMap::load(&counting, base.root().unwrap()).unwrap();
     let mut new = StoredMap::load(&counting, base.root().unwrap()).unwrap();
     new.insert("0".to_owned(), Value::from(5)).unwrap();
     new.flush().unwrap();
     let fresh_old = StoredMap::load(&counting, old.root().unwrap()).unwrap();
     let fresh_new = StoredMap::load(&counting, new.root().unwrap()).unwrap();
-    counting.gets.store(0, Ordering::SeqCst);
+    counting.reset();
     assert_eq!(fresh_old.diff(&fresh_new).count(), 1);
     let nodes = store.len() - 3_000;
-    assert!(
-        counting.gets.load(Ordering::SeqCst) <= 8,
-        "read {} of {nodes} nodes",
-        counting.gets.load(Ordering::SeqCst)
-    );
-}
-
-/// A store that counts reads, and can be told to fail.
-#[derive(Clone)]
-struct CountingStore {
-    inner: MemoryStore,
-    gets: Arc<AtomicUsize>,
-}
-
-impl Blockstore for CountingStore {
-    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
-        self.gets.fetch_add(1, Ordering::SeqCst);
-        self.inner.get(cid)
-    }
-    fn put(&self, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
-        self.inner.put(cid, bytes)
-    }
-    fn list(&self) -> Result<Vec<Cid>, StoreError> {
-        self.inner.list()
-    }
-    fn delete(&self, cids: &[Cid]) -> Result<(), StoreError> {
-        self.inner.delete(cids)
-    }
+    assert!(counting.gets() <= 8, "read {} of {nodes} nodes", counting.gets());
 }
 
 /// A store whose reads and writes fail while `failing` is set.
@@ -367,14 +340,14 @@ fn values_read_again_come_from_the_value_cache_unless_it_is_off() {
     writer.insert("k".to_owned(), Value::Bytes(vec![9; 100])).unwrap();
     let root = writer.flush().unwrap();
     for (value_cache_bytes, expected_reads) in [(1 << 20, 1), (0, 5)] {
-        let counting = CountingStore { inner: store.clone(), gets: Arc::new(AtomicUsize::new(0)) };
+        let counting = CountingStore::over(store.clone());
         let config = Config { value_cache_bytes, ..Config::default() };
         let map = StoredMap::load_with_config(&counting, root, config).unwrap();
-        counting.gets.store(0, Ordering::SeqCst);
+        counting.reset();
         for _ in 0..5 {
             assert_eq!(map.get("k").unwrap(), Some(Value::Bytes(vec![9; 100])));
         }
-        assert_eq!(counting.gets.load(Ordering::SeqCst), expected_reads, "value cache of {value_cache_bytes} bytes");
+        assert_eq!(counting.gets(), expected_reads, "value cache of {value_cache_bytes} bytes");
     }
 }
 

@@ -6,11 +6,10 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::Rng;
+use common::{CountingStore, Rng, zarr_elements};
 use hamt_store::zarr::{DecryptError, Encryption, ZarrError, ZarrStore};
-use hamt_store::{Blockstore, Bytes, Cid, Config, MemoryStore, StoreError, StoredMap, Value, ValueMode};
+use hamt_store::{Blockstore, Cid, Config, MemoryStore, StoreError, StoredMap, Value, ValueMode};
 use zarrs::array::{Array, ArrayBuilder, ArraySubset, data_type};
 use zarrs::group::GroupBuilder;
 use zarrs_storage::byte_range::ByteRange;
@@ -20,49 +19,8 @@ use zarrs_storage::{
     store_test,
 };
 
-/// The element formula the interop vectors use too: exact in `f32`.
-fn element(row: u64, column: u64) -> f32 {
-    row as f32 * 0.5 + (column % 97) as f32 * 0.25 - 64.0
-}
-
-fn elements(rows: std::ops::Range<u64>, columns: std::ops::Range<u64>) -> Vec<f32> {
-    rows.flat_map(|row| columns.clone().map(move |column| element(row, column))).collect()
-}
-
 fn encryption() -> Encryption {
     Encryption::new(*b"0123456789abcdef0123456789abcdef", b"tests/zarr.rs".to_vec())
-}
-
-/// A block store that counts the blocks read through it.
-#[derive(Debug, Clone, Default)]
-struct Counting {
-    store: MemoryStore,
-    gets: Arc<AtomicUsize>,
-}
-
-impl Counting {
-    fn gets(&self) -> usize {
-        self.gets.load(Ordering::SeqCst)
-    }
-}
-
-impl Blockstore for Counting {
-    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
-        self.gets.fetch_add(1, Ordering::SeqCst);
-        self.store.get(cid)
-    }
-
-    fn put(&self, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
-        self.store.put(cid, bytes)
-    }
-
-    fn list(&self) -> Result<Vec<Cid>, StoreError> {
-        self.store.list()
-    }
-
-    fn delete(&self, cids: &[Cid]) -> Result<(), StoreError> {
-        self.store.delete(cids)
-    }
 }
 
 #[test]
@@ -211,7 +169,12 @@ fn random_histories_match_zarrs_memory_store() {
 
 /// Writes a float32 array of `shape` in chunks of `chunks` (shards of `shard` inner chunks when given) under
 /// `/temp`, with the root group, and returns the root id.
-fn write_array(store: &Arc<ZarrStore<Counting>>, shape: [u64; 2], chunks: [u64; 2], inner: Option<[u64; 2]>) -> Cid {
+fn write_array(
+    store: &Arc<ZarrStore<CountingStore>>,
+    shape: [u64; 2],
+    chunks: [u64; 2],
+    inner: Option<[u64; 2]>,
+) -> Cid {
     let mut group = GroupBuilder::new().build(store.clone(), "/").unwrap();
     group.attributes_mut().insert("title".into(), "tests/zarr.rs · ünïcode".into());
     group.store_metadata().unwrap();
@@ -223,7 +186,7 @@ fn write_array(store: &Arc<ZarrStore<Counting>>, shape: [u64; 2], chunks: [u64; 
     array.attributes_mut().insert("units".into(), "K".into());
     array.store_metadata().unwrap();
     let all = ArraySubset::new_with_shape(shape.to_vec());
-    array.store_array_subset(&all, elements(0..shape[0], 0..shape[1])).unwrap();
+    array.store_array_subset(&all, zarr_elements(0..shape[0], 0..shape[1])).unwrap();
     store.flush().unwrap()
 }
 
@@ -235,7 +198,7 @@ fn arrays_round_trip_through_zarrs() {
         ([64, 64], [32, 64], Some([8, 16])), // sharded: zarrs reads each shard's index and inner chunks by range
     ] {
         for encrypted in [false, true] {
-            let blocks = Counting::default();
+            let blocks = CountingStore::default();
             let mut store = ZarrStore::new(blocks.clone());
             if encrypted {
                 store = store.with_encryption(encryption());
@@ -250,10 +213,10 @@ fn arrays_round_trip_through_zarrs() {
             let array = Array::open(reopened.clone(), "/temp").unwrap();
             assert_eq!(array.attributes()["units"], "K");
             let all: Vec<f32> = array.retrieve_array_subset(&array.subset_all()).unwrap();
-            assert_eq!(all, elements(0..shape[0], 0..shape[1]), "{shape:?} {chunks:?} {inner:?}");
+            assert_eq!(all, zarr_elements(0..shape[0], 0..shape[1]), "{shape:?} {chunks:?} {inner:?}");
             let region = ArraySubset::new_with_ranges(&[3..shape[0] - 5, 7..shape[1] - 2]);
             let read: Vec<f32> = array.retrieve_array_subset(&region).unwrap();
-            assert_eq!(read, elements(3..shape[0] - 5, 7..shape[1] - 2));
+            assert_eq!(read, zarr_elements(3..shape[0] - 5, 7..shape[1] - 2));
             let group = zarrs::group::Group::open(reopened, "/").unwrap();
             assert_eq!(group.attributes()["title"], "tests/zarr.rs · ünïcode");
         }
@@ -262,7 +225,7 @@ fn arrays_round_trip_through_zarrs() {
 
 #[test]
 fn a_byte_range_read_fetches_only_the_value_block() {
-    let blocks = Counting::default();
+    let blocks = CountingStore::default();
     let root = write_array(&Arc::new(ZarrStore::new(blocks.clone())), [64, 64], [32, 64], Some([8, 16]));
     // Without a value cache, so that every value read reaches the block store and is counted.
     let config = Config { value_cache_bytes: 0, ..Config::default() };
@@ -281,7 +244,7 @@ fn a_byte_range_read_fetches_only_the_value_block() {
 #[test]
 fn metadata_documents_are_read_once() {
     for encrypted in [false, true] {
-        let blocks = Counting::default();
+        let blocks = CountingStore::default();
         let mut store = ZarrStore::new(blocks.clone());
         if encrypted {
             store = store.with_encryption(encryption());
@@ -399,15 +362,15 @@ fn damaged_or_foreign_values_are_typed_errors() {
 
 #[test]
 fn writes_stay_in_memory_until_flushed() {
-    let blocks = Counting::default();
+    let blocks = CountingStore::default();
     let store = ZarrStore::new(blocks.clone());
     let key = StoreKey::new("temp/c/0/0").unwrap();
     store.set(&key, vec![1; 64].into()).unwrap();
-    assert_eq!(blocks.store.len(), 0);
+    assert_eq!(blocks.inner.len(), 0);
     assert_eq!(store.root(), None);
     let root = store.flush().unwrap();
     assert_eq!(store.root(), Some(root));
-    assert_eq!(blocks.store.len(), 2, "one node and one value");
+    assert_eq!(blocks.inner.len(), 2, "one node and one value");
     // Equal contents, equal roots: the unencrypted layout deduplicates.
     let again = ZarrStore::new(MemoryStore::new());
     again.set(&key, vec![1; 64].into()).unwrap();

@@ -11,6 +11,7 @@
 //! A vector is one DAG-CBOR map; tests/py/zarr_vectors.py documents it field by field.
 #![cfg(feature = "zarr")]
 
+mod common;
 #[allow(dead_code, reason = "each test file uses its own part of the shared code")]
 mod interop_support;
 
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use common::zarr_elements;
 use hamt_store::zarr::{Encryption, ZarrStore};
 use hamt_store::{Blockstore, Cid, Config, DAG_CBOR, Ipld, MemoryStore, RAW, StoredMap, ValueMode, block_cid};
 use interop_support::SplitMix64;
@@ -25,15 +27,6 @@ use interop_support::live::{SEED_VARIABLE, python, run_script, scratch, seed};
 use serde_json::{Map, Value as Json};
 use zarrs::array::{Array, ArrayBuilder, ArraySubset, codec, data_type};
 use zarrs::group::{Group, GroupBuilder};
-
-/// The element formula of every Zarr vector, exact in `f32` (tests/py/zarr_vectors.py's `expected_values`).
-fn element(row: u64, column: u64) -> f32 {
-    row as f32 * 0.5 + (column % 97) as f32 * 0.25 - 64.0
-}
-
-fn elements(rows: std::ops::Range<u64>, columns: std::ops::Range<u64>) -> Vec<f32> {
-    rows.flat_map(|row| columns.clone().map(move |column| element(row, column))).collect()
-}
 
 /// A Zarr vector.
 #[derive(Debug, Clone, PartialEq)]
@@ -239,11 +232,11 @@ fn check(vector: &ZarrVector) {
 
     let [rows, columns] = vector.shape;
     let all: Vec<f32> = array.retrieve_array_subset(&array.subset_all()).unwrap();
-    assert_eq!(all, elements(0..rows, 0..columns), "{what}: every element");
+    assert_eq!(all, zarr_elements(0..rows, 0..columns), "{what}: every element");
     let (row_range, column_range) = (3.min(rows)..40.min(rows), 2.min(columns)..30.min(columns));
     let region = ArraySubset::new_with_ranges(&[row_range.clone(), column_range.clone()]);
     let read: Vec<f32> = array.retrieve_array_subset(&region).unwrap();
-    assert_eq!(read, elements(row_range, column_range), "{what}: a region");
+    assert_eq!(read, zarr_elements(row_range, column_range), "{what}: a region");
 
     // A wrong key or header is refused, never read as data.
     if let Some((key, header)) = &vector.encryption {
@@ -375,7 +368,7 @@ fn rust_vector(random: &mut SplitMix64, encrypted: bool, reproduce: &str) -> Zar
     let mut array = builder.build(store.clone(), "/temp").unwrap();
     *array.attributes_mut() = random_attributes(random);
     array.store_metadata().unwrap();
-    array.store_array_subset(&array.subset_all(), elements(0..shape[0], 0..shape[1])).unwrap();
+    array.store_array_subset(&array.subset_all(), zarr_elements(0..shape[0], 0..shape[1])).unwrap();
     let root = store.flush().unwrap();
     // The attributes as stored, which is what Python reads: zarrs adds a `_zarrs` entry of its own.
     let group_attributes = Group::open(store.clone(), "/").unwrap().attributes().clone();

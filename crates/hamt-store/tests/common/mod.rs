@@ -4,7 +4,10 @@
 // Each suite uses some of these helpers; the others are dead code in that suite's crate.
 #![allow(dead_code, reason = "each test suite uses only some of the shared helpers")]
 
-use hamt_store::Cid;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hamt_store::{Blockstore, Bytes, Cid, MemoryStore, StoreError};
 
 /// A CBOR head in its shortest form (arguments up to 16 bits, all these tests need).
 pub(crate) fn head(out: &mut Vec<u8>, major: u8, value: usize) {
@@ -65,4 +68,58 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound
     }
+}
+
+/// A memory store that counts the blocks read through it, so that a test can say how many reads an operation made.
+/// Clones share the blocks and the count.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CountingStore {
+    pub(crate) inner: MemoryStore,
+    gets: Arc<AtomicUsize>,
+}
+
+impl CountingStore {
+    /// Counts the reads of `inner`'s blocks.
+    pub(crate) fn over(inner: MemoryStore) -> Self {
+        CountingStore { inner, gets: Arc::default() }
+    }
+
+    /// The blocks read since the store was made or last reset.
+    pub(crate) fn gets(&self) -> usize {
+        self.gets.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn reset(&self) {
+        self.gets.store(0, Ordering::SeqCst);
+    }
+}
+
+impl Blockstore for CountingStore {
+    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.inner.get(cid)
+    }
+
+    fn put(&self, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
+        self.inner.put(cid, bytes)
+    }
+
+    fn list(&self) -> Result<Vec<Cid>, StoreError> {
+        self.inner.list()
+    }
+
+    fn delete(&self, cids: &[Cid]) -> Result<(), StoreError> {
+        self.inner.delete(cids)
+    }
+}
+
+/// The element at (`row`, `column`) of every Zarr test array, the formula tests/py/zarr_vectors.py computes too:
+/// exact in `f32`.
+pub(crate) fn zarr_element(row: u64, column: u64) -> f32 {
+    row as f32 * 0.5 + (column % 97) as f32 * 0.25 - 64.0
+}
+
+/// The elements of a region of a Zarr test array, row by row.
+pub(crate) fn zarr_elements(rows: std::ops::Range<u64>, columns: std::ops::Range<u64>) -> Vec<f32> {
+    rows.flat_map(|row| columns.clone().map(move |column| zarr_element(row, column))).collect()
 }
