@@ -95,52 +95,61 @@ fn nanos(started: Instant) -> f64 {
     started.elapsed().as_nanos() as f64
 }
 
-/// hamt-store over the block store `make_store` returns (a fresh one each round).
-fn measure<B: Blockstore + Clone + 'static>(shape: Shape, rounds: usize, make_store: impl Fn() -> B) -> Times {
+/// Times `rounds` rounds of the three operations on storage that `make` sets up (untimed): `write` writes the array
+/// and returns what names the version written, `open` opens that version with empty caches. Medians of the rounds.
+fn measure_rounds<S, V, R: ReadableStorageTraits + ?Sized + 'static>(
+    shape: Shape,
+    rounds: usize,
+    make: impl Fn() -> S,
+    write: impl Fn(&S, &[f32]) -> V,
+    open: impl Fn(&S, &V) -> Arc<R>,
+) -> Times {
     let data = data(shape);
     let (mut writes, mut reads, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds.max(1) {
-        let blocks = make_store();
+        let storage = make();
         let started = Instant::now();
-        let storage = Arc::new(ZarrStore::new(blocks.clone()));
-        write_array(&storage, shape, &data);
-        let root = storage.flush().expect("flush");
+        let version = write(&storage, &data);
         writes.push(nanos(started));
-        drop(storage);
 
         let started = Instant::now();
-        let read = read_array(Arc::new(ZarrStore::load(blocks.clone(), root).expect("load")));
+        let read = read_array(open(&storage, &version));
         reads.push(nanos(started));
         assert!(read == data, "the array reads back as written");
         drop(read);
 
         let started = Instant::now();
-        read_chunk(Arc::new(ZarrStore::load(blocks.clone(), root).expect("load")), shape);
+        read_chunk(open(&storage, &version), shape);
         chunks.push(nanos(started));
     }
     Times { write: median(&writes), read: median(&reads), read_chunk_cold: median(&chunks) }
 }
 
+/// hamt-store over the block store `make_store` returns (a fresh one each round); a write includes the flush.
+fn measure<B: Blockstore + Clone + 'static>(shape: Shape, rounds: usize, make_store: impl Fn() -> B) -> Times {
+    measure_rounds(
+        shape,
+        rounds,
+        make_store,
+        |blocks, data| {
+            let storage = Arc::new(ZarrStore::new(blocks.clone()));
+            write_array(&storage, shape, data);
+            storage.flush().expect("flush")
+        },
+        |blocks, root| Arc::new(ZarrStore::load(blocks.clone(), *root).expect("load")),
+    )
+}
+
 /// The same through zarrs' own in-memory store (byte buffers in a map: nothing hashed, checked or flushed), for
 /// reference: what zarrs costs by itself.
 fn measure_zarrs_memory(shape: Shape, rounds: usize) -> Times {
-    let data = data(shape);
-    let (mut writes, mut reads, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..rounds.max(1) {
-        let storage = Arc::new(zarrs::storage::store::MemoryStore::new());
-        let started = Instant::now();
-        write_array(&storage, shape, &data);
-        writes.push(nanos(started));
-        let started = Instant::now();
-        let read = read_array(storage.clone());
-        reads.push(nanos(started));
-        assert!(read == data, "the array reads back as written");
-        drop(read);
-        let started = Instant::now();
-        read_chunk(storage, shape);
-        chunks.push(nanos(started));
-    }
-    Times { write: median(&writes), read: median(&reads), read_chunk_cold: median(&chunks) }
+    measure_rounds(
+        shape,
+        rounds,
+        || Arc::new(zarrs::storage::store::MemoryStore::new()),
+        |storage, data| write_array(storage, shape, data),
+        |storage, ()| Arc::clone(storage),
+    )
 }
 
 /// py-hamt's figures, from its script, or why there are none.
