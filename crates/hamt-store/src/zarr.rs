@@ -276,7 +276,11 @@ impl<B: Blockstore> ZarrStore<B> {
         if metadata && let Some(bytes) = self.metadata_cache().get(key) {
             return Ok(Some(bytes.clone()));
         }
-        let Some(stored) = self.stored_value(key)? else { return Ok(None) };
+        // The map stays read-locked until the document is cached, so that no write of the key can come between
+        // the read and the caching and leave an old document in the cache (writers drop the entry while they hold
+        // the write lock).
+        let map = self.read_map();
+        let Some(stored) = stored_value(&map, key)? else { return Ok(None) };
         let plaintext = match &self.encryption {
             Some(encryption) => Bytes::from(encryption.decrypt(&stored)?),
             None => stored,
@@ -284,6 +288,7 @@ impl<B: Blockstore> ZarrStore<B> {
         if metadata {
             self.metadata_cache().insert(key.to_owned(), plaintext.clone());
         }
+        drop(map);
         Ok(Some(plaintext))
     }
 
@@ -316,9 +321,10 @@ impl<B: Blockstore> ZarrStore<B> {
         // The value's hash is computed before the map is locked, so that writers of different chunks (zarrs writes
         // them in parallel) hash at the same time and hold the lock only to change the trie.
         let cid = block_cid(RAW, &value);
-        // The cache entry goes first: a reader between the two steps then reads the map, never a stale document.
+        let mut map = self.write_map();
+        map.insert_raw_block(key.to_owned(), cid, value)?;
+        // Under the write lock, so that no reader caches the old document after this (see `value`).
         self.metadata_cache().remove(key);
-        self.write_map().insert_raw_block(key.to_owned(), cid, value)?;
         Ok(())
     }
 
@@ -341,8 +347,11 @@ impl<B: Blockstore> ZarrStore<B> {
     /// # Ok::<(), hamt_store::zarr::ZarrError>(())
     /// ```
     pub fn remove(&self, key: &str) -> Result<bool, ZarrError> {
+        let mut map = self.write_map();
+        let removed = map.remove(key)?;
+        // Under the write lock, as in `store_value`.
         self.metadata_cache().remove(key);
-        Ok(self.write_map().remove(key)?)
+        Ok(removed)
     }
 
     /// Every key of the map, sorted, as Zarr keys. Keys that are not valid Zarr keys (a py-hamt map may hold any
@@ -361,21 +370,12 @@ impl<B: Blockstore> ZarrStore<B> {
         Ok(keys)
     }
 
-    /// The value block of `key` as stored (encrypted, if the store encrypts), checked against its id.
-    fn stored_value(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
-        let map = self.read_map();
-        match map.get_link(key)? {
-            Some(cid) => map.value_block(&cid).map(Some),
-            None => Ok(None),
-        }
-    }
-
     /// The plaintext length of the value of `key`.
     fn value_len(&self, key: &str) -> Result<Option<u64>, ZarrError> {
         if let Some(bytes) = self.metadata_cache().get(key) {
             return Ok(Some(bytes.len() as u64));
         }
-        let Some(stored) = self.stored_value(key)? else { return Ok(None) };
+        let Some(stored) = stored_value(&self.read_map(), key)? else { return Ok(None) };
         let len = stored.len();
         if self.encryption.is_some() {
             // Not decrypted: the length is all that is asked, and a value too short to hold a nonce and a tag is
@@ -400,6 +400,14 @@ impl<B: Blockstore> ZarrStore<B> {
 
     fn metadata_cache(&self) -> MutexGuard<'_, HashMap<String, Bytes>> {
         self.metadata.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The value block of `key` in `map` as stored (encrypted, if the store encrypts), checked against its id.
+fn stored_value<B: Blockstore>(map: &StoredMap<B>, key: &str) -> Result<Option<Bytes>, StoreError> {
+    match map.get_link(key)? {
+        Some(cid) => map.value_block(&cid).map(Some),
+        None => Ok(None),
     }
 }
 
