@@ -126,10 +126,23 @@ pub(crate) fn run_steps(root: &Path, steps: &[Step]) -> Outcome {
             return Outcome { tally, failure: Some((step.name, error)), timings };
         }
         let elapsed = started.elapsed();
-        println!("--> {} passed in {}", step.name, format_duration(elapsed));
+        println!("--> {} passed in {}{}", step.name, format_duration(elapsed), free_disk_note(root));
         timings.push((step.name, StepTime::Passed(elapsed)));
     }
     Outcome { tally, failure: None, timings }
+}
+
+/// ", N GiB free on disk" for the line that ends a step, or nothing where `df` is missing or says something else:
+/// a full disk once failed a CI run in its last step, and this says which steps' builds filled it.
+fn free_disk_note(root: &Path) -> String {
+    let Ok(output) = std::process::Command::new("df").arg("-Pk").arg(root).output() else { return String::new() };
+    let text = String::from_utf8_lossy(&output.stdout);
+    // POSIX format: a header, then "filesystem 1024-blocks used available capacity mount".
+    let available_kib = text.lines().nth(1).and_then(|line| line.split_whitespace().nth(3)?.parse::<u64>().ok());
+    match available_kib {
+        Some(kib) => format!(", {:.1} GiB free on disk", kib as f64 / (1024.0 * 1024.0)),
+        None => String::new(),
+    }
 }
 
 /// Formats a duration the way a reader of a CI log wants it: minutes and seconds, tenths only when short.
