@@ -162,7 +162,7 @@ fn miri_step(depth: Depth) -> Step {
     let core = match depth {
         Depth::Quick => {
             "-p hamt-core --lib --test basics --test drops --test entry --test alloc_failure --test model \
-             --test set_ops --test auto_traits"
+             --test set_ops --test auto_traits --test inconsistent_eq"
         }
         // With `serde`, so that hamt-core's serde suite (tests/serde.rs, empty without the feature) runs too.
         Depth::Deep => "-p hamt-core --features serde --lib --tests",

@@ -29,9 +29,9 @@ pub enum Entry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBu
 
 /// An occupied [`Entry`].
 ///
-/// It remembers where the key is, so that reading and changing the entry go straight to it, with no further
-/// hashing or key comparisons; removing it walks down once more by the remembered hash, comparing keys on the way
-/// as a removal does.
+/// It remembers where the key is, so that reading, changing and removing the entry go straight to it, with no
+/// further hashing or key comparisons: what it removes is the entry it points at, even for a key whose `Eq` is
+/// inconsistent.
 pub struct OccupiedEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
     map: &'a mut HamtMap<K, V, P, S>,
     /// The key the entry was asked for (`None` for an entry made by inserting, which moved it into the map).
@@ -289,15 +289,11 @@ where
     /// ```
     pub fn remove_entry(self) -> (K, V) {
         let OccupiedEntry { map, key, hash, place } = self;
-        // An entry made by inserting gave its key to the map: search with a clone of the stored one.
-        let key = key.unwrap_or_else(|| trie::get_at_place(map.root().expect("not empty"), hash, place).0.clone());
-        let removed = map
-            .update_in_place_hashed(hash, trie::Remove { key: &key, wants_key: true })
-            .into_removed()
-            .map(|(stored, value)| (stored.expect("hamt: a removal that asks for the key returns it"), value));
-        // Dropped while `removed` is a local, so that a panicking `Drop` of this key does not leak the entry.
+        // The entry is removed by its place, comparing no keys: the key asked for is not needed.
         drop(key);
-        removed.expect("an occupied entry's key is in the map")
+        let removed = map.update_in_place_hashed(hash, trie::RemoveAt { place }).into_removed();
+        let (stored, value) = removed.expect("hamt: an occupied entry's place leads to its entry");
+        (stored.expect("hamt: a removal that asks for the key returns it"), value)
     }
 }
 

@@ -15,7 +15,7 @@ use crate::iter::{IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, V
 use crate::kind::PointerKind;
 use crate::ops::{Built, Count, Merge, MergeKind, Merger, Shared, is_subnode, nodes_equal};
 use crate::raw::Node;
-use crate::trie::{self, Change, Insert, Left, Persistent, Remove, Update, UpdateWith};
+use crate::trie::{self, Change, Insert, Keyed, Left, Persistent, Remove, Update, UpdateWith};
 
 /// A persistent hash map: a CHAMP trie whose versions share every node they have in common.
 ///
@@ -531,9 +531,8 @@ where
 
     fn updated_persistent<U>(&self, op: U) -> Self
     where
-        K: Borrow<U::Key>,
+        U: Update<K, V> + Keyed,
         U::Key: Hash,
-        U: Update<K, V>,
     {
         let hash = hash_of(&self.hasher, op.key());
         let Some(root) = &self.root else {
@@ -651,9 +650,8 @@ where
     /// it is dropped: what the update took out comes back in the [`Change`], for the caller to return or drop.
     pub(crate) fn update_in_place<U>(&mut self, op: U) -> Change<K, V>
     where
-        K: Borrow<U::Key>,
+        U: Update<K, V> + Keyed,
         U::Key: Hash,
-        U: Update<K, V>,
     {
         let hash = hash_of(&self.hasher, op.key());
         self.update_in_place_hashed(hash, op)
@@ -663,7 +661,6 @@ where
     #[inline]
     pub(crate) fn update_in_place_hashed<U>(&mut self, hash: u64, op: U) -> Change<K, V>
     where
-        K: Borrow<U::Key>,
         U: Update<K, V>,
     {
         let Some(root) = &mut self.root else {
@@ -728,7 +725,7 @@ where
     /// ```
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, P, S> {
         let hash = hash_of(&self.hasher, &key);
-        match self.root.as_ref().and_then(|root| trie::locate(root, hash, 0, &key)) {
+        match self.root.as_ref().and_then(|root| trie::locate(root, hash, 0, |stored, _| *stored == key)) {
             Some((place, _)) => Entry::Occupied(OccupiedEntry::new(self, key, hash, place)),
             None => Entry::Vacant(VacantEntry::new(self, key, hash)),
         }
@@ -1405,6 +1402,14 @@ where
     /// Only compiled for tests and with the `invariants` feature.
     #[doc(hidden)]
     pub fn check_invariants(&self) {
-        crate::check::check_map(self.root.as_ref(), self.len, &self.hasher);
+        crate::check::check_map(self.root.as_ref(), self.len, &self.hasher, crate::check::Keys::Distinct);
+    }
+
+    /// [`check_invariants`](Self::check_invariants) without the check that a collision node's keys are distinct:
+    /// for keys whose `Eq` answers inconsistently, which may leave two equal keys in the map (as std's `HashMap`
+    /// may) but must leave its shape intact.
+    #[doc(hidden)]
+    pub fn check_shape(&self) {
+        crate::check::check_map(self.root.as_ref(), self.len, &self.hasher, crate::check::Keys::MayRepeat);
     }
 }

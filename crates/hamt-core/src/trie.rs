@@ -200,10 +200,10 @@ pub(crate) enum Action<V> {
 /// back as `existing`'s second result, and the engine drops it before it changes anything, while the decided value
 /// is still one of its locals (a value being returned is not dropped when a local's `Drop` panics).
 pub(crate) trait Update<K, V>: Sized {
-    /// The type the key is looked up by (`K` itself, or a borrowed form).
-    type Key: Eq + ?Sized;
-
-    fn key(&self) -> &Self::Key;
+    /// Whether `stored` is the key this update is for: `at` is `None` for the entry at the hash's bit of a bitmap
+    /// node, and its index for an entry of a collision node. The engine asks nothing else about keys, so an update
+    /// may name its entry by key (comparing with `Eq`) or by its [`Place`] (comparing nothing).
+    fn is_key(&self, stored: &K, at: Option<usize>) -> bool;
 
     /// Decides what happens to the existing entry for the key, and gives back the update's own key if it has one
     /// (the map keeps its stored key).
@@ -221,20 +221,65 @@ pub(crate) trait Update<K, V>: Sized {
     const MAY_REMOVE: bool = true;
 }
 
+/// An update that names its entry by a key (every update but [`RemoveAt`]): the map hashes this key to find where
+/// the update goes.
+pub(crate) trait Keyed {
+    /// The type the key is looked up by (`K` itself, or a borrowed form).
+    type Key: ?Sized;
+
+    fn key(&self) -> &Self::Key;
+}
+
+/// Removes the entry at a [`Place`] (which the caller found for the same hash, in the same unchanged map), comparing
+/// no keys: what an [`OccupiedEntry`](crate::OccupiedEntry) removes is the entry it points at, even when the key's
+/// `Eq` is inconsistent.
+pub(crate) struct RemoveAt {
+    pub(crate) place: Place,
+}
+
+impl<K, V> Update<K, V> for RemoveAt {
+    #[inline]
+    fn is_key(&self, _: &K, at: Option<usize>) -> bool {
+        at.is_none_or(|index| index == self.place.collision_index)
+    }
+
+    #[inline]
+    fn existing(self, _: &V) -> (Action<V>, Option<K>) {
+        (Action::Remove, None)
+    }
+
+    #[inline]
+    fn vacant(self) -> Option<(K, V)> {
+        None
+    }
+
+    #[inline]
+    fn wants_removed_key(&self) -> bool {
+        true
+    }
+}
+
 /// Inserts or replaces.
 pub(crate) struct Insert<K, V> {
     pub(crate) key: K,
     pub(crate) value: V,
 }
 
-impl<K: Eq, V> Update<K, V> for Insert<K, V> {
+impl<K, V> Keyed for Insert<K, V> {
     type Key = K;
-
-    const MAY_REMOVE: bool = false;
 
     #[inline]
     fn key(&self) -> &K {
         &self.key
+    }
+}
+
+impl<K: Eq, V> Update<K, V> for Insert<K, V> {
+    const MAY_REMOVE: bool = false;
+
+    #[inline]
+    fn is_key(&self, stored: &K, _: Option<usize>) -> bool {
+        *stored == self.key
     }
 
     #[inline]
@@ -254,12 +299,19 @@ pub(crate) struct Remove<'q, Q: ?Sized> {
     pub(crate) wants_key: bool,
 }
 
-impl<K, V, Q: Eq + ?Sized> Update<K, V> for Remove<'_, Q> {
+impl<Q: Eq + ?Sized> Keyed for Remove<'_, Q> {
     type Key = Q;
 
     #[inline]
     fn key(&self) -> &Q {
         self.key
+    }
+}
+
+impl<K: Borrow<Q>, V, Q: Eq + ?Sized> Update<K, V> for Remove<'_, Q> {
+    #[inline]
+    fn is_key(&self, stored: &K, _: Option<usize>) -> bool {
+        stored.borrow() == self.key
     }
 
     #[inline]
@@ -284,12 +336,19 @@ pub(crate) struct UpdateWith<K, F> {
     pub(crate) decide: F,
 }
 
-impl<K: Eq, V, F: FnOnce(Option<&V>) -> Option<V>> Update<K, V> for UpdateWith<K, F> {
+impl<K: Eq, F> Keyed for UpdateWith<K, F> {
     type Key = K;
 
     #[inline]
     fn key(&self) -> &K {
         &self.key
+    }
+}
+
+impl<K: Eq, V, F: FnOnce(Option<&V>) -> Option<V>> Update<K, V> for UpdateWith<K, F> {
+    #[inline]
+    fn is_key(&self, stored: &K, _: Option<usize>) -> bool {
+        *stored == self.key
     }
 
     #[inline]
@@ -441,7 +500,7 @@ pub(crate) fn update_mut<K, V, P, S, U>(
 ) -> (Change<K, V>, Left)
 where
     P: PointerKind,
-    K: Clone + Hash + Eq + Borrow<U::Key>,
+    K: Clone + Hash + Eq,
     V: Clone,
     S: BuildHasher,
     U: Update<K, V>,
@@ -463,7 +522,7 @@ fn update_mut_walk<K, V, P, S, U>(
 ) -> (Change<K, V>, Left)
 where
     P: PointerKind,
-    K: Clone + Hash + Eq + Borrow<U::Key>,
+    K: Clone + Hash + Eq,
     V: Clone,
     S: BuildHasher,
     U: Update<K, V>,
@@ -496,7 +555,7 @@ where
         if datamap & bit != 0 {
             let index = index_of(datamap, bit);
             let entry = &slot.entries()[index];
-            if entry.0.borrow() != op.key() {
+            if !op.is_key(&entry.0, None) {
                 let Some(new_entry) = op.vacant() else { return (Change::Nothing, Left::Many) };
                 let existing_hash = hash_of(hasher, &entry.0);
                 let node = slot.unique_mut().expect("checked unique above");
@@ -534,7 +593,8 @@ where
             if U::MAY_REMOVE {
                 let child = slot.child_at_bit(bit).expect("nodemap has bit");
                 if child.chain_end().is_some_and(|end| end.entries().len() == 2) {
-                    if let Some((place, index)) = locate(child, hash, shift + BITS, op.key()) {
+                    if let Some((place, index)) = locate(child, hash, shift + BITS, |stored, at| op.is_key(stored, at))
+                    {
                         return update_pair(slot, bit, place, index, hash, shift, op, hasher);
                     }
                 }
@@ -582,11 +642,16 @@ fn update_pair<K, V, P, S, U>(
 ) -> (Change<K, V>, Left)
 where
     P: PointerKind,
-    K: Clone + Hash + Eq + Borrow<U::Key>,
+    K: Clone + Hash + Eq,
     V: Clone,
     S: BuildHasher,
     U: Update<K, V>,
 {
+    // Taking the surviving entry in leaves this node with one entry when the subtree was all it held. The caller
+    // looked for the key from this node's parent first, so that happens only when `Eq` answered differently up
+    // there (a caller's logic error, which must still leave the trie canonical): the parent then pulls it up.
+    let left_after_removal =
+        if shift > 0 && slot.datamap() == 0 && slot.nodemap() == bit { Left::One } else { Left::Many };
     let child = slot.child_at_bit(bit).expect("nodemap has bit");
     if child.unshared_chain_end().is_none() {
         // A node of the subtree is shared: copy the path, and take the surviving entry's clone in.
@@ -604,7 +669,7 @@ where
                     slot.unique_mut().expect("caller checked uniqueness").replace_child_by_entry(bit, survivor);
                 // Some node of the old subtree is shared, so dropping it drops no entry.
                 drop(old_child);
-                (change, Left::Many)
+                (change, left_after_removal)
             }
             Persistent::Empty(_) => unreachable!("hamt: a child subtree held a single entry"),
         };
@@ -620,7 +685,7 @@ where
         }
         Action::Remove => {
             let (key, value) = slot.unique_mut().expect("caller checked uniqueness").take_pair(bit, index);
-            (Change::Removed { key: Some(key), value }, Left::Many)
+            (Change::Removed { key: Some(key), value }, left_after_removal)
         }
     }
 }
@@ -629,11 +694,11 @@ where
 fn collision_update_mut<K, V, P, U>(slot: &mut Node<K, V, P>, op: U) -> (Change<K, V>, Left)
 where
     P: PointerKind,
-    K: Borrow<U::Key>,
     U: Update<K, V>,
 {
     let len = slot.entries().len();
-    let Some(index) = slot.entries().iter().position(|entry| entry.0.borrow() == op.key()) else {
+    let Some(index) = slot.entries().iter().enumerate().position(|(index, entry)| op.is_key(&entry.0, Some(index)))
+    else {
         let Some(new_entry) = op.vacant() else { return (Change::Nothing, Left::Many) };
         let node = slot.unique_mut().expect("caller checked uniqueness");
         node.edit(Shape::collision(len + 1), Edit::Insert(len, new_entry), Edit::Keep);
@@ -666,7 +731,7 @@ pub(crate) fn update_persistent<'a, K, V, P, S, U>(
 ) -> Persistent<'a, K, V, P>
 where
     P: PointerKind,
-    K: Clone + Hash + Eq + Borrow<U::Key>,
+    K: Clone + Hash + Eq,
     V: Clone,
     S: BuildHasher,
     U: Update<K, V>,
@@ -680,7 +745,7 @@ where
     if datamap & bit != 0 {
         let index = index_of(datamap, bit);
         let entry = &node.entries()[index];
-        if entry.0.borrow() != op.key() {
+        if !op.is_key(&entry.0, None) {
             let Some(new_entry) = op.vacant() else { return Persistent::Unchanged };
             let existing_hash = hash_of(hasher, &entry.0);
             let child = merge_two(entry.clone(), existing_hash, new_entry, hash, shift + BITS);
@@ -740,13 +805,13 @@ where
 fn collision_update_persistent<'a, K, V, P, U>(node: &'a Node<K, V, P>, op: U) -> Persistent<'a, K, V, P>
 where
     P: PointerKind,
-    K: Clone + Borrow<U::Key>,
+    K: Clone,
     V: Clone,
     U: Update<K, V>,
 {
     let entries = node.entries();
     let len = entries.len();
-    let Some(index) = entries.iter().position(|entry| entry.0.borrow() == op.key()) else {
+    let Some(index) = entries.iter().enumerate().position(|(index, entry)| op.is_key(&entry.0, Some(index))) else {
         let Some(new_entry) = op.vacant() else { return Persistent::Unchanged };
         let copy = node.copy_edited(Shape::collision(len + 1), Edit::Insert(len, new_entry), Edit::Keep);
         return Persistent::Node(copy, Seen::Inserted);
@@ -776,21 +841,23 @@ pub(crate) struct Place {
     pub(crate) collision_index: usize,
 }
 
-/// Finds the entry for `key` below `node` (at `shift`): its place, and its index among its node's entries.
-pub(crate) fn locate<K, V, P, Q>(mut node: &Node<K, V, P>, hash: u64, mut shift: u32, key: &Q) -> Option<(Place, usize)>
-where
-    P: PointerKind,
-    K: Borrow<Q>,
-    Q: Eq + ?Sized,
-{
+/// Finds the entry below `node` (at `shift`) that `is_key` accepts (see [`Update::is_key`]) where `hash` leads: its
+/// place, and its index among its node's entries.
+pub(crate) fn locate<K, V, P: PointerKind>(
+    mut node: &Node<K, V, P>,
+    hash: u64,
+    mut shift: u32,
+    is_key: impl Fn(&K, Option<usize>) -> bool,
+) -> Option<(Place, usize)> {
     loop {
         if shift >= COLLISION_SHIFT {
-            let collision_index = node.entries().iter().position(|entry| entry.0.borrow() == key)?;
+            let collision_index =
+                node.entries().iter().enumerate().position(|(index, entry)| is_key(&entry.0, Some(index)))?;
             return Some((Place { collision_index }, collision_index));
         }
         let bit = bit_at(hash, shift);
         if let Some(entry) = node.entry_at_bit(bit) {
-            return (entry.0.borrow() == key).then(|| (Place { collision_index: 0 }, index_of(node.datamap(), bit)));
+            return is_key(&entry.0, None).then(|| (Place { collision_index: 0 }, index_of(node.datamap(), bit)));
         }
         node = node.child_at_bit(bit)?;
         shift += BITS;

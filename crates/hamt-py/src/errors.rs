@@ -7,11 +7,11 @@
 //! stays well-formed, and [`guarded`] discards its result and raises the recorded exception, so the map the
 //! caller holds is unchanged, as with `dict`.
 //!
-//! hamt-core, like std's `HashMap`, may panic when keys compare inconsistently (an `__eq__` that answers at random
-//! can make a removal fail to find what a lookup just found). Such a panic cannot corrupt memory, and it leaves a
-//! persistent map untouched; [`try_guarded`] turns it into `RuntimeError`, so that a misbehaving key never escapes
-//! as PyO3's `PanicException` (which `except Exception` does not catch). A `MapMutation` whose in-place operation
-//! panicked is abandoned: its trie may count its entries wrongly, so every later use raises.
+//! hamt-core does not panic when keys compare inconsistently (an `__eq__` that answers at random may lose or
+//! repeat such a key, as in `dict`, but leaves the trie whole and its length right: hamt-core's
+//! tests/inconsistent_eq.rs). Should a panic still come out of it, [`try_guarded`] turns it into `RuntimeError`, so
+//! that it never escapes as PyO3's `PanicException` (which `except Exception` does not catch); a `MapMutation`
+//! whose in-place operation panicked is abandoned, and every later use raises.
 
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -164,9 +164,9 @@ def test_finished_mutation_refuses_changes():
 
 
 class Whimsical:
-    """A key whose `__eq__` answers at random and whose hash is one of two: the caller's problem, never a crash.
-    The trie may notice the inconsistency (it raises RuntimeError then), but never escapes with a PanicException,
-    which `except Exception` would not catch."""
+    """A key whose `__eq__` answers at random and whose hash is one of two, chosen at each call: the caller's
+    problem, never a crash. The map may lose or repeat such keys, as `dict` may, but stays whole: no exception but
+    the KeyError of a key it did not find, and its length counts what it holds."""
 
     def __init__(self, rng):
         self.rng = rng
@@ -179,14 +179,12 @@ class Whimsical:
 
 
 def test_inconsistent_keys_never_crash():
-    # Persistent operations only. With such keys, hamt-core's in-place operations (which MapMutation uses) can
-    # lose count of their entries, and a debug build's iterator then overflows its counter: a hamt-core limitation,
-    # reported with this package. A panic inside an in-place operation abandons the mutation (RuntimeError).
+    # Persistent operations and in-place ones (MapMutation's, on hamt-core's in-place updates).
     import random
 
     from hypothesis import given, strategies as st
 
-    @given(st.integers(0, 2**32), st.lists(st.sampled_from(["set", "delete", "get", "eq", "diff"]), max_size=40))
+    @given(st.integers(0, 2**32), st.lists(st.sampled_from(["set", "delete", "get", "mutate", "eq", "diff"]), max_size=40))
     def run(seed, operations):
         rng = random.Random(seed)
         keys = [Whimsical(rng) for _ in range(6)]
@@ -209,7 +207,7 @@ def test_inconsistent_keys_never_crash():
                     map_ == map_.set(rng.choice(keys), 0)
                 else:
                     list(map_.diff(map_.set(rng.choice(keys), 0)))
-            except (KeyError, RuntimeError):
+            except KeyError:
                 pass
             assert len(list(map_)) == len(map_)
 
