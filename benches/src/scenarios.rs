@@ -169,8 +169,10 @@ pub enum Scenario {
     RemoveMutHalf,
     /// Remove half the keys, a new version per removal.
     RemovePersistentHalf,
-    /// Visit every entry.
+    /// Visit every entry of a map built by in-place inserts.
     Iterate,
+    /// Visit every entry of a map built by `FromIterator` (which packs nodes as it builds them).
+    IterateCollected,
     /// Build a map with `FromIterator` from `n` entries.
     FromIter,
     /// Compare two maps with the same content, built in different orders.
@@ -189,7 +191,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::LookupHit,
         Self::LookupMiss,
         Self::BuildInsertMut,
@@ -198,6 +200,7 @@ impl Scenario {
         Self::RemoveMutHalf,
         Self::RemovePersistentHalf,
         Self::Iterate,
+        Self::IterateCollected,
         Self::EqOtherOrder,
         Self::EqOneKeyVariant,
         Self::EqClone,
@@ -216,6 +219,7 @@ impl Scenario {
             Self::RemoveMutHalf => "remove_mut_half",
             Self::RemovePersistentHalf => "remove_persistent_half",
             Self::Iterate => "iterate",
+            Self::IterateCollected => "iterate_collected",
             Self::FromIter => "from_iter",
             Self::EqOtherOrder => "eq_other_order",
             Self::EqOneKeyVariant => "eq_one_key_variant",
@@ -235,7 +239,8 @@ impl Scenario {
             Self::LookupMiss => "lookup, absent keys",
             Self::RemoveMutHalf => "in-place remove of half the keys",
             Self::RemovePersistentHalf => "persistent remove of half the keys (a new version per removal)",
-            Self::Iterate => "full iteration",
+            Self::Iterate => "full iteration, map built by in-place inserts",
+            Self::IterateCollected => "full iteration, map built by `from_iter`",
             Self::FromIter => "`from_iter` (std: `collect`)",
             Self::EqOtherOrder => "equality, same content built in another order",
             Self::EqOneKeyVariant => "equality with a variant that changed one value",
@@ -257,7 +262,7 @@ impl Scenario {
             Self::BuildInsertMut | Self::BuildPersistent | Self::FromIter => Some("insert"),
             Self::LookupHit | Self::LookupMiss => Some("lookup"),
             Self::RemoveMutHalf | Self::RemovePersistentHalf => Some("remove"),
-            Self::Iterate => Some("entry"),
+            Self::Iterate | Self::IterateCollected => Some("entry"),
             Self::Variants => Some("variant"),
             Self::EqOtherOrder | Self::EqOneKeyVariant | Self::EqClone | Self::Diff | Self::UnionShared => None,
         }
@@ -302,6 +307,7 @@ impl Scenario {
             Self::RemoveMutHalf => remove_mut_half::<K, M, T>(data, timer),
             Self::RemovePersistentHalf => remove_persistent_half::<K, M, T>(data, timer),
             Self::Iterate => iterate::<K, M, T>(data, timer),
+            Self::IterateCollected => iterate_collected::<K, M, T>(data, timer),
             Self::FromIter => from_iter::<K, M, T>(data, timer),
             Self::EqOtherOrder => eq_other_order::<K, M, T>(data, timer),
             Self::EqOneKeyVariant => eq_one_key_variant::<K, M, T>(data, timer),
@@ -442,6 +448,11 @@ fn remove_persistent_half<K: BenchKey, M: BenchMap<K>, T: Timer>(data: &Data<K>,
 
 fn iterate<K: BenchKey, M: BenchMap<K>, T: Timer>(data: &Data<K>, timer: &mut T) {
     let map: M = build(data);
+    timer.iter(|| map.sum_values());
+}
+
+fn iterate_collected<K: BenchKey, M: BenchMap<K>, T: Timer>(data: &Data<K>, timer: &mut T) {
+    let map = M::from_entries(data.entries());
     timer.iter(|| map.sum_values());
 }
 
