@@ -63,6 +63,15 @@
 //! # assert_eq!(map.len(), 2);
 //! ```
 //!
+//! # Keys whose `Hash` or `Eq` misbehave
+//!
+//! As with std's `HashMap`, a key whose hash changes while it is in the map, or whose `Eq` is not an equivalence
+//! (it answers at random, say), is a logic error in the caller's type: the map may then fail to find such a key,
+//! or hold two keys that compare equal. It stays sound and whole all the same: no operation panics or corrupts
+//! memory, the trie keeps its canonical shape, and `len` counts the entries that iteration yields (tested with
+//! keys whose `Eq` lies a third of the time, tests/inconsistent_eq.rs). An [`OccupiedEntry`] removes the entry it
+//! points at without comparing keys again.
+//!
 //! # Which operations clone keys and values
 //!
 //! Versions share nodes, and a node with two owners cannot be changed or emptied in place: an operation that
