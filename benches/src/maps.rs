@@ -15,14 +15,43 @@ use crate::keys::BenchKey;
 /// The seed of [`BenchHasher`].
 pub const HASH_SEED: u64 = 0x0123_4567_89ab_cdef;
 
-/// foldhash's fast hasher with the fixed seed [`HASH_SEED`]; its `Default` is that same seed, so that maps built
-/// by `FromIterator` hash like the others.
+/// foldhash's fast hasher with a fixed seed: [`HASH_SEED`] by default, so that maps built by `FromIterator` hash
+/// like the others, or another seed given to [`with_seed`](Self::with_seed) (the heap figures measure the shape of
+/// a trie over several seeds).
+///
+/// # Examples
+///
+/// ```
+/// use std::hash::BuildHasher;
+///
+/// use hamt_benches::maps::{BenchHasher, HASH_SEED};
+///
+/// let default = BenchHasher::default();
+/// assert_eq!(default.seed(), HASH_SEED);
+/// assert_eq!(default.hash_one(7u64), BenchHasher::with_seed(HASH_SEED).hash_one(7u64));
+/// assert_ne!(default.hash_one(7u64), BenchHasher::with_seed(1).hash_one(7u64));
+/// ```
 #[derive(Debug, Clone)]
-pub struct BenchHasher(foldhash::fast::FixedState);
+pub struct BenchHasher {
+    state: foldhash::fast::FixedState,
+    seed: u64,
+}
+
+impl BenchHasher {
+    /// foldhash's fast hasher with `seed`.
+    pub fn with_seed(seed: u64) -> Self {
+        Self { state: foldhash::fast::FixedState::with_seed(seed), seed }
+    }
+
+    /// The seed this hasher was made with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
 
 impl Default for BenchHasher {
     fn default() -> Self {
-        Self(foldhash::fast::FixedState::with_seed(HASH_SEED))
+        Self::with_seed(HASH_SEED)
     }
 }
 
@@ -31,7 +60,7 @@ impl BuildHasher for BenchHasher {
 
     #[inline]
     fn build_hasher(&self) -> Self::Hasher {
-        self.0.build_hasher()
+        self.state.build_hasher()
     }
 }
 
@@ -139,8 +168,13 @@ pub trait BenchMap<K: BenchKey>: Clone {
     /// Which implementation this is.
     const IMPLEMENTATION: Implementation;
 
-    /// An empty map with the hasher of the comparison.
-    fn empty() -> Self;
+    /// An empty map with the hasher of the comparison, seeded with [`HASH_SEED`].
+    fn empty() -> Self {
+        Self::with_hash_seed(HASH_SEED)
+    }
+    /// An empty map whose [`BenchHasher`] has `seed`. `std-sip` has no seed to set: its `RandomState` draws one
+    /// per process.
+    fn with_hash_seed(seed: u64) -> Self;
     /// Inserts in place.
     fn insert_mut(&mut self, key: K, value: u64);
     /// Removes in place; returns whether the key was there.
@@ -191,8 +225,8 @@ macro_rules! impl_hamt {
         impl<K: BenchKey> BenchMap<K> for $alias<K> {
             const IMPLEMENTATION: Implementation = $implementation;
 
-            fn empty() -> Self {
-                HamtMap::with_hasher(BenchHasher::default())
+            fn with_hash_seed(seed: u64) -> Self {
+                HamtMap::with_hasher(BenchHasher::with_seed(seed))
             }
             fn insert_mut(&mut self, key: K, value: u64) {
                 HamtMap::insert_mut(self, key, value);
@@ -235,13 +269,31 @@ impl_hamt!(HamtRc, Implementation::HamtRc);
 impl_hamt!(HamtArc, Implementation::HamtArc);
 impl_hamt!(HamtArcT, Implementation::HamtArcT);
 
+/// The hashers of std's maps, made from a seed where they take one.
+trait SeededHasher: BuildHasher {
+    fn with_hash_seed(seed: u64) -> Self;
+}
+
+impl SeededHasher for BenchHasher {
+    fn with_hash_seed(seed: u64) -> Self {
+        Self::with_seed(seed)
+    }
+}
+
+impl SeededHasher for RandomState {
+    fn with_hash_seed(_seed: u64) -> Self {
+        // std's SipHash keys cannot be chosen; a new process draws new ones.
+        Self::new()
+    }
+}
+
 macro_rules! impl_std {
     ($alias:ident, $implementation:expr) => {
         impl<K: BenchKey> BenchMap<K> for $alias<K> {
             const IMPLEMENTATION: Implementation = $implementation;
 
-            fn empty() -> Self {
-                HashMap::with_hasher(Default::default())
+            fn with_hash_seed(seed: u64) -> Self {
+                HashMap::with_hasher(SeededHasher::with_hash_seed(seed))
             }
             fn insert_mut(&mut self, key: K, value: u64) {
                 HashMap::insert(self, key, value);
@@ -294,8 +346,8 @@ impl_std!(StdSip, Implementation::StdSip);
 impl<K: BenchKey> BenchMap<K> for Imbl<K> {
     const IMPLEMENTATION: Implementation = Implementation::Imbl;
 
-    fn empty() -> Self {
-        imbl::GenericHashMap::with_hasher(BenchHasher::default())
+    fn with_hash_seed(seed: u64) -> Self {
+        imbl::GenericHashMap::with_hasher(BenchHasher::with_seed(seed))
     }
     fn insert_mut(&mut self, key: K, value: u64) {
         imbl::GenericHashMap::insert(self, key, value);
@@ -337,8 +389,8 @@ macro_rules! impl_rpds {
         impl<K: BenchKey> BenchMap<K> for $alias<K> {
             const IMPLEMENTATION: Implementation = $implementation;
 
-            fn empty() -> Self {
-                rpds::HashTrieMap::new_with_hasher_and_ptr_kind(BenchHasher::default())
+            fn with_hash_seed(seed: u64) -> Self {
+                rpds::HashTrieMap::new_with_hasher_and_ptr_kind(BenchHasher::with_seed(seed))
             }
             fn insert_mut(&mut self, key: K, value: u64) {
                 rpds::HashTrieMap::insert_mut(self, key, value);
