@@ -6,8 +6,10 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
+use std::sync::{Mutex, PoisonError};
 
 use archery::{ArcK, ArcTK, RcK};
+use foldhash::SharedSeed;
 use hamt_core::HamtMap;
 
 use crate::keys::BenchKey;
@@ -16,8 +18,13 @@ use crate::keys::BenchKey;
 pub const HASH_SEED: u64 = 0x0123_4567_89ab_cdef;
 
 /// foldhash's fast hasher with a fixed seed: [`HASH_SEED`] by default, so that maps built by `FromIterator` hash
-/// like the others, or another seed given to [`with_seed`](Self::with_seed) (the heap figures measure the shape of
-/// a trie over several seeds).
+/// like the others, or another seed given to [`with_seed`](Self::with_seed).
+///
+/// foldhash has two seeds: a per-hasher seed, and a shared seed of a few words (the multipliers). hamt-core's
+/// `DefaultHashBuilder` draws both at random once per process. [`HASH_SEED`], the seed of every timing, sets the
+/// per-hasher seed and keeps foldhash's fixed shared seed, as `foldhash::fast::FixedState` does; any other seed
+/// sets both (the shared one through `SharedSeed::from_u64`), so that the heap figures measured over several seeds
+/// see what several processes of a user would see.
 ///
 /// # Examples
 ///
@@ -28,25 +35,42 @@ pub const HASH_SEED: u64 = 0x0123_4567_89ab_cdef;
 ///
 /// let default = BenchHasher::default();
 /// assert_eq!(default.seed(), HASH_SEED);
-/// assert_eq!(default.hash_one(7u64), BenchHasher::with_seed(HASH_SEED).hash_one(7u64));
+/// let fixed_state = foldhash::fast::FixedState::with_seed(HASH_SEED);
+/// assert_eq!(default.hash_one(7u64), fixed_state.hash_one(7u64));
+/// assert_eq!(BenchHasher::with_seed(1).hash_one(7u64), BenchHasher::with_seed(1).hash_one(7u64));
 /// assert_ne!(default.hash_one(7u64), BenchHasher::with_seed(1).hash_one(7u64));
 /// ```
 #[derive(Debug, Clone)]
 pub struct BenchHasher {
-    state: foldhash::fast::FixedState,
+    state: foldhash::fast::SeedableRandomState,
     seed: u64,
 }
 
 impl BenchHasher {
-    /// foldhash's fast hasher with `seed`.
+    /// foldhash's fast hasher with `seed`; see the [type's documentation](Self) for what it seeds.
     pub fn with_seed(seed: u64) -> Self {
-        Self { state: foldhash::fast::FixedState::with_seed(seed), seed }
+        let shared = if seed == HASH_SEED { SharedSeed::global_fixed() } else { shared_seed(seed) };
+        Self { state: foldhash::fast::SeedableRandomState::with_seed(seed, shared), seed }
     }
 
     /// The seed this hasher was made with.
     pub fn seed(&self) -> u64 {
         self.seed
     }
+}
+
+/// foldhash's shared seed made from `seed`. A hasher borrows its shared seed for `'static`, so each is made once
+/// and kept for the rest of the process: a run uses a handful of seeds, and the first call with a seed allocates.
+fn shared_seed(seed: u64) -> &'static SharedSeed {
+    static MADE: Mutex<Vec<(u64, &'static SharedSeed)>> = Mutex::new(Vec::new());
+    // A panic while the lock was held cannot leave the list half changed (a push either happened or did not).
+    let mut made = MADE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&(_, shared)) = made.iter().find(|&&(made_from, _)| made_from == seed) {
+        return shared;
+    }
+    let shared: &'static SharedSeed = Box::leak(Box::new(SharedSeed::from_u64(seed)));
+    made.push((seed, shared));
+    shared
 }
 
 impl Default for BenchHasher {

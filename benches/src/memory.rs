@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alloc::{self, Snapshot};
 use crate::keys::{Data, SplitMix64};
-use crate::maps::{BenchMap, HASH_SEED, Implementation};
+use crate::maps::{BenchHasher, BenchMap, HASH_SEED, Implementation};
 use crate::scenarios::{MapVisitor, build, variant_count, visit_map};
 
 /// What a structure holds on the heap.
@@ -162,6 +162,9 @@ pub fn map_heap_per_entry(implementation: Implementation, size: usize, pattern: 
         fn visit<M: BenchMap<u64>>(self) -> HeapFigures {
             // The keys are `u64`s: copying them allocates nothing, and the entries are read in place rather than
             // moved (whose buffer would be freed in the counted section), so only the map's own blocks are counted.
+            // The first hasher with a seed makes foldhash's shared seed for it, once per process (see
+            // `BenchHasher`): not something the map holds.
+            black_box(BenchHasher::with_seed(self.seed));
             let before = alloc::snapshot();
             let mut map = M::with_hash_seed(self.seed);
             for &(key, value) in &self.entries {
