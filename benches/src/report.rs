@@ -902,7 +902,8 @@ impl Report {
         pattern: KeyPattern,
         spread: MemorySpread,
     ) -> String {
-        let (bytes, allocations) = (spread.bytes, spread.allocations);
+        let bytes = |value: f64| format!("{value:.1}");
+        let least_to_greatest = format_range(spread.bytes, bytes);
         match pattern {
             KeyPattern::Random => {
                 let ratio = self
@@ -910,22 +911,13 @@ impl Report {
                     .filter(|_| implementation != REFERENCE)
                     .map(|ratio| format!(" ({})", format_ratio(ratio)))
                     .unwrap_or_default();
-                format!(
-                    "{:.1} B{ratio}, {:.1}-{:.1}; {} allocs",
-                    bytes.median,
-                    bytes.min,
-                    bytes.max,
-                    format_count(allocations.median)
-                )
+                let allocations = format_count(spread.allocations.median);
+                format!("{} B{ratio}, {least_to_greatest}; {allocations} allocs", bytes(spread.bytes.median))
             }
-            KeyPattern::Sequential => format!(
-                "{:.1} B, {:.1}-{:.1}; {}-{} allocs",
-                bytes.median,
-                bytes.min,
-                bytes.max,
-                format_count(allocations.min),
-                format_count(allocations.max)
-            ),
+            KeyPattern::Sequential => {
+                let allocations = format_range(spread.allocations, format_count);
+                format!("{} B, {least_to_greatest}; {allocations} allocs", bytes(spread.bytes.median))
+            }
         }
     }
 
@@ -1286,6 +1278,12 @@ fn evaluate(scenario: &'static str, target: &'static str, checks: &[Check]) -> T
         checks.iter().map(Check::describe).collect::<Vec<_>>().join("; ")
     };
     TargetResult { scenario, target, measured, status }
+}
+
+/// Reads the least and the greatest of a spread as `least-greatest`, or as one value when they read the same.
+fn format_range(spread: Spread, format: impl Fn(f64) -> String) -> String {
+    let (least, greatest) = (format(spread.min), format(spread.max));
+    if least == greatest { least } else { format!("{least}-{greatest}") }
 }
 
 /// Reads a byte count.

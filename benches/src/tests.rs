@@ -222,6 +222,13 @@ fn the_heap_tables_show_the_median_and_the_spread_over_the_seeds() {
     assert_eq!(report.memory_ratio(Implementation::HamtRc, report::REFERENCE, 10_000), Some(41.0 / 44.0));
     assert!(sequential.contains("and 2 seeds"), "{sequential}");
     assert!(sequential.contains("| 10k | 19.5 B, 18.5-20.5; 0.185-0.205 allocs |"), "{sequential}");
+    // A spread that reads as one value is written once.
+    let mut report = report;
+    report.memory.retain(|result| result.pattern == KeyPattern::Random);
+    for result in &mut report.memory {
+        result.per_entry.bytes = 27.94;
+    }
+    assert!(report.markdown().contains("| 10k | 27.9 B (1.00x), 27.9; 0.250 allocs |"));
 }
 
 #[test]
