@@ -145,7 +145,7 @@ pub fn hash_seed(index: usize) -> u64 {
 }
 
 /// The live heap of one map of `size` `u64 -> u64` entries with the keys of `pattern`, built by in-place inserts
-/// into a map whose [`BenchHasher`](crate::maps::BenchHasher) has `seed`, per entry. (`std-sip` ignores the seed:
+/// into a map whose [`BenchHasher`] has `seed`, per entry. (`std-sip` ignores the seed:
 /// std draws its SipHash keys per process.)
 ///
 /// # Panics
