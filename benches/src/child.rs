@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::extras::{self, Section};
 use crate::maps::Implementation;
-use crate::memory::{self, HeapFigures};
+use crate::memory::{self, HeapFigures, KeyPattern};
 use crate::report;
 use crate::sampler::Sampler;
 use crate::scenarios::{KeyKind, Scenario};
@@ -46,6 +46,10 @@ pub enum Job {
         implementation: Implementation,
         /// The number of entries.
         size: usize,
+        /// The keys.
+        pattern: KeyPattern,
+        /// The seed of the map's [`BenchHasher`](crate::maps::BenchHasher).
+        seed: u64,
     },
     /// Count the extra heap of each variant in the variants workload.
     VariantMemory {
@@ -69,17 +73,24 @@ impl Job {
     /// ```
     /// use hamt_benches::child::Job;
     /// use hamt_benches::maps::Implementation;
+    /// use hamt_benches::memory::KeyPattern;
     ///
-    /// let job = Job::Memory { implementation: Implementation::HamtRc, size: 10_000 };
-    /// assert_eq!(job.describe(), "heap per entry 10k hamt-rc");
+    /// let (implementation, pattern) = (Implementation::HamtRc, KeyPattern::Random);
+    /// let job = Job::Memory { implementation, size: 10_000, pattern, seed: 42 };
+    /// assert_eq!(job.describe(), "heap per entry 10k hamt-rc random seed 000000000000002a");
     /// ```
     pub fn describe(&self) -> String {
         match self {
             Self::Time { scenario, key, size, implementation, .. } => {
                 format!("{} {} {} {}", scenario.name(), key.name(), report::size_label(*size), implementation.name())
             }
-            Self::Memory { implementation, size } => {
-                format!("heap per entry {} {}", report::size_label(*size), implementation.name())
+            Self::Memory { implementation, size, pattern, seed } => {
+                format!(
+                    "heap per entry {} {} {} seed {seed:016x}",
+                    report::size_label(*size),
+                    implementation.name(),
+                    pattern.name()
+                )
             }
             Self::VariantMemory { implementation, size } => {
                 format!("heap per variant {} {}", report::size_label(*size), implementation.name())
@@ -136,8 +147,10 @@ impl Reply {
     /// ```
     /// use hamt_benches::child::{Job, Reply};
     /// use hamt_benches::maps::Implementation;
+    /// use hamt_benches::memory::KeyPattern;
     ///
-    /// let job = Job::Memory { implementation: Implementation::HamtRc, size: 10 };
+    /// let (implementation, pattern) = (Implementation::HamtRc, KeyPattern::Sequential);
+    /// let job = Job::Memory { implementation, size: 10, pattern, seed: 1 };
     /// assert!(!Reply::Time { samples_ns: vec![1.0] }.answers(&job));
     /// ```
     pub fn answers(&self, job: &Job) -> bool {
@@ -242,9 +255,9 @@ pub fn serve(request: &Request) -> Result<Reply, ChildError> {
             scenario.run_with(implementation, key, size, &mut sampler);
             Ok(Reply::Time { samples_ns: sampler.results().to_vec() })
         }
-        &Job::Memory { implementation, size } => {
+        &Job::Memory { implementation, size, pattern, seed } => {
             crate::alloc::start_counting();
-            Ok(Reply::Memory { per_entry: memory::map_heap_per_entry(implementation, size) })
+            Ok(Reply::Memory { per_entry: memory::map_heap_per_entry(implementation, size, pattern, seed) })
         }
         &Job::VariantMemory { implementation, size } => {
             crate::alloc::start_counting();

@@ -6,8 +6,10 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
+use std::sync::{Mutex, PoisonError};
 
 use archery::{ArcK, ArcTK, RcK};
+use foldhash::SharedSeed;
 use hamt_core::HamtMap;
 
 use crate::keys::BenchKey;
@@ -15,14 +17,65 @@ use crate::keys::BenchKey;
 /// The seed of [`BenchHasher`].
 pub const HASH_SEED: u64 = 0x0123_4567_89ab_cdef;
 
-/// foldhash's fast hasher with the fixed seed [`HASH_SEED`]; its `Default` is that same seed, so that maps built
-/// by `FromIterator` hash like the others.
+/// foldhash's fast hasher with a fixed seed: [`HASH_SEED`] by default, so that maps built by `FromIterator` hash
+/// like the others, or another seed given to [`with_seed`](Self::with_seed).
+///
+/// foldhash has two seeds: a per-hasher seed, and a shared seed of a few words (the multipliers). hamt-core's
+/// `DefaultHashBuilder` draws both at random once per process. [`HASH_SEED`], the seed of every timing, sets the
+/// per-hasher seed and keeps foldhash's fixed shared seed, as `foldhash::fast::FixedState` does; any other seed
+/// sets both (the shared one through `SharedSeed::from_u64`), so that the heap figures measured over several seeds
+/// see what several processes of a user would see.
+///
+/// # Examples
+///
+/// ```
+/// use std::hash::BuildHasher;
+///
+/// use hamt_benches::maps::{BenchHasher, HASH_SEED};
+///
+/// let default = BenchHasher::default();
+/// assert_eq!(default.seed(), HASH_SEED);
+/// let fixed_state = foldhash::fast::FixedState::with_seed(HASH_SEED);
+/// assert_eq!(default.hash_one(7u64), fixed_state.hash_one(7u64));
+/// assert_eq!(BenchHasher::with_seed(1).hash_one(7u64), BenchHasher::with_seed(1).hash_one(7u64));
+/// assert_ne!(default.hash_one(7u64), BenchHasher::with_seed(1).hash_one(7u64));
+/// ```
 #[derive(Debug, Clone)]
-pub struct BenchHasher(foldhash::fast::FixedState);
+pub struct BenchHasher {
+    state: foldhash::fast::SeedableRandomState,
+    seed: u64,
+}
+
+impl BenchHasher {
+    /// foldhash's fast hasher with `seed`; see the [type's documentation](Self) for what it seeds.
+    pub fn with_seed(seed: u64) -> Self {
+        let shared = if seed == HASH_SEED { SharedSeed::global_fixed() } else { shared_seed(seed) };
+        Self { state: foldhash::fast::SeedableRandomState::with_seed(seed, shared), seed }
+    }
+
+    /// The seed this hasher was made with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
+
+/// foldhash's shared seed made from `seed`. A hasher borrows its shared seed for `'static`, so each is made once
+/// and kept for the rest of the process: a run uses a handful of seeds, and the first call with a seed allocates.
+fn shared_seed(seed: u64) -> &'static SharedSeed {
+    static MADE: Mutex<Vec<(u64, &'static SharedSeed)>> = Mutex::new(Vec::new());
+    // A panic while the lock was held cannot leave the list half changed (a push either happened or did not).
+    let mut made = MADE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&(_, shared)) = made.iter().find(|&&(made_from, _)| made_from == seed) {
+        return shared;
+    }
+    let shared: &'static SharedSeed = Box::leak(Box::new(SharedSeed::from_u64(seed)));
+    made.push((seed, shared));
+    shared
+}
 
 impl Default for BenchHasher {
     fn default() -> Self {
-        Self(foldhash::fast::FixedState::with_seed(HASH_SEED))
+        Self::with_seed(HASH_SEED)
     }
 }
 
@@ -31,7 +84,7 @@ impl BuildHasher for BenchHasher {
 
     #[inline]
     fn build_hasher(&self) -> Self::Hasher {
-        self.0.build_hasher()
+        self.state.build_hasher()
     }
 }
 
@@ -139,8 +192,13 @@ pub trait BenchMap<K: BenchKey>: Clone {
     /// Which implementation this is.
     const IMPLEMENTATION: Implementation;
 
-    /// An empty map with the hasher of the comparison.
-    fn empty() -> Self;
+    /// An empty map with the hasher of the comparison, seeded with [`HASH_SEED`].
+    fn empty() -> Self {
+        Self::with_hash_seed(HASH_SEED)
+    }
+    /// An empty map whose [`BenchHasher`] has `seed`. `std-sip` has no seed to set: its `RandomState` draws one
+    /// per process.
+    fn with_hash_seed(seed: u64) -> Self;
     /// Inserts in place.
     fn insert_mut(&mut self, key: K, value: u64);
     /// Removes in place; returns whether the key was there.
@@ -191,8 +249,8 @@ macro_rules! impl_hamt {
         impl<K: BenchKey> BenchMap<K> for $alias<K> {
             const IMPLEMENTATION: Implementation = $implementation;
 
-            fn empty() -> Self {
-                HamtMap::with_hasher(BenchHasher::default())
+            fn with_hash_seed(seed: u64) -> Self {
+                HamtMap::with_hasher(BenchHasher::with_seed(seed))
             }
             fn insert_mut(&mut self, key: K, value: u64) {
                 HamtMap::insert_mut(self, key, value);
@@ -235,13 +293,31 @@ impl_hamt!(HamtRc, Implementation::HamtRc);
 impl_hamt!(HamtArc, Implementation::HamtArc);
 impl_hamt!(HamtArcT, Implementation::HamtArcT);
 
+/// The hashers of std's maps, made from a seed where they take one.
+trait SeededHasher: BuildHasher {
+    fn with_hash_seed(seed: u64) -> Self;
+}
+
+impl SeededHasher for BenchHasher {
+    fn with_hash_seed(seed: u64) -> Self {
+        Self::with_seed(seed)
+    }
+}
+
+impl SeededHasher for RandomState {
+    fn with_hash_seed(_seed: u64) -> Self {
+        // std's SipHash keys cannot be chosen; a new process draws new ones.
+        Self::new()
+    }
+}
+
 macro_rules! impl_std {
     ($alias:ident, $implementation:expr) => {
         impl<K: BenchKey> BenchMap<K> for $alias<K> {
             const IMPLEMENTATION: Implementation = $implementation;
 
-            fn empty() -> Self {
-                HashMap::with_hasher(Default::default())
+            fn with_hash_seed(seed: u64) -> Self {
+                HashMap::with_hasher(SeededHasher::with_hash_seed(seed))
             }
             fn insert_mut(&mut self, key: K, value: u64) {
                 HashMap::insert(self, key, value);
@@ -294,8 +370,8 @@ impl_std!(StdSip, Implementation::StdSip);
 impl<K: BenchKey> BenchMap<K> for Imbl<K> {
     const IMPLEMENTATION: Implementation = Implementation::Imbl;
 
-    fn empty() -> Self {
-        imbl::GenericHashMap::with_hasher(BenchHasher::default())
+    fn with_hash_seed(seed: u64) -> Self {
+        imbl::GenericHashMap::with_hasher(BenchHasher::with_seed(seed))
     }
     fn insert_mut(&mut self, key: K, value: u64) {
         imbl::GenericHashMap::insert(self, key, value);
@@ -337,8 +413,8 @@ macro_rules! impl_rpds {
         impl<K: BenchKey> BenchMap<K> for $alias<K> {
             const IMPLEMENTATION: Implementation = $implementation;
 
-            fn empty() -> Self {
-                rpds::HashTrieMap::new_with_hasher_and_ptr_kind(BenchHasher::default())
+            fn with_hash_seed(seed: u64) -> Self {
+                rpds::HashTrieMap::new_with_hasher_and_ptr_kind(BenchHasher::with_seed(seed))
             }
             fn insert_mut(&mut self, key: K, value: u64) {
                 rpds::HashTrieMap::insert_mut(self, key, value);

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::extras::{Figure, Target};
 use crate::maps::Implementation;
+use crate::memory::{KeyPattern, Spread};
 use crate::report::{Failure, Meta, Status};
 use crate::scenarios::{KeyKind, Scenario};
 
@@ -59,7 +60,7 @@ pub struct Document {
     pub meta: MetaRecord,
     /// One record per timed scenario, key kind, size and implementation.
     pub results: Vec<TimeRecord>,
-    /// The heap per entry of one map.
+    /// The heap per entry of one map, per implementation, size and key pattern.
     pub memory: Vec<MemoryRecord>,
     /// The extra heap per variant in the variants workload.
     pub variant_memory: Vec<VariantMemoryRecord>,
@@ -112,25 +113,41 @@ pub struct TimeRecord {
     pub samples_ns: Vec<f64>,
 }
 
-/// The heap of one map of `size` `u64 -> u64` entries, per entry.
+/// The heap of one map of `size` `u64 -> u64` entries with one key pattern, per entry, over the hash seeds it was
+/// measured with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MemoryRecord {
     /// Always `heap_per_entry`, so that every record of the file names what it measured.
     pub scenario: String,
     /// Always `u64`.
     pub key: KeyKind,
+    /// Which `u64` keys: `random` (the benches' keys) or `sequential` (`0..n`).
+    pub pattern: KeyPattern,
     /// The number of entries.
     pub size: usize,
     /// The map measured.
     pub implementation: Implementation,
+    /// Live requested bytes per entry: the least, the median and the greatest over the seeds.
+    pub bytes_per_entry: Spread,
+    /// Live allocations per entry, the same way.
+    pub allocations_per_entry: Spread,
+    /// The median bytes per entry over std's median with the same keys, if both were measured.
+    pub ratio_to_std: Option<f64>,
+    /// The figures of every seed, in the order they were measured.
+    pub seeds: Vec<SeedMemoryRecord>,
+}
+
+/// The heap per entry of one map with one hash seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedMemoryRecord {
+    /// The seed of the map's [`BenchHasher`](crate::maps::BenchHasher).
+    pub seed: u64,
     /// Live requested bytes per entry.
     #[serde(with = "finite_or_null")]
     pub bytes_per_entry: f64,
     /// Live allocations per entry.
     #[serde(with = "finite_or_null")]
     pub allocations_per_entry: f64,
-    /// The bytes per entry over std's, if both were measured.
-    pub ratio_to_std: Option<f64>,
 }
 
 /// The extra heap of each variant in the variants workload.

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::chart::{ChartGroup, ChartPanel};
 use crate::records::{
-    Document, MemoryRecord, MetaRecord, SectionRecord, TargetRecord, TimeRecord, VariantMemoryRecord,
+    Document, MemoryRecord, MetaRecord, SectionRecord, SeedMemoryRecord, TargetRecord, TimeRecord, VariantMemoryRecord,
 };
 
 use crate::maps::Implementation;
-use crate::memory::HeapFigures;
+use crate::memory::{HeapFigures, KeyPattern, Spread};
 use crate::scenarios::{KeyKind, Scenario, VARIANTS};
 
 /// Appends a formatted line to a `String`.
@@ -168,15 +168,30 @@ impl TimeResult {
     }
 }
 
-/// The heap of one map of `size` `u64 -> u64` entries.
+/// The heap of one map of `size` `u64 -> u64` entries, with one key pattern and one hash seed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemoryResult {
     /// The map measured.
     pub implementation: Implementation,
     /// The number of entries.
     pub size: usize,
+    /// The keys.
+    pub pattern: KeyPattern,
+    /// The seed of the map's hasher.
+    pub seed: u64,
     /// Live requested bytes and allocations, per entry.
     pub per_entry: HeapFigures,
+}
+
+/// The heap per entry of one map over the hash seeds it was measured with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemorySpread {
+    /// Live requested bytes per entry.
+    pub bytes: Spread,
+    /// Live allocations per entry.
+    pub allocations: Spread,
+    /// How many seeds were measured.
+    pub seeds: usize,
 }
 
 /// The extra heap of each variant in the variants workload.
@@ -208,7 +223,7 @@ pub struct Report {
     pub meta: Meta,
     /// The timings.
     pub times: Vec<TimeResult>,
-    /// Bytes per entry.
+    /// Bytes per entry, one result per implementation, size, key pattern and hash seed.
     pub memory: Vec<MemoryResult>,
     /// Bytes per variant.
     pub variant_memory: Vec<VariantMemoryResult>,
@@ -370,12 +385,49 @@ impl Report {
         (theirs > 0.0).then(|| mine / theirs)
     }
 
-    /// The heap per entry of `implementation` at `size`.
+    /// The heap per entry of `implementation` at `size` with the random keys: the medians over the hash seeds of
+    /// the bytes and of the allocations.
     pub fn memory(&self, implementation: Implementation, size: usize) -> Option<HeapFigures> {
-        self.memory
+        self.memory_spread(implementation, size, KeyPattern::Random)
+            .map(|spread| HeapFigures { bytes: spread.bytes.median, allocations: spread.allocations.median })
+    }
+
+    /// The heap per entry of `implementation` at `size` with the keys of `pattern`, over the hash seeds measured.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hamt_benches::maps::Implementation;
+    /// use hamt_benches::memory::{HeapFigures, KeyPattern};
+    /// use hamt_benches::report::{MemoryResult, Report};
+    ///
+    /// let mut report = Report::default();
+    /// for (seed, bytes) in [(1, 20.0), (2, 18.0), (3, 21.0)] {
+    ///     let (implementation, size, pattern) = (Implementation::HamtRc, 10_000, KeyPattern::Sequential);
+    ///     let per_entry = HeapFigures { bytes, allocations: bytes / 100.0 };
+    ///     report.memory.push(MemoryResult { implementation, size, pattern, seed, per_entry });
+    /// }
+    /// let spread = report.memory_spread(Implementation::HamtRc, 10_000, KeyPattern::Sequential).unwrap();
+    /// assert_eq!((spread.bytes.min, spread.bytes.median, spread.bytes.max, spread.seeds), (18.0, 20.0, 21.0, 3));
+    /// assert_eq!(report.memory(Implementation::HamtRc, 10_000), None, "no random keys were measured");
+    /// ```
+    pub fn memory_spread(
+        &self,
+        implementation: Implementation,
+        size: usize,
+        pattern: KeyPattern,
+    ) -> Option<MemorySpread> {
+        let figures: Vec<HeapFigures> = self
+            .memory
             .iter()
-            .find(|result| result.implementation == implementation && result.size == size)
+            .filter(|result| {
+                result.implementation == implementation && result.size == size && result.pattern == pattern
+            })
             .map(|result| result.per_entry)
+            .collect();
+        let bytes: Vec<f64> = figures.iter().map(|figures| figures.bytes).collect();
+        let allocations: Vec<f64> = figures.iter().map(|figures| figures.allocations).collect();
+        Some(MemorySpread { bytes: Spread::of(&bytes)?, allocations: Spread::of(&allocations)?, seeds: figures.len() })
     }
 
     /// The extra heap per variant of `implementation` with a base of `size`.
@@ -383,7 +435,7 @@ impl Report {
         self.variant_memory.iter().find(|result| result.implementation == implementation && result.size == size)
     }
 
-    /// The ratio of two heaps per entry.
+    /// The ratio of two heaps per entry with the random keys, each the median over the hash seeds.
     pub fn memory_ratio(&self, implementation: Implementation, peer: Implementation, size: usize) -> Option<f64> {
         let mine = self.memory(implementation, size)?.bytes;
         let theirs = self.memory(peer, size)?.bytes;
@@ -865,42 +917,87 @@ impl Report {
         line!(out);
     }
 
+    /// One cell of a heap per entry table; see `write_memory`.
+    fn memory_cell(
+        &self,
+        implementation: Implementation,
+        size: usize,
+        pattern: KeyPattern,
+        spread: MemorySpread,
+    ) -> String {
+        let bytes = |value: f64| format!("{value:.1}");
+        let least_to_greatest = format_range(spread.bytes, bytes);
+        match pattern {
+            KeyPattern::Random => {
+                let ratio = self
+                    .memory_ratio(implementation, REFERENCE, size)
+                    .filter(|_| implementation != REFERENCE)
+                    .map(|ratio| format!(" ({})", format_ratio(ratio)))
+                    .unwrap_or_default();
+                let allocations = format_count(spread.allocations.median);
+                format!("{} B{ratio}, {least_to_greatest}; {allocations} allocs", bytes(spread.bytes.median))
+            }
+            KeyPattern::Sequential => {
+                let allocations = format_range(spread.allocations, format_count);
+                format!("{} B, {least_to_greatest}; {allocations} allocs", bytes(spread.bytes.median))
+            }
+        }
+    }
+
     fn write_memory(&self, out: &mut String) {
         let implementations = self.implementations();
-        let sizes: BTreeSet<usize> = self.memory.iter().map(|result| result.size).collect();
-        if !sizes.is_empty() {
+        let header = implementations
+            .iter()
+            .map(|implementation| format!("`{}`", implementation.name()))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        if !self.memory.is_empty() {
             line!(out, "## Heap per entry");
             line!(out);
-            line!(
-                out,
-                "Live requested bytes per entry of one `u64 -> u64` map built by in-place inserts, in parentheses the \
-                 ratio to `{}`, then live allocations per entry.",
-                REFERENCE.name()
-            );
+        }
+        for pattern in KeyPattern::ALL {
+            let sizes: BTreeSet<usize> =
+                self.memory.iter().filter(|result| result.pattern == pattern).map(|result| result.size).collect();
+            if sizes.is_empty() {
+                continue;
+            }
+            let seeds: BTreeSet<u64> =
+                self.memory.iter().filter(|result| result.pattern == pattern).map(|result| result.seed).collect();
+            match pattern {
+                KeyPattern::Random => {
+                    line!(
+                        out,
+                        "Live requested bytes per entry of one `u64 -> u64` map built by in-place inserts, measured \
+                         with {} seeds of the maps' foldhash hasher, each in a process of its own (`std-sip` draws \
+                         its own SipHash keys in every process). The keys are the benches' random keys. Each cell: \
+                         the median over the seeds, in parentheses its ratio to `{}`'s median, then the least and \
+                         the greatest over the seeds; then the median live allocations per entry (for our maps, \
+                         one allocation is one node).",
+                        seeds.len(),
+                        REFERENCE.name()
+                    );
+                }
+                KeyPattern::Sequential => {
+                    line!(out, "### Sequential keys");
+                    line!(out);
+                    line!(
+                        out,
+                        "The same maps with the keys `0..n` and {} seeds, where the seed changes the shape of \
+                         the tries (see \"Nodes\" in `docs/architecture.md`): the median bytes per entry, the least \
+                         and the greatest over the seeds, then the least and the greatest live allocations per entry.",
+                        seeds.len()
+                    );
+                }
+            }
             line!(out);
-            line!(
-                out,
-                "| size | {} |",
-                implementations
-                    .iter()
-                    .map(|implementation| format!("`{}`", implementation.name()))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            );
+            line!(out, "| size | {header} |");
             line!(out, "|---|{}", "---|".repeat(implementations.len()));
             for &size in &sizes {
                 let cells: Vec<String> = implementations
                     .iter()
-                    .map(|&implementation| match self.memory(implementation, size) {
+                    .map(|&implementation| match self.memory_spread(implementation, size, pattern) {
                         None => "-".to_owned(),
-                        Some(figures) => {
-                            let ratio = self
-                                .memory_ratio(implementation, REFERENCE, size)
-                                .filter(|_| implementation != REFERENCE)
-                                .map(|ratio| format!(" ({})", format_ratio(ratio)))
-                                .unwrap_or_default();
-                            format!("{:.1} B{ratio}, {} allocs", figures.bytes, format_count(figures.allocations))
-                        }
+                        Some(spread) => self.memory_cell(implementation, size, pattern, spread),
                     })
                     .collect();
                 line!(out, "| {} | {} |", size_label(size), cells.join(" | "));
@@ -989,19 +1086,41 @@ impl Report {
                 }
             })
             .collect();
-        let memory = self
-            .memory
-            .iter()
-            .map(|result| MemoryRecord {
-                scenario: "heap_per_entry".to_owned(),
-                key: KeyKind::U64,
-                size: result.size,
-                implementation: result.implementation,
-                bytes_per_entry: result.per_entry.bytes,
-                allocations_per_entry: result.per_entry.allocations,
-                ratio_to_std: self
-                    .memory_ratio(result.implementation, REFERENCE, result.size)
-                    .filter(|ratio| ratio.is_finite()),
+        let mut cells: Vec<(Implementation, usize, KeyPattern)> =
+            self.memory.iter().map(|result| (result.implementation, result.size, result.pattern)).collect();
+        cells.sort();
+        cells.dedup();
+        let memory = cells
+            .into_iter()
+            .filter_map(|(implementation, size, pattern)| {
+                let spread = self.memory_spread(implementation, size, pattern)?;
+                let peer = self.memory_spread(REFERENCE, size, pattern).map(|peer| peer.bytes.median);
+                let seeds = self
+                    .memory
+                    .iter()
+                    .filter(|result| {
+                        (result.implementation, result.size, result.pattern) == (implementation, size, pattern)
+                    })
+                    .map(|result| SeedMemoryRecord {
+                        seed: result.seed,
+                        bytes_per_entry: result.per_entry.bytes,
+                        allocations_per_entry: result.per_entry.allocations,
+                    })
+                    .collect();
+                Some(MemoryRecord {
+                    scenario: "heap_per_entry".to_owned(),
+                    key: KeyKind::U64,
+                    pattern,
+                    size,
+                    implementation,
+                    bytes_per_entry: spread.bytes,
+                    allocations_per_entry: spread.allocations,
+                    ratio_to_std: peer
+                        .filter(|&peer| peer > 0.0)
+                        .map(|peer| spread.bytes.median / peer)
+                        .filter(|ratio| ratio.is_finite()),
+                    seeds,
+                })
             })
             .collect();
         let variant_memory = self
@@ -1182,6 +1301,12 @@ fn evaluate(scenario: &'static str, target: &'static str, checks: &[Check]) -> T
         checks.iter().map(Check::describe).collect::<Vec<_>>().join("; ")
     };
     TargetResult { scenario, target, measured, status }
+}
+
+/// Reads the least and the greatest of a spread as `least-greatest`, or as one value when they read the same.
+fn format_range(spread: Spread, format: impl Fn(f64) -> String) -> String {
+    let (least, greatest) = (format(spread.min), format(spread.max));
+    if least == greatest { least } else { format!("{least}-{greatest}") }
 }
 
 /// Reads a byte count.

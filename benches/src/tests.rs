@@ -1,6 +1,7 @@
 use super::*;
 
 use maps::Implementation;
+use memory::KeyPattern;
 use report::{Report, Status, TimeResult};
 use scenarios::{DIFF_CHANGES, KeyKind, Outcome, Scenario, Timer};
 use std::time::Duration;
@@ -153,8 +154,31 @@ fn full_report() -> Report {
         if Scenario::BuildPersistent.applies_to(implementation) {
             report.times.push(timing(Scenario::BuildPersistent, 10_000, implementation, median_ns / 2.0));
         }
-        let per_entry = memory::HeapFigures { bytes: 40.0 + implementation as u8 as f64, allocations: 0.25 };
-        report.memory.push(report::MemoryResult { implementation, size: 10_000, per_entry });
+        // Three seeds with random keys, whose median is the middle one (measured second), and two with sequential
+        // keys, one of them less than the other.
+        for (index, offset) in [(0, 1.0), (1, 0.0), (2, 2.5)] {
+            let per_entry =
+                memory::HeapFigures { bytes: 40.0 + implementation as u8 as f64 + offset, allocations: 0.25 };
+            let seed = memory::hash_seed(index);
+            report.memory.push(report::MemoryResult {
+                implementation,
+                size: 10_000,
+                pattern: KeyPattern::Random,
+                seed,
+                per_entry,
+            });
+        }
+        for (index, bytes) in [(0, 18.5), (1, 20.5)] {
+            let per_entry = memory::HeapFigures { bytes, allocations: bytes / 100.0 };
+            let seed = memory::hash_seed(index);
+            report.memory.push(report::MemoryResult {
+                implementation,
+                size: 10_000,
+                pattern: KeyPattern::Sequential,
+                seed,
+                per_entry,
+            });
+        }
     }
     report.times.push(TimeResult {
         scenario: Scenario::Iterate,
@@ -192,6 +216,43 @@ fn the_markdown_has_a_row_per_size() {
 }
 
 #[test]
+fn the_heap_tables_show_the_median_and_the_spread_over_the_seeds() {
+    let report = full_report();
+    let markdown = report.markdown();
+    let random = markdown.split("## Heap per entry").nth(1).unwrap();
+    let (random, sequential) = random.split_once("### Sequential keys").unwrap();
+    assert!(random.contains("with 3 seeds"), "{random}");
+    // hamt-rc: 40, 41 and 42.5 bytes against std's 43, 44 and 45.5; the ratio is of the medians.
+    assert!(random.contains("| 10k | 41.0 B (0.93x), 40.0-42.5; 0.250 allocs |"), "{random}");
+    assert_eq!(report.memory_ratio(Implementation::HamtRc, report::REFERENCE, 10_000), Some(41.0 / 44.0));
+    assert!(sequential.contains("and 2 seeds"), "{sequential}");
+    assert!(sequential.contains("| 10k | 19.5 B, 18.5-20.5; 0.185-0.205 allocs |"), "{sequential}");
+    // A spread that reads as one value is written once.
+    let mut report = report;
+    report.memory.retain(|result| result.pattern == KeyPattern::Random);
+    for result in &mut report.memory {
+        result.per_entry.bytes = 27.94;
+    }
+    assert!(report.markdown().contains("| 10k | 27.9 B (1.00x), 27.9; 0.250 allocs |"));
+}
+
+#[test]
+fn heap_seeds_and_key_patterns_are_fixed_and_distinct() {
+    let seeds: std::collections::HashSet<u64> = (0..5).map(memory::hash_seed).collect();
+    assert_eq!(seeds.len(), 5);
+    assert!(!seeds.contains(&maps::HASH_SEED));
+    assert_eq!(memory::hash_seed(3), memory::hash_seed(3));
+    for pattern in KeyPattern::ALL {
+        let entries = pattern.entries(2_000);
+        let keys: std::collections::HashSet<u64> = entries.iter().map(|&(key, _)| key).collect();
+        assert_eq!(keys.len(), 2_000, "{pattern:?}");
+        assert!(entries.iter().enumerate().all(|(index, &(_, value))| value == index as u64), "{pattern:?}");
+    }
+    assert_eq!(KeyPattern::Random.entries(100), keys::Data::<u64>::generate(100).entries());
+    assert_eq!(KeyPattern::Sequential.entries(100).last(), Some(&(99, 99)));
+}
+
+#[test]
 fn the_json_reads_back_as_the_report_it_was_written_from() {
     let report = full_report();
     let json = report.json().unwrap();
@@ -224,8 +285,27 @@ fn the_json_reads_back_as_the_report_it_was_written_from() {
                 .unwrap()
         )
     );
-    assert_eq!(document.memory.len(), Implementation::ALL.len());
+    assert_eq!(document.memory.len(), 2 * Implementation::ALL.len());
     assert!(document.memory.iter().all(|record| record.scenario == "heap_per_entry" && record.ratio_to_std.is_some()));
+    for record in &document.memory {
+        let spread = report.memory_spread(record.implementation, record.size, record.pattern).unwrap();
+        assert_eq!((record.bytes_per_entry, record.allocations_per_entry), (spread.bytes, spread.allocations));
+        let measured: Vec<(u64, f64)> = report
+            .memory
+            .iter()
+            .filter(|result| (result.implementation, result.pattern) == (record.implementation, record.pattern))
+            .map(|result| (result.seed, result.per_entry.bytes))
+            .collect();
+        let recorded: Vec<(u64, f64)> = record.seeds.iter().map(|seed| (seed.seed, seed.bytes_per_entry)).collect();
+        assert_eq!(recorded, measured);
+    }
+    let rc_random = document
+        .memory
+        .iter()
+        .find(|record| record.implementation == Implementation::HamtRc && record.pattern == KeyPattern::Random)
+        .unwrap();
+    assert_eq!(rc_random.bytes_per_entry, memory::Spread { min: 40.0, median: 41.0, max: 42.5 });
+    assert_eq!(rc_random.ratio_to_std, report.memory_ratio(Implementation::HamtRc, report::REFERENCE, 10_000));
     assert_eq!(document.variant_memory[0].variants, 1_000);
     assert_eq!(document.variant_memory[0].bytes_per_variant, 512.0);
     let targets: Vec<records::TargetRecord> = report
@@ -250,6 +330,9 @@ fn the_json_reads_back_as_the_report_it_was_written_from() {
     assert_eq!(value["meta"]["versions"]["imbl"], "6.1.0");
     assert_eq!(value["meta"]["reference"], report::REFERENCE.name());
     assert_eq!(value["results"][0]["scenario"], "lookup_hit");
+    assert_eq!(value["memory"][0]["pattern"], "random");
+    assert_eq!(value["memory"][0]["bytes_per_entry"]["median"], 41.0);
+    assert_eq!(value["memory"][0]["seeds"][1]["seed"], memory::hash_seed(1));
     assert_eq!(value["results"][0]["implementation"], Implementation::ALL[0].name());
     assert_eq!(value["sections"][0]["figures"][1]["value"], serde_json::Value::Null);
     assert_eq!(value["sections"][0]["targets"][1]["met"], serde_json::Value::Null);
@@ -327,7 +410,12 @@ fn exchanges() -> Vec<(child::Job, child::Reply)> {
             child::Reply::Time { samples_ns: vec![1.0, 2.5, 1e12] },
         ),
         (
-            child::Job::Memory { implementation: Implementation::HamtArcT, size: 10 },
+            child::Job::Memory {
+                implementation: Implementation::HamtArcT,
+                size: 10,
+                pattern: KeyPattern::Sequential,
+                seed: u64::MAX,
+            },
             child::Reply::Memory { per_entry: figures },
         ),
         (

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use hamt_benches::child::{self, ChildError, Job, Reply, Request};
 use hamt_benches::extras;
 use hamt_benches::maps::Implementation;
+use hamt_benches::memory::{self, KeyPattern};
 use hamt_benches::report::{self, Failure, MemoryResult, Meta, REFERENCE, Report, TimeResult, VariantMemoryResult};
 use hamt_benches::sampler::median;
 use hamt_benches::scenarios::{KeyKind, Scenario};
@@ -34,6 +35,8 @@ struct Plan {
     colliding_sizes: &'static [usize],
     variant_sizes: &'static [usize],
     memory_sizes: &'static [usize],
+    /// How many hash seeds the heap per entry is measured with, each in a process of its own.
+    memory_seeds: usize,
     /// How many times every implementation is measured below 1M entries, each time in a new process, with the
     /// implementations taking turns: a burst of load on the machine then spoils a few samples of each instead of
     /// all of one. At 1M entries setting up costs more than measuring, and there are only 2 rounds.
@@ -51,6 +54,7 @@ impl Plan {
                 colliding_sizes: &[10_000],
                 variant_sizes: &[10_000],
                 memory_sizes: &[10_000, 100_000, 1_000_000],
+                memory_seeds: 3,
                 rounds: 3,
                 min_sample_time: Duration::from_millis(4),
                 timeout: Duration::from_secs(180),
@@ -62,6 +66,7 @@ impl Plan {
                 colliding_sizes: &[1_000, 10_000],
                 variant_sizes: &[10_000, 100_000, 1_000_000],
                 memory_sizes: &[10_000, 100_000, 1_000_000],
+                memory_seeds: 5,
                 rounds: 5,
                 min_sample_time: Duration::from_millis(15),
                 timeout: Duration::from_secs(900),
@@ -170,8 +175,12 @@ fn plan_jobs(plan: &Plan, options: &Options) -> Vec<Job> {
     }
     if selected("memory_per_entry") {
         for &size in plan.memory_sizes {
-            for &implementation in &options.implementations {
-                jobs.push(Job::Memory { implementation, size });
+            for pattern in KeyPattern::ALL {
+                for seed in (0..plan.memory_seeds).map(memory::hash_seed) {
+                    for &implementation in &options.implementations {
+                        jobs.push(Job::Memory { implementation, size, pattern, seed });
+                    }
+                }
             }
         }
     }
@@ -250,9 +259,10 @@ fn parent(options: &Options) -> ExitCode {
                     progress.push_str(&format!("  {} std", report::format_ratio(ratio)));
                 }
             }
-            (&Job::Memory { implementation, size }, Ok(Reply::Memory { per_entry })) => {
-                progress.push_str(&format!(" {:.1} B/entry", per_entry.bytes));
-                report.memory.push(MemoryResult { implementation, size, per_entry });
+            (&Job::Memory { implementation, size, pattern, seed }, Ok(Reply::Memory { per_entry })) => {
+                let nodes = per_entry.allocations * size as f64;
+                progress.push_str(&format!(" {:.2} B/entry, {nodes:.0} allocations", per_entry.bytes));
+                report.memory.push(MemoryResult { implementation, size, pattern, seed, per_entry });
             }
             (&Job::VariantMemory { implementation, size }, Ok(Reply::VariantMemory { variants, per_variant })) => {
                 progress.push_str(&format!(" {:.0} B/variant", per_variant.bytes));
