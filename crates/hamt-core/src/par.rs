@@ -37,7 +37,7 @@ use core::marker::PhantomData;
 use rayon::iter::plumbing::{Folder, UnindexedConsumer, UnindexedProducer, bridge_unindexed};
 use rayon::iter::{FromParallelIterator, IntoParallelIterator, ParallelExtend, ParallelIterator};
 
-use crate::build::{build, build_slot};
+use crate::build::{build, build_slot, root_from_slots, root_slot};
 use crate::diff::{Diff, DiffItem};
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
@@ -521,12 +521,6 @@ where
     }
 }
 
-/// The root slot (0..32) that a hash selects.
-#[inline]
-fn root_slot(hash: u64) -> usize {
-    (hash >> (64 - BITS)) as usize
-}
-
 /// A root node holding only `slot` at `bit`, or `None` if the slot is empty. Wrapped in a map or set, this is how
 /// one root slot travels between threads.
 fn slot_root<K, V, P: PointerKind>(bit: u32, slot: Built<K, V, P>) -> Option<Node<K, V, P>> {
@@ -568,25 +562,7 @@ fn assemble<C: Trie>(parts: impl IntoIterator<Item = C>) -> Option<Node<C::Key, 
         };
         slots.push((datamap | nodemap, slot));
     }
-    if slots.is_empty() {
-        return None;
-    }
-    let (mut datamap, mut nodemap) = (0, 0);
-    for (bit, slot) in &slots {
-        match slot {
-            Built::One(_) => datamap |= bit,
-            _ => nodemap |= bit,
-        }
-    }
-    let mut builder = Builder::new(Shape::bitmap(datamap, nodemap));
-    for (_, slot) in slots {
-        match slot {
-            Built::One(entry) => builder.push_entry(entry),
-            Built::Many(child) => builder.push_child(child),
-            Built::Empty => unreachable!("empty slots are not collected"),
-        }
-    }
-    Some(builder.finish())
+    root_from_slots(slots)
 }
 
 /// Builds a trie from `items` in parallel; later items win over earlier ones with an equal key. `empty` makes an
