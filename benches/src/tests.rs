@@ -156,28 +156,16 @@ fn full_report() -> Report {
         }
         // Three seeds with random keys, whose median is the middle one (measured second), and two with sequential
         // keys, one of them less than the other.
-        for (index, offset) in [(0, 1.0), (1, 0.0), (2, 2.5)] {
-            let per_entry =
-                memory::HeapFigures { bytes: 40.0 + implementation as u8 as f64 + offset, allocations: 0.25 };
+        let mut measured = |pattern, index, per_entry| {
             let seed = memory::hash_seed(index);
-            report.memory.push(report::MemoryResult {
-                implementation,
-                size: 10_000,
-                pattern: KeyPattern::Random,
-                seed,
-                per_entry,
-            });
+            report.memory.push(report::MemoryResult { implementation, size: 10_000, pattern, seed, per_entry });
+        };
+        for (index, offset) in [(0, 1.0), (1, 0.0), (2, 2.5)] {
+            let bytes = 40.0 + implementation as u8 as f64 + offset;
+            measured(KeyPattern::Random, index, memory::HeapFigures { bytes, allocations: 0.25 });
         }
         for (index, bytes) in [(0, 18.5), (1, 20.5)] {
-            let per_entry = memory::HeapFigures { bytes, allocations: bytes / 100.0 };
-            let seed = memory::hash_seed(index);
-            report.memory.push(report::MemoryResult {
-                implementation,
-                size: 10_000,
-                pattern: KeyPattern::Sequential,
-                seed,
-                per_entry,
-            });
+            measured(KeyPattern::Sequential, index, memory::HeapFigures { bytes, allocations: bytes / 100.0 });
         }
     }
     report.times.push(TimeResult {

@@ -291,7 +291,9 @@ where
         let OccupiedEntry { map, key, hash, place } = self;
         // The entry is removed by its place, comparing no keys: the key asked for is not needed.
         drop(key);
-        let removed = map.update_in_place_hashed(hash, trie::RemoveAt { place }).into_removed();
+        let removed = map
+            .update_in_place_hashed(hash, trie::Remove { target: trie::AtPlace(place), wants_key: true })
+            .into_removed();
         let (stored, value) = removed.expect("hamt: an occupied entry's place leads to its entry");
         (stored.expect("hamt: a removal that asks for the key returns it"), value)
     }

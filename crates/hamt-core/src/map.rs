@@ -15,7 +15,7 @@ use crate::iter::{IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, V
 use crate::kind::PointerKind;
 use crate::ops::{Built, Count, Merge, MergeKind, Merger, Shared, is_subnode, nodes_equal};
 use crate::raw::Node;
-use crate::trie::{self, Change, Insert, Keyed, Left, Persistent, Remove, Update, UpdateWith};
+use crate::trie::{self, ByKey, Change, Insert, Keyed, Left, Persistent, Remove, Update, UpdateWith};
 
 /// A persistent hash map: a CHAMP trie whose versions share every node they have in common.
 ///
@@ -437,7 +437,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.updated_persistent(Remove { key, wants_key: false })
+        self.updated_persistent(Remove { target: ByKey(key), wants_key: false })
     }
 
     /// A new map where `key`'s value is what `f` makes of the current one: `f(None)` for an absent key,
@@ -588,7 +588,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.update_in_place(Remove { key, wants_key: false }).into_old()
+        self.update_in_place(Remove { target: ByKey(key), wants_key: false }).into_old()
     }
 
     /// Removes `key` from this map, returning the stored key and value: std's `HashMap::remove_entry`, in place.
@@ -613,7 +613,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let (stored, value) = self.update_in_place(Remove { key, wants_key: true }).into_removed()?;
+        let (stored, value) = self.update_in_place(Remove { target: ByKey(key), wants_key: true }).into_removed()?;
         Some((stored.expect("hamt: a removal that asks for the key returns it"), value))
     }
 

@@ -221,42 +221,13 @@ pub(crate) trait Update<K, V>: Sized {
     const MAY_REMOVE: bool = true;
 }
 
-/// An update that names its entry by a key (every update but [`RemoveAt`]): the map hashes this key to find where
+/// An update that names its entry by a key (every update but a removal [`AtPlace`]): the map hashes this key to find where
 /// the update goes.
 pub(crate) trait Keyed {
     /// The type the key is looked up by (`K` itself, or a borrowed form).
     type Key: ?Sized;
 
     fn key(&self) -> &Self::Key;
-}
-
-/// Removes the entry at a [`Place`] (which the caller found for the same hash, in the same unchanged map), comparing
-/// no keys: what an [`OccupiedEntry`](crate::OccupiedEntry) removes is the entry it points at, even when the key's
-/// `Eq` is inconsistent.
-pub(crate) struct RemoveAt {
-    pub(crate) place: Place,
-}
-
-impl<K, V> Update<K, V> for RemoveAt {
-    #[inline]
-    fn is_key(&self, _: &K, at: Option<usize>) -> bool {
-        at.is_none_or(|index| index == self.place.collision_index)
-    }
-
-    #[inline]
-    fn existing(self, _: &V) -> (Action<V>, Option<K>) {
-        (Action::Remove, None)
-    }
-
-    #[inline]
-    fn vacant(self) -> Option<(K, V)> {
-        None
-    }
-
-    #[inline]
-    fn wants_removed_key(&self) -> bool {
-        true
-    }
 }
 
 /// Inserts or replaces.
@@ -293,25 +264,54 @@ impl<K: Eq, V> Update<K, V> for Insert<K, V> {
     }
 }
 
-/// Removes; `wants_key` asks for the stored key too (`remove_entry_mut`).
-pub(crate) struct Remove<'q, Q: ?Sized> {
-    pub(crate) key: &'q Q,
+/// Removes the entry that `target` names; `wants_key` asks for the stored key too (`remove_entry_mut`, and the
+/// entry API's removal).
+pub(crate) struct Remove<T> {
+    pub(crate) target: T,
     pub(crate) wants_key: bool,
 }
 
-impl<Q: Eq + ?Sized> Keyed for Remove<'_, Q> {
+/// How a removal names its entry: by a key, or by a place.
+pub(crate) trait Target<K> {
+    /// [`Update::is_key`] for the removal.
+    fn is_key(&self, stored: &K, at: Option<usize>) -> bool;
+}
+
+/// A removal's key, compared with `Eq`.
+pub(crate) struct ByKey<'q, Q: ?Sized>(pub(crate) &'q Q);
+
+impl<K: Borrow<Q>, Q: Eq + ?Sized> Target<K> for ByKey<'_, Q> {
+    #[inline]
+    fn is_key(&self, stored: &K, _: Option<usize>) -> bool {
+        stored.borrow() == self.0
+    }
+}
+
+/// The [`Place`] of the entry to remove, which the caller found for the same hash in the same unchanged map:
+/// no key is compared, so what an [`OccupiedEntry`](crate::OccupiedEntry) removes is the entry it points at, even
+/// when the key's `Eq` is inconsistent.
+pub(crate) struct AtPlace(pub(crate) Place);
+
+impl<K> Target<K> for AtPlace {
+    #[inline]
+    fn is_key(&self, _: &K, at: Option<usize>) -> bool {
+        at.is_none_or(|index| index == self.0.collision_index)
+    }
+}
+
+impl<Q: ?Sized> Keyed for Remove<ByKey<'_, Q>> {
     type Key = Q;
 
     #[inline]
     fn key(&self) -> &Q {
-        self.key
+        self.target.0
     }
 }
 
-impl<K: Borrow<Q>, V, Q: Eq + ?Sized> Update<K, V> for Remove<'_, Q> {
+impl<K, V, T: Target<K>> Update<K, V> for Remove<T> {
     #[inline]
-    fn is_key(&self, stored: &K, _: Option<usize>) -> bool {
-        stored.borrow() == self.key
+    fn is_key(&self, stored: &K, at: Option<usize>) -> bool {
+        self.target.is_key(stored, at)
     }
 
     #[inline]
