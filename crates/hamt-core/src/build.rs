@@ -25,7 +25,7 @@ const PARTITION_FROM: usize = if cfg!(any(test, feature = "invariants")) { 64 } 
 /// and the number of distinct keys.
 ///
 /// One algorithm with two drivers: entries are dealt into the 32 root slots by the top bits of their hashes, each
-/// slot's subtrie is built by [`build_slot`], and [`root_from_slots`] writes the root. This function runs the
+/// slot's subtrie is built by [`build_slot`], and [`node_from_slots`] writes the root. This function runs the
 /// slots one after the other; `par.rs` runs them on rayon's threads.
 pub(crate) fn build<K, V, P, S, I>(entries: I, hasher: &S) -> (Option<Node<K, V, P>>, usize)
 where
@@ -48,7 +48,7 @@ where
         len += count;
         slots.push((1 << slot, built));
     }
-    (root_from_slots(slots), len)
+    (node_from_slots(slots), len)
 }
 
 /// Builds the whole trie from entries with their hashes, in one sort: for inputs too small to gain from dealing
@@ -86,9 +86,10 @@ fn deal_by_root_slot<K, V>(hashed: Vec<(u64, (K, V))>) -> Vec<Vec<(u64, (K, V))>
     slots
 }
 
-/// Writes a root from what each of its slots holds (`(bit, slot)` in bit order, empty slots left out): entries
-/// inline and subtries as children, moved in as they are. `None` if there are none.
-pub(crate) fn root_from_slots<K, V, P: PointerKind>(slots: Vec<(u32, Built<K, V, P>)>) -> Option<Node<K, V, P>> {
+/// Writes a bitmap node from what each of its slots holds (`(bit, slot)` in bit order): entries inline and
+/// subtries as children, moved in as they are. `None` if every slot is empty. The one writer of a node from slots:
+/// the builders' roots, and every node the set operations produce.
+pub(crate) fn node_from_slots<K, V, P: PointerKind>(slots: Vec<(u32, Built<K, V, P>)>) -> Option<Node<K, V, P>> {
     let (mut datamap, mut nodemap) = (0, 0);
     for (bit, slot) in &slots {
         match slot {

@@ -5,6 +5,7 @@
 use alloc::vec::Vec;
 use core::hash::{BuildHasher, Hash};
 
+use crate::build::node_from_slots;
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
 use crate::raw::{Builder, Node, Shape};
@@ -128,12 +129,6 @@ pub(crate) enum Built<K, V, P: PointerKind> {
     Many(Node<K, V, P>),
 }
 
-/// One slot of a node under construction.
-enum Slot<K, V, P: PointerKind> {
-    Entry((K, V)),
-    Child(Node<K, V, P>),
-}
-
 /// Merges two subtrees at `shift`; `count` accumulates the result length as `M::COUNT` says.
 pub(crate) struct Merger<'h, M, S> {
     pub(crate) merge: M,
@@ -176,7 +171,7 @@ impl<M, S> Merger<'_, M, S> {
             return self.collisions(a.entries(), b.entries());
         }
         let (a_data, a_nodes, b_data, b_nodes) = (a.datamap(), a.nodemap(), b.datamap(), b.nodemap());
-        let mut slots: Vec<(u32, Slot<K, V, P>)> =
+        let mut slots: Vec<(u32, Built<K, V, P>)> =
             Vec::with_capacity((a_data | a_nodes | b_data | b_nodes).count_ones() as usize);
         let mut bits = a_data | a_nodes | b_data | b_nodes;
         while bits != 0 {
@@ -205,10 +200,8 @@ impl<M, S> Merger<'_, M, S> {
                 (_, Some(left), _, Some(right)) => self.nodes(left, right, shift + BITS),
                 (None, None, None, None) => Built::Empty,
             };
-            match built {
-                Built::Empty => {}
-                Built::One(entry) => slots.push((bit, Slot::Entry(entry))),
-                Built::Many(node) => slots.push((bit, Slot::Child(node))),
+            if !matches!(built, Built::Empty) {
+                slots.push((bit, built));
             }
         }
         finish(slots, shift)
@@ -313,16 +306,16 @@ impl<M, S> Merger<'_, M, S> {
                 let datamap = node.datamap();
                 for (index, (key, value)) in node.entries().iter().enumerate() {
                     let bit = if node.is_collision() { 0 } else { nth_bit(datamap, index) };
-                    if let Built::One(entry) = self.both::<K, V, P>(key, value, value) {
-                        slots.push((bit, Slot::Entry(entry)));
+                    let built = self.both::<K, V, P>(key, value, value);
+                    if !matches!(built, Built::Empty) {
+                        slots.push((bit, built));
                     }
                 }
                 let nodemap = node.nodemap();
                 for (index, child) in node.children().iter().enumerate() {
-                    match self.shared(child, shift + BITS) {
-                        Built::Empty => {}
-                        Built::One(entry) => slots.push((nth_bit(nodemap, index), Slot::Entry(entry))),
-                        Built::Many(child) => slots.push((nth_bit(nodemap, index), Slot::Child(child))),
+                    let built = self.shared(child, shift + BITS);
+                    if !matches!(built, Built::Empty) {
+                        slots.push((nth_bit(nodemap, index), built));
                     }
                 }
                 if node.is_collision() { finish_collision(slots) } else { finish(slots, shift) }
@@ -345,60 +338,41 @@ impl<M, S> Merger<'_, M, S> {
                 Some(right) => self.both(&left.0, &left.1, &right.1),
                 None => self.left_only_entry(left),
             };
-            if let Built::One(entry) = built {
-                slots.push((0, Slot::Entry(entry)));
+            if !matches!(built, Built::Empty) {
+                slots.push((0, built));
             }
         }
         for right in b.iter().filter(|right| !a.iter().any(|left| left.0 == right.0)) {
-            if let Built::One(entry) = self.right_only_entry::<K, V, P>(right) {
-                slots.push((0, Slot::Entry(entry)));
+            let built = self.right_only_entry::<K, V, P>(right);
+            if !matches!(built, Built::Empty) {
+                slots.push((0, built));
             }
         }
         finish_collision(slots)
     }
 }
 
-/// The canonical form of a bitmap node at `shift` holding `slots` (in bit order).
-fn finish<K, V, P: PointerKind>(mut slots: Vec<(u32, Slot<K, V, P>)>, shift: u32) -> Built<K, V, P> {
+/// The canonical form of a bitmap node at `shift` holding `slots` (entries and subtrees, never `Empty`).
+fn finish<K, V, P: PointerKind>(mut slots: Vec<(u32, Built<K, V, P>)>, shift: u32) -> Built<K, V, P> {
     // Entries and children each go in bit order; callers that gather them out of order rely on this sort.
     slots.sort_by_key(|(bit, _)| *bit);
-    if slots.is_empty() {
-        return Built::Empty;
+    if shift > 0 && slots.len() == 1 && matches!(slots[0].1, Built::One(_)) {
+        return slots.pop().map_or(Built::Empty, |(_, one)| one);
     }
-    if shift > 0 && slots.len() == 1 && matches!(slots[0].1, Slot::Entry(_)) {
-        let Some((_, Slot::Entry(entry))) = slots.pop() else { unreachable!("checked above") };
-        return Built::One(entry);
-    }
-    let (mut datamap, mut nodemap) = (0, 0);
-    for (bit, slot) in &slots {
-        match slot {
-            Slot::Entry(_) => datamap |= bit,
-            Slot::Child(_) => nodemap |= bit,
-        }
-    }
-    let mut builder = Builder::new(Shape::bitmap(datamap, nodemap));
-    for (_, slot) in slots {
-        match slot {
-            Slot::Entry(entry) => builder.push_entry(entry),
-            Slot::Child(child) => builder.push_child(child),
-        }
-    }
-    Built::Many(builder.finish())
+    node_from_slots(slots).map_or(Built::Empty, Built::Many)
 }
 
 /// The canonical form of a collision node holding `slots` (all entries).
-fn finish_collision<K, V, P: PointerKind>(mut slots: Vec<(u32, Slot<K, V, P>)>) -> Built<K, V, P> {
+fn finish_collision<K, V, P: PointerKind>(mut slots: Vec<(u32, Built<K, V, P>)>) -> Built<K, V, P> {
     match slots.len() {
         0 => Built::Empty,
-        1 => match slots.pop() {
-            Some((_, Slot::Entry(entry))) => Built::One(entry),
-            _ => unreachable!("collision nodes hold only entries"),
-        },
+        1 => slots.pop().map_or(Built::Empty, |(_, one)| one),
         len => {
             let mut builder = Builder::new(Shape::collision(len));
             for (_, slot) in slots {
-                if let Slot::Entry(entry) = slot {
-                    builder.push_entry(entry);
+                match slot {
+                    Built::One(entry) => builder.push_entry(entry),
+                    Built::Empty | Built::Many(_) => unreachable!("collision nodes hold only entries"),
                 }
             }
             Built::Many(builder.finish())

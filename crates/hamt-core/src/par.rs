@@ -37,7 +37,7 @@ use core::marker::PhantomData;
 use rayon::iter::plumbing::{Folder, UnindexedConsumer, UnindexedProducer, bridge_unindexed};
 use rayon::iter::{FromParallelIterator, IntoParallelIterator, ParallelExtend, ParallelIterator};
 
-use crate::build::{build, build_slot, root_from_slots, root_slot};
+use crate::build::{build, build_slot, node_from_slots, root_slot};
 use crate::diff::{Diff, DiffItem};
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
@@ -562,7 +562,7 @@ fn assemble<C: Trie>(parts: impl IntoIterator<Item = C>) -> Option<Node<C::Key, 
         };
         slots.push((datamap | nodemap, slot));
     }
-    root_from_slots(slots)
+    node_from_slots(slots)
 }
 
 /// Builds a trie from `items` in parallel; later items win over earlier ones with an equal key. `empty` makes an
