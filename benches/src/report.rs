@@ -534,18 +534,32 @@ impl Report {
                 .flat_map(|&(size, limit)| self.versus(scenario, Some(&[size]), OURS, REFERENCE, limit))
                 .collect()
         };
-        let mut lookups = self.versus(Scenario::LookupHit, None, OURS, Imbl, 0.9);
-        lookups.extend(with_std(Scenario::LookupHit, &[(10_000, 2.5), (1_000_000, 3.0)]));
-        add("lookup, present keys", "<= 0.9x imbl; <= 2.5x std at 10k, <= 3x std at 1M", lookups);
-        let mut misses = self.versus(Scenario::LookupMiss, None, OURS, Imbl, 0.9);
-        misses.extend(with_std(Scenario::LookupMiss, &[(1_000_000, 3.5)]));
-        add("lookup, absent keys", "<= 0.9x imbl; <= 3.5x std at 1M", misses);
-        let mut builds = self.versus(Scenario::BuildInsertMut, None, OURS, Imbl, 0.8);
-        builds.extend(with_std(Scenario::BuildInsertMut, &[(10_000, 2.5), (1_000_000, 3.0)]));
-        add("build by in-place insert", "<= 0.8x imbl; <= 2.5x std at 10k, <= 3x std at 1M", builds);
-        let mut removes = self.versus(Scenario::RemoveMutHalf, None, OURS, Imbl, 0.5);
-        removes.extend(with_std(Scenario::RemoveMutHalf, &[(100_000, 5.0)]));
-        add("in-place remove", "<= 0.5x imbl; <= 5x std at 100k", removes);
+        // Against imbl at every size, and against std at the sizes given.
+        let imbl_and_std = |scenario: Scenario, imbl_limit: f64, std_limits: &[(usize, f64)]| -> Vec<Check> {
+            let mut checks = self.versus(scenario, None, OURS, Imbl, imbl_limit);
+            checks.extend(with_std(scenario, std_limits));
+            checks
+        };
+        add(
+            "lookup, present keys",
+            "<= 0.9x imbl; <= 2.5x std at 10k, <= 3x std at 1M",
+            imbl_and_std(Scenario::LookupHit, 0.9, &[(10_000, 2.5), (1_000_000, 3.0)]),
+        );
+        add(
+            "lookup, absent keys",
+            "<= 0.9x imbl; <= 3.5x std at 1M",
+            imbl_and_std(Scenario::LookupMiss, 0.9, &[(1_000_000, 3.5)]),
+        );
+        add(
+            "build by in-place insert",
+            "<= 0.8x imbl; <= 2.5x std at 10k, <= 3x std at 1M",
+            imbl_and_std(Scenario::BuildInsertMut, 0.8, &[(10_000, 2.5), (1_000_000, 3.0)]),
+        );
+        add(
+            "in-place remove",
+            "<= 0.5x imbl; <= 5x std at 100k",
+            imbl_and_std(Scenario::RemoveMutHalf, 0.5, &[(100_000, 5.0)]),
+        );
         add(
             "`from_iter`",
             "<= 2x std's `collect` at every size",
