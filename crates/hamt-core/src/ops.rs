@@ -200,9 +200,7 @@ impl<M, S> Merger<'_, M, S> {
                 (_, Some(left), _, Some(right)) => self.nodes(left, right, shift + BITS),
                 (None, None, None, None) => Built::Empty,
             };
-            if !matches!(built, Built::Empty) {
-                slots.push((bit, built));
-            }
+            push_slot(&mut slots, bit, built);
         }
         finish(slots, shift)
     }
@@ -306,17 +304,11 @@ impl<M, S> Merger<'_, M, S> {
                 let datamap = node.datamap();
                 for (index, (key, value)) in node.entries().iter().enumerate() {
                     let bit = if node.is_collision() { 0 } else { nth_bit(datamap, index) };
-                    let built = self.both::<K, V, P>(key, value, value);
-                    if !matches!(built, Built::Empty) {
-                        slots.push((bit, built));
-                    }
+                    push_slot(&mut slots, bit, self.both::<K, V, P>(key, value, value));
                 }
                 let nodemap = node.nodemap();
                 for (index, child) in node.children().iter().enumerate() {
-                    let built = self.shared(child, shift + BITS);
-                    if !matches!(built, Built::Empty) {
-                        slots.push((nth_bit(nodemap, index), built));
-                    }
+                    push_slot(&mut slots, nth_bit(nodemap, index), self.shared(child, shift + BITS));
                 }
                 if node.is_collision() { finish_collision(slots) } else { finish(slots, shift) }
             }
@@ -338,17 +330,20 @@ impl<M, S> Merger<'_, M, S> {
                 Some(right) => self.both(&left.0, &left.1, &right.1),
                 None => self.left_only_entry(left),
             };
-            if !matches!(built, Built::Empty) {
-                slots.push((0, built));
-            }
+            push_slot(&mut slots, 0, built);
         }
         for right in b.iter().filter(|right| !a.iter().any(|left| left.0 == right.0)) {
-            let built = self.right_only_entry::<K, V, P>(right);
-            if !matches!(built, Built::Empty) {
-                slots.push((0, built));
-            }
+            push_slot(&mut slots, 0, self.right_only_entry::<K, V, P>(right));
         }
         finish_collision(slots)
+    }
+}
+
+/// Adds what a slot at `bit` holds to `slots`, unless it holds nothing: [`finish`] and [`finish_collision`] count
+/// the slots they are given.
+fn push_slot<K, V, P: PointerKind>(slots: &mut Vec<(u32, Built<K, V, P>)>, bit: u32, built: Built<K, V, P>) {
+    if !matches!(built, Built::Empty) {
+        slots.push((bit, built));
     }
 }
 

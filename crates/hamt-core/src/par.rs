@@ -43,7 +43,7 @@ use crate::hasher::hash_of;
 use crate::kind::PointerKind;
 use crate::map::{Difference, HamtMap, Intersection, KeepLeft, KeepRight, SymmetricDifference};
 use crate::ops::{Built, Count, Merge, Merger, subtree_len};
-use crate::raw::{Builder, Node, Shape};
+use crate::raw::Node;
 use crate::set::HamtSet;
 use crate::trie::{BITS, MAX_DEPTH};
 
@@ -524,19 +524,7 @@ where
 /// A root node holding only `slot` at `bit`, or `None` if the slot is empty. Wrapped in a map or set, this is how
 /// one root slot travels between threads.
 fn slot_root<K, V, P: PointerKind>(bit: u32, slot: Built<K, V, P>) -> Option<Node<K, V, P>> {
-    let (shape, child, entry) = match slot {
-        Built::Empty => return None,
-        Built::One(entry) => (Shape::bitmap(bit, 0), None, Some(entry)),
-        Built::Many(child) => (Shape::bitmap(0, bit), Some(child), None),
-    };
-    let mut builder = Builder::new(shape);
-    if let Some(child) = child {
-        builder.push_child(child);
-    }
-    if let Some(entry) = entry {
-        builder.push_entry(entry);
-    }
-    Some(builder.finish())
+    node_from_slots(alloc::vec![(bit, slot)])
 }
 
 /// A copy of what `root` holds at `bit`, as a root of its own (the child is shared, the entry cloned).
