@@ -221,8 +221,8 @@ pub(crate) trait Update<K, V>: Sized {
     const MAY_REMOVE: bool = true;
 }
 
-/// An update that names its entry by a key (every update but a removal [`AtPlace`]): the map hashes this key to find where
-/// the update goes.
+/// An update that names its entry by a key (every update but a removal [`AtPlace`]): the map hashes this key to
+/// find where the update goes.
 pub(crate) trait Keyed {
     /// The type the key is looked up by (`K` itself, or a borrowed form).
     type Key: ?Sized;
