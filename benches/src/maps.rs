@@ -34,28 +34,19 @@ pub const HASH_SEED: u64 = 0x0123_4567_89ab_cdef;
 /// use hamt_benches::maps::{BenchHasher, HASH_SEED};
 ///
 /// let default = BenchHasher::default();
-/// assert_eq!(default.seed(), HASH_SEED);
 /// let fixed_state = foldhash::fast::FixedState::with_seed(HASH_SEED);
 /// assert_eq!(default.hash_one(7u64), fixed_state.hash_one(7u64));
 /// assert_eq!(BenchHasher::with_seed(1).hash_one(7u64), BenchHasher::with_seed(1).hash_one(7u64));
 /// assert_ne!(default.hash_one(7u64), BenchHasher::with_seed(1).hash_one(7u64));
 /// ```
 #[derive(Debug, Clone)]
-pub struct BenchHasher {
-    state: foldhash::fast::SeedableRandomState,
-    seed: u64,
-}
+pub struct BenchHasher(foldhash::fast::SeedableRandomState);
 
 impl BenchHasher {
     /// foldhash's fast hasher with `seed`; see the [type's documentation](Self) for what it seeds.
     pub fn with_seed(seed: u64) -> Self {
         let shared = if seed == HASH_SEED { SharedSeed::global_fixed() } else { shared_seed(seed) };
-        Self { state: foldhash::fast::SeedableRandomState::with_seed(seed, shared), seed }
-    }
-
-    /// The seed this hasher was made with.
-    pub fn seed(&self) -> u64 {
-        self.seed
+        Self(foldhash::fast::SeedableRandomState::with_seed(seed, shared))
     }
 }
 
@@ -84,7 +75,7 @@ impl BuildHasher for BenchHasher {
 
     #[inline]
     fn build_hasher(&self) -> Self::Hasher {
-        self.state.build_hasher()
+        self.0.build_hasher()
     }
 }
 
