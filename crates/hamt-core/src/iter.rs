@@ -6,7 +6,7 @@ use core::iter::FusedIterator;
 use core::slice;
 
 use crate::kind::PointerKind;
-use crate::raw::{Drain, Node, Parts};
+use crate::raw::{BitCounter, Drain, Node, Parts};
 use crate::trie::MAX_DEPTH;
 
 /// An iterator over the entries of a map, as `(&K, &V)`. Created by [`HamtMap::iter`](crate::HamtMap::iter).
@@ -19,21 +19,39 @@ pub struct Iter<'a, K, V, P: PointerKind = archery::RcK> {
     stack: [slice::Iter<'a, Node<K, V, P>>; MAX_DEPTH],
     depth: usize,
     remaining: usize,
+    counter: BitCounter,
 }
 
 impl<'a, K, V, P: PointerKind> Iter<'a, K, V, P> {
     pub(crate) fn new(root: Option<&'a Node<K, V, P>>, len: usize) -> Self {
+        let counter = BitCounter::new();
         let mut stack: [slice::Iter<'a, Node<K, V, P>>; MAX_DEPTH] = core::array::from_fn(|_| [].iter());
         let (entries, depth) = match root {
             Some(root) => {
-                root.children().iter().for_each(Node::prefetch);
-                stack[0] = root.children().iter();
-                (root.entries().iter(), 1)
+                let (entries, children) = root.contents(counter);
+                children.iter().for_each(Node::prefetch);
+                stack[0] = children.iter();
+                (entries.iter(), 1)
             }
             None => ([].iter(), 0),
         };
-        Iter { entries, stack, depth, remaining: len }
+        Iter { entries, stack, depth, remaining: len, counter }
     }
+}
+
+/// Folds the entries of the subtree `node` in the order [`Iter`] yields them: the node's own entries, then each
+/// child's subtree in turn. The recursion is as deep as the trie (at most [`MAX_DEPTH`] levels).
+fn fold_subtree<'a, K, V, P, B, F>(node: &'a Node<K, V, P>, counter: BitCounter, init: B, f: &mut F) -> B
+where
+    P: PointerKind,
+    F: FnMut(B, (&'a K, &'a V)) -> B,
+{
+    let (entries, children) = node.contents(counter);
+    // The walk will visit every child: start loading them now, so that their cache misses overlap with the work
+    // on this node's entries instead of following one another.
+    children.iter().for_each(Node::prefetch);
+    let accumulator = entries.iter().fold(init, |accumulator, (key, value)| f(accumulator, (key, value)));
+    children.iter().fold(accumulator, |accumulator, child| fold_subtree(child, counter, accumulator, f))
 }
 
 impl<'a, K, V, P: PointerKind> Iterator for Iter<'a, K, V, P> {
@@ -50,9 +68,9 @@ impl<'a, K, V, P: PointerKind> Iterator for Iter<'a, K, V, P> {
             loop {
                 let level = self.depth.checked_sub(1)?;
                 if let Some(child) = self.stack[level].next() {
-                    self.entries = child.entries().iter();
+                    let (entries, grandchildren) = child.contents(self.counter);
+                    self.entries = entries.iter();
                     if self.depth < MAX_DEPTH {
-                        let grandchildren = child.children();
                         // The walk will visit all of them: start loading them now, so that their cache misses
                         // overlap instead of following one another.
                         grandchildren.iter().for_each(Node::prefetch);
@@ -70,6 +88,24 @@ impl<'a, K, V, P: PointerKind> Iterator for Iter<'a, K, V, P> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.remaining, Some(self.remaining))
     }
+
+    /// Walks the rest of the trie by recursion rather than by `next`'s explicit stack: a node's entries are folded
+    /// as one slice, and the bookkeeping between nodes is a call (`for_each`, `sum`, `count` and the other
+    /// consuming adapters use this).
+    fn fold<B, F>(self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, Self::Item) -> B,
+    {
+        let Iter { entries, stack, depth, counter, .. } = self;
+        // What `next` would yield: the rest of the current node, then the children still to visit, deepest level
+        // first (each child's whole subtree before its next sibling).
+        let mut accumulator = entries.fold(init, |accumulator, (key, value)| f(accumulator, (key, value)));
+        for children in stack.into_iter().take(depth).rev() {
+            accumulator =
+                children.fold(accumulator, |accumulator, child| fold_subtree(child, counter, accumulator, &mut f));
+        }
+        accumulator
+    }
 }
 
 impl<K, V, P: PointerKind> ExactSizeIterator for Iter<'_, K, V, P> {}
@@ -77,7 +113,13 @@ impl<K, V, P: PointerKind> FusedIterator for Iter<'_, K, V, P> {}
 
 impl<K, V, P: PointerKind> Clone for Iter<'_, K, V, P> {
     fn clone(&self) -> Self {
-        Iter { entries: self.entries.clone(), stack: self.stack.clone(), depth: self.depth, remaining: self.remaining }
+        Iter {
+            entries: self.entries.clone(),
+            stack: self.stack.clone(),
+            depth: self.depth,
+            remaining: self.remaining,
+            counter: self.counter,
+        }
     }
 }
 
@@ -108,6 +150,10 @@ impl<'a, K, V, P: PointerKind> Iterator for Keys<'a, K, V, P> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.inner.size_hint()
     }
+
+    fn fold<B, F: FnMut(B, &'a K) -> B>(self, init: B, mut f: F) -> B {
+        self.inner.fold(init, |accumulator, (key, _)| f(accumulator, key))
+    }
 }
 
 impl<'a, K, V, P: PointerKind> Iterator for Values<'a, K, V, P> {
@@ -120,6 +166,10 @@ impl<'a, K, V, P: PointerKind> Iterator for Values<'a, K, V, P> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.inner.size_hint()
+    }
+
+    fn fold<B, F: FnMut(B, &'a V) -> B>(self, init: B, mut f: F) -> B {
+        self.inner.fold(init, |accumulator, (_, value)| f(accumulator, value))
     }
 }
 

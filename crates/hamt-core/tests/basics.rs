@@ -436,6 +436,47 @@ fn iterator_lengths<P: PointerKind, S: BuildHasher + Clone + Default>() {
     }
 }
 
+/// `fold` (which `Iter`, `Keys` and `Values` implement by recursion, and `for_each`, `sum` and `count` use) yields
+/// what `next` would, in the same order, from every point of a partly consumed iterator.
+fn fold_matches_next<P: PointerKind, S: BuildHasher + Clone + Default>() {
+    let max = common::scaled(300, 14) as u32;
+    let step = common::scaled(7, 5);
+    let mut map = HamtMap::<u32, u32, P, S>::default();
+    for n in 0..max {
+        map.insert_mut(n.wrapping_mul(2_654_435_761), n);
+        if n as usize % step != 0 {
+            continue;
+        }
+        let by_next: Vec<(u32, u32)> = map.iter().map(|(k, v)| (*k, *v)).collect();
+        for skip in (0..=by_next.len()).step_by(step.min(3)) {
+            let mut iter = map.iter();
+            iter.by_ref().take(skip).for_each(drop);
+            let folded = iter.clone().fold(Vec::new(), |mut all, (k, v)| {
+                all.push((*k, *v));
+                all
+            });
+            assert_eq!(folded, by_next[skip..], "fold after {skip} of {} items", by_next.len());
+            let mut keys = map.keys();
+            keys.by_ref().take(skip).for_each(drop);
+            let keys: Vec<u32> = keys.fold(Vec::new(), |mut all, k| {
+                all.push(*k);
+                all
+            });
+            assert!(keys.iter().eq(by_next[skip..].iter().map(|(k, _)| k)), "keys fold after {skip}");
+            let mut values = map.values();
+            values.by_ref().take(skip).for_each(drop);
+            assert_eq!(
+                values.copied().map(u64::from).sum::<u64>(),
+                by_next[skip..].iter().map(|(_, v)| u64::from(*v)).sum()
+            );
+        }
+    }
+}
+
+for_each_kind!(fold_default, fold_matches_next, [DefaultHashBuilder]);
+for_each_kind!(fold_collide, fold_matches_next, [Collide]);
+for_each_kind!(fold_deep, fold_matches_next, [Deep]);
+
 for_each_kind!(iterators_default, iterator_lengths, [DefaultHashBuilder]);
 for_each_kind!(iterators_collide, iterator_lengths, [Collide]);
 for_each_kind!(native_only iterators_one_hash, iterator_lengths, [OneHash]);
