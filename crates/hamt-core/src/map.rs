@@ -673,6 +673,9 @@ where
         };
         let (change, left) = trie::update_mut(root, hash, 0, op, &self.hasher);
         if left != Left::Nothing {
+            if left == Left::One {
+                trie::pull_up_singles(root, hash);
+            }
             self.len = self.len.wrapping_add_signed(change.len_delta());
             return change;
         }

@@ -8,7 +8,7 @@ use core::hash::{BuildHasher, Hash};
 use crate::build::node_from_slots;
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::{Builder, Node, Shape};
+use crate::raw::{BitCounter, Builder, Node, Shape};
 use crate::trie::{BITS, COLLISION_SHIFT, get_at, merge_two, single};
 
 /// The number of entries in a subtree.
@@ -23,20 +23,31 @@ pub(crate) fn nodes_equal<K: Eq, V: PartialEq, P: PointerKind>(
     b: &Node<K, V, P>,
     shift: u32,
 ) -> bool {
+    subtrees_equal(a, b, shift, BitCounter::new())
+}
+
+/// [`nodes_equal`], counting bits with `counter` (chosen once for the whole walk).
+fn subtrees_equal<K: Eq, V: PartialEq, P: PointerKind>(
+    a: &Node<K, V, P>,
+    b: &Node<K, V, P>,
+    shift: u32,
+    counter: BitCounter,
+) -> bool {
     if a.ptr_eq(b) {
         return true;
     }
-    if shift >= COLLISION_SHIFT {
-        let (a, b) = (a.entries(), b.entries());
-        return a.len() == b.len() && a.iter().all(|(key, value)| b.iter().any(|(k, v)| k == key && v == value));
-    }
-    if a.datamap() != b.datamap() || a.nodemap() != b.nodemap() {
+    if shift < COLLISION_SHIFT && (a.datamap() != b.datamap() || a.nodemap() != b.nodemap()) {
         return false;
     }
+    let ((a_entries, a_children), (b_entries, b_children)) = (a.contents(counter), b.contents(counter));
+    if shift >= COLLISION_SHIFT {
+        return a_entries.len() == b_entries.len()
+            && a_entries.iter().all(|(key, value)| b_entries.iter().any(|(k, v)| k == key && v == value));
+    }
     // Both subtrees will be walked: start loading every child of both now, so that their cache misses overlap.
-    a.children().iter().chain(b.children()).for_each(Node::prefetch);
-    a.entries().iter().zip(b.entries()).all(|(x, y)| x.0 == y.0 && x.1 == y.1)
-        && a.children().iter().zip(b.children()).all(|(x, y)| nodes_equal(x, y, shift + BITS))
+    a_children.iter().chain(b_children).for_each(Node::prefetch);
+    a_entries.iter().zip(b_entries).all(|(x, y)| x.0 == y.0 && x.1 == y.1)
+        && a_children.iter().zip(b_children).all(|(x, y)| subtrees_equal(x, y, shift + BITS, counter))
 }
 
 /// Whether every entry of `a` is in `b` with an equal value (both at `shift`).

@@ -467,7 +467,8 @@ impl<K: Clone, V: Clone> Seen<'_, K, V> {
 pub(crate) enum Left {
     /// Enough that the subtree stays where it is.
     Many,
-    /// Exactly one entry (never reported for the root): the parent must pull it up.
+    /// Exactly one entry, in a node below the root on the key's path (from `update_mut`: in the node the walk
+    /// ended in, or in one of its parents): [`pull_up_singles`] must pull it up.
     One,
     /// Nothing (only for the root): the map is now empty.
     Nothing,
@@ -544,7 +545,11 @@ where
                     *slot = single(entry, hash, shift);
                     (change, Left::One)
                 }
-                Persistent::Empty(removed) => (Seen::Removed(removed).cloned(with_key), Left::Nothing),
+                // Only the root can hold a single entry; below it, this is as the recursion that this loop
+                // replaced took it: the subtree stays.
+                Persistent::Empty(removed) => {
+                    (Seen::Removed(removed).cloned(with_key), if shift == 0 { Left::Nothing } else { Left::Many })
+                }
             };
         }
         if shift >= COLLISION_SHIFT {
@@ -574,7 +579,7 @@ where
                 Action::Remove => {
                     if nodemap == 0 && datamap == bit {
                         // Only the root can hold a single entry: removing it empties the map, which the caller does.
-                        return (Change::RemovesRoot, Left::Nothing);
+                        return (Change::RemovesRoot, if shift == 0 { Left::Nothing } else { Left::Many });
                     }
                     let node = slot.unique_mut().expect("checked unique above");
                     let (removed, _) =
@@ -599,29 +604,41 @@ where
                     }
                 }
             }
-            if !U::MAY_REMOVE {
-                // An update that never removes never leaves a subtree of one entry, so this node has nothing to
-                // do once its child is updated: go down a level in this loop rather than recursing.
-                slot =
-                    slot.unique_mut().expect("checked unique above").into_child_at_bit(bit).expect("nodemap has bit");
-                shift += BITS;
-                continue;
-            }
-            let child =
-                slot.unique_mut().expect("checked unique above").into_child_at_bit(bit).expect("nodemap has bit");
-            let (change, left) = update_mut(child, hash, shift + BITS, op, hasher);
-            if left != Left::One {
-                return (change, Left::Many);
-            }
-            slot.unique_mut().expect("checked unique above").pull_up(bit);
-            let left = if shift > 0 && datamap == 0 && nodemap == bit { Left::One } else { Left::Many };
-            return (change, left);
+            // Go down a level in this loop rather than recursing. A removal leaves a subtree of one entry only
+            // where the subtree held two, which the check above handles from here; should it happen anyway (an
+            // `Eq` that answered differently below), the level that sees it reports `Left::One` and the caller
+            // restores canonical form with `pull_up_singles`.
+            slot = slot.unique_mut().expect("checked unique above").into_child_at_bit(bit).expect("nodemap has bit");
+            shift += BITS;
+            continue;
         }
         let Some(new_entry) = op.vacant() else { return (Change::Nothing, Left::Many) };
         let node = slot.unique_mut().expect("checked unique above");
         let index = index_of(datamap | bit, bit);
         node.edit(Shape::bitmap(datamap | bit, nodemap), Edit::Insert(index, new_entry), Edit::Keep);
         return (Change::Inserted, Left::Many);
+    }
+}
+
+/// Restores canonical form after [`update_mut`] reported [`Left::One`]: finds, from the root down the path of
+/// `hash`, the subtree that holds a single entry, and pulls that entry up into the node above it (in one step,
+/// however long the chain of one-child nodes leading to it).
+pub(crate) fn pull_up_singles<K, V, P: PointerKind>(root: &mut Node<K, V, P>, hash: u64) {
+    let mut slot = root;
+    let mut shift = 0;
+    while shift < COLLISION_SHIFT {
+        let bit = bit_at(hash, shift);
+        let Some(child) = slot.child_at_bit(bit) else { return };
+        let single = child.unshared_chain_end().is_some_and(|end| end.entries().len() == 1);
+        // A shared node was not changed in place, and neither was anything below it: the update copied the path
+        // to whatever it changed. So the single entry is not under it.
+        let Some(node) = slot.unique_mut() else { return };
+        if single {
+            node.pull_up(bit);
+            return;
+        }
+        slot = node.into_child_at_bit(bit).expect("nodemap has bit");
+        shift += BITS;
     }
 }
 
