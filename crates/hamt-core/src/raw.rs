@@ -55,19 +55,28 @@ pub(crate) struct Shape {
     nodemap: u32,
     /// The number of entries: `popcount(datamap)` for a bitmap node, the stored length for a collision node.
     entries: usize,
+    /// The number of children: `popcount(nodemap)`, zero for a collision node.
+    children: usize,
 }
 
 impl Shape {
     /// The shape of a bitmap node with these bitmaps.
     #[inline]
     pub(crate) fn bitmap(datamap: u32, nodemap: u32) -> Shape {
-        Shape { datamap, nodemap, entries: datamap.count_ones() as usize }
+        Shape { datamap, nodemap, entries: datamap.count_ones() as usize, children: nodemap.count_ones() as usize }
+    }
+
+    /// [`bitmap`](Self::bitmap), counting with `counter`: for the code that does not run in a copy compiled with
+    /// POPCNT (see [`with_popcnt`]), such as the path copies of persistent updates and the freeing of nodes.
+    #[inline(always)]
+    pub(crate) fn counted(datamap: u32, nodemap: u32, counter: BitCounter) -> Shape {
+        Shape { datamap, nodemap, entries: counter.count(datamap) as usize, children: counter.count(nodemap) as usize }
     }
 
     /// The shape of a collision node with `entries` entries.
     #[inline]
     pub(crate) fn collision(entries: usize) -> Shape {
-        Shape { datamap: 0, nodemap: 0, entries }
+        Shape { datamap: 0, nodemap: 0, entries, children: 0 }
     }
 
     #[inline]
@@ -77,7 +86,7 @@ impl Shape {
 
     #[inline]
     pub(crate) fn children(self) -> usize {
-        self.nodemap.count_ones() as usize
+        self.children
     }
 
     /// The number of pointer-sized words between the header and the entries.
@@ -155,13 +164,32 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     pub(crate) fn shape(&self) -> Shape {
         let header = self.header();
         if header.datamap == 0 && header.nodemap == 0 {
-            // SAFETY: a collision node stores its length as an initialized `usize` right after the header, which
-            // is `usize`-aligned because the header's alignment is at least that of `usize`.
-            let len = unsafe { self.ptr.cast::<u8>().add(prefix_offset::<P::Count>()).cast::<usize>().read() };
-            Shape::collision(len)
+            Shape::collision(self.collision_len())
         } else {
             Shape::bitmap(header.datamap, header.nodemap)
         }
+    }
+
+    /// [`shape`](Self::shape), counting with `counter` (see [`Shape::counted`]).
+    #[inline]
+    pub(crate) fn shape_counted(&self, counter: BitCounter) -> Shape {
+        let header = self.header();
+        if header.datamap == 0 && header.nodemap == 0 {
+            Shape::collision(self.collision_len())
+        } else {
+            Shape::counted(header.datamap, header.nodemap, counter)
+        }
+    }
+
+    /// The length of a collision node (one whose bitmaps are both zero).
+    #[inline]
+    fn collision_len(&self) -> usize {
+        debug_assert!(self.header().datamap == 0 && self.header().nodemap == 0);
+        // SAFETY: a collision node stores its length as an initialized `usize` right after the header, which is
+        // `usize`-aligned because the header's alignment is at least that of `usize`; the caller checked that this
+        // is a collision node (and a bitmap node's prefix is its children, at least one `usize`-sized word, since
+        // a bitmap node is never empty: the read stays inside the allocation either way).
+        unsafe { self.ptr.cast::<u8>().add(prefix_offset::<P::Count>()).cast::<usize>().read() }
     }
 
     #[inline]
@@ -206,9 +234,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         let header = self.header();
         // The entries, the children, and the words between the header and the entries.
         let (entries, children, words) = if header.datamap == 0 && header.nodemap == 0 {
-            // SAFETY: a collision node stores its length as an initialized `usize` right after the header, which
-            // is `usize`-aligned because the header's alignment is at least that of `usize`.
-            (unsafe { self.ptr.cast::<u8>().add(prefix_offset::<P::Count>()).cast::<usize>().read() }, 0, 1)
+            (self.collision_len(), 0, 1)
         } else {
             let children = counter.count(header.nodemap) as usize;
             (counter.count(header.datamap) as usize, children, children)
@@ -365,14 +391,15 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         K: Clone,
         V: Clone,
     {
+        let (old_entries, old_children) = self.contents(BitCounter::new());
         let mut builder = Builder::new(shape);
-        let (before, new, after) = split_edit(self.children(), children);
+        let (before, new, after) = split_edit(old_children, children);
         builder.clone_children(before);
         if let Some(child) = new {
             builder.push_child(child);
         }
         builder.clone_children(after);
-        let (before, new, after) = split_edit(self.entries(), entries);
+        let (before, new, after) = split_edit(old_entries, entries);
         builder.clone_entries(before);
         if let Some(entry) = new {
             builder.push_entry(entry);
@@ -449,7 +476,7 @@ unsafe fn free_node<K, V, P: PointerKind>(ptr: NonNull<Header<P::Count>>) {
     // The node is taken apart by a `Drain`, whose `Drop` drops what is left and frees the memory even when a
     // key's or value's `Drop` panics.
     let node = Node::<K, V, P> { ptr, marker: PhantomData };
-    let shape = node.shape();
+    let shape = node.shape_counted(BitCounter::new());
     core::mem::forget(node);
     drop(Drain::<K, V, P> { ptr, shape, next_entry: 0, next_child: 0, marker: PhantomData });
 }

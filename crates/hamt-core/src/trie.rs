@@ -585,7 +585,7 @@ where
                     let (removed, _) =
                         node.edit(Shape::bitmap(datamap ^ bit, nodemap), Edit::Remove(index), Edit::Keep);
                     let (key, value) = removed.expect("an entry was removed");
-                    let left = if shift > 0 && nodemap == 0 && (datamap ^ bit).count_ones() == 1 {
+                    let left = if shift > 0 && nodemap == 0 && (datamap ^ bit).is_power_of_two() {
                         Left::One
                     } else {
                         Left::Many
@@ -756,17 +756,21 @@ where
     if shift >= COLLISION_SHIFT {
         return collision_update_persistent(node, op);
     }
+    // This walk recurses, so it does not run in a copy compiled with POPCNT: it counts with the lookup's counter.
+    let counter = BitCounter::new();
+    let index_of = |bitmap: u32, bit: u32| counter.count(bitmap & bit.wrapping_sub(1)) as usize;
     let bit = bit_at(hash, shift);
     let (datamap, nodemap) = (node.datamap(), node.nodemap());
-    let same_shape = Shape::bitmap(datamap, nodemap);
+    let same_shape = Shape::counted(datamap, nodemap, counter);
+    let (entries, children) = node.contents(counter);
     if datamap & bit != 0 {
         let index = index_of(datamap, bit);
-        let entry = &node.entries()[index];
+        let entry = &entries[index];
         if !op.is_key(&entry.0, None) {
             let Some(new_entry) = op.vacant() else { return Persistent::Unchanged };
             let existing_hash = hash_of(hasher, &entry.0);
             let child = merge_two(entry.clone(), existing_hash, new_entry, hash, shift + BITS);
-            let shape = Shape::bitmap(datamap ^ bit, nodemap | bit);
+            let shape = Shape::counted(datamap ^ bit, nodemap | bit, counter);
             let copy = node.copy_edited(shape, Edit::Remove(index), Edit::Insert(index_of(nodemap, bit), child));
             return Persistent::Node(copy, Seen::Inserted);
         }
@@ -781,10 +785,14 @@ where
             Action::Remove => {
                 if nodemap == 0 && datamap == bit {
                     Persistent::Empty(entry)
-                } else if shift > 0 && nodemap == 0 && (datamap ^ bit).count_ones() == 1 {
-                    Persistent::Single(node.entries()[1 - index].clone(), entry)
+                } else if shift > 0 && nodemap == 0 && (datamap ^ bit).is_power_of_two() {
+                    Persistent::Single(entries[1 - index].clone(), entry)
                 } else {
-                    let copy = node.copy_edited(Shape::bitmap(datamap ^ bit, nodemap), Edit::Remove(index), Edit::Keep);
+                    let copy = node.copy_edited(
+                        Shape::counted(datamap ^ bit, nodemap, counter),
+                        Edit::Remove(index),
+                        Edit::Keep,
+                    );
                     Persistent::Node(copy, Seen::Removed(entry))
                 }
             }
@@ -792,7 +800,7 @@ where
     }
     if nodemap & bit != 0 {
         let child_index = index_of(nodemap, bit);
-        let child = &node.children()[child_index];
+        let child = &children[child_index];
         return match update_persistent(child, hash, shift + BITS, op, hasher) {
             Persistent::Unchanged => Persistent::Unchanged,
             Persistent::Node(new_child, seen) => {
@@ -802,7 +810,7 @@ where
                 if shift > 0 && datamap == 0 && nodemap == bit {
                     return Persistent::Single(entry, removed);
                 }
-                let shape = Shape::bitmap(datamap | bit, nodemap ^ bit);
+                let shape = Shape::counted(datamap | bit, nodemap ^ bit, counter);
                 let entry_edit = Edit::Insert(index_of(datamap | bit, bit), entry);
                 Persistent::Node(node.copy_edited(shape, entry_edit, Edit::Remove(child_index)), Seen::Removed(removed))
             }
@@ -811,7 +819,7 @@ where
         };
     }
     let Some(new_entry) = op.vacant() else { return Persistent::Unchanged };
-    let shape = Shape::bitmap(datamap | bit, nodemap);
+    let shape = Shape::counted(datamap | bit, nodemap, counter);
     Persistent::Node(
         node.copy_edited(shape, Edit::Insert(index_of(datamap | bit, bit), new_entry), Edit::Keep),
         Seen::Inserted,
