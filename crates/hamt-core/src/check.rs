@@ -6,7 +6,7 @@ use core::hash::{BuildHasher, Hash};
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::Node;
+use crate::raw::{Bits, Node};
 use crate::trie::{BITS, COLLISION_SHIFT, bit_at};
 
 /// Whether the checker requires a collision node's keys to be distinct.
@@ -63,18 +63,12 @@ where
     assert_eq!(datamap & nodemap, 0, "a bit is both an entry and a child");
     assert_eq!(node.entries().len(), datamap.count_ones() as usize, "datamap does not match the entries");
     assert_eq!(node.children().len(), nodemap.count_ones() as usize, "nodemap does not match the children");
-    let mut bits = datamap;
-    for (key, _) in node.entries() {
-        let bit = bits & bits.wrapping_neg();
-        bits ^= bit;
+    for (bit, (key, _)) in Bits(datamap).zip(node.entries()) {
         let hash = hash_of(hasher, key);
         assert!(hash_fits_path(hash) && bit_at(hash, shift) == bit, "an entry is not where its hash leads");
     }
     let mut total = node.entries().len();
-    let mut bits = nodemap;
-    for child in node.children() {
-        let bit = bits & bits.wrapping_neg();
-        bits ^= bit;
+    for (bit, child) in Bits(nodemap).zip(node.children()) {
         path.push(bit);
         total += check_node(child, shift + BITS, path, hasher, keys);
         path.pop();

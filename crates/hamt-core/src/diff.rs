@@ -10,7 +10,7 @@ use crate::hasher::hash_of;
 use crate::iter::Iter;
 use crate::kind::PointerKind;
 use crate::map::HamtMap;
-use crate::raw::Node;
+use crate::raw::{Bits, Node, Slot};
 use crate::trie::{BITS, COLLISION_SHIFT, MAX_DEPTH, get_at};
 
 /// One difference between two maps, as yielded by [`HamtMap::diff`]: what it takes to turn the first map (`self`)
@@ -76,7 +76,7 @@ enum Side {
 /// One level of the side-by-side walk.
 enum Frame<'a, K, V, P: PointerKind> {
     /// Two nodes at the same position; `bits` are the positions not yet compared.
-    Both { first: &'a Node<K, V, P>, second: &'a Node<K, V, P>, shift: u32, bits: u32 },
+    Both { first: &'a Node<K, V, P>, second: &'a Node<K, V, P>, shift: u32, bits: Bits },
     /// Two collision nodes; `index` walks the first's entries, then the second's.
     Collision { first: &'a [(K, V)], second: &'a [(K, V)], index: usize },
     /// A subtree only one map has (except `skip`, an entry already accounted for).
@@ -121,7 +121,7 @@ where
         }
         let root_frame = match (first.root(), second.root()) {
             (Some(a), Some(b)) if !a.ptr_eq(b) => {
-                Some(Frame::Both { first: a, second: b, shift: 0, bits: all_bits(a) | all_bits(b) })
+                Some(Frame::Both { first: a, second: b, shift: 0, bits: Bits(all_bits(a) | all_bits(b)) })
             }
             (Some(a), None) => Some(one(a, Side::First, None)),
             (None, Some(b)) => Some(one(b, Side::Second, None)),
@@ -143,7 +143,7 @@ impl<'a, K, V, P: PointerKind, S> Diff<'a, K, V, P, S> {
     #[cfg(feature = "rayon")]
     pub(crate) fn root_slots(first: &'a Node<K, V, P>, second: &'a Node<K, V, P>, bits: u32, hasher: &'a S) -> Self {
         let mut stack = Vec::with_capacity(MAX_DEPTH + 1);
-        stack.push(Frame::Both { first, second, shift: 0, bits: bits & (all_bits(first) | all_bits(second)) });
+        stack.push(Frame::Both { first, second, shift: 0, bits: Bits(bits & (all_bits(first) | all_bits(second))) });
         Diff { inner: DiffInner::Structural { stack, pending: None, hasher } }
     }
 }
@@ -253,28 +253,21 @@ where
                 }
             }
             Frame::Both { first, second, shift, bits } => {
-                if *bits == 0 {
+                let Some(bit) = bits.next() else {
                     stack.pop();
                     continue;
-                }
+                };
                 let (first, second, shift) = (*first, *second, *shift);
-                let bit = *bits & bits.wrapping_neg();
-                *bits ^= bit;
                 let next_shift = shift + BITS;
                 let child_frame = |a: &'a Node<K, V, P>, b: &'a Node<K, V, P>| {
                     if next_shift >= COLLISION_SHIFT {
                         Frame::Collision { first: a.entries(), second: b.entries(), index: 0 }
                     } else {
-                        Frame::Both { first: a, second: b, shift: next_shift, bits: all_bits(a) | all_bits(b) }
+                        Frame::Both { first: a, second: b, shift: next_shift, bits: Bits(all_bits(a) | all_bits(b)) }
                     }
                 };
-                match (
-                    first.entry_at_bit(bit),
-                    first.child_at_bit(bit),
-                    second.entry_at_bit(bit),
-                    second.child_at_bit(bit),
-                ) {
-                    (Some(a), _, Some(b), _) => {
+                match (first.slot(bit), second.slot(bit)) {
+                    (Slot::Entry(a), Slot::Entry(b)) => {
                         if a.0 == b.0 {
                             if let Some(change) = changed(a, b) {
                                 return Some(change);
@@ -284,12 +277,12 @@ where
                             return Some(DiffItem::Removed(&a.0, &a.1));
                         }
                     }
-                    (_, Some(a), _, Some(b)) => {
+                    (Slot::Child(a), Slot::Child(b)) => {
                         if !a.ptr_eq(b) {
                             stack.push(child_frame(a, b));
                         }
                     }
-                    (Some(a), _, _, Some(b)) => {
+                    (Slot::Entry(a), Slot::Child(b)) => {
                         // An entry of the first map where the second has a subtree: the entry's key may be in it.
                         match get_at(b, hash_of(hasher, &a.0), next_shift, &a.0) {
                             Some(found) => {
@@ -304,7 +297,7 @@ where
                             }
                         }
                     }
-                    (_, Some(a), Some(b), _) => match get_at(a, hash_of(hasher, &b.0), next_shift, &b.0) {
+                    (Slot::Child(a), Slot::Entry(b)) => match get_at(a, hash_of(hasher, &b.0), next_shift, &b.0) {
                         Some(found) => {
                             stack.push(one(a, Side::First, Some(found)));
                             if let Some(change) = changed(found, b) {
@@ -316,15 +309,11 @@ where
                             return Some(DiffItem::Added(&b.0, &b.1));
                         }
                     },
-                    (Some(a), None, None, None) => return Some(DiffItem::Removed(&a.0, &a.1)),
-                    (None, None, Some(b), None) => return Some(DiffItem::Added(&b.0, &b.1)),
-                    (None, Some(a), None, None) => stack.push(one(a, Side::First, None)),
-                    (None, None, None, Some(b)) => stack.push(one(b, Side::Second, None)),
-                    (None, None, None, None) => {}
-                    // A bit is never both an entry and a child (the invariant checker verifies it).
-                    (Some(_), Some(_), _, _) | (_, _, Some(_), Some(_)) => {
-                        debug_assert!(false, "hamt: a bit is both an entry and a child");
-                    }
+                    (Slot::Entry(a), Slot::Empty) => return Some(DiffItem::Removed(&a.0, &a.1)),
+                    (Slot::Empty, Slot::Entry(b)) => return Some(DiffItem::Added(&b.0, &b.1)),
+                    (Slot::Child(a), Slot::Empty) => stack.push(one(a, Side::First, None)),
+                    (Slot::Empty, Slot::Child(b)) => stack.push(one(b, Side::Second, None)),
+                    (Slot::Empty, Slot::Empty) => {}
                 }
             }
         }

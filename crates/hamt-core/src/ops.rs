@@ -8,7 +8,7 @@ use core::hash::{BuildHasher, Hash};
 use crate::build::node_from_slots;
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::{BitCounter, Builder, Node, Shape};
+use crate::raw::{BitCounter, Bits, Builder, Node, Shape, Slot};
 use crate::trie::{BITS, COLLISION_SHIFT, get_at, merge_two, single};
 
 /// The number of entries in a subtree.
@@ -70,8 +70,7 @@ where
     if a_nodes & !b_nodes != 0 || a_data & !(b_data | b_nodes) != 0 {
         return false;
     }
-    for (index, (key, value)) in a.entries().iter().enumerate() {
-        let bit = nth_bit(a_data, index);
+    for (bit, (key, value)) in Bits(a_data).zip(a.entries()) {
         let found = match b.entry_at_bit(bit) {
             Some(entry) => (entry.0 == *key).then_some(entry),
             None => {
@@ -83,18 +82,9 @@ where
             return false;
         }
     }
-    a.children().iter().enumerate().all(|(index, child)| {
-        let bit = nth_bit(a_nodes, index);
+    Bits(a_nodes).zip(a.children()).all(|(bit, child)| {
         is_subnode(child, b.child_at_bit(bit).expect("checked above that b has this bit"), shift + BITS, hasher)
     })
-}
-
-/// The `n`th set bit of `bitmap`, as a one-bit mask.
-pub(crate) fn nth_bit(mut bitmap: u32, n: usize) -> u32 {
-    for _ in 0..n {
-        bitmap &= bitmap - 1;
-    }
-    bitmap & bitmap.wrapping_neg()
 }
 
 /// What a merge does with a subtree both maps share by pointer.
@@ -181,35 +171,31 @@ impl<M, S> Merger<'_, M, S> {
         if shift >= COLLISION_SHIFT {
             return self.collisions(a.entries(), b.entries());
         }
-        let (a_data, a_nodes, b_data, b_nodes) = (a.datamap(), a.nodemap(), b.datamap(), b.nodemap());
-        let mut slots: Vec<(u32, Built<K, V, P>)> =
-            Vec::with_capacity((a_data | a_nodes | b_data | b_nodes).count_ones() as usize);
-        let mut bits = a_data | a_nodes | b_data | b_nodes;
-        while bits != 0 {
-            let bit = bits & bits.wrapping_neg();
-            bits ^= bit;
-            let built = match (a.entry_at_bit(bit), a.child_at_bit(bit), b.entry_at_bit(bit), b.child_at_bit(bit)) {
-                (Some(left), _, None, None) => self.left_only_entry(left),
-                (_, Some(left), None, None) => self.left_only_node(left),
-                (None, None, Some(right), _) => self.right_only_entry(right),
-                (None, None, _, Some(right)) => self.right_only_node(right),
-                (Some(left), _, Some(right), _) => self.entries(left, right, shift),
+        let bits = a.datamap() | a.nodemap() | b.datamap() | b.nodemap();
+        let mut slots: Vec<(u32, Built<K, V, P>)> = Vec::with_capacity(bits.count_ones() as usize);
+        for bit in Bits(bits) {
+            let built = match (a.slot(bit), b.slot(bit)) {
+                (Slot::Entry(left), Slot::Empty) => self.left_only_entry(left),
+                (Slot::Child(left), Slot::Empty) => self.left_only_node(left),
+                (Slot::Empty, Slot::Entry(right)) => self.right_only_entry(right),
+                (Slot::Empty, Slot::Child(right)) => self.right_only_node(right),
+                (Slot::Entry(left), Slot::Entry(right)) => self.entries(left, right, shift),
                 // The promoted clone is dropped while the result is a local, so that a panicking `Drop` in it
                 // drops the result too rather than leak it (a value being returned is not dropped on unwinding).
-                (Some(left), _, _, Some(right)) => {
+                (Slot::Entry(left), Slot::Child(right)) => {
                     let promoted = single(left.clone(), hash_of(self.hasher, &left.0), shift + BITS);
                     let built = self.nodes(&promoted, right, shift + BITS);
                     drop(promoted);
                     built
                 }
-                (_, Some(left), Some(right), _) => {
+                (Slot::Child(left), Slot::Entry(right)) => {
                     let promoted = single(right.clone(), hash_of(self.hasher, &right.0), shift + BITS);
                     let built = self.nodes(left, &promoted, shift + BITS);
                     drop(promoted);
                     built
                 }
-                (_, Some(left), _, Some(right)) => self.nodes(left, right, shift + BITS),
-                (None, None, None, None) => Built::Empty,
+                (Slot::Child(left), Slot::Child(right)) => self.nodes(left, right, shift + BITS),
+                (Slot::Empty, Slot::Empty) => Built::Empty,
             };
             push_slot(&mut slots, bit, built);
         }
@@ -312,14 +298,13 @@ impl<M, S> Merger<'_, M, S> {
             }
             Shared::Map => {
                 let mut slots = Vec::new();
-                let datamap = node.datamap();
-                for (index, (key, value)) in node.entries().iter().enumerate() {
-                    let bit = if node.is_collision() { 0 } else { nth_bit(datamap, index) };
+                // A collision node's entries have no bits: zero for each (its slots are written in order).
+                let entry_bits = Bits(node.datamap()).chain(core::iter::repeat(0));
+                for (bit, (key, value)) in entry_bits.zip(node.entries()) {
                     push_slot(&mut slots, bit, self.both::<K, V, P>(key, value, value));
                 }
-                let nodemap = node.nodemap();
-                for (index, child) in node.children().iter().enumerate() {
-                    push_slot(&mut slots, nth_bit(nodemap, index), self.shared(child, shift + BITS));
+                for (bit, child) in Bits(node.nodemap()).zip(node.children()) {
+                    push_slot(&mut slots, bit, self.shared(child, shift + BITS));
                 }
                 if node.is_collision() { finish_collision(slots) } else { finish(slots, shift) }
             }

@@ -43,7 +43,7 @@ use crate::hasher::hash_of;
 use crate::kind::PointerKind;
 use crate::map::{Difference, HamtMap, Intersection, KeepLeft, KeepRight, SymmetricDifference};
 use crate::ops::{Built, Count, Merge, Merger, subtree_len};
-use crate::raw::Node;
+use crate::raw::{Bits, Node};
 use crate::set::HamtSet;
 use crate::trie::{BITS, MAX_DEPTH};
 
@@ -637,12 +637,7 @@ where
     M: Merge<C::Key, C::Value>,
 {
     let bits_of = |trie: &C| trie.trie_root().map_or(0, |root| root.datamap() | root.nodemap());
-    let mut bits = bits_of(a) | bits_of(b);
-    let mut slots = Vec::with_capacity(bits.count_ones() as usize);
-    while bits != 0 {
-        slots.push(bits & bits.wrapping_neg());
-        bits &= bits - 1;
-    }
+    let slots: Vec<u32> = Bits(bits_of(a) | bits_of(b)).collect();
     let (merge, empty) = (&merge, &empty);
     let parts: Vec<(C, isize)> = slots
         .into_par_iter()

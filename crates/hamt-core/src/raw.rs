@@ -294,6 +294,12 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         Slot::Empty
     }
 
+    /// What the slot at `bit` of a bitmap node holds (see [`slot_at_bit`](Self::slot_at_bit)).
+    #[inline]
+    pub(crate) fn slot(&self, bit: u32) -> Slot<'_, K, V, P> {
+        self.slot_at_bit(bit, BitCounter::new())
+    }
+
     /// The child stored at `bit` of a bitmap node, if `nodemap` has that bit.
     #[inline]
     pub(crate) fn child_at_bit(&self, bit: u32) -> Option<&Node<K, V, P>> {
@@ -974,12 +980,37 @@ fn lowest_bit(bit: u32) -> u32 {
     bit & bit.wrapping_neg()
 }
 
-/// What one slot of a bitmap node holds.
+/// What one slot of a bitmap node holds: the read view of a slot ([`Node::slot`], [`Node::slot_at_bit`]).
 pub(crate) enum Slot<'a, K, V, P: PointerKind> {
     Entry(&'a (K, V)),
     Child(&'a Node<K, V, P>),
     Empty,
 }
+
+/// The set bits of a bitmap, lowest first, each as a one-bit mask: how the walks over two nodes visit the slots
+/// either of them uses, and how a node's entries or children are paired with their bits (`zip` with
+/// [`Node::entries`] or [`Node::children`], which hold them in bit order).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bits(pub(crate) u32);
+
+impl Iterator for Bits {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        let bit = lowest_bit(self.0);
+        self.0 ^= bit;
+        (bit != 0).then_some(bit)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = self.0.count_ones() as usize;
+        (len, Some(len))
+    }
+}
+
+impl ExactSizeIterator for Bits {}
 
 /// How a lookup counts bits, chosen once per lookup: with the POPCNT instruction where the processor has it,
 /// else with `u32::count_ones`.
