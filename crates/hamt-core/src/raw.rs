@@ -842,8 +842,8 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         self.replace_moved(old, builder.finish());
     }
 
-    /// Inserts, removes or replaces one entry by resizing the node's allocation (`realloc`, which the allocator
-    /// can often do without moving it) instead of building a new node. The caller has checked that the edit turns
+    /// Inserts, removes or replaces one entry by resizing the node's allocation (see `reshape_in_place`) instead
+    /// of building a new node. The caller has checked that the edit turns
     /// `old` into `new` and that the children region keeps its size.
     #[inline(always)]
     fn resize_entries(mut self, old: Shape, new: Shape, edit: Edit<(K, V)>) -> Option<(K, V)> {
@@ -907,14 +907,37 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         }
     }
 
-    /// Resizes the allocation from the old shape's layout to the new one's (`realloc` keeps the contents up to
-    /// the smaller size), then writes the new shape into the header. If the allocator fails, nothing changes (the
+    /// Resizes the allocation from the old shape's layout to the new one's (keeping the contents up to the smaller
+    /// size: a larger node moves to a new block, a smaller one shrinks in place), then writes the new shape into the
+    /// header. If the allocator fails, nothing changes (the
     /// header and the memory are as they were) and the layout that failed comes back.
     #[inline(always)]
     fn reshape_in_place(&mut self, old: Shape, new: Shape) -> Result<(), Layout> {
         let old_layout = node_layout::<Header<P::Count>, (K, V)>(old).layout;
         let new_layout = node_layout::<Header<P::Count>, (K, V)>(new).layout;
-        if old_layout.size() != new_layout.size() {
+        if new_layout.size() > old_layout.size() {
+            // Growing: a fresh allocation, a copy and a free rather than `realloc`. A node grows by one entry or
+            // pointer, which `realloc` can rarely do in place (the next chunk is in use), and glibc's `realloc`
+            // then takes its general path, bypassing the per-thread cache of free chunks that `alloc` and `dealloc`
+            // use. Measured (callgrind, 10k in-place inserts of `u64` keys): 794 -> 680 instructions per insert.
+            // SAFETY: the layout's size is non-zero (it contains the header).
+            let raw = NonNull::new(unsafe { alloc(new_layout) }.cast::<Header<P::Count>>()).ok_or(new_layout)?;
+            // SAFETY: the node is unique and was allocated with `old_layout`, which is smaller than the new block;
+            // the two blocks are distinct. Its bytes move to the new block as `realloc` would move them (the
+            // caller has arranged the contents so that what matters lies within the old size), and the old block
+            // is freed with the layout it was allocated with; nothing refers to it any more (this is the only
+            // handle, and it is pointed at the new block next).
+            unsafe {
+                ptr::copy_nonoverlapping(
+                    self.node.ptr.as_ptr().cast::<u8>(),
+                    raw.as_ptr().cast::<u8>(),
+                    old_layout.size(),
+                );
+                dealloc(self.node.ptr.as_ptr().cast(), old_layout);
+            }
+            self.node.ptr = raw;
+        } else if new_layout.size() < old_layout.size() {
+            // Shrinking: glibc shrinks in place, which keeps the node where it was.
             // SAFETY: the node is unique and was allocated with `old_layout`; the new size is non-zero and keeps
             // the alignment. The caller has arranged the contents so that what matters lies within both sizes.
             let raw = unsafe { alloc::alloc::realloc(self.node.ptr.as_ptr().cast(), old_layout, new_layout.size()) };
