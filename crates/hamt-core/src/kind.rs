@@ -11,9 +11,9 @@ use core::sync::atomic::Ordering;
 // Under `--cfg loom` the atomic count and its fence come from loom, whose model checker then explores every
 // interleaving of the count operations in tests/loom.rs. Only the test build uses that cfg.
 #[cfg(not(loom))]
-use core::sync::atomic::{AtomicUsize, fence};
+use core::sync::atomic::{AtomicU32, fence};
 #[cfg(loom)]
-use loom::sync::atomic::{AtomicUsize, fence};
+use loom::sync::atomic::{AtomicU32, fence};
 
 use archery::{ArcK, ArcTK, RcK};
 
@@ -44,15 +44,15 @@ pub trait PointerKind: archery::SharedPointerKind + sealed::Sealed + 'static {
 }
 
 impl PointerKind for RcK {
-    type Count = Cell<usize>;
+    type Count = Cell<u32>;
 }
 
 impl PointerKind for ArcK {
-    type Count = AtomicUsize;
+    type Count = AtomicU32;
 }
 
 impl PointerKind for ArcTK {
-    type Count = AtomicUsize;
+    type Count = AtomicU32;
 }
 
 // Unwind safety, as std gives it to `Rc<T>` and `Arc<T>` when `T: RefUnwindSafe`. A node's only interior
@@ -105,7 +105,10 @@ fn count_overflow() -> ! {
     panic!("hamt: node reference count overflow");
 }
 
-impl sealed::RefCount for Cell<usize> {
+// Counts are 32 bits wide, so that the header keeps 4 bytes for the spare capacity a removal leaves (see
+// `raw::Header`). Four billion handles to one node would take 32 GiB of handles alone; a count that would pass the
+// limit aborts the process, as `Rc` and `Arc` do at theirs, rather than wrap.
+impl sealed::RefCount for Cell<u32> {
     #[inline]
     fn one() -> Self {
         Cell::new(1)
@@ -114,7 +117,7 @@ impl sealed::RefCount for Cell<usize> {
     #[inline]
     fn increment(&self) {
         let count = self.get();
-        if count == usize::MAX {
+        if count == u32::MAX {
             count_overflow();
         }
         self.set(count + 1);
@@ -133,10 +136,10 @@ impl sealed::RefCount for Cell<usize> {
     }
 }
 
-impl sealed::RefCount for AtomicUsize {
+impl sealed::RefCount for AtomicU32 {
     #[inline]
     fn one() -> Self {
-        AtomicUsize::new(1)
+        AtomicU32::new(1)
     }
 
     #[inline]
@@ -144,8 +147,9 @@ impl sealed::RefCount for AtomicUsize {
         // Relaxed suffices, as in `std::sync::Arc::clone`: a new reference can only be made from an existing one,
         // which already orders every access to the node before it.
         let previous = self.fetch_add(1, Ordering::Relaxed);
-        // Like `Arc`, stop well before wrap-around: other threads may increment between our check and theirs.
-        if previous > isize::MAX as usize {
+        // Like `Arc`, stop well before wrap-around: other threads may increment between our check and theirs
+        // (two billion of them would have to, to wrap).
+        if previous > i32::MAX as u32 {
             count_overflow();
         }
     }

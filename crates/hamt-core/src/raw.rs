@@ -37,10 +37,14 @@ use core::slice;
 use crate::kind::PointerKind;
 use crate::kind::sealed::RefCount;
 
-/// The fixed part of every node.
-#[repr(C)]
+/// The fixed part of every node: 16 bytes with the 32-bit counts of every kind. Aligned like a `u64` so that the
+/// prefix after it (child pointers, or a collision node's length) is aligned on every target.
+#[repr(C, align(8))]
 struct Header<C> {
     count: C,
+    /// Bytes allocated beyond what the shape needs: room a removal left, which later growth uses before it
+    /// allocates (see [`NodeMut::reshape_in_place`]). Zero for every node that no in-place removal has shrunk.
+    spare: u32,
     datamap: u32,
     nodemap: u32,
 }
@@ -124,7 +128,7 @@ fn entries_offset<H, E>(shape: Shape) -> usize {
 }
 
 /// The offset of the prefix (children or collision length) from the start of a node: right after the header, whose
-/// size depends on the count type (one word for `Cell<usize>` and `AtomicUsize`, more for loom's model atomics).
+/// size depends on the count type (16 bytes for `Cell<u32>` and `AtomicU32`, more for loom's model atomics).
 const fn prefix_offset<C>() -> usize {
     size_of::<Header<C>>()
 }
@@ -147,6 +151,22 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     #[inline]
     pub(crate) fn datamap(&self) -> u32 {
         self.header().datamap
+    }
+
+    /// The layout this node's block was allocated with (or last resized to): the layout of its shape, which must
+    /// be `shape`, plus the spare bytes its header records.
+    #[inline]
+    fn block_layout(&self, shape: Shape) -> Layout {
+        self.block_layout_of(node_layout::<Header<P::Count>, (K, V)>(shape).layout)
+    }
+
+    /// [`block_layout`](Self::block_layout), from the layout of this node's shape.
+    #[inline]
+    fn block_layout_of(&self, exact: Layout) -> Layout {
+        // SAFETY: the alignment is a valid layout's, and the size is that of a block the allocator gave this node
+        // (its shape's size plus the spare bytes recorded when the block was kept larger), so it does not overflow
+        // `isize` when rounded up to the alignment.
+        unsafe { Layout::from_size_align_unchecked(exact.size() + self.header().spare as usize, exact.align()) }
     }
 
     #[inline]
@@ -425,6 +445,15 @@ fn split_edit<T>(old: &[T], edit: Edit<T>) -> (&[T], Option<T>, &[T]) {
     }
 }
 
+/// What a node that shrinks does with the bytes it no longer needs (see [`NodeMut::reshape_in_place`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spare {
+    /// Keep them while at least half the block stays in use: a removal, which more removals or inserts may follow.
+    Keep,
+    /// Give them back: every other reshape, so that maps built by inserts stay exact.
+    Release,
+}
+
 /// One change to the entry or child array of a node.
 pub(crate) enum Edit<T> {
     Keep,
@@ -682,7 +711,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
             // entry is inside the new child and cannot be put back without allocating: abort (shrinking a block
             // fails in no allocator std ships).
             abort_on_unwind(|| {
-                if let Err(layout) = self.reshape_in_place(old, shape) {
+                if let Err(layout) = self.reshape_in_place(old, shape, Spare::Release) {
                     handle_alloc_error(layout)
                 }
             });
@@ -793,7 +822,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         let builder = if slides_in_place::<K, V>() {
             // Grow first: on failure nothing has moved yet. On success the header already describes the new shape
             // while the contents keep the old one, until the moves below, which cannot fail.
-            if let Err(layout) = self.reshape_in_place(old, shape) {
+            if let Err(layout) = self.reshape_in_place(old, shape, Spare::Release) {
                 handle_alloc_error(layout)
             }
             None
@@ -864,7 +893,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
                     ptr::copy(entries.add(index + 1), entries.add(index), len - index - 1);
                     removed
                 };
-                if let Err(layout) = self.reshape_in_place(old, new) {
+                if let Err(layout) = self.reshape_in_place(old, new, Spare::Keep) {
                     // The allocation and the header are as they were: undo the move, then report the failure.
                     // SAFETY: the tail moves back up by one (`ptr::copy` allows the overlap) and the removed entry
                     // goes back into the slot it was read from, which restores the old contents exactly.
@@ -878,7 +907,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
             }
             Edit::Insert(index, entry) => {
                 // Grow before moving anything: a failure leaves the node as it was (and drops `entry`).
-                if let Err(layout) = self.reshape_in_place(old, new) {
+                if let Err(layout) = self.reshape_in_place(old, new, Spare::Release) {
                     handle_alloc_error(layout)
                 }
                 let entries = self.node.entries_ptr(new);
@@ -907,43 +936,64 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         }
     }
 
-    /// Resizes the allocation from the old shape's layout to the new one's (keeping the contents up to the smaller
-    /// size: a larger node moves to a new block, a smaller one shrinks in place), then writes the new shape into the
-    /// header. If the allocator fails, nothing changes (the
-    /// header and the memory are as they were) and the layout that failed comes back.
+    /// Resizes the node's block from the old shape to the new one (keeping the contents up to the smaller size),
+    /// then writes the new shape into the header. If the allocator fails, nothing changes (the header and the
+    /// memory are as they were) and the layout that failed comes back.
+    ///
+    /// - Growing uses the block's spare bytes when they suffice; otherwise the node moves to a fresh block of the
+    ///   exact size: an allocation, a copy and a free rather than `realloc`. A node grows by one entry or pointer,
+    ///   which `realloc` can rarely do in place (the next chunk is in use), and glibc's `realloc` then takes its
+    ///   general path, bypassing the per-thread cache of free chunks that `alloc` and `dealloc` use. Measured
+    ///   (callgrind, 10k in-place inserts of `u64` keys): 794 -> 681 instructions per insert.
+    /// - Shrinking with [`Spare::Keep`] (a removal) keeps the block while at least half of it stays in use, and
+    ///   records the difference as spare: removing half a map's keys then reallocates few nodes, and a later insert
+    ///   into the node reuses the room. Otherwise (and always with [`Spare::Release`]) the block shrinks to the exact
+    ///   size in place (`realloc`; glibc shrinks without moving). Maps built by inserts therefore hold no spare
+    ///   bytes at all: their memory is exactly what their shapes need.
     #[inline(always)]
-    fn reshape_in_place(&mut self, old: Shape, new: Shape) -> Result<(), Layout> {
+    fn reshape_in_place(&mut self, old: Shape, new: Shape, spare: Spare) -> Result<(), Layout> {
         let old_layout = node_layout::<Header<P::Count>, (K, V)>(old).layout;
+        let old_block = self.node.block_layout_of(old_layout);
+        let old_size = old_layout.size();
         let new_layout = node_layout::<Header<P::Count>, (K, V)>(new).layout;
-        if new_layout.size() > old_layout.size() {
-            // Growing: a fresh allocation, a copy and a free rather than `realloc`. A node grows by one entry or
-            // pointer, which `realloc` can rarely do in place (the next chunk is in use), and glibc's `realloc`
-            // then takes its general path, bypassing the per-thread cache of free chunks that `alloc` and `dealloc`
-            // use. Measured (callgrind, 10k in-place inserts of `u64` keys): 794 -> 680 instructions per insert.
-            // SAFETY: the layout's size is non-zero (it contains the header).
-            let raw = NonNull::new(unsafe { alloc(new_layout) }.cast::<Header<P::Count>>()).ok_or(new_layout)?;
-            // SAFETY: the node is unique and was allocated with `old_layout`, which is smaller than the new block;
-            // the two blocks are distinct. Its bytes move to the new block as `realloc` would move them (the
-            // caller has arranged the contents so that what matters lies within the old size), and the old block
-            // is freed with the layout it was allocated with; nothing refers to it any more (this is the only
-            // handle, and it is pointed at the new block next).
-            unsafe {
-                ptr::copy_nonoverlapping(
-                    self.node.ptr.as_ptr().cast::<u8>(),
-                    raw.as_ptr().cast::<u8>(),
-                    old_layout.size(),
-                );
-                dealloc(self.node.ptr.as_ptr().cast(), old_layout);
+        let new_size = new_layout.size();
+        let block = old_block.size();
+        // The spare bytes the node keeps if it stays in its block; `None` if it leaves it.
+        let kept = if new_size > old_size {
+            (new_size <= block).then(|| block - new_size)
+        } else if spare == Spare::Keep || new_size == block {
+            (block - new_size <= new_size).then(|| block - new_size)
+        } else {
+            None
+        };
+        let kept = kept.and_then(|bytes| u32::try_from(bytes).ok());
+        match kept {
+            Some(_) => {}
+            None if new_size > old_size => {
+                // SAFETY: the layout's size is non-zero (it contains the header).
+                let raw = NonNull::new(unsafe { alloc(new_layout) }.cast::<Header<P::Count>>()).ok_or(new_layout)?;
+                // SAFETY: the node is unique and its block was allocated with `old_block`, which holds the old
+                // shape's `old_size` bytes; the two blocks are distinct. Its bytes move to the new block as
+                // `realloc` would move them (the caller has arranged the contents so that what matters lies within
+                // the old size), and the old block is freed with its layout; nothing refers to it any more (this is
+                // the only handle, and it is pointed at the new block next).
+                unsafe {
+                    ptr::copy_nonoverlapping(self.node.ptr.as_ptr().cast::<u8>(), raw.as_ptr().cast::<u8>(), old_size);
+                    dealloc(self.node.ptr.as_ptr().cast(), old_block);
+                }
+                self.node.ptr = raw;
             }
-            self.node.ptr = raw;
-        } else if new_layout.size() < old_layout.size() {
-            // Shrinking: glibc shrinks in place, which keeps the node where it was.
-            // SAFETY: the node is unique and was allocated with `old_layout`; the new size is non-zero and keeps
-            // the alignment. The caller has arranged the contents so that what matters lies within both sizes.
-            let raw = unsafe { alloc::alloc::realloc(self.node.ptr.as_ptr().cast(), old_layout, new_layout.size()) };
-            // A failed `realloc` leaves the old block allocated and unchanged.
-            self.node.ptr = NonNull::new(raw.cast::<Header<P::Count>>()).ok_or(new_layout)?;
+            None => {
+                // SAFETY: the node is unique and its block was allocated with `old_block`; the new size is
+                // non-zero and keeps the alignment. The caller has arranged the contents so that what matters lies
+                // within both sizes.
+                let raw = unsafe { alloc::alloc::realloc(self.node.ptr.as_ptr().cast(), old_block, new_size) };
+                // A failed `realloc` leaves the old block allocated and unchanged.
+                self.node.ptr = NonNull::new(raw.cast::<Header<P::Count>>()).ok_or(new_layout)?;
+            }
         }
+        // SAFETY: the node is unique, so nobody else reads the header while we write it.
+        unsafe { (*self.node.ptr.as_ptr()).spare = kept.unwrap_or(0) };
         self.write_shape(new);
         Ok(())
     }
@@ -951,9 +1001,10 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// Puts `new_node` in place of this node, whose elements have all been moved out, and frees the old memory.
     fn replace_moved(self, old_shape: Shape, new_node: Node<K, V, P>) {
         let old = core::mem::replace(self.node, new_node);
+        let block = old.block_layout(old_shape);
         // SAFETY: every element of the old node was moved out by the caller, so only its memory remains to free,
         // and no handle refers to it any more (this was the unique one).
-        unsafe { dealloc(old.ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(old_shape).layout) };
+        unsafe { dealloc(old.ptr.as_ptr().cast(), block) };
         core::mem::forget(old);
     }
 }
@@ -969,7 +1020,7 @@ unsafe fn take_chain<K, V, P: PointerKind>(top: Node<K, V, P>, removed: Option<u
     let mut node = core::mem::ManuallyDrop::new(top);
     loop {
         let shape = node.shape();
-        let layout = node_layout::<Header<P::Count>, (K, V)>(shape).layout;
+        let layout = node.block_layout(shape);
         let ptr = node.ptr.as_ptr().cast::<u8>();
         if shape.is_collision() || shape.nodemap == 0 {
             let entries = node.entries_ptr(shape);
@@ -1257,7 +1308,7 @@ impl<K, V, P: PointerKind> Builder<K, V, P> {
         // SAFETY: the layout's size is non-zero (it contains the header).
         let raw = unsafe { alloc(layout) };
         let ptr = NonNull::new(raw.cast::<Header<P::Count>>()).ok_or(layout)?;
-        let header = Header { count: P::Count::one(), datamap: shape.datamap, nodemap: shape.nodemap };
+        let header = Header { count: P::Count::one(), spare: 0, datamap: shape.datamap, nodemap: shape.nodemap };
         // SAFETY: `ptr` is a fresh allocation large and aligned enough for the header and its prefix.
         unsafe { ptr.write(header) };
         if shape.is_collision() {
@@ -1456,8 +1507,8 @@ impl<K, V, P: PointerKind> Drop for Drain<K, V, P> {
                 unsafe { ptr::drop_in_place(self.0) }
             }
         }
-        let _free = Free(self.ptr.as_ptr().cast(), node_layout::<Header<P::Count>, (K, V)>(self.shape).layout);
         let node = self.node();
+        let _free = Free(self.ptr.as_ptr().cast(), node.block_layout(self.shape));
         let children = ptr::slice_from_raw_parts_mut(
             // SAFETY: `next_child` is at most the number of children.
             unsafe { node.children_ptr().add(self.next_child) },
