@@ -3,9 +3,12 @@
 //! A node is one allocation:
 //!
 //! ```text
-//! bitmap node:    [ count | datamap | nodemap ][ child pointer × popcount(nodemap) ][ (K, V) × popcount(datamap) ]
-//! collision node: [ count |    0    |    0    ][ len: usize                        ][ (K, V) × len               ]
+//! bitmap node:    [ count | spare | datamap | nodemap ][ child × popcount(nodemap) ][ (K, V) × popcount(datamap) ]
+//! collision node: [ count | spare |    0    |    0    ][ len: usize               ][ (K, V) × len               ]
 //! ```
+//!
+//! The block is exactly what the shape needs plus `spare` bytes, which only in-place removals leave (see
+//! [`NodeMut::reshape_in_place`]); every free uses the block's layout, shape and spare bytes together.
 //!
 //! A bitmap node is never empty (the empty map has no root), so `datamap == 0 && nodemap == 0` marks a collision
 //! node without a type tag. Every length this module reads is derived from the header of the node it reads, so no
