@@ -257,6 +257,30 @@ impl<'a, K, V, P: PointerKind> Iterator for IterMut<'a, K, V, P> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.remaining, Some(self.remaining))
     }
+
+    /// Walks the rest of the trie by recursion, a node's entries as one slice (see [`Iter`]'s `fold`).
+    fn fold<B, F>(self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, Self::Item) -> B,
+    {
+        let IterMut { entries, stack, .. } = self;
+        let mut accumulator = entries.fold(init, |accumulator, (key, value)| f(accumulator, (&*key, value)));
+        for children in stack.into_iter().rev() {
+            accumulator = children.fold(accumulator, |accumulator, child| fold_subtree_mut(child, accumulator, &mut f));
+        }
+        accumulator
+    }
+}
+
+/// [`fold_subtree`] for [`IterMut`]: the node's own entries, then each child's subtree in turn.
+fn fold_subtree_mut<'a, K, V, P, B, F>(node: &'a mut Node<K, V, P>, init: B, f: &mut F) -> B
+where
+    P: PointerKind,
+    F: FnMut(B, (&'a K, &'a mut V)) -> B,
+{
+    let (entries, children) = unique_parts(node);
+    let accumulator = entries.iter_mut().fold(init, |accumulator, (key, value)| f(accumulator, (&*key, value)));
+    children.iter_mut().fold(accumulator, |accumulator, child| fold_subtree_mut(child, accumulator, f))
 }
 
 impl<K, V, P: PointerKind> ExactSizeIterator for IterMut<'_, K, V, P> {}
@@ -284,6 +308,10 @@ impl<'a, K, V, P: PointerKind> Iterator for ValuesMut<'a, K, V, P> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.inner.size_hint()
+    }
+
+    fn fold<B, F: FnMut(B, &'a mut V) -> B>(self, init: B, mut f: F) -> B {
+        self.inner.fold(init, |accumulator, (_, value)| f(accumulator, value))
     }
 }
 

@@ -469,6 +469,20 @@ fn fold_matches_next<P: PointerKind, S: BuildHasher + Clone + Default>() {
                 values.copied().map(u64::from).sum::<u64>(),
                 by_next[skip..].iter().map(|(_, v)| u64::from(*v)).sum()
             );
+            // The mutable iterators, on a copy (whose nodes `iter_mut` makes its own): the same order, and the
+            // values they hand out change the map.
+            let mut copy = map.clone();
+            let mut iter_mut = copy.iter_mut();
+            iter_mut.by_ref().take(skip).for_each(drop);
+            let folded = iter_mut.fold(Vec::new(), |mut all, (k, v)| {
+                all.push((*k, *v));
+                all
+            });
+            assert_eq!(folded, by_next[skip..], "iter_mut fold after {skip}");
+            let mut values_mut = copy.values_mut();
+            values_mut.by_ref().take(skip).for_each(|v| *v = v.wrapping_add(1));
+            values_mut.for_each(|v| *v = v.wrapping_add(1));
+            assert!(copy.iter().all(|(k, v)| map.get(k).map(|old| old.wrapping_add(1)) == Some(*v)));
         }
     }
 }
