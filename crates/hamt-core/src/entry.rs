@@ -5,6 +5,7 @@ use core::hash::{BuildHasher, Hash};
 
 use crate::kind::PointerKind;
 use crate::map::HamtMap;
+use crate::raw::Found;
 use crate::trie::{self, Place};
 
 /// A key's place in a map, from [`HamtMap::entry`]: occupied or vacant.
@@ -29,11 +30,13 @@ pub enum Entry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBu
 
 /// An occupied [`Entry`].
 ///
-/// It remembers where the key is, so that reading, changing and removing the entry go straight to it, with no
-/// further hashing or key comparisons: what it removes is the entry it points at, even for a key whose `Eq` is
-/// inconsistent.
+/// It holds the entry it found, so that reading and changing it walk the trie no more, and removing it goes
+/// straight to it with no further hashing or key comparisons: what it removes is the entry it points at, even for a
+/// key whose `Eq` is inconsistent. (Where the entry lies under a node the map shares with other versions, the first
+/// change copies that path, as any change does, and the entry is held from then on.)
 pub struct OccupiedEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
-    map: &'a mut HamtMap<K, V, P, S>,
+    /// The map, and the entry itself when its path is the map's alone.
+    found: Found<'a, HamtMap<K, V, P, S>, (K, V)>,
     /// The key the entry was asked for (`None` for an entry made by inserting, which moved it into the map).
     key: Option<K>,
     hash: u64,
@@ -160,13 +163,29 @@ where
     V: Clone,
     S: BuildHasher,
 {
-    pub(crate) fn new(map: &'a mut HamtMap<K, V, P, S>, key: K, hash: u64, place: Place) -> Self {
-        OccupiedEntry { map, key: Some(key), hash, place }
+    pub(crate) fn new(found: Found<'a, HamtMap<K, V, P, S>, (K, V)>, key: K, hash: u64, place: Place) -> Self {
+        OccupiedEntry { found, key: Some(key), hash, place }
     }
 
     fn stored(&self) -> &(K, V) {
-        let root = self.map.root().expect("an occupied entry's map is not empty");
-        trie::get_at_place(root, self.hash, self.place)
+        if let Some(entry) = self.found.place() {
+            return entry;
+        }
+        let map = self.found.owner().expect("an entry not held leaves the map readable");
+        trie::get_at_place(map.root().expect("an occupied entry's map is not empty"), self.hash, self.place)
+    }
+
+    /// The entry, mutably: the one held, or else found by its place, copying the shared nodes on its path (and
+    /// held from then on).
+    fn stored_mut(&mut self) -> &mut (K, V) {
+        if !self.found.has_place() {
+            let (hash, place) = (self.hash, self.place);
+            self.found.refind(|map| {
+                let root = map.root_mut().expect("an occupied entry's map is not empty");
+                Some(trie::get_mut_at_place(root, hash, 0, place))
+            });
+        }
+        self.found.place_mut().expect("the entry is held")
     }
 
     /// The key stored in the map.
@@ -215,8 +234,7 @@ where
     /// assert_eq!(map["a"], 9);
     /// ```
     pub fn get_mut(&mut self) -> &mut V {
-        let root = self.map.root_mut().expect("an occupied entry's map is not empty");
-        &mut trie::get_mut_at_place(root, self.hash, 0, self.place).1
+        &mut self.stored_mut().1
     }
 
     /// The value, mutably, for as long as the map was borrowed.
@@ -233,11 +251,16 @@ where
     /// assert_eq!(map["a"], 2);
     /// ```
     pub fn into_mut(self) -> &'a mut V {
-        let OccupiedEntry { map, key, hash, place } = self;
+        let OccupiedEntry { found, key, hash, place } = self;
         // The map keeps its stored key; this one is dropped before the map is touched.
         drop(key);
-        let root = map.root_mut().expect("an occupied entry's map is not empty");
-        &mut trie::get_mut_at_place(root, hash, 0, place).1
+        match found.into_place() {
+            Ok(entry) => &mut entry.1,
+            Err(map) => {
+                let root = map.root_mut().expect("an occupied entry's map is not empty");
+                &mut trie::get_mut_at_place(root, hash, 0, place).1
+            }
+        }
     }
 
     /// Replaces the value, returning the old one.
@@ -288,10 +311,11 @@ where
     /// }
     /// ```
     pub fn remove_entry(self) -> (K, V) {
-        let OccupiedEntry { map, key, hash, place } = self;
+        let OccupiedEntry { found, key, hash, place } = self;
         // The entry is removed by its place, comparing no keys: the key asked for is not needed.
         drop(key);
-        let removed = map
+        let removed = found
+            .into_owner()
             .update_in_place_hashed(hash, trie::Remove { target: trie::AtPlace(place), wants_key: true })
             .into_removed();
         let (stored, value) = removed.expect("hamt: an occupied entry's place leads to its entry");
@@ -452,7 +476,12 @@ where
     /// ```
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, P, S> {
         let VacantEntry { map, key, hash } = self;
-        let (_, place) = map.insert_vacant(hash, (key, value));
-        OccupiedEntry { map, key: None, hash, place }
+        let mut place = Place { collision_index: 0 };
+        let found = Found::new(map, |map| {
+            let (entry, at) = map.insert_vacant(hash, (key, value));
+            place = at;
+            Some(entry)
+        });
+        OccupiedEntry { found, key: None, hash, place }
     }
 }

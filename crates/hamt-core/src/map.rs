@@ -14,7 +14,7 @@ use crate::hasher::{DefaultHashBuilder, HasherId, hash_of, stable_hash};
 use crate::iter::{IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut};
 use crate::kind::PointerKind;
 use crate::ops::{Built, Count, Merge, MergeKind, Merger, Shared, is_subnode, nodes_equal};
-use crate::raw::Node;
+use crate::raw::{Found, Node};
 use crate::trie::{self, ByKey, Change, Insert, Keyed, Left, Persistent, Remove, Update, UpdateWith};
 
 /// A persistent hash map: a CHAMP trie whose versions share every node they have in common.
@@ -728,9 +728,26 @@ where
     /// ```
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, P, S> {
         let hash = hash_of(&self.hasher, &key);
-        match self.root.as_ref().and_then(|root| trie::locate(root, hash, 0, |stored, _| *stored == key)) {
-            Some((place, _)) => Entry::Occupied(OccupiedEntry::new(self, key, hash, place)),
-            None => Entry::Vacant(VacantEntry::new(self, key, hash)),
+        let mut place = None;
+        // One walk: an entry on a path of nodes this map alone holds is kept by reference, so that the occupied
+        // entry reads and changes it with no further walk.
+        let found = Found::new(self, |map| {
+            let located = trie::locate_mut(map.root.as_mut()?, hash, |stored, _| *stored == key);
+            match located {
+                trie::Located::Unique(entry, at) => {
+                    place = Some(at);
+                    Some(entry)
+                }
+                trie::Located::Shared(at) => {
+                    place = Some(at);
+                    None
+                }
+                trie::Located::Absent => None,
+            }
+        });
+        match place {
+            Some(place) => Entry::Occupied(OccupiedEntry::new(found, key, hash, place)),
+            None => Entry::Vacant(VacantEntry::new(found.into_owner(), key, hash)),
         }
     }
 

@@ -1048,6 +1048,95 @@ unsafe fn take_chain<K, V, P: PointerKind>(top: Node<K, V, P>, removed: Option<u
     }
 }
 
+/// A value borrowed mutably for `'a` together with one place inside it that a walk found: what the entry API's
+/// occupied entry holds, so that reading and changing the entry go straight to it instead of walking again.
+///
+/// The place is kept as a pointer derived from a borrow of the owner, and the owner's borrow as a raw pointer too:
+/// a `&'a mut M` field would be reborrowed whenever the struct moves into a function, which Rust's aliasing rules
+/// count as a write through the owner, ending every pointer derived from it. Nothing here reaches the owner while
+/// a place is held: the owner is handed out only by the methods that first forget the place.
+pub(crate) struct Found<'a, M, T> {
+    owner: NonNull<M>,
+    place: Option<NonNull<T>>,
+    marker: PhantomData<&'a mut M>,
+}
+
+// SAFETY: a `Found` is a mutable borrow of the owner and of a place inside it, used as one: it can move to another
+// thread when those mutable borrows could (`&mut M: Send` needs `M: Send`), and be shared when shared borrows of
+// both could (it hands out only shared references through `&self`).
+unsafe impl<M: Send, T: Send> Send for Found<'_, M, T> {}
+// SAFETY: see `Send` above.
+unsafe impl<M: Sync, T: Sync> Sync for Found<'_, M, T> {}
+
+impl<'a, M, T> Found<'a, M, T> {
+    /// Borrows `owner` for `'a` and keeps the place `find` returns in it (if any).
+    pub(crate) fn new(owner: &'a mut M, find: impl FnOnce(&mut M) -> Option<&mut T>) -> Self {
+        let mut found = Found { owner: NonNull::from(owner), place: None, marker: PhantomData };
+        found.refind(find);
+        found
+    }
+
+    /// Forgets the place held, and keeps the one `find` returns instead (if any).
+    pub(crate) fn refind(&mut self, find: impl FnOnce(&mut M) -> Option<&mut T>) {
+        let place = find(self.owner_mut());
+        self.place = place.map(NonNull::from);
+    }
+
+    /// Whether a place is held.
+    pub(crate) fn has_place(&self) -> bool {
+        self.place.is_some()
+    }
+
+    /// The place held.
+    pub(crate) fn place(&self) -> Option<&T> {
+        // SAFETY: the place was derived from a mutable borrow of the owner, which `self` holds exclusively for `'a`,
+        // and nothing has reached the owner since (the methods that hand it out forget the place first), so the
+        // place is still where the walk found it and nothing else refers to it; the shared borrow of `self` keeps
+        // it from being changed while this reference lives.
+        self.place.map(|place| unsafe { place.as_ref() })
+    }
+
+    /// The place held, mutably.
+    pub(crate) fn place_mut(&mut self) -> Option<&mut T> {
+        // SAFETY: as in `place`; the mutable borrow of `self` makes this the only reference to the place.
+        self.place.map(|mut place| unsafe { place.as_mut() })
+    }
+
+    /// The place held, for the rest of `'a`; or the owner if there is no place.
+    pub(crate) fn into_place(self) -> Result<&'a mut T, &'a mut M> {
+        match self.place {
+            // SAFETY: as in `place`; `self` is consumed, so nothing can reach the owner or the place for the rest of
+            // `'a` but the reference returned.
+            Some(mut place) => Ok(unsafe { place.as_mut() }),
+            None => Err(self.into_owner()),
+        }
+    }
+
+    /// The owner, if no place is held (reading it would otherwise end the place's exclusive access).
+    pub(crate) fn owner(&self) -> Option<&M> {
+        if self.place.is_some() {
+            return None;
+        }
+        // SAFETY: `self` holds the owner's borrow for `'a` and no place derived from it, so a shared borrow of it,
+        // kept from outliving the borrow of `self`, aliases nothing that is written.
+        Some(unsafe { self.owner.as_ref() })
+    }
+
+    /// The owner, mutably; forgets the place held.
+    pub(crate) fn owner_mut(&mut self) -> &mut M {
+        self.place = None;
+        // SAFETY: `self` holds the owner's borrow for `'a`, and with the place forgotten nothing else derived from
+        // it remains; the mutable borrow of `self` makes this the only reference.
+        unsafe { self.owner.as_mut() }
+    }
+
+    /// The owner, for the rest of `'a`; forgets the place held.
+    pub(crate) fn into_owner(mut self) -> &'a mut M {
+        // SAFETY: as in `owner_mut`; `self` is consumed, so the reference returned is the only one for `'a`.
+        unsafe { self.owner.as_mut() }
+    }
+}
+
 /// The lowest set bit of `bit` (zero for zero). The slot readers take a one-bit mask; reducing any other value to
 /// one bit keeps the index they compute below the number of set bits of the bitmap they test, so a wrong argument
 /// reads the wrong slot at worst, never outside the node. For the masks the trie computes (`1 << n`) the compiler

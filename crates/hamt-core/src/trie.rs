@@ -889,6 +889,58 @@ pub(crate) fn locate<K, V, P: PointerKind>(
     }
 }
 
+/// What [`locate_mut`] found.
+pub(crate) enum Located<'a, K, V> {
+    /// The entry, on a path of nodes the map alone holds: it can be changed where it is.
+    Unique(&'a mut (K, V), Place),
+    /// The entry's place, on a path through a node that other versions share (changing it needs a path copy).
+    Shared(Place),
+    /// The key is absent.
+    Absent,
+}
+
+/// [`locate`] from the root `slot`, walking down mutably while the nodes are unshared, so that an entry found on
+/// an unshared path comes back as a mutable reference (the entry API keeps it, and walks no more). Copies
+/// nothing.
+pub(crate) fn locate_mut<'a, K, V, P: PointerKind>(
+    mut slot: &'a mut Node<K, V, P>,
+    hash: u64,
+    is_key: impl Fn(&K, Option<usize>) -> bool,
+) -> Located<'a, K, V> {
+    let mut shift = 0;
+    loop {
+        if !slot.is_unique() {
+            return match locate(slot, hash, shift, is_key) {
+                Some((place, _)) => Located::Shared(place),
+                None => Located::Absent,
+            };
+        }
+        if shift >= COLLISION_SHIFT {
+            let (entries, _) = slot.unique_mut().expect("checked unique above").into_parts();
+            let Some(index) = entries.iter().enumerate().position(|(index, entry)| is_key(&entry.0, Some(index)))
+            else {
+                return Located::Absent;
+            };
+            return Located::Unique(&mut entries[index], Place { collision_index: index });
+        }
+        let bit = bit_at(hash, shift);
+        let (datamap, nodemap) = (slot.datamap(), slot.nodemap());
+        if datamap & bit != 0 {
+            let entry = slot.unique_mut().expect("checked unique above").into_entry_at_bit(bit).expect("has bit");
+            return if is_key(&entry.0, None) {
+                Located::Unique(entry, Place { collision_index: 0 })
+            } else {
+                Located::Absent
+            };
+        }
+        if nodemap & bit == 0 {
+            return Located::Absent;
+        }
+        slot = slot.unique_mut().expect("checked unique above").into_child_at_bit(bit).expect("nodemap has bit");
+        shift += BITS;
+    }
+}
+
 /// The entry at `place` for `hash` below the root `node`.
 pub(crate) fn get_at_place<K, V, P: PointerKind>(mut node: &Node<K, V, P>, hash: u64, place: Place) -> &(K, V) {
     let mut shift = 0;
