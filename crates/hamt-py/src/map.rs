@@ -111,6 +111,19 @@ pub(crate) fn extend_trie(
     Ok(())
 }
 
+/// The value for `key` in `trie` (a new reference), the shared lookup of `Map` and `MapMutation`.
+///
+/// # Errors
+///
+/// The exception of the key's `__hash__`, or of an `__eq__` called during the lookup.
+pub(crate) fn lookup(trie: &Trie, key: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+    let py = key.py();
+    let probe = Key::new(key)?;
+    let found = guarded(|| trie.get(&probe).map(|value| value.0.clone_ref(py)));
+    probe.release(py);
+    found
+}
+
 /// The one optional positional argument of `Map(...)`, `update(...)`.
 fn single_argument<'py>(args: &Bound<'py, PyTuple>, what: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
     match args.len() {
@@ -184,7 +197,9 @@ impl Map {
     /// Raises `KeyError` when `key` is absent.
     fn delete(&self, key: &Bound<'_, PyAny>) -> PyResult<Map> {
         let probe = Key::new(key)?;
-        match guarded(|| self.trie.extract(&probe))? {
+        let found = guarded(|| self.trie.extract(&probe));
+        probe.release(key.py());
+        match found? {
             Some((_, trie)) => Ok(Map::from_trie(trie, self.may_hold_cycle)),
             None => Err(PyKeyError::new_err((key.clone().unbind(),))),
         }
@@ -193,20 +208,19 @@ impl Map {
     /// The value for `key`, or `default`.
     #[pyo3(signature = (key, default = None))]
     fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
-        let probe = Key::new(key)?;
-        let found = guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?;
+        let found = lookup(&self.trie, key)?;
         Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
     }
 
-    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let probe = Key::new(key)?;
-        guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?
-            .ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
+    fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        lookup(&self.trie, key)?.ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
         let probe = Key::new(key)?;
-        guarded(|| self.trie.contains_key(&probe))
+        let found = guarded(|| self.trie.contains_key(&probe));
+        probe.release(key.py());
+        found
     }
 
     fn __len__(&self) -> usize {

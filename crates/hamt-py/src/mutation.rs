@@ -8,7 +8,7 @@ use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::{Failure, guarded, pending, try_guarded};
-use crate::map::{Map, extend_trie, pair_may_hold_cycle, trie_repr};
+use crate::map::{Map, extend_trie, lookup, pair_may_hold_cycle, trie_repr};
 use crate::object::{Key, PythonHash, Trie, Value};
 
 /// A mutable copy of a `Map`. Nodes it shares with the map are copied on first write; later writes to them are
@@ -27,6 +27,19 @@ pub(crate) struct MapMutation {
 impl MapMutation {
     pub(crate) fn new(trie: Trie, may_hold_cycle: bool) -> MapMutation {
         MapMutation { trie, may_hold_cycle, finished: false, abandoned: false }
+    }
+
+    /// The mutation, borrowed for a change, or the exception of [`MapMutation::check_open`]. One borrow where a
+    /// check and then a change would take three (each an atomic update of PyO3's borrow flag).
+    fn open_mut<'py>(slf: &Bound<'py, Self>) -> PyResult<PyRefMut<'py, Self>> {
+        let this = slf.try_borrow_mut()?;
+        if !this.abandoned && !this.finished {
+            return Ok(this);
+        }
+        // The error message shows the mutation's `repr`, which borrows it: release it first.
+        drop(this);
+        MapMutation::check_open(slf)?;
+        Ok(slf.try_borrow_mut()?)
     }
 
     fn check_open(slf: &Bound<'_, Self>) -> PyResult<()> {
@@ -86,8 +99,7 @@ impl MapMutation {
 impl MapMutation {
     /// Sets `key` to `value`.
     fn set(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        MapMutation::check_open(slf)?;
-        slf.try_borrow_mut()?.assign(key, value)
+        MapMutation::open_mut(slf)?.assign(key, value)
     }
 
     fn __setitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -123,16 +135,13 @@ impl MapMutation {
     #[pyo3(signature = (key, default = None))]
     fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
         self.check_usable()?;
-        let probe = Key::new(key)?;
-        let found = guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?;
+        let found = lookup(&self.trie, key)?;
         Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
     }
 
-    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.check_usable()?;
-        let probe = Key::new(key)?;
-        guarded(|| self.trie.get(&probe).map(|value| value.0.clone_ref(py)))?
-            .ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
+        lookup(&self.trie, key)?.ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {

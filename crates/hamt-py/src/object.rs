@@ -19,33 +19,43 @@ pub(crate) type Trie = HamtMap<Key, Value, ArcTK, PythonHash>;
 ///
 /// Storing the hash makes a lookup call `__hash__` once (for the probe) and never for stored keys, as `dict` does.
 /// A key whose hash changes after insertion is simply not found again, as in `dict`; it cannot break the trie.
+/// The hash is stored already in the order of the trie's levels ([`groups_reversed`]), so that hashing a key for
+/// hamt-core is a copy.
 #[derive(Clone)]
 pub(crate) struct Key {
-    hash: isize,
+    /// The Python hash with its five-bit groups reversed (a bijection of the Python hash).
+    trie_hash: u64,
     object: Py<PyAny>,
 }
 
 impl Key {
     /// The key for `object`, or the exception its `__hash__` raised.
     pub(crate) fn new(object: &Bound<'_, PyAny>) -> PyResult<Key> {
-        Ok(Key { hash: object.hash()?, object: object.clone().unbind() })
+        Ok(Key { trie_hash: groups_reversed(object.hash()? as u64), object: object.clone().unbind() })
     }
 
     /// The Python object.
     pub(crate) fn object(&self) -> &Py<PyAny> {
         &self.object
     }
+
+    /// Drops a key that was only a probe. Dropping it as a `Bound` decrements the count directly, where dropping
+    /// a `Py` first asks whether the thread is attached to the interpreter (a thread-local read), which `py`
+    /// already proves.
+    pub(crate) fn release(self, py: Python<'_>) {
+        drop(self.object.into_bound(py));
+    }
 }
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash as u64);
+        state.write_u64(self.trie_hash);
     }
 }
 
 impl PartialEq for Key {
     fn eq(&self, other: &Key) -> bool {
-        self.hash == other.hash && objects_equal(&self.object, &other.object)
+        self.trie_hash == other.trie_hash && objects_equal(&self.object, &other.object)
     }
 }
 
@@ -93,7 +103,7 @@ pub(crate) fn is_atomic(object: &Bound<'_, PyAny>) -> bool {
         || object.is_exact_instance_of::<PyComplex>()
 }
 
-/// Hashes a [`Key`] by the Python hash it carries, its five-bit groups in reverse order.
+/// Hashes a [`Key`] by the hash it carries: its Python hash, its five-bit groups in reverse order.
 ///
 /// hamt-core takes the hash five bits at a time from the most significant end, while Python's hashes of small
 /// `int`s are the numbers themselves, with every high bit zero: used as they are, the keys `0..n` would all share
@@ -114,12 +124,12 @@ impl BuildHasher for PythonHash {
     }
 }
 
-/// The hasher of [`PythonHash`]: the last `u64` written, its five-bit groups reversed, is the hash.
+/// The hasher of [`PythonHash`]: the last `u64` written is the hash ([`Key`] writes its hash already reversed).
 pub(crate) struct GroupReversedHasher(u64);
 
 impl Hasher for GroupReversedHasher {
     fn finish(&self) -> u64 {
-        groups_reversed(self.0)
+        self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
