@@ -180,15 +180,27 @@ impl Map {
     }
 
     /// The map with `key` set to `value` (the same map when `key` already holds this very object).
+    ///
+    /// One walk down the trie both finds the old value and makes the new map; in the rare case that the old value
+    /// is `value` itself, the copied path is dropped and this map returned (a lookup first would cost every other
+    /// call a second walk).
     fn set(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let this = slf.try_borrow()?;
+        let this = slf.get();
+        let may_hold_cycle = this.may_hold_cycle || pair_may_hold_cycle(key, value);
         let key = Key::new(key)?;
-        let present = guarded(|| this.trie.get(&key).is_some_and(|old| old.0.is(value)))?;
-        if present {
+        let mut unchanged = false;
+        let trie = guarded(|| {
+            this.trie.update_with(key, |old| match old {
+                Some(old) if old.0.is(value) => {
+                    unchanged = true;
+                    Some(old.clone())
+                }
+                _ => Some(Value(value.clone().unbind())),
+            })
+        })?;
+        if unchanged {
             return Ok(slf.clone().into_any().unbind());
         }
-        let may_hold_cycle = this.may_hold_cycle || pair_may_hold_cycle(key.object().bind(slf.py()), value);
-        let trie = guarded(|| this.trie.insert(key, Value(value.clone().unbind())))?;
         Ok(Map::from_trie(trie, may_hold_cycle).into_pyobject(slf.py())?.into_any().unbind())
     }
 

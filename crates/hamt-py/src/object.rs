@@ -147,10 +147,22 @@ impl Hasher for GroupReversedHasher {
 /// `hash` with its five-bit groups in reverse order: bits `0..5` become the top five bits (the root's slot), bits
 /// `5..10` the next five, and so on for twelve groups; the top four bits (`60..64`) become the bottom four, which
 /// hamt-core reads last.
+///
+/// The twelve groups are reversed in three swaps rather than moved one by one (a third of the instructions): the
+/// two halves of six groups, then within each half its two runs of three groups, then within each run its first
+/// and last group. Python's tests check the result against immutables' iteration order at every level.
 fn groups_reversed(hash: u64) -> u64 {
-    let mut reversed = hash >> 60;
-    for group in 0..12 {
-        reversed |= ((hash >> (5 * group)) & 0b1_1111) << (59 - 5 * group);
-    }
-    reversed
+    /// The low 30 bits: one half of the twelve groups.
+    const HALF: u64 = (1 << 30) - 1;
+    /// The low 15 bits of each half: its first run of three groups.
+    const RUNS: u64 = 0x7fff | (0x7fff << 30);
+    /// The first group of each run of three.
+    const OUTER: u64 = 0x1f | (0x1f << 15) | (0x1f << 30) | (0x1f << 45);
+    /// The middle group of each run, which stays where it is.
+    const MIDDLE: u64 = OUTER << 5;
+    let groups = hash & ((1 << 60) - 1);
+    let groups = (groups >> 30) | ((groups & HALF) << 30);
+    let groups = ((groups >> 15) & RUNS) | ((groups & RUNS) << 15);
+    let groups = ((groups >> 10) & OUTER) | ((groups & OUTER) << 10) | (groups & MIDDLE);
+    (groups << 4) | (hash >> 60)
 }
