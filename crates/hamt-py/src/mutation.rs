@@ -8,7 +8,7 @@ use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::{Failure, guarded, pending, try_guarded};
-use crate::map::{Map, extend_trie, lookup, pair_may_hold_cycle, trie_repr};
+use crate::map::{Contents, Map, extend_trie, lookup, trie_repr, with_probe};
 use crate::object::{Key, PythonHash, Trie, Value};
 
 /// A mutable copy of a `Map`. Nodes it shares with the map are copied on first write; later writes to them are
@@ -16,8 +16,8 @@ use crate::object::{Key, PythonHash, Trie, Value};
 #[pyclass(module = "hamt", name = "MapMutation", mapping)]
 pub(crate) struct MapMutation {
     trie: Trie,
-    /// As [`Map::may_hold_cycle`].
-    may_hold_cycle: bool,
+    /// As [`Map::contents`].
+    contents: Contents,
     finished: bool,
     /// Set when an in-place operation panicked (keys that compare inconsistently): the trie may count its entries
     /// wrongly, so the mutation refuses every later use, and the collector's traversal skips it.
@@ -25,8 +25,8 @@ pub(crate) struct MapMutation {
 }
 
 impl MapMutation {
-    pub(crate) fn new(trie: Trie, may_hold_cycle: bool) -> MapMutation {
-        MapMutation { trie, may_hold_cycle, finished: false, abandoned: false }
+    pub(crate) fn new(trie: Trie, contents: Contents) -> MapMutation {
+        MapMutation { trie, contents, finished: false, abandoned: false }
     }
 
     /// The mutation, borrowed for a change, or the exception of [`MapMutation::check_open`]. One borrow where a
@@ -69,7 +69,7 @@ impl MapMutation {
     /// Sets `key` in place. A key's `__eq__` that raises leaves the mutation unchanged: the entry is looked up
     /// first, and the insertion happens only when no comparison raised.
     fn assign(&mut self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let cycle = pair_may_hold_cycle(key, value);
+        let contents = self.contents.with_pair(key, value);
         let key = Key::new(key)?;
         let value = Value(value.clone().unbind());
         self.in_place(|trie| match trie.entry(key) {
@@ -77,7 +77,7 @@ impl MapMutation {
             Entry::Occupied(mut occupied) => drop(occupied.insert(value)),
             Entry::Vacant(vacant) => drop(vacant.insert(value)),
         })?;
-        self.may_hold_cycle |= cycle;
+        self.contents = contents;
         Ok(())
     }
 
@@ -135,19 +135,18 @@ impl MapMutation {
     #[pyo3(signature = (key, default = None))]
     fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
         self.check_usable()?;
-        let found = lookup(&self.trie, key)?;
+        let found = lookup(&self.trie, self.contents, key)?;
         Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
     }
 
     fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.check_usable()?;
-        lookup(&self.trie, key)?.ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
+        lookup(&self.trie, self.contents, key)?.ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
         self.check_usable()?;
-        let probe = Key::new(key)?;
-        guarded(|| self.trie.contains_key(&probe))
+        with_probe(&self.trie, self.contents, key, |trie, probe| trie.contains_key(probe))
     }
 
     fn __len__(&self) -> PyResult<usize> {
@@ -170,14 +169,14 @@ impl MapMutation {
             }
         };
         MapMutation::check_open(slf)?;
-        let (mut trie, mut may_hold_cycle) = {
+        let (mut trie, mut contents) = {
             let this = slf.try_borrow()?;
-            (this.trie.clone(), this.may_hold_cycle)
+            (this.trie.clone(), this.contents)
         };
-        extend_trie(&mut trie, &mut may_hold_cycle, col.as_ref(), kwargs)?;
+        extend_trie(&mut trie, &mut contents, col.as_ref(), kwargs)?;
         let mut this = slf.try_borrow_mut()?;
         this.trie = trie;
-        this.may_hold_cycle = may_hold_cycle;
+        this.contents = contents;
         Ok(())
     }
 
@@ -185,7 +184,7 @@ impl MapMutation {
     fn finish(&mut self) -> PyResult<Map> {
         self.check_usable()?;
         self.finished = true;
-        Ok(Map::from_trie(self.trie.clone(), self.may_hold_cycle))
+        Ok(Map::from_trie(self.trie.clone(), self.contents))
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
@@ -227,7 +226,7 @@ impl MapMutation {
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         // An abandoned trie is not walked (its count may be wrong); a cycle through it is then not collected.
-        if self.may_hold_cycle && !self.abandoned {
+        if self.contents.may_hold_cycle && !self.abandoned {
             for (key, value) in &self.trie {
                 visit.call(key.object())?;
                 visit.call(&value.0)?;
@@ -238,6 +237,6 @@ impl MapMutation {
 
     fn __clear__(&mut self) {
         self.trie = Trie::with_hasher(PythonHash);
-        self.may_hold_cycle = false;
+        self.contents = Contents::EMPTY;
     }
 }

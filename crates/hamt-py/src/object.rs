@@ -74,11 +74,15 @@ impl PartialEq for Value {
 /// Python's `a == b` with the identity shortcut of `dict` (`PyObject_RichCompareBool`).
 ///
 /// An exception is recorded for [`errors::guarded`] and answers "not equal"; once one is pending, no more Python
-/// code runs until the operation ends.
+/// code runs until the operation ends. The identity test is inlined into the trie's search, the call to Python
+/// kept out of line.
+#[inline]
 fn objects_equal(first: &Py<PyAny>, second: &Py<PyAny>) -> bool {
-    if first.is(second) {
-        return true;
-    }
+    first.is(second) || python_equal(first, second)
+}
+
+/// The `==` of two distinct objects, as [`objects_equal`] describes.
+fn python_equal(first: &Py<PyAny>, second: &Py<PyAny>) -> bool {
     if errors::pending() {
         return false;
     }
