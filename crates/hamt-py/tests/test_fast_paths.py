@@ -122,3 +122,28 @@ def test_mutation_tracks_its_keys_as_they_change():
     with pytest.raises(Boom):
         map_["x"]
     assert map_["a"] == 1
+
+
+def test_overwriting_a_str_key_keeps_the_stored_key_object():
+    # As in dict and immutables: setting an equal key replaces the value and keeps the key already stored, on
+    # every path that inserts (the unguarded ones of exact str keys included).
+    stored = fresh("key")
+    builders = [
+        lambda m, k: m.set(k, 2),
+        lambda m, k: m.update({k: 2}),
+        lambda m, k: m.update([(k, 2)]),
+        lambda m, k: Map(m, **{k: 2}),
+    ]
+    for build in builders:
+        result = build(Map({stored: 1, "other": 0}), fresh("key"))
+        assert result["key"] == 2 and len(result) == 2
+        assert next(key for key in result if key == "key") is stored
+    with Map({stored: 1}).mutate() as mutation:
+        mutation[fresh("key")] = 2
+        mutation.set(fresh("key"), 3)
+        result = mutation.finish()
+    assert result == Map({"key": 3}) and next(iter(result)) is stored
+    with Map().mutate() as mutation:
+        mutation[stored] = 1
+        mutation[fresh("key")] = 2
+        assert next(iter(mutation.finish())) is stored
