@@ -53,7 +53,7 @@ pub(crate) struct Contents {
     /// (the objects it would visit are not tracked by the collector anyway).
     pub(crate) may_hold_cycle: bool,
     /// Whether every key is an exact `str`. A lookup of an exact `str` in such a map compares only strings, which
-    /// runs no Python code and cannot raise, so it skips the guard against `__eq__`'s exceptions ([`lookup`]).
+    /// runs no Python code and cannot raise, so it skips the guard against `__eq__`'s exceptions ([`with_probe`]).
     pub(crate) str_keys: bool,
 }
 

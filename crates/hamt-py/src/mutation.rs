@@ -70,7 +70,8 @@ impl MapMutation {
     /// first, and the insertion happens only when no comparison raised.
     ///
     /// When every key, `key` included, is an exact `str`, no comparison can raise or run Python code (as in
-    /// [`crate::map::with_probe`]), and the insertion runs unguarded (measured: a sixth of the time of a batch build of `str` keys).
+    /// [`crate::map::with_probe`]), and the insertion runs unguarded (measured: a sixth of the time of a batch
+    /// build of `str` keys).
     fn assign(&mut self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let contents = self.contents.with_pair(key, value);
         let key = Key::new(key)?;
