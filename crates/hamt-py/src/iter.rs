@@ -63,8 +63,9 @@ impl MapIterator {
             Ok(Some(match kind {
                 ItemKind::Keys => key.object().clone_ref(py),
                 ItemKind::Values => value.0.clone_ref(py),
+                // A pair converts to a tuple by filling a new 2-tuple directly.
                 ItemKind::Items => {
-                    PyTuple::new(py, [key.object().clone_ref(py), value.0.clone_ref(py)])?.into_any().unbind()
+                    (key.object().clone_ref(py), value.0.clone_ref(py)).into_pyobject(py)?.into_any().unbind()
                 }
             }))
         })

@@ -19,8 +19,9 @@
 //! `RuntimeError` instead of corrupting anything. The price of `ArcTK` is measured (benches, section `python`): a
 //! persistent `set` copies a path of nodes and increments the count of every child of the copied nodes, and
 //! atomic increments make it slower than `immutables`, whose counts are plain integers guarded by the GIL. The
-//! module is built for the stable ABI (abi3, Python 3.11 and
-//! later), which free-threaded CPython builds cannot load, so it declares that it needs the GIL.
+//! module is built for one interpreter (CPython 3.11 or later; not the stable ABI, whose reference counting goes
+//! through function calls) and declares that it needs the GIL: a free-threaded CPython re-enables the GIL when it
+//! imports the module.
 
 mod errors;
 mod iter;
@@ -32,8 +33,10 @@ mod serialize;
 use pyo3::prelude::*;
 
 /// The module `hamt`: `Map`, `MapMutation`, the view and iterator types, `serialize_multiple` and
-/// `deserialize_multiple`. `collections.abc.Mapping.register(Map)` runs here, as in `immutables`.
-#[pymodule]
+/// `deserialize_multiple`. `collections.abc.Mapping.register(Map)` runs here, as in `immutables`. `gil_used`
+/// says that the module needs the GIL (PyO3 assumes otherwise since 0.28), because the package is tested only
+/// with it.
+#[pymodule(gil_used = true)]
 fn hamt(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     module.add_class::<map::Map>()?;

@@ -19,33 +19,43 @@ pub(crate) type Trie = HamtMap<Key, Value, ArcTK, PythonHash>;
 ///
 /// Storing the hash makes a lookup call `__hash__` once (for the probe) and never for stored keys, as `dict` does.
 /// A key whose hash changes after insertion is simply not found again, as in `dict`; it cannot break the trie.
+/// The hash is stored already in the order of the trie's levels ([`groups_reversed`]), so that hashing a key for
+/// hamt-core is a copy.
 #[derive(Clone)]
 pub(crate) struct Key {
-    hash: isize,
+    /// The Python hash with its five-bit groups reversed (a bijection of the Python hash).
+    trie_hash: u64,
     object: Py<PyAny>,
 }
 
 impl Key {
     /// The key for `object`, or the exception its `__hash__` raised.
     pub(crate) fn new(object: &Bound<'_, PyAny>) -> PyResult<Key> {
-        Ok(Key { hash: object.hash()?, object: object.clone().unbind() })
+        Ok(Key { trie_hash: groups_reversed(object.hash()? as u64), object: object.clone().unbind() })
     }
 
     /// The Python object.
     pub(crate) fn object(&self) -> &Py<PyAny> {
         &self.object
     }
+
+    /// Drops a key that was only a probe. Dropping it as a `Bound` decrements the count directly, where dropping
+    /// a `Py` first asks whether the thread is attached to the interpreter (a thread-local read), which `py`
+    /// already proves.
+    pub(crate) fn release(self, py: Python<'_>) {
+        drop(self.object.into_bound(py));
+    }
 }
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash as u64);
+        state.write_u64(self.trie_hash);
     }
 }
 
 impl PartialEq for Key {
     fn eq(&self, other: &Key) -> bool {
-        self.hash == other.hash && objects_equal(&self.object, &other.object)
+        self.trie_hash == other.trie_hash && objects_equal(&self.object, &other.object)
     }
 }
 
@@ -64,11 +74,15 @@ impl PartialEq for Value {
 /// Python's `a == b` with the identity shortcut of `dict` (`PyObject_RichCompareBool`).
 ///
 /// An exception is recorded for [`errors::guarded`] and answers "not equal"; once one is pending, no more Python
-/// code runs until the operation ends.
+/// code runs until the operation ends. The identity test is inlined into the trie's search, the call to Python
+/// kept out of line.
+#[inline]
 fn objects_equal(first: &Py<PyAny>, second: &Py<PyAny>) -> bool {
-    if first.is(second) {
-        return true;
-    }
+    first.is(second) || python_equal(first, second)
+}
+
+/// The `==` of two distinct objects, as [`objects_equal`] describes.
+fn python_equal(first: &Py<PyAny>, second: &Py<PyAny>) -> bool {
     if errors::pending() {
         return false;
     }
@@ -93,7 +107,7 @@ pub(crate) fn is_atomic(object: &Bound<'_, PyAny>) -> bool {
         || object.is_exact_instance_of::<PyComplex>()
 }
 
-/// Hashes a [`Key`] by the Python hash it carries, its five-bit groups in reverse order.
+/// Hashes a [`Key`] by the hash it carries: its Python hash, its five-bit groups in reverse order.
 ///
 /// hamt-core takes the hash five bits at a time from the most significant end, while Python's hashes of small
 /// `int`s are the numbers themselves, with every high bit zero: used as they are, the keys `0..n` would all share
@@ -114,12 +128,12 @@ impl BuildHasher for PythonHash {
     }
 }
 
-/// The hasher of [`PythonHash`]: the last `u64` written, its five-bit groups reversed, is the hash.
+/// The hasher of [`PythonHash`]: the last `u64` written is the hash ([`Key`] writes its hash already reversed).
 pub(crate) struct GroupReversedHasher(u64);
 
 impl Hasher for GroupReversedHasher {
     fn finish(&self) -> u64 {
-        groups_reversed(self.0)
+        self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -137,10 +151,22 @@ impl Hasher for GroupReversedHasher {
 /// `hash` with its five-bit groups in reverse order: bits `0..5` become the top five bits (the root's slot), bits
 /// `5..10` the next five, and so on for twelve groups; the top four bits (`60..64`) become the bottom four, which
 /// hamt-core reads last.
+///
+/// The twelve groups are reversed in three swaps rather than moved one by one (a third of the instructions): the
+/// two halves of six groups, then within each half its two runs of three groups, then within each run its first
+/// and last group. Python's tests check the result against immutables' iteration order at every level.
 fn groups_reversed(hash: u64) -> u64 {
-    let mut reversed = hash >> 60;
-    for group in 0..12 {
-        reversed |= ((hash >> (5 * group)) & 0b1_1111) << (59 - 5 * group);
-    }
-    reversed
+    /// The low 30 bits: one half of the twelve groups.
+    const HALF: u64 = (1 << 30) - 1;
+    /// The low 15 bits of each half: its first run of three groups.
+    const RUNS: u64 = 0x7fff | (0x7fff << 30);
+    /// The first group of each run of three.
+    const OUTER: u64 = 0x1f | (0x1f << 15) | (0x1f << 30) | (0x1f << 45);
+    /// The middle group of each run, which stays where it is.
+    const MIDDLE: u64 = OUTER << 5;
+    let groups = hash & ((1 << 60) - 1);
+    let groups = (groups >> 30) | ((groups & HALF) << 30);
+    let groups = ((groups >> 15) & RUNS) | ((groups & RUNS) << 15);
+    let groups = ((groups >> 10) & OUTER) | ((groups & OUTER) << 10) | (groups & MIDDLE);
+    (groups << 4) | (hash >> 60)
 }

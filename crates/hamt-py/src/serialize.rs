@@ -11,7 +11,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyT
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{DataError, guarded};
-use crate::map::Map;
+use crate::map::{Contents, Map};
 use crate::object::{Key, PythonHash, Trie, Value};
 
 /// How deep containers may nest in a value that `serialize_multiple` writes.
@@ -195,9 +195,9 @@ pub(crate) fn deserialize_multiple<'py>(bytes: &[u8], py: Python<'py>) -> PyResu
     let versions: Vec<EncodedMap> = hamt_serde::deserialize_multiple(bytes).map_err(DataError::Decode)?;
     let mut maps = Vec::with_capacity(versions.len());
     let empty = EncodedMap::new();
-    let mut previous: (&EncodedMap, Trie, bool) = (&empty, Trie::with_hasher(PythonHash), false);
+    let mut previous: (&EncodedMap, Trie, Contents) = (&empty, Trie::with_hasher(PythonHash), Contents::EMPTY);
     for version in &versions {
-        let (before, mut trie, mut may_hold_cycle) = previous;
+        let (before, mut trie, mut contents) = previous;
         // Removals first: a key can be replaced by one that Python holds equal but that encodes differently.
         let mut added = Vec::new();
         for change in before.diff(version) {
@@ -213,12 +213,12 @@ pub(crate) fn deserialize_multiple<'py>(bytes: &[u8], py: Python<'py>) -> PyResu
         }
         for (key, value) in added {
             let (key, value) = (decode(py, key)?, decode(py, value)?);
-            may_hold_cycle |= crate::map::pair_may_hold_cycle(&key, &value);
+            contents = contents.with_pair(&key, &value);
             let key = Key::new(&key)?;
             guarded(|| trie.insert_mut(key, Value(value.unbind())))?;
         }
-        maps.push(Map::from_trie(trie.clone(), may_hold_cycle));
-        previous = (version, trie, may_hold_cycle);
+        maps.push(Map::from_trie(trie.clone(), contents));
+        previous = (version, trie, contents);
     }
     PyList::new(py, maps)
 }

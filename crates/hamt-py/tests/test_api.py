@@ -198,6 +198,24 @@ def test_small_int_keys_iterate_as_in_immutables():
     for keys in (range(32), [5, 3, 31, 0, 17]):
         model = {key: str(key) for key in keys}
         assert list(Map(model)) == list(immutables.Map(model))
+    # Every level of the trie orders its slots by the next five bits of the hash (an int's own value here): 32 keys
+    # that differ only in the five bits of one level share the path above it and sit side by side in one node, in
+    # ascending order. Each of the twelve levels is checked, as immutables orders them where it can be compared
+    # (its hash of an int below 2**32 is the int itself).
+    for shift in range(0, 60, 5):
+        keys = [i << shift for i in range(32)]
+        model = {key: key for key in reversed(keys)}
+        assert list(Map(model)) == keys
+        if shift < 30:
+            assert list(immutables.Map(model)) == keys
+    # And each level's five bits are the next ones after its parent's: keys that differ in two neighbouring groups
+    # iterate by the lower group first (the level nearer the root), then by the higher one.
+    for shift in range(0, 55, 5):
+        keys = [(i << shift) | (j << (shift + 5)) for i in range(4) for j in range(4)]
+        model = {key: key for key in reversed(keys)}
+        assert list(Map(model)) == keys
+        if shift + 5 < 30:
+            assert list(immutables.Map(model)) == keys
     # Keys whose hashes differ only in high bits still coexist (the hash transform loses no bit).
     high = [1 << shift for shift in range(62)] + [(1 << 61) + 1, 2**63 - 1]
     map_ = Map({key: key for key in high})
