@@ -11,7 +11,8 @@ use std::path::Path;
 use crate::process::Invocation;
 use crate::runner::Step;
 
-/// The interpreter the environment is made from: the oldest Python the package supports (abi3, 3.11 and later).
+/// The interpreter the environment is made from: the oldest Python the package supports (3.11; the extension is built
+/// for the interpreter at hand, not for the stable ABI).
 const PYTHON: &str = "python3.11";
 
 /// The immutables release whose test suite is run, matching the pin in requirements-test.txt.
