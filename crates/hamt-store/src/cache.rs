@@ -1,12 +1,47 @@
 //! The node cache: decoded nodes by id, shared by every clone of a map and by concurrent readers, bounded in bytes.
 
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use cid::Cid;
 use quick_cache::Weighter;
 
-use crate::format::Node;
+use crate::format::{BLAKE3, Node};
+
+/// A block id as the caches hold it: the BLAKE3-256 digest and the codec, which together name one CIDv1 (every
+/// cached block was checked against such an id, and a CIDv0 is never BLAKE3).
+///
+/// It is smaller than a [`Cid`] (whose multihash reserves 64 digest bytes) and cheaper to hash and compare, which
+/// is most of a cache lookup: it hashes only the digest's first 8 bytes, which the hasher's random seed then mixes.
+/// Those bytes are a cryptographic hash of the block, so they are spread evenly, and a store cannot choose them to
+/// crowd one bucket without finding partial BLAKE3 collisions against a seed it does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BlockKey {
+    digest: [u8; 32],
+    codec: u64,
+}
+
+impl BlockKey {
+    /// The key of `cid`, or `None` if it is not a BLAKE3-256 id: no such block is ever cached, since no such block
+    /// can be checked.
+    pub(crate) fn of(cid: &Cid) -> Option<Self> {
+        let hash = cid.hash();
+        if hash.code() != BLAKE3 {
+            return None;
+        }
+        let digest = <[u8; 32]>::try_from(hash.digest()).ok()?;
+        Some(Self { digest, codec: cid.codec() })
+    }
+}
+
+impl Hash for BlockKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut prefix = [0; 8];
+        prefix.copy_from_slice(&self.digest[..8]);
+        state.write_u64(u64::from_le_bytes(prefix));
+    }
+}
 
 /// A decoded node, with the path it was checked against and its weight.
 #[derive(Debug)]
@@ -27,8 +62,8 @@ impl CachedNode {
 #[derive(Debug, Clone, Copy)]
 struct ByWeight;
 
-impl Weighter<Cid, Arc<CachedNode>> for ByWeight {
-    fn weight(&self, _: &Cid, node: &Arc<CachedNode>) -> u64 {
+impl Weighter<BlockKey, Arc<CachedNode>> for ByWeight {
+    fn weight(&self, _: &BlockKey, node: &Arc<CachedNode>) -> u64 {
         node.weight
     }
 }
@@ -56,9 +91,9 @@ pub struct CacheStats {
 #[derive(Debug, Clone, Copy)]
 struct ByLength;
 
-impl Weighter<Cid, Bytes> for ByLength {
-    fn weight(&self, _: &Cid, bytes: &Bytes) -> u64 {
-        (bytes.len() + size_of::<Cid>() + 16) as u64
+impl Weighter<BlockKey, Bytes> for ByLength {
+    fn weight(&self, _: &BlockKey, bytes: &Bytes) -> u64 {
+        (bytes.len() + size_of::<BlockKey>() + 16) as u64
     }
 }
 
@@ -66,11 +101,11 @@ impl Weighter<Cid, Bytes> for ByLength {
 /// several threads rarely wait for each other), and beside them, value blocks already checked against their ids.
 #[derive(Debug)]
 pub(crate) struct NodeCache {
-    nodes: quick_cache::sync::Cache<Cid, Arc<CachedNode>, ByWeight>,
+    nodes: quick_cache::sync::Cache<BlockKey, Arc<CachedNode>, ByWeight>,
     /// The paths at which node blocks were found with every key in its slot, so that a node evicted and read
     /// again is not checked again (about 150 bytes per node, against the kilobytes of the decoded node).
-    placed: quick_cache::sync::Cache<Cid, Arc<[u8]>>,
-    values: Option<quick_cache::sync::Cache<Cid, Bytes, ByLength>>,
+    placed: quick_cache::sync::Cache<BlockKey, Arc<[u8]>>,
+    values: Option<quick_cache::sync::Cache<BlockKey, Bytes, ByLength>>,
 }
 
 /// What a node typically weighs, to size the cache's tables.
@@ -98,33 +133,39 @@ impl NodeCache {
 
     /// Whether node `cid` was already found well placed at `path`.
     pub(crate) fn is_placed(&self, cid: &Cid, path: &[u8]) -> bool {
-        self.placed.get(cid).is_some_and(|placed| *placed == *path)
+        BlockKey::of(cid).and_then(|key| self.placed.get(&key)).is_some_and(|placed| *placed == *path)
     }
 
-    pub(crate) fn set_placed(&self, cid: Cid, path: &[u8]) {
-        self.placed.insert(cid, path.into());
+    pub(crate) fn set_placed(&self, cid: &Cid, path: &[u8]) {
+        if let Some(key) = BlockKey::of(cid) {
+            self.placed.insert(key, path.into());
+        }
     }
 
     pub(crate) fn value(&self, cid: &Cid) -> Option<Bytes> {
-        self.values.as_ref()?.get(cid)
+        self.values.as_ref()?.get(&BlockKey::of(cid)?)
     }
 
-    pub(crate) fn insert_value(&self, cid: Cid, bytes: Bytes) {
-        if let Some(values) = &self.values {
-            values.insert(cid, bytes);
+    /// Keeps value block `cid`, which must have been checked against its id.
+    pub(crate) fn insert_value(&self, cid: &Cid, bytes: Bytes) {
+        if let (Some(values), Some(key)) = (&self.values, BlockKey::of(cid)) {
+            values.insert(key, bytes);
         }
     }
 
     pub(crate) fn get(&self, cid: &Cid) -> Option<Arc<CachedNode>> {
-        self.nodes.get(cid)
+        self.nodes.get(&BlockKey::of(cid)?)
     }
 
     pub(crate) fn contains(&self, cid: &Cid) -> bool {
-        self.nodes.contains_key(cid)
+        BlockKey::of(cid).is_some_and(|key| self.nodes.contains_key(&key))
     }
 
-    pub(crate) fn insert(&self, cid: Cid, node: Arc<CachedNode>) {
-        self.nodes.insert(cid, node);
+    /// Keeps node `cid`, which must have been checked against its id (or encoded by the map itself).
+    pub(crate) fn insert(&self, cid: &Cid, node: Arc<CachedNode>) {
+        if let Some(key) = BlockKey::of(cid) {
+            self.nodes.insert(key, node);
+        }
     }
 
     pub(crate) fn stats(&self) -> CacheStats {

@@ -408,7 +408,7 @@ impl Node {
 }
 
 /// Writes a CBOR head: the major type and the shortest encoding of `value`.
-fn write_head(out: &mut Vec<u8>, major: u8, value: u64) {
+pub(crate) fn write_head(out: &mut Vec<u8>, major: u8, value: u64) {
     let major = major << 5;
     match value {
         0..=23 => out.push(major | value as u8),

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use cid::Cid;
 use hamt_core::{HamtMap, PointerKind};
 
-use crate::cache::{CacheStats, CachedNode, NodeCache};
+use crate::cache::{BlockKey, CacheStats, CachedNode, NodeCache};
 use crate::format::{DAG_CBOR, LinkFormat, MAX_DEPTH, Node, Slot, block_cid, canonical_order, checked_block, key_hash};
 use crate::walk::{Diff, Iter, Keys, Links};
 use crate::{Blockstore, StoreError, Value, ValueMode};
@@ -57,6 +57,9 @@ impl Default for Config {
         }
     }
 }
+
+/// Value blocks not yet flushed, by id (every one a BLAKE3-256 id the map computed, so keyed as the caches key).
+type Pending = HashMap<BlockKey, (Cid, Bytes), foldhash::fast::RandomState>;
 
 /// The root of a map: a stored node, or one changed since the last flush.
 #[derive(Debug, Clone)]
@@ -114,7 +117,7 @@ pub struct StoredMap<B> {
     root: Root,
     /// Value blocks written since the last flush, by id. Empty while the root is stored: every change that adds
     /// one makes the root dirty first, and only a successful flush makes it stored again.
-    pending: HashMap<Cid, Bytes, foldhash::fast::RandomState>,
+    pending: Pending,
 }
 
 impl<B: Blockstore> StoredMap<B> {
@@ -320,17 +323,22 @@ impl<B: Blockstore> StoredMap<B> {
     /// ```
     pub fn get_link(&self, key: &str) -> Result<Option<Cid>, StoreError> {
         let hash = key_hash(key);
-        let mut node = self.root_node()?;
+        // The node read at each level is borrowed from whatever keeps it alive (the map's root, an unflushed parent,
+        // or the cached node held in `cached`), so that a level costs no reference count but the cache's.
+        let mut cached: Arc<CachedNode>;
+        let mut node: &Node = self.root_ref();
         for depth in 0..MAX_DEPTH {
-            let next = match node.find(hash[depth]).map(|position| &node.slots[position].1) {
+            match node.find(hash[depth]).map(|position| &node.slots[position].1) {
                 Err(_) => return Ok(None),
                 Ok(Slot::Bucket(entries)) => {
                     return Ok(entries.iter().find(|(candidate, _)| candidate == key).map(|(_, cid)| *cid));
                 }
-                Ok(Slot::Link(cid)) => Arc::clone(&self.load_node(cid, &hash[..=depth])?.node),
-                Ok(Slot::Dirty(child)) => Arc::clone(child),
-            };
-            node = next;
+                Ok(Slot::Link(cid)) => {
+                    cached = self.load_node(cid, &hash[..=depth])?;
+                    node = &cached.node;
+                }
+                Ok(Slot::Dirty(child)) => node = child,
+            }
         }
         Err(StoreError::TooDeep { key: key.to_owned() })
     }
@@ -373,14 +381,17 @@ impl<B: Blockstore> StoredMap<B> {
     /// The bytes of value block `cid`, checked against its id: from the values not yet flushed, the value cache,
     /// or the store. Shared buffers throughout, so that nothing is copied on the way.
     pub(crate) fn value_block(&self, cid: &Cid) -> Result<Bytes, StoreError> {
-        if let Some(bytes) = self.pending.get(cid) {
+        // Nothing is pending while the root is stored, so a reader of a stored map skips hashing the id for it.
+        if !self.pending.is_empty()
+            && let Some((_, bytes)) = BlockKey::of(cid).and_then(|key| self.pending.get(&key))
+        {
             return Ok(bytes.clone());
         }
         if let Some(bytes) = self.cache.value(cid) {
             return Ok(bytes);
         }
         let bytes = checked_block(cid, self.store.get(cid)?)?;
-        self.cache.insert_value(*cid, bytes.clone());
+        self.cache.insert_value(cid, bytes.clone());
         Ok(bytes)
     }
 
@@ -404,9 +415,9 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Ok::<(), hamt_store::StoreError>(())
     /// ```
     pub fn insert(&mut self, key: String, value: Value) -> Result<(), StoreError> {
-        let (cid, bytes) = value.encode(self.config.value_mode, &key)?;
+        let (cid, bytes) = value.into_block(self.config.value_mode, &key)?;
         self.insert_link(key, cid)?;
-        self.pending.entry(cid).or_insert_with(|| Bytes::from(bytes));
+        add_pending(&mut self.pending, cid, Bytes::from(bytes));
         Ok(())
     }
 
@@ -417,7 +428,7 @@ impl<B: Blockstore> StoredMap<B> {
         debug_assert_eq!(self.config.value_mode, ValueMode::Bytes);
         debug_assert_eq!(cid, crate::block_cid(crate::RAW, &bytes));
         self.insert_link(key, cid)?;
-        self.pending.entry(cid).or_insert(bytes);
+        add_pending(&mut self.pending, cid, bytes);
         Ok(())
     }
 
@@ -515,7 +526,9 @@ impl<B: Blockstore> StoredMap<B> {
         blocks.extend(nodes);
         if let Err(error) = self.store.put_many(&blocks) {
             blocks.truncate(values);
-            self.pending.extend(blocks);
+            for (cid, bytes) in blocks {
+                add_pending(&mut self.pending, cid, bytes);
+            }
             return Err(error);
         }
         // The store has every block: the changed nodes become links to them, and go into the cache as they will
@@ -527,7 +540,7 @@ impl<B: Blockstore> StoredMap<B> {
         let mut ids = blocks[values..].iter().map(|(cid, _)| *cid);
         let mut path = Vec::with_capacity(MAX_DEPTH);
         settle(Arc::make_mut(&mut root), &mut ids, &mut path, &self.cache);
-        self.cache.insert(root_cid, Arc::new(CachedNode::new(Arc::clone(&root), &[])));
+        self.cache.insert(&root_cid, Arc::new(CachedNode::new(Arc::clone(&root), &[])));
         self.root = Root::Stored(root_cid, root);
         self.pending.clear();
         Ok(root_cid)
@@ -712,8 +725,8 @@ impl<B: Blockstore> StoredMap<B> {
         let mut stored = Self::with_config(store, config);
         let mut entries = Vec::with_capacity(map.len());
         for (key, value) in map.iter() {
-            let (cid, bytes) = Value::Bytes(value.clone()).encode(stored.config.value_mode, key)?;
-            stored.pending.entry(cid).or_insert_with(|| Bytes::from(bytes));
+            let (cid, bytes) = Value::Bytes(value.clone()).into_block(stored.config.value_mode, key)?;
+            add_pending(&mut stored.pending, cid, Bytes::from(bytes));
             entries.push((key_hash(key), key.clone(), cid));
         }
         entries.sort_unstable_by_key(|entry| entry.0);
@@ -767,6 +780,12 @@ impl<B: Blockstore> StoredMap<B> {
             };
         }
         Ok(map)
+    }
+
+    fn root_ref(&self) -> &Node {
+        match &self.root {
+            Root::Stored(_, node) | Root::Dirty(node) => node,
+        }
     }
 
     pub(crate) fn root_node(&self) -> Result<Arc<Node>, StoreError> {
@@ -926,6 +945,14 @@ impl<B: Blockstore> Context<'_, B> {
     }
 }
 
+/// Keeps value block `cid` (a BLAKE3-256 id the map computed) for the next flush.
+fn add_pending(pending: &mut Pending, cid: Cid, bytes: Bytes) {
+    // Only a BLAKE3-256 id has a key, and the map computes only those: `None` cannot happen.
+    if let Some(key) = BlockKey::of(&cid) {
+        pending.entry(key).or_insert((cid, bytes));
+    }
+}
+
 /// Turns node block `cid`, as the store returned it, into a cached node: checked against its id, decoded at `path`
 /// (its keys' placement checked unless the cache remembers it was already), and put into the cache.
 fn admit(cache: &NodeCache, cid: &Cid, bytes: Option<Bytes>, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
@@ -933,10 +960,10 @@ fn admit(cache: &NodeCache, cid: &Cid, bytes: Option<Bytes>, path: &[u8]) -> Res
     let placed = cache.is_placed(cid, path);
     let node = Node::decode_checking(&bytes, path, !placed).map_err(|error| StoreError::bad_node(Some(*cid), error))?;
     if !placed {
-        cache.set_placed(*cid, path);
+        cache.set_placed(cid, path);
     }
     let cached = Arc::new(CachedNode::new(Arc::new(node), path));
-    cache.insert(*cid, Arc::clone(&cached));
+    cache.insert(cid, Arc::clone(&cached));
     Ok(cached)
 }
 
@@ -968,7 +995,7 @@ fn build(entries: &[([u8; 32], String, Cid)], depth: usize, max_bucket_size: usi
 fn encode_changed(
     node: &Node,
     links: LinkFormat,
-    pending: &mut HashMap<Cid, Bytes, foldhash::fast::RandomState>,
+    pending: &mut Pending,
     values: &mut Vec<(Cid, Bytes)>,
     nodes: &mut Vec<(Cid, Bytes)>,
 ) -> Cid {
@@ -978,8 +1005,8 @@ fn encode_changed(
             Slot::Dirty(child) => children.push(encode_changed(child, links, pending, values, nodes)),
             Slot::Bucket(entries) => {
                 for (_, cid) in entries {
-                    if let Some(bytes) = pending.remove(cid) {
-                        values.push((*cid, bytes));
+                    if let Some(block) = BlockKey::of(cid).and_then(|key| pending.remove(&key)) {
+                        values.push(block);
                     }
                 }
             }
@@ -1001,8 +1028,8 @@ fn settle(node: &mut Node, ids: &mut impl Iterator<Item = Cid>, path: &mut Vec<u
             settle(Arc::make_mut(child), ids, path, cache);
             let Some(cid) = ids.next() else { unreachable!("encode_changed wrote one id per changed node") };
             // The map placed every key of this node itself.
-            cache.set_placed(cid, path);
-            cache.insert(cid, Arc::new(CachedNode::new(Arc::clone(child), path)));
+            cache.set_placed(&cid, path);
+            cache.insert(&cid, Arc::new(CachedNode::new(Arc::clone(child), path)));
             path.pop();
             *slot = Slot::Link(cid);
         }
