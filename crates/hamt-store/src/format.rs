@@ -176,8 +176,9 @@ pub struct Node {
 pub(crate) enum Slot {
     /// Keys with the ids of their values, in DAG-CBOR's key order (shorter first, then bytewise).
     Bucket(Vec<(String, Cid)>),
-    /// A stored child node.
-    Link(Cid),
+    /// A stored child node. The id is boxed so that a slot is 4 words, not 13: a node being built shifts its slots
+    /// on every insertion, and a decoded node holds mostly buckets.
+    Link(Box<Cid>),
     /// A child node changed since the last flush.
     Dirty(std::sync::Arc<Node>),
 }
@@ -208,7 +209,7 @@ impl Node {
         self.slots.iter().map(|(index, slot)| {
             let slot = match slot {
                 Slot::Bucket(entries) => SlotRef::Bucket(entries),
-                Slot::Link(cid) => SlotRef::Link(cid),
+                Slot::Link(cid) => SlotRef::Link(&**cid),
                 Slot::Dirty(node) => SlotRef::Unflushed(node),
             };
             (*index, slot)
@@ -250,7 +251,7 @@ impl Node {
                 Slot::Bucket(entries) => {
                     entries.iter().map(|(key, _)| key.len() + size_of::<(String, Cid)>()).sum::<usize>() + 16
                 }
-                Slot::Link(_) => 0,
+                Slot::Link(_) => size_of::<Cid>(),
                 Slot::Dirty(node) => node.weight(),
             })
             .sum();
@@ -395,7 +396,7 @@ impl Node {
                     if depth + 1 >= MAX_DEPTH {
                         return Err(NodeError::TooDeep);
                     }
-                    node.push_slot(index, Slot::Link(reader.link(DAG_CBOR)?));
+                    node.push_slot(index, Slot::Link(Box::new(reader.link(DAG_CBOR)?)));
                 }
                 _ => return Err(NodeError::Unexpected { at, expected: "a bucket (map) or a link (array of one)" }),
             }
@@ -429,6 +430,18 @@ pub(crate) fn write_head(out: &mut Vec<u8>, major: u8, value: u64) {
 }
 
 fn write_link(out: &mut Vec<u8>, cid: &Cid, links: LinkFormat) {
+    let hash = cid.hash();
+    // The links this crate writes are BLAKE3-256 CIDv1s with one-byte codecs: written directly, byte for byte what
+    // the general path below writes (the multihash's code and size are one-byte varints).
+    if hash.code() == BLAKE3 && hash.size() == 32 && cid.version() == cid::Version::V1 && cid.codec() < 0x80 {
+        let digest = hash.digest();
+        match links {
+            LinkFormat::Cid => out.extend_from_slice(&[0xd8, 0x2a, 0x58, 37, 0, 1, cid.codec() as u8, 0x1e, 32]),
+            LinkFormat::Multihash => out.extend_from_slice(&[0x58, 34, 0x1e, 32]),
+        }
+        out.extend_from_slice(digest);
+        return;
+    }
     match links {
         LinkFormat::Cid => {
             // Tag 42, then a byte string: the identity multibase prefix (a zero byte) and the CID's binary form.

@@ -59,7 +59,7 @@ impl Default for Config {
 }
 
 /// Value blocks not yet flushed, by id (every one a BLAKE3-256 id the map computed, so keyed as the caches key).
-type Pending = HashMap<BlockKey, (Cid, Bytes), foldhash::fast::RandomState>;
+type Pending = HashMap<BlockKey, Bytes, foldhash::fast::RandomState>;
 
 /// The root of a map: a stored node, or one changed since the last flush.
 #[derive(Debug, Clone)]
@@ -383,7 +383,7 @@ impl<B: Blockstore> StoredMap<B> {
     pub(crate) fn value_block(&self, cid: &Cid) -> Result<Bytes, StoreError> {
         // Nothing is pending while the root is stored, so a reader of a stored map skips hashing the id for it.
         if !self.pending.is_empty()
-            && let Some((_, bytes)) = BlockKey::of(cid).and_then(|key| self.pending.get(&key))
+            && let Some(bytes) = BlockKey::of(cid).and_then(|key| self.pending.get(&key))
         {
             return Ok(bytes.clone());
         }
@@ -949,7 +949,7 @@ impl<B: Blockstore> Context<'_, B> {
 fn add_pending(pending: &mut Pending, cid: Cid, bytes: Bytes) {
     // Only a BLAKE3-256 id has a key, and the map computes only those: `None` cannot happen.
     if let Some(key) = BlockKey::of(&cid) {
-        pending.entry(key).or_insert((cid, bytes));
+        pending.entry(key).or_insert(bytes);
     }
 }
 
@@ -1005,8 +1005,8 @@ fn encode_changed(
             Slot::Dirty(child) => children.push(encode_changed(child, links, pending, values, nodes)),
             Slot::Bucket(entries) => {
                 for (_, cid) in entries {
-                    if let Some(block) = BlockKey::of(cid).and_then(|key| pending.remove(&key)) {
-                        values.push(block);
+                    if let Some(bytes) = BlockKey::of(cid).and_then(|key| pending.remove(&key)) {
+                        values.push((*cid, bytes));
                     }
                 }
             }
@@ -1031,7 +1031,7 @@ fn settle(node: &mut Node, ids: &mut impl Iterator<Item = Cid>, path: &mut Vec<u
             cache.set_placed(&cid, path);
             cache.insert(&cid, Arc::new(CachedNode::new(Arc::clone(child), path)));
             path.pop();
-            *slot = Slot::Link(cid);
+            *slot = Slot::Link(Box::new(cid));
         }
     }
 }

@@ -56,7 +56,7 @@ impl<'a, B: Blockstore> Links<'a, B> {
                 Slot::Link(cid) => {
                     let mut path = self.path.clone();
                     path.push(*index);
-                    Some((*cid, path))
+                    Some((**cid, path))
                 }
                 _ => None,
             })
@@ -100,7 +100,7 @@ impl<B: Blockstore> Iterator for Links<'_, B> {
                     continue;
                 }
                 Slot::Link(cid) => {
-                    let cid = *cid;
+                    let cid = **cid;
                     frame.slot += 1;
                     self.path.push(index);
                     match self.map.load_node(&cid, &self.path) {

@@ -45,7 +45,7 @@ fn encoding_matches_serde_ipld_dagcbor_in_both_link_formats() {
     let keys = ["a", "bb", "ccc", "key with spaces", "ключ", "🔑", ""];
     let mut node = bucket_node(&keys, &[]);
     if let Err(position) = node.find(255) {
-        node.insert_slot(position, 255, Slot::Link(block_cid(DAG_CBOR, b"child")));
+        node.insert_slot(position, 255, Slot::Link(Box::new(block_cid(DAG_CBOR, b"child"))));
     }
     for links in [LinkFormat::Cid, LinkFormat::Multihash] {
         let ours = node.encode(links);
