@@ -152,3 +152,36 @@ fn links_must_be_in_their_one_binary_form() {
         assert!(matches!(Node::decode(&node, &[]), Err(NodeError::BadLink { .. })), "{link:02x?}");
     }
 }
+
+/// `find` counts from `below`, which insertions and removals keep: checked against a plain set of indices after
+/// every change, over slots in every bitmap word.
+#[test]
+fn find_agrees_with_a_model_of_held_slots() {
+    let mut node = Node::default();
+    let mut model = std::collections::BTreeSet::new();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for step in 0..2000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let index = (state >> 24) as u8;
+        match node.find(index) {
+            Ok(position) if step % 3 == 0 => {
+                node.remove_slot(position);
+                model.remove(&index);
+            }
+            Ok(_) => {}
+            Err(position) => {
+                node.insert_slot(position, index, Slot::Bucket(Vec::new()));
+                model.insert(index);
+            }
+        }
+        let mut below = 0;
+        for probe in 0..=u8::MAX {
+            let held = model.contains(&probe);
+            assert_eq!(node.find(probe), if held { Ok(below) } else { Err(below) }, "slot {probe} after step {step}");
+            below += usize::from(held);
+        }
+        assert!(node.slots.iter().map(|(index, _)| *index).eq(model.iter().copied()));
+    }
+}

@@ -42,15 +42,15 @@ fn the_direct_reader_agrees_with_the_general_decoder() {
         vec![],
         vec![0x40],
         vec![0x41, 7],
-        vec![0x41],             // truncated
-        vec![0x41, 7, 8],       // trailing byte
-        vec![0x58, 3, 1, 2, 3], // a length below 24 in a one-byte argument: not minimal
-        vec![0x59, 0, 30],      // a length below 256 in a two-byte argument: not minimal
+        vec![0x41],                // truncated
+        vec![0x41, 7, 8],          // trailing byte
+        vec![0x58, 3, 1, 2, 3],    // a length below 24 in a one-byte argument: not minimal
+        vec![0x59, 0, 30],         // a length below 256 in a two-byte argument: not minimal
         vec![0x5f, 0x41, 1, 0xff], // indefinite length
-        vec![0x5c],             // reserved argument
-        vec![0x60],             // an empty text string
-        vec![0x01],             // an integer
-        vec![0x82, 0x40, 0x40], // a list of byte strings
+        vec![0x5c],                // reserved argument
+        vec![0x60],                // an empty text string
+        vec![0x01],                // an integer
+        vec![0x82, 0x40, 0x40],    // a list of byte strings
     ];
     let mut long = vec![0x58, 30];
     long.extend_from_slice(&[9; 30]);
