@@ -7,7 +7,7 @@ use bytes::Bytes;
 use cid::Cid;
 use quick_cache::Weighter;
 
-use crate::format::{BLAKE3, Node};
+use crate::format::{BLAKE3, MAX_DEPTH, Node};
 
 /// A block id as the caches hold it: the BLAKE3-256 digest and the codec, which together name one CIDv1 (every
 /// cached block was checked against such an id, and a CIDv0 is never BLAKE3).
@@ -47,15 +47,26 @@ impl Hash for BlockKey {
 #[derive(Debug)]
 pub(crate) struct CachedNode {
     pub(crate) node: Arc<Node>,
-    /// The slot indices from the root to this node: `Node::decode` checked every key against them.
-    pub(crate) path: Box<[u8]>,
+    /// The slot indices from the root to this node (the first `path_length` bytes): `Node::decode` checked every
+    /// key against them. Held inline, so that a lookup compares it without reaching into another allocation.
+    path: [u8; MAX_DEPTH],
+    path_length: u8,
     weight: u64,
 }
 
 impl CachedNode {
+    /// `node`, decoded at `path` (which a node's own decoding keeps below [`MAX_DEPTH`] bytes).
     pub(crate) fn new(node: Arc<Node>, path: &[u8]) -> Self {
-        let weight = (node.weight() + path.len() + size_of::<Self>()) as u64;
-        Self { node, path: path.into(), weight }
+        let weight = (node.weight() + size_of::<Self>()) as u64;
+        let path_length = path.len().min(MAX_DEPTH);
+        let mut inline = [0; MAX_DEPTH];
+        inline[..path_length].copy_from_slice(&path[..path_length]);
+        Self { node, path: inline, path_length: path_length as u8, weight }
+    }
+
+    /// The path the node was checked at.
+    pub(crate) fn path(&self) -> &[u8] {
+        &self.path[..usize::from(self.path_length)]
     }
 }
 

@@ -298,10 +298,7 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Ok::<(), hamt_store::StoreError>(())
     /// ```
     pub fn get(&self, key: &str) -> Result<Option<Value>, StoreError> {
-        match self.get_link(key)? {
-            Some(cid) => self.value(&cid).map(Some),
-            None => Ok(None),
-        }
+        self.lookup(key, |cid| self.value(cid))
     }
 
     /// The id of `key`'s value block, without reading the value.
@@ -322,6 +319,12 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Ok::<(), hamt_store::StoreError>(())
     /// ```
     pub fn get_link(&self, key: &str) -> Result<Option<Cid>, StoreError> {
+        self.lookup(key, |cid| Ok(*cid))
+    }
+
+    /// What `found` makes of the id of `key`'s value block, if the map holds `key`: the id is lent from the node
+    /// that holds it, rather than copied out.
+    fn lookup<R>(&self, key: &str, found: impl FnOnce(&Cid) -> Result<R, StoreError>) -> Result<Option<R>, StoreError> {
         let hash = key_hash(key);
         // The node read at each level is borrowed from whatever keeps it alive (the map's root, an unflushed parent,
         // or the cached node held in `cached`), so that a level costs no reference count but the cache's.
@@ -331,7 +334,10 @@ impl<B: Blockstore> StoredMap<B> {
             match node.find(hash[depth]).map(|position| &node.slots[position].1) {
                 Err(_) => return Ok(None),
                 Ok(Slot::Bucket(entries)) => {
-                    return Ok(entries.iter().find(|(candidate, _)| candidate == key).map(|(_, cid)| *cid));
+                    return match entries.iter().find(|(candidate, _)| candidate == key) {
+                        Some((_, cid)) => found(cid).map(Some),
+                        None => Ok(None),
+                    };
                 }
                 Ok(Slot::Link(cid)) => {
                     cached = self.load_node(cid, &hash[..=depth])?;
@@ -837,7 +843,7 @@ struct Context<'a, B> {
 impl<B: Blockstore> Context<'_, B> {
     fn load_node(&self, cid: &Cid, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
         if let Some(cached) = self.cache.get(cid)
-            && *cached.path == *path
+            && cached.path() == path
         {
             return Ok(cached);
         }
