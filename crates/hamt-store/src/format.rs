@@ -213,7 +213,7 @@ impl Node {
         self.slots.iter().map(|(index, slot)| {
             let slot = match slot {
                 Slot::Bucket(entries) => SlotRef::Bucket(entries),
-                Slot::Link(cid) => SlotRef::Link(&**cid),
+                Slot::Link(cid) => SlotRef::Link(cid),
                 Slot::Dirty(node) => SlotRef::Unflushed(node),
             };
             (*index, slot)
