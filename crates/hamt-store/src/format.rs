@@ -15,6 +15,7 @@ use cid::Cid;
 use cid::multihash::Multihash;
 
 use crate::StoreError;
+use crate::cache::CachedNode;
 use crate::error::NodeError;
 
 /// The multicodec of DAG-CBOR, the codec of node blocks.
@@ -180,11 +181,63 @@ pub struct Node {
 pub(crate) enum Slot {
     /// Keys with the ids of their values, in DAG-CBOR's key order (shorter first, then bytewise).
     Bucket(Vec<(String, Cid)>),
-    /// A stored child node. The id is boxed so that a slot is 4 words, not 13: a node being built shifts its slots
-    /// on every insertion, and a decoded node holds mostly buckets.
-    Link(Box<Cid>),
+    /// A stored child node. The link is boxed so that a slot is 4 words, not 15: a node being built shifts its
+    /// slots on every insertion, and a decoded node holds mostly buckets.
+    Link(Box<Link>),
     /// A child node changed since the last flush.
     Dirty(std::sync::Arc<Node>),
+}
+
+/// A link to a stored child node: its id, and once the child was read through it, a weak reference to the cached
+/// child, so that the next read through the link goes to the child without a cache lookup.
+///
+/// The reference is weak, so that the cache alone decides how long a child stays: a child it evicted is read again
+/// through the cache. Every read through the reference checks the path as a cache hit does.
+pub(crate) struct Link {
+    pub(crate) cid: Cid,
+    child: std::sync::OnceLock<std::sync::Weak<CachedNode>>,
+}
+
+impl Link {
+    pub(crate) fn new(cid: Cid) -> Self {
+        Self { cid, child: std::sync::OnceLock::new() }
+    }
+
+    /// A link to `cid`, whose node the cache holds as `child`.
+    pub(crate) fn to_cached(cid: Cid, child: &std::sync::Arc<CachedNode>) -> Self {
+        Self { cid, child: std::sync::OnceLock::from(std::sync::Arc::downgrade(child)) }
+    }
+
+    /// The child, if it was read through this link before, is still held by the cache (or a reader), and was
+    /// checked at `path`.
+    pub(crate) fn cached(&self, path: &[u8]) -> Option<std::sync::Arc<CachedNode>> {
+        self.child.get()?.upgrade().filter(|child| child.path() == path)
+    }
+
+    /// Remembers `child` as the node this link leads to, unless the link already remembers one.
+    pub(crate) fn remember(&self, child: &std::sync::Arc<CachedNode>) {
+        let _ = self.child.set(std::sync::Arc::downgrade(child));
+    }
+}
+
+impl Clone for Link {
+    fn clone(&self) -> Self {
+        Self { cid: self.cid, child: self.child.clone() }
+    }
+}
+
+impl PartialEq for Link {
+    fn eq(&self, other: &Self) -> bool {
+        self.cid == other.cid
+    }
+}
+
+impl Eq for Link {}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Link").field(&self.cid).finish()
+    }
 }
 
 /// DAG-CBOR's order of map keys: shorter first, then bytewise.
@@ -213,7 +266,7 @@ impl Node {
         self.slots.iter().map(|(index, slot)| {
             let slot = match slot {
                 Slot::Bucket(entries) => SlotRef::Bucket(entries),
-                Slot::Link(cid) => SlotRef::Link(cid),
+                Slot::Link(link) => SlotRef::Link(&link.cid),
                 Slot::Dirty(node) => SlotRef::Unflushed(node),
             };
             (*index, slot)
@@ -268,7 +321,8 @@ impl Node {
                 Slot::Bucket(entries) => {
                     entries.iter().map(|(key, _)| key.len() + size_of::<(String, Cid)>()).sum::<usize>() + 16
                 }
-                Slot::Link(_) => size_of::<Cid>(),
+                // A link's box, and the allocation its weak reference may keep after the child is dropped.
+                Slot::Link(_) => size_of::<Link>() + size_of::<CachedNode>() + 16,
                 Slot::Dirty(node) => node.weight(),
             })
             .sum();
@@ -314,9 +368,9 @@ impl Node {
                         write_link(&mut out, cid, links);
                     }
                 }
-                Slot::Link(cid) => {
+                Slot::Link(link) => {
                     write_head(&mut out, 4, 1);
-                    write_link(&mut out, cid, links);
+                    write_link(&mut out, &link.cid, links);
                 }
                 Slot::Dirty(_) => {
                     let cid = children.next().expect("a stored map flushes every child before encoding its parent");
@@ -413,7 +467,7 @@ impl Node {
                     if depth + 1 >= MAX_DEPTH {
                         return Err(NodeError::TooDeep);
                     }
-                    node.push_slot(index, Slot::Link(Box::new(reader.link(DAG_CBOR)?)));
+                    node.push_slot(index, Slot::Link(Box::new(Link::new(reader.link(DAG_CBOR)?))));
                 }
                 _ => return Err(NodeError::Unexpected { at, expected: "a bucket (map) or a link (array of one)" }),
             }

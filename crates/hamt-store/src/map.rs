@@ -9,7 +9,9 @@ use cid::Cid;
 use hamt_core::{HamtMap, PointerKind};
 
 use crate::cache::{BlockKey, CacheStats, CachedNode, NodeCache};
-use crate::format::{DAG_CBOR, LinkFormat, MAX_DEPTH, Node, Slot, block_cid, canonical_order, checked_block, key_hash};
+use crate::format::{
+    DAG_CBOR, Link, LinkFormat, MAX_DEPTH, Node, Slot, block_cid, canonical_order, checked_block, key_hash,
+};
 use crate::walk::{Diff, Iter, Keys, Links};
 use crate::{Blockstore, StoreError, Value, ValueMode};
 
@@ -339,8 +341,8 @@ impl<B: Blockstore> StoredMap<B> {
                         None => Ok(None),
                     };
                 }
-                Ok(Slot::Link(cid)) => {
-                    cached = self.load_node(cid, &hash[..=depth])?;
+                Ok(Slot::Link(link)) => {
+                    cached = self.child(link, &hash[..=depth])?;
                     node = &cached.node;
                 }
                 Ok(Slot::Dirty(child)) => node = child,
@@ -805,6 +807,12 @@ impl<B: Blockstore> StoredMap<B> {
         context.load_node(cid, path)
     }
 
+    /// The child node `link` leads to, at `path`.
+    pub(crate) fn child(&self, link: &Link, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
+        let context = Context { store: &self.store, cache: &self.cache, max_bucket_size: self.config.max_bucket_size };
+        context.child(link, path)
+    }
+
     /// Reads the nodes of `cids` that the cache lacks with one batched read (which object stores run
     /// concurrently), so that a walk that is about to visit them finds them cached.
     pub(crate) fn prefetch(&self, cids: &[(Cid, Vec<u8>)]) -> Result<(), StoreError> {
@@ -850,6 +858,17 @@ impl<B: Blockstore> Context<'_, B> {
         admit(self.cache, cid, self.store.get(cid)?, path)
     }
 
+    /// The child node `link` leads to, at `path`: through the link's own reference when the cache still holds the
+    /// child (no lookup), else through the cache or the store, after which the link remembers it.
+    fn child(&self, link: &Link, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
+        if let Some(child) = link.cached(path) {
+            return Ok(child);
+        }
+        let child = self.load_node(&link.cid, path)?;
+        link.remember(&child);
+        Ok(child)
+    }
+
     /// Puts `key` with value `cid` into `node` at `depth`. Everything that can fail (reading a child, a path too
     /// deep) happens before the first change, so the map is unchanged on error.
     fn insert(&self, node: &mut Node, depth: usize, hash: &[u8; 32], key: String, cid: Cid) -> Result<(), StoreError> {
@@ -886,8 +905,8 @@ impl<B: Blockstore> Context<'_, B> {
                     }
                 }
             }
-            Slot::Link(child_cid) => {
-                let loaded = self.load_node(child_cid, &hash[..=depth])?;
+            Slot::Link(link) => {
+                let loaded = self.child(link, &hash[..=depth])?;
                 let mut child = Node::clone(&loaded.node);
                 self.insert(&mut child, depth + 1, hash, key, cid)?;
                 child
@@ -911,8 +930,8 @@ impl<B: Blockstore> Context<'_, B> {
                 };
                 entries.remove(found);
             }
-            Slot::Link(child_cid) => {
-                let loaded = self.load_node(child_cid, &hash[..=depth])?;
+            Slot::Link(link) => {
+                let loaded = self.child(link, &hash[..=depth])?;
                 let mut child = Node::clone(&loaded.node);
                 if !self.remove(&mut child, depth + 1, hash, key)? {
                     return Ok(false);
@@ -1035,9 +1054,10 @@ fn settle(node: &mut Node, ids: &mut impl Iterator<Item = Cid>, path: &mut Vec<u
             let Some(cid) = ids.next() else { unreachable!("encode_changed wrote one id per changed node") };
             // The map placed every key of this node itself.
             cache.set_placed(&cid, path);
-            cache.insert(&cid, Arc::new(CachedNode::new(Arc::clone(child), path)));
+            let cached = Arc::new(CachedNode::new(Arc::clone(child), path));
+            cache.insert(&cid, Arc::clone(&cached));
             path.pop();
-            *slot = Slot::Link(Box::new(cid));
+            *slot = Slot::Link(Box::new(Link::to_cached(cid, &cached)));
         }
     }
 }

@@ -33,7 +33,7 @@ fn as_ipld(node: &Node, links: LinkFormat) -> Ipld {
     for (index, slot) in &node.slots {
         slots[usize::from(*index)] = match slot {
             Slot::Bucket(entries) => Ipld::Map(entries.iter().map(|(key, cid)| (key.clone(), link(cid))).collect()),
-            Slot::Link(cid) => Ipld::List(vec![link(cid)]),
+            Slot::Link(child) => Ipld::List(vec![link(&child.cid)]),
             Slot::Dirty(_) => unreachable!(),
         };
     }
@@ -45,7 +45,7 @@ fn encoding_matches_serde_ipld_dagcbor_in_both_link_formats() {
     let keys = ["a", "bb", "ccc", "key with spaces", "ключ", "🔑", ""];
     let mut node = bucket_node(&keys, &[]);
     if let Err(position) = node.find(255) {
-        node.insert_slot(position, 255, Slot::Link(Box::new(block_cid(DAG_CBOR, b"child"))));
+        node.insert_slot(position, 255, Slot::Link(Box::new(Link::new(block_cid(DAG_CBOR, b"child")))));
     }
     for links in [LinkFormat::Cid, LinkFormat::Multihash] {
         let ours = node.encode(links);
