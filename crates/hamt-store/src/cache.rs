@@ -102,9 +102,53 @@ pub struct CacheStats {
 #[derive(Debug, Clone, Copy)]
 struct ByLength;
 
-impl Weighter<BlockKey, Bytes> for ByLength {
-    fn weight(&self, _: &BlockKey, bytes: &Bytes) -> u64 {
-        (bytes.len() + size_of::<BlockKey>() + 16) as u64
+impl Weighter<BlockKey, CachedValue> for ByLength {
+    fn weight(&self, _: &BlockKey, value: &CachedValue) -> u64 {
+        let outside = match value {
+            CachedValue::Inline { .. } => 0,
+            // The buffer and its shared header.
+            CachedValue::Shared(bytes) => bytes.len() + 32,
+        };
+        (size_of::<BlockKey>() + size_of::<CachedValue>() + 16 + outside) as u64
+    }
+}
+
+/// The most bytes of a value block the value cache holds inline.
+const INLINE_VALUE_BYTES: usize = 46;
+
+/// A value block as the value cache holds it: a small one inline, so that reading it touches neither another
+/// allocation nor a shared reference count (most of the cost of a read, once the map is larger than the processor's
+/// caches); a larger one as a shared buffer, which is handed on without a copy.
+#[derive(Debug, Clone)]
+pub(crate) enum CachedValue {
+    Inline { length: u8, bytes: [u8; INLINE_VALUE_BYTES] },
+    Shared(Bytes),
+}
+
+impl CachedValue {
+    fn new(block: Bytes) -> Self {
+        let mut bytes = [0; INLINE_VALUE_BYTES];
+        match bytes.get_mut(..block.len()) {
+            Some(inline) => {
+                inline.copy_from_slice(&block);
+                Self::Inline { length: block.len() as u8, bytes }
+            }
+            None => Self::Shared(block),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Inline { length, bytes } => &bytes[..usize::from(*length)],
+            Self::Shared(bytes) => bytes,
+        }
+    }
+
+    pub(crate) fn into_bytes(self) -> Bytes {
+        match self {
+            Self::Inline { .. } => Bytes::copy_from_slice(self.as_slice()),
+            Self::Shared(bytes) => bytes,
+        }
     }
 }
 
@@ -116,7 +160,7 @@ pub(crate) struct NodeCache {
     /// The paths at which node blocks were found with every key in its slot, so that a node evicted and read
     /// again is not checked again (about 150 bytes per node, against the kilobytes of the decoded node).
     placed: quick_cache::sync::Cache<BlockKey, Arc<[u8]>>,
-    values: Option<quick_cache::sync::Cache<BlockKey, Bytes, ByLength>>,
+    values: Option<quick_cache::sync::Cache<BlockKey, CachedValue, ByLength>>,
 }
 
 /// What a node typically weighs, to size the cache's tables.
@@ -153,14 +197,14 @@ impl NodeCache {
         }
     }
 
-    pub(crate) fn value(&self, cid: &Cid) -> Option<Bytes> {
+    pub(crate) fn value(&self, cid: &Cid) -> Option<CachedValue> {
         self.values.as_ref()?.get(&BlockKey::of(cid)?)
     }
 
     /// Keeps value block `cid`, which must have been checked against its id.
     pub(crate) fn insert_value(&self, cid: &Cid, bytes: Bytes) {
         if let (Some(values), Some(key)) = (&self.values, BlockKey::of(cid)) {
-            values.insert(key, bytes);
+            values.insert(key, CachedValue::new(bytes));
         }
     }
 

@@ -383,6 +383,12 @@ impl<B: Blockstore> StoredMap<B> {
     ///
     /// See [`get_link`](Self::get_link).
     pub fn value(&self, cid: &Cid) -> Result<Value, StoreError> {
+        // A cached value is decoded where the cache holds it (a small one is copied once, into the value).
+        if self.pending.is_empty()
+            && let Some(cached) = self.cache.value(cid)
+        {
+            return Value::decode_slice(self.config.value_mode, cid, cached.as_slice());
+        }
         Value::decode(self.config.value_mode, cid, self.value_block(cid)?)
     }
 
@@ -395,8 +401,8 @@ impl<B: Blockstore> StoredMap<B> {
         {
             return Ok(bytes.clone());
         }
-        if let Some(bytes) = self.cache.value(cid) {
-            return Ok(bytes);
+        if let Some(cached) = self.cache.value(cid) {
+            return Ok(cached.into_bytes());
         }
         let bytes = checked_block(cid, self.store.get(cid)?)?;
         self.cache.insert_value(cid, bytes.clone());

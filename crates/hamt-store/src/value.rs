@@ -103,11 +103,20 @@ impl Value {
     /// Reads a value block in `mode`.
     pub(crate) fn decode(mode: ValueMode, cid: &Cid, bytes: Bytes) -> Result<Value, StoreError> {
         match mode {
+            // A buffer no one else holds becomes the value without a copy.
             ValueMode::Bytes => Ok(Value::Bytes(Vec::from(bytes))),
+            ValueMode::Cbor => Self::decode_slice(mode, cid, &bytes),
+        }
+    }
+
+    /// Reads a value block in `mode` from borrowed bytes.
+    pub(crate) fn decode_slice(mode: ValueMode, cid: &Cid, bytes: &[u8]) -> Result<Value, StoreError> {
+        match mode {
+            ValueMode::Bytes => Ok(Value::Bytes(bytes.to_vec())),
             // A byte string, the common case, is read directly: a head in its shortest form (as DAG-CBOR requires)
             // whose length is the rest of the block.
-            ValueMode::Cbor if let Some(content) = byte_string(&bytes) => Ok(Value::Bytes(content.to_vec())),
-            ValueMode::Cbor => match serde_ipld_dagcbor::from_slice::<Ipld>(&bytes) {
+            ValueMode::Cbor if let Some(content) = byte_string(bytes) => Ok(Value::Bytes(content.to_vec())),
+            ValueMode::Cbor => match serde_ipld_dagcbor::from_slice::<Ipld>(bytes) {
                 Ok(Ipld::Bytes(bytes)) => Ok(Value::Bytes(bytes)),
                 Ok(ipld) => Ok(Value::Ipld(ipld)),
                 Err(error) => Err(StoreError::BadValue { cid: Box::new(*cid), reason: error.to_string() }),

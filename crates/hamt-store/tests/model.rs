@@ -405,3 +405,31 @@ fn links_remember_children_only_while_the_cache_keeps_them() {
         }
     }
 }
+
+/// Values on both sides of the size the value cache holds inline read back the same from the store and from the
+/// cache, in both value modes, and a second read comes from the cache.
+#[test]
+fn values_of_every_size_read_back_through_the_value_cache() {
+    let lengths = [0, 1, 30, 44, 45, 46, 47, 48, 100, 5000];
+    for value_mode in [ValueMode::Bytes, ValueMode::Cbor] {
+        let store = MemoryStore::new();
+        let config = Config { value_mode, ..Config::default() };
+        let mut writer = StoredMap::with_config(&store, config);
+        for length in lengths {
+            writer.insert(format!("{length}"), Value::Bytes(vec![length as u8; length])).unwrap();
+        }
+        let root = writer.flush().unwrap();
+        let counting = CountingStore::over(store.clone());
+        let reader = StoredMap::load_with_config(&counting, root, config).unwrap();
+        for pass in 0..2 {
+            counting.reset();
+            for length in lengths {
+                let expected = Value::Bytes(vec![length as u8; length]);
+                assert_eq!(reader.get(&format!("{length}")).unwrap(), Some(expected), "{value_mode:?} {length} {pass}");
+            }
+            if pass == 1 {
+                assert_eq!(counting.gets(), 0, "{value_mode:?}: the second pass reads from the caches");
+            }
+        }
+    }
+}
