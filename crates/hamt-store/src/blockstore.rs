@@ -132,7 +132,25 @@ macro_rules! forward_blockstore {
 forward_blockstore!(&B, Arc<B>, Box<B>);
 
 /// Block ids are hashes already, so a fast non-cryptographic hasher spreads them well.
-type Blocks = HashMap<Cid, Bytes, foldhash::fast::RandomState>;
+type Blocks = HashMap<StoredId, Bytes, foldhash::fast::RandomState>;
+
+/// A block id as the in-memory store keys it: equal as the [`Cid`] is, hashed through the first 8 bytes of its
+/// digest when that is BLAKE3-256 (the ids this crate writes; a cryptographic hash is spread evenly already, and the
+/// map's random seed mixes it), and through the whole id otherwise (an identity multihash, say, is not spread).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StoredId(Cid);
+
+impl std::hash::Hash for StoredId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let hash = self.0.hash();
+        match hash.digest().first_chunk::<8>() {
+            Some(prefix) if hash.code() == crate::BLAKE3 && hash.size() == 32 => {
+                state.write_u64(u64::from_le_bytes(*prefix));
+            }
+            _ => std::hash::Hash::hash(&self.0, state),
+        }
+    }
+}
 
 /// Blocks in memory, in a hash map behind a read-write lock: for tests, caches and maps that fit in memory.
 ///
@@ -224,34 +242,35 @@ impl MemoryStore {
 
 impl Blockstore for MemoryStore {
     fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
-        Ok(self.read().get(cid).cloned())
+        Ok(self.read().get(&StoredId(*cid)).cloned())
     }
 
     fn put(&self, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
-        self.write().entry(*cid).or_insert_with(|| Bytes::copy_from_slice(bytes));
+        self.write().entry(StoredId(*cid)).or_insert_with(|| Bytes::copy_from_slice(bytes));
         Ok(())
     }
 
     fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
-        Ok(self.read().contains_key(cid))
+        Ok(self.read().contains_key(&StoredId(*cid)))
     }
 
     fn put_many(&self, blocks: &[(Cid, Bytes)]) -> Result<(), StoreError> {
         let mut map = self.write();
+        map.reserve(blocks.len());
         for (cid, bytes) in blocks {
-            map.entry(*cid).or_insert_with(|| bytes.clone());
+            map.entry(StoredId(*cid)).or_insert_with(|| bytes.clone());
         }
         Ok(())
     }
 
     fn list(&self) -> Result<Vec<Cid>, StoreError> {
-        Ok(self.read().keys().copied().collect())
+        Ok(self.read().keys().map(|id| id.0).collect())
     }
 
     fn delete(&self, cids: &[Cid]) -> Result<(), StoreError> {
         let mut map = self.write();
         for cid in cids {
-            map.remove(cid);
+            map.remove(&StoredId(*cid));
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ use cid::Cid;
 use cid::multihash::Multihash;
 
 use crate::StoreError;
+use crate::cache::CachedNode;
 use crate::error::NodeError;
 
 /// The multicodec of DAG-CBOR, the codec of node blocks.
@@ -167,6 +168,10 @@ pub struct Node {
     /// Bit `i` is set when slot `i` is not empty: the position of a slot in `slots` is the number of bits set
     /// below its own.
     bitmap: [u64; 4],
+    /// The number of bits set in the words of `bitmap` before each, so that finding a slot counts the bits of one
+    /// word only (a count of bits costs a dozen instructions where the processor has no POPCNT, as in a portable
+    /// build).
+    below: [u8; 4],
     /// The non-empty slots, by increasing index.
     pub(crate) slots: Vec<(u8, Slot)>,
 }
@@ -176,10 +181,63 @@ pub struct Node {
 pub(crate) enum Slot {
     /// Keys with the ids of their values, in DAG-CBOR's key order (shorter first, then bytewise).
     Bucket(Vec<(String, Cid)>),
-    /// A stored child node.
-    Link(Cid),
+    /// A stored child node. The link is boxed so that a slot is 4 words, not 15: a node being built shifts its
+    /// slots on every insertion, and a decoded node holds mostly buckets.
+    Link(Box<Link>),
     /// A child node changed since the last flush.
     Dirty(std::sync::Arc<Node>),
+}
+
+/// A link to a stored child node: its id, and once the child was read through it, a weak reference to the cached
+/// child, so that the next read through the link goes to the child without a cache lookup.
+///
+/// The reference is weak, so that the cache alone decides how long a child stays: a child it evicted is read again
+/// through the cache. Every read through the reference checks the path as a cache hit does.
+pub(crate) struct Link {
+    pub(crate) cid: Cid,
+    child: std::sync::OnceLock<std::sync::Weak<CachedNode>>,
+}
+
+impl Link {
+    pub(crate) fn new(cid: Cid) -> Self {
+        Self { cid, child: std::sync::OnceLock::new() }
+    }
+
+    /// A link to `cid`, whose node the cache holds as `child`.
+    pub(crate) fn to_cached(cid: Cid, child: &std::sync::Arc<CachedNode>) -> Self {
+        Self { cid, child: std::sync::OnceLock::from(std::sync::Arc::downgrade(child)) }
+    }
+
+    /// The child, if it was read through this link before, is still held by the cache (or a reader), and was
+    /// checked at `path`.
+    pub(crate) fn cached(&self, path: &[u8]) -> Option<std::sync::Arc<CachedNode>> {
+        self.child.get()?.upgrade().filter(|child| child.path() == path)
+    }
+
+    /// Remembers `child` as the node this link leads to, unless the link already remembers one.
+    pub(crate) fn remember(&self, child: &std::sync::Arc<CachedNode>) {
+        let _ = self.child.set(std::sync::Arc::downgrade(child));
+    }
+}
+
+impl Clone for Link {
+    fn clone(&self) -> Self {
+        Self { cid: self.cid, child: self.child.clone() }
+    }
+}
+
+impl PartialEq for Link {
+    fn eq(&self, other: &Self) -> bool {
+        self.cid == other.cid
+    }
+}
+
+impl Eq for Link {}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Link").field(&self.cid).finish()
+    }
 }
 
 /// DAG-CBOR's order of map keys: shorter first, then bytewise.
@@ -208,7 +266,7 @@ impl Node {
         self.slots.iter().map(|(index, slot)| {
             let slot = match slot {
                 Slot::Bucket(entries) => SlotRef::Bucket(entries),
-                Slot::Link(cid) => SlotRef::Link(cid),
+                Slot::Link(link) => SlotRef::Link(&link.cid),
                 Slot::Dirty(node) => SlotRef::Unflushed(node),
             };
             (*index, slot)
@@ -218,26 +276,39 @@ impl Node {
     /// The position in `slots` of slot `index`, or where it would go.
     pub(crate) fn find(&self, index: u8) -> Result<usize, usize> {
         let (word, bit) = (usize::from(index >> 6), index & 63);
-        let below: u32 = self.bitmap[..word].iter().map(|bits| bits.count_ones()).sum::<u32>()
-            + (self.bitmap[word] & ((1u64 << bit) - 1)).count_ones();
-        if self.bitmap[word] & (1u64 << bit) != 0 { Ok(below as usize) } else { Err(below as usize) }
+        let bits = self.bitmap[word];
+        let below = usize::from(self.below[word]) + (bits & ((1u64 << bit) - 1)).count_ones() as usize;
+        if bits & (1u64 << bit) != 0 { Ok(below) } else { Err(below) }
+    }
+
+    /// Marks slot `index` as held, which it was not.
+    fn mark(&mut self, index: u8) {
+        let word = usize::from(index >> 6);
+        self.bitmap[word] |= 1u64 << (index & 63);
+        for later in &mut self.below[word + 1..] {
+            *later += 1;
+        }
     }
 
     /// Puts `slot` at `index`, which must be empty, at `position` (what [`find`](Self::find) returned for it).
     pub(crate) fn insert_slot(&mut self, position: usize, index: u8, slot: Slot) {
-        self.bitmap[usize::from(index >> 6)] |= 1u64 << (index & 63);
+        self.mark(index);
         self.slots.insert(position, (index, slot));
     }
 
     /// Empties the slot at `position`.
     pub(crate) fn remove_slot(&mut self, position: usize) {
         let (index, _) = self.slots.remove(position);
-        self.bitmap[usize::from(index >> 6)] &= !(1u64 << (index & 63));
+        let word = usize::from(index >> 6);
+        self.bitmap[word] &= !(1u64 << (index & 63));
+        for later in &mut self.below[word + 1..] {
+            *later -= 1;
+        }
     }
 
     /// Puts `slot` at `index`, which must be above every slot held.
     pub(crate) fn push_slot(&mut self, index: u8, slot: Slot) {
-        self.bitmap[usize::from(index >> 6)] |= 1u64 << (index & 63);
+        self.mark(index);
         self.slots.push((index, slot));
     }
 
@@ -250,7 +321,8 @@ impl Node {
                 Slot::Bucket(entries) => {
                     entries.iter().map(|(key, _)| key.len() + size_of::<(String, Cid)>()).sum::<usize>() + 16
                 }
-                Slot::Link(_) => 0,
+                // A link's box, and the allocation its weak reference may keep after the child is dropped.
+                Slot::Link(_) => size_of::<Link>() + size_of::<CachedNode>() + 16,
                 Slot::Dirty(node) => node.weight(),
             })
             .sum();
@@ -296,9 +368,9 @@ impl Node {
                         write_link(&mut out, cid, links);
                     }
                 }
-                Slot::Link(cid) => {
+                Slot::Link(link) => {
                     write_head(&mut out, 4, 1);
-                    write_link(&mut out, cid, links);
+                    write_link(&mut out, &link.cid, links);
                 }
                 Slot::Dirty(_) => {
                     let cid = children.next().expect("a stored map flushes every child before encoding its parent");
@@ -395,7 +467,7 @@ impl Node {
                     if depth + 1 >= MAX_DEPTH {
                         return Err(NodeError::TooDeep);
                     }
-                    node.push_slot(index, Slot::Link(reader.link(DAG_CBOR)?));
+                    node.push_slot(index, Slot::Link(Box::new(Link::new(reader.link(DAG_CBOR)?))));
                 }
                 _ => return Err(NodeError::Unexpected { at, expected: "a bucket (map) or a link (array of one)" }),
             }
@@ -408,7 +480,7 @@ impl Node {
 }
 
 /// Writes a CBOR head: the major type and the shortest encoding of `value`.
-fn write_head(out: &mut Vec<u8>, major: u8, value: u64) {
+pub(crate) fn write_head(out: &mut Vec<u8>, major: u8, value: u64) {
     let major = major << 5;
     match value {
         0..=23 => out.push(major | value as u8),
@@ -429,6 +501,18 @@ fn write_head(out: &mut Vec<u8>, major: u8, value: u64) {
 }
 
 fn write_link(out: &mut Vec<u8>, cid: &Cid, links: LinkFormat) {
+    let hash = cid.hash();
+    // The links this crate writes are BLAKE3-256 CIDv1s with one-byte codecs: written directly, byte for byte what
+    // the general path below writes (the multihash's code and size are one-byte varints).
+    if hash.code() == BLAKE3 && hash.size() == 32 && cid.version() == cid::Version::V1 && cid.codec() < 0x80 {
+        let digest = hash.digest();
+        match links {
+            LinkFormat::Cid => out.extend_from_slice(&[0xd8, 0x2a, 0x58, 37, 0, 1, cid.codec() as u8, 0x1e, 32]),
+            LinkFormat::Multihash => out.extend_from_slice(&[0x58, 34, 0x1e, 32]),
+        }
+        out.extend_from_slice(digest);
+        return;
+    }
     match links {
         LinkFormat::Cid => {
             // Tag 42, then a byte string: the identity multibase prefix (a zero byte) and the CID's binary form.

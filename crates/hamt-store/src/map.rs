@@ -8,8 +8,10 @@ use bytes::Bytes;
 use cid::Cid;
 use hamt_core::{HamtMap, PointerKind};
 
-use crate::cache::{CacheStats, CachedNode, NodeCache};
-use crate::format::{DAG_CBOR, LinkFormat, MAX_DEPTH, Node, Slot, block_cid, canonical_order, checked_block, key_hash};
+use crate::cache::{BlockKey, CacheStats, CachedNode, NodeCache};
+use crate::format::{
+    DAG_CBOR, Link, LinkFormat, MAX_DEPTH, Node, Slot, block_cid, canonical_order, checked_block, key_hash,
+};
 use crate::walk::{Diff, Iter, Keys, Links};
 use crate::{Blockstore, StoreError, Value, ValueMode};
 
@@ -57,6 +59,9 @@ impl Default for Config {
         }
     }
 }
+
+/// Value blocks not yet flushed, by id (every one a BLAKE3-256 id the map computed, so keyed as the caches key).
+type Pending = HashMap<BlockKey, Bytes, foldhash::fast::RandomState>;
 
 /// The root of a map: a stored node, or one changed since the last flush.
 #[derive(Debug, Clone)]
@@ -114,7 +119,7 @@ pub struct StoredMap<B> {
     root: Root,
     /// Value blocks written since the last flush, by id. Empty while the root is stored: every change that adds
     /// one makes the root dirty first, and only a successful flush makes it stored again.
-    pending: HashMap<Cid, Bytes, foldhash::fast::RandomState>,
+    pending: Pending,
 }
 
 impl<B: Blockstore> StoredMap<B> {
@@ -295,10 +300,7 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Ok::<(), hamt_store::StoreError>(())
     /// ```
     pub fn get(&self, key: &str) -> Result<Option<Value>, StoreError> {
-        match self.get_link(key)? {
-            Some(cid) => self.value(&cid).map(Some),
-            None => Ok(None),
-        }
+        self.lookup(key, |cid| self.value(cid))
     }
 
     /// The id of `key`'s value block, without reading the value.
@@ -319,18 +321,32 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Ok::<(), hamt_store::StoreError>(())
     /// ```
     pub fn get_link(&self, key: &str) -> Result<Option<Cid>, StoreError> {
+        self.lookup(key, |cid| Ok(*cid))
+    }
+
+    /// What `found` makes of the id of `key`'s value block, if the map holds `key`: the id is lent from the node
+    /// that holds it, rather than copied out.
+    fn lookup<R>(&self, key: &str, found: impl FnOnce(&Cid) -> Result<R, StoreError>) -> Result<Option<R>, StoreError> {
         let hash = key_hash(key);
-        let mut node = self.root_node()?;
+        // The node read at each level is borrowed from whatever keeps it alive (the map's root, an unflushed parent,
+        // or the cached node held in `cached`), so that a level costs no reference count but the cache's.
+        let mut cached: Arc<CachedNode>;
+        let mut node: &Node = self.root_ref();
         for depth in 0..MAX_DEPTH {
-            let next = match node.find(hash[depth]).map(|position| &node.slots[position].1) {
+            match node.find(hash[depth]).map(|position| &node.slots[position].1) {
                 Err(_) => return Ok(None),
                 Ok(Slot::Bucket(entries)) => {
-                    return Ok(entries.iter().find(|(candidate, _)| candidate == key).map(|(_, cid)| *cid));
+                    return match entries.iter().find(|(candidate, _)| candidate == key) {
+                        Some((_, cid)) => found(cid).map(Some),
+                        None => Ok(None),
+                    };
                 }
-                Ok(Slot::Link(cid)) => Arc::clone(&self.load_node(cid, &hash[..=depth])?.node),
-                Ok(Slot::Dirty(child)) => Arc::clone(child),
-            };
-            node = next;
+                Ok(Slot::Link(link)) => {
+                    cached = self.child(link, &hash[..=depth])?;
+                    node = &cached.node;
+                }
+                Ok(Slot::Dirty(child)) => node = child,
+            }
         }
         Err(StoreError::TooDeep { key: key.to_owned() })
     }
@@ -367,20 +383,29 @@ impl<B: Blockstore> StoredMap<B> {
     ///
     /// See [`get_link`](Self::get_link).
     pub fn value(&self, cid: &Cid) -> Result<Value, StoreError> {
+        // A cached value is decoded where the cache holds it (a small one is copied once, into the value).
+        if self.pending.is_empty()
+            && let Some(cached) = self.cache.value(cid)
+        {
+            return Value::decode_slice(self.config.value_mode, cid, cached.as_slice());
+        }
         Value::decode(self.config.value_mode, cid, self.value_block(cid)?)
     }
 
     /// The bytes of value block `cid`, checked against its id: from the values not yet flushed, the value cache,
     /// or the store. Shared buffers throughout, so that nothing is copied on the way.
     pub(crate) fn value_block(&self, cid: &Cid) -> Result<Bytes, StoreError> {
-        if let Some(bytes) = self.pending.get(cid) {
+        // Nothing is pending while the root is stored, so a reader of a stored map skips hashing the id for it.
+        if !self.pending.is_empty()
+            && let Some(bytes) = BlockKey::of(cid).and_then(|key| self.pending.get(&key))
+        {
             return Ok(bytes.clone());
         }
-        if let Some(bytes) = self.cache.value(cid) {
-            return Ok(bytes);
+        if let Some(cached) = self.cache.value(cid) {
+            return Ok(cached.into_bytes());
         }
         let bytes = checked_block(cid, self.store.get(cid)?)?;
-        self.cache.insert_value(*cid, bytes.clone());
+        self.cache.insert_value(cid, bytes.clone());
         Ok(bytes)
     }
 
@@ -404,9 +429,9 @@ impl<B: Blockstore> StoredMap<B> {
     /// # Ok::<(), hamt_store::StoreError>(())
     /// ```
     pub fn insert(&mut self, key: String, value: Value) -> Result<(), StoreError> {
-        let (cid, bytes) = value.encode(self.config.value_mode, &key)?;
+        let (cid, bytes) = value.into_block(self.config.value_mode, &key)?;
         self.insert_link(key, cid)?;
-        self.pending.entry(cid).or_insert_with(|| Bytes::from(bytes));
+        add_pending(&mut self.pending, cid, Bytes::from(bytes));
         Ok(())
     }
 
@@ -417,7 +442,7 @@ impl<B: Blockstore> StoredMap<B> {
         debug_assert_eq!(self.config.value_mode, ValueMode::Bytes);
         debug_assert_eq!(cid, crate::block_cid(crate::RAW, &bytes));
         self.insert_link(key, cid)?;
-        self.pending.entry(cid).or_insert(bytes);
+        add_pending(&mut self.pending, cid, bytes);
         Ok(())
     }
 
@@ -515,7 +540,9 @@ impl<B: Blockstore> StoredMap<B> {
         blocks.extend(nodes);
         if let Err(error) = self.store.put_many(&blocks) {
             blocks.truncate(values);
-            self.pending.extend(blocks);
+            for (cid, bytes) in blocks {
+                add_pending(&mut self.pending, cid, bytes);
+            }
             return Err(error);
         }
         // The store has every block: the changed nodes become links to them, and go into the cache as they will
@@ -527,7 +554,7 @@ impl<B: Blockstore> StoredMap<B> {
         let mut ids = blocks[values..].iter().map(|(cid, _)| *cid);
         let mut path = Vec::with_capacity(MAX_DEPTH);
         settle(Arc::make_mut(&mut root), &mut ids, &mut path, &self.cache);
-        self.cache.insert(root_cid, Arc::new(CachedNode::new(Arc::clone(&root), &[])));
+        self.cache.insert(&root_cid, Arc::new(CachedNode::new(Arc::clone(&root), &[])));
         self.root = Root::Stored(root_cid, root);
         self.pending.clear();
         Ok(root_cid)
@@ -712,8 +739,8 @@ impl<B: Blockstore> StoredMap<B> {
         let mut stored = Self::with_config(store, config);
         let mut entries = Vec::with_capacity(map.len());
         for (key, value) in map.iter() {
-            let (cid, bytes) = Value::Bytes(value.clone()).encode(stored.config.value_mode, key)?;
-            stored.pending.entry(cid).or_insert_with(|| Bytes::from(bytes));
+            let (cid, bytes) = Value::Bytes(value.clone()).into_block(stored.config.value_mode, key)?;
+            add_pending(&mut stored.pending, cid, Bytes::from(bytes));
             entries.push((key_hash(key), key.clone(), cid));
         }
         entries.sort_unstable_by_key(|entry| entry.0);
@@ -769,6 +796,12 @@ impl<B: Blockstore> StoredMap<B> {
         Ok(map)
     }
 
+    fn root_ref(&self) -> &Node {
+        match &self.root {
+            Root::Stored(_, node) | Root::Dirty(node) => node,
+        }
+    }
+
     pub(crate) fn root_node(&self) -> Result<Arc<Node>, StoreError> {
         Ok(match &self.root {
             Root::Stored(_, node) | Root::Dirty(node) => Arc::clone(node),
@@ -778,6 +811,12 @@ impl<B: Blockstore> StoredMap<B> {
     pub(crate) fn load_node(&self, cid: &Cid, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
         let context = Context { store: &self.store, cache: &self.cache, max_bucket_size: self.config.max_bucket_size };
         context.load_node(cid, path)
+    }
+
+    /// The child node `link` leads to, at `path`.
+    pub(crate) fn child(&self, link: &Link, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
+        let context = Context { store: &self.store, cache: &self.cache, max_bucket_size: self.config.max_bucket_size };
+        context.child(link, path)
     }
 
     /// Reads the nodes of `cids` that the cache lacks with one batched read (which object stores run
@@ -818,11 +857,22 @@ struct Context<'a, B> {
 impl<B: Blockstore> Context<'_, B> {
     fn load_node(&self, cid: &Cid, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
         if let Some(cached) = self.cache.get(cid)
-            && *cached.path == *path
+            && cached.path() == path
         {
             return Ok(cached);
         }
         admit(self.cache, cid, self.store.get(cid)?, path)
+    }
+
+    /// The child node `link` leads to, at `path`: through the link's own reference when the cache still holds the
+    /// child (no lookup), else through the cache or the store, after which the link remembers it.
+    fn child(&self, link: &Link, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
+        if let Some(child) = link.cached(path) {
+            return Ok(child);
+        }
+        let child = self.load_node(&link.cid, path)?;
+        link.remember(&child);
+        Ok(child)
     }
 
     /// Puts `key` with value `cid` into `node` at `depth`. Everything that can fail (reading a child, a path too
@@ -861,8 +911,8 @@ impl<B: Blockstore> Context<'_, B> {
                     }
                 }
             }
-            Slot::Link(child_cid) => {
-                let loaded = self.load_node(child_cid, &hash[..=depth])?;
+            Slot::Link(link) => {
+                let loaded = self.child(link, &hash[..=depth])?;
                 let mut child = Node::clone(&loaded.node);
                 self.insert(&mut child, depth + 1, hash, key, cid)?;
                 child
@@ -886,8 +936,8 @@ impl<B: Blockstore> Context<'_, B> {
                 };
                 entries.remove(found);
             }
-            Slot::Link(child_cid) => {
-                let loaded = self.load_node(child_cid, &hash[..=depth])?;
+            Slot::Link(link) => {
+                let loaded = self.child(link, &hash[..=depth])?;
                 let mut child = Node::clone(&loaded.node);
                 if !self.remove(&mut child, depth + 1, hash, key)? {
                     return Ok(false);
@@ -926,6 +976,14 @@ impl<B: Blockstore> Context<'_, B> {
     }
 }
 
+/// Keeps value block `cid` (a BLAKE3-256 id the map computed) for the next flush.
+fn add_pending(pending: &mut Pending, cid: Cid, bytes: Bytes) {
+    // Only a BLAKE3-256 id has a key, and the map computes only those: `None` cannot happen.
+    if let Some(key) = BlockKey::of(&cid) {
+        pending.entry(key).or_insert(bytes);
+    }
+}
+
 /// Turns node block `cid`, as the store returned it, into a cached node: checked against its id, decoded at `path`
 /// (its keys' placement checked unless the cache remembers it was already), and put into the cache.
 fn admit(cache: &NodeCache, cid: &Cid, bytes: Option<Bytes>, path: &[u8]) -> Result<Arc<CachedNode>, StoreError> {
@@ -933,10 +991,10 @@ fn admit(cache: &NodeCache, cid: &Cid, bytes: Option<Bytes>, path: &[u8]) -> Res
     let placed = cache.is_placed(cid, path);
     let node = Node::decode_checking(&bytes, path, !placed).map_err(|error| StoreError::bad_node(Some(*cid), error))?;
     if !placed {
-        cache.set_placed(*cid, path);
+        cache.set_placed(cid, path);
     }
     let cached = Arc::new(CachedNode::new(Arc::new(node), path));
-    cache.insert(*cid, Arc::clone(&cached));
+    cache.insert(cid, Arc::clone(&cached));
     Ok(cached)
 }
 
@@ -968,7 +1026,7 @@ fn build(entries: &[([u8; 32], String, Cid)], depth: usize, max_bucket_size: usi
 fn encode_changed(
     node: &Node,
     links: LinkFormat,
-    pending: &mut HashMap<Cid, Bytes, foldhash::fast::RandomState>,
+    pending: &mut Pending,
     values: &mut Vec<(Cid, Bytes)>,
     nodes: &mut Vec<(Cid, Bytes)>,
 ) -> Cid {
@@ -978,7 +1036,7 @@ fn encode_changed(
             Slot::Dirty(child) => children.push(encode_changed(child, links, pending, values, nodes)),
             Slot::Bucket(entries) => {
                 for (_, cid) in entries {
-                    if let Some(bytes) = pending.remove(cid) {
+                    if let Some(bytes) = BlockKey::of(cid).and_then(|key| pending.remove(&key)) {
                         values.push((*cid, bytes));
                     }
                 }
@@ -1001,10 +1059,11 @@ fn settle(node: &mut Node, ids: &mut impl Iterator<Item = Cid>, path: &mut Vec<u
             settle(Arc::make_mut(child), ids, path, cache);
             let Some(cid) = ids.next() else { unreachable!("encode_changed wrote one id per changed node") };
             // The map placed every key of this node itself.
-            cache.set_placed(cid, path);
-            cache.insert(cid, Arc::new(CachedNode::new(Arc::clone(child), path)));
+            cache.set_placed(&cid, path);
+            let cached = Arc::new(CachedNode::new(Arc::clone(child), path));
+            cache.insert(&cid, Arc::clone(&cached));
             path.pop();
-            *slot = Slot::Link(cid);
+            *slot = Slot::Link(Box::new(Link::to_cached(cid, &cached)));
         }
     }
 }

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use ipld_core::ipld::Ipld;
 
 use crate::StoreError;
-use crate::format::{RAW, block_cid};
+use crate::format::{RAW, block_cid, write_head};
 use cid::Cid;
 
 /// How a map's value blocks hold their values. Nothing in the stored data says which: the reader is told, as with
@@ -82,16 +82,20 @@ impl Value {
         }
     }
 
-    /// The value's block in `mode`, with its id.
-    pub(crate) fn encode(&self, mode: ValueMode, key: &str) -> Result<(Cid, Vec<u8>), StoreError> {
+    /// The value's block in `mode`, with its id. A bytes value stored as raw bytes becomes its block without a
+    /// copy, and one stored as DAG-CBOR is written as a byte string directly (what `serde_ipld_dagcbor` writes, as
+    /// a test checks).
+    pub(crate) fn into_block(self, mode: ValueMode, key: &str) -> Result<(Cid, Vec<u8>), StoreError> {
         let bytes = match (mode, self) {
-            (ValueMode::Bytes, _) => {
-                self.as_bytes().ok_or_else(|| StoreError::ValueNotBytes { key: key.to_owned() })?.to_vec()
+            (ValueMode::Bytes, Value::Bytes(bytes) | Value::Ipld(Ipld::Bytes(bytes))) => bytes,
+            (ValueMode::Bytes, Value::Ipld(_)) => return Err(StoreError::ValueNotBytes { key: key.to_owned() }),
+            (ValueMode::Cbor, Value::Bytes(bytes) | Value::Ipld(Ipld::Bytes(bytes))) => {
+                let mut block = Vec::with_capacity(9 + bytes.len());
+                write_head(&mut block, 2, bytes.len() as u64);
+                block.extend_from_slice(&bytes);
+                block
             }
-            (ValueMode::Cbor, Value::Bytes(bytes)) => {
-                serde_ipld_dagcbor::to_vec(&ByteString(bytes)).map_err(encoding_error)?
-            }
-            (ValueMode::Cbor, Value::Ipld(ipld)) => serde_ipld_dagcbor::to_vec(ipld).map_err(encoding_error)?,
+            (ValueMode::Cbor, Value::Ipld(ipld)) => serde_ipld_dagcbor::to_vec(&ipld).map_err(encoding_error)?,
         };
         Ok((block_cid(RAW, &bytes), bytes))
     }
@@ -99,8 +103,20 @@ impl Value {
     /// Reads a value block in `mode`.
     pub(crate) fn decode(mode: ValueMode, cid: &Cid, bytes: Bytes) -> Result<Value, StoreError> {
         match mode {
+            // A buffer no one else holds becomes the value without a copy.
             ValueMode::Bytes => Ok(Value::Bytes(Vec::from(bytes))),
-            ValueMode::Cbor => match serde_ipld_dagcbor::from_slice::<Ipld>(&bytes) {
+            ValueMode::Cbor => Self::decode_slice(mode, cid, &bytes),
+        }
+    }
+
+    /// Reads a value block in `mode` from borrowed bytes.
+    pub(crate) fn decode_slice(mode: ValueMode, cid: &Cid, bytes: &[u8]) -> Result<Value, StoreError> {
+        match mode {
+            ValueMode::Bytes => Ok(Value::Bytes(bytes.to_vec())),
+            // A byte string, the common case, is read directly: a head in its shortest form (as DAG-CBOR requires)
+            // whose length is the rest of the block.
+            ValueMode::Cbor if let Some(content) = byte_string(bytes) => Ok(Value::Bytes(content.to_vec())),
+            ValueMode::Cbor => match serde_ipld_dagcbor::from_slice::<Ipld>(bytes) {
                 Ok(Ipld::Bytes(bytes)) => Ok(Value::Bytes(bytes)),
                 Ok(ipld) => Ok(Value::Ipld(ipld)),
                 Err(error) => Err(StoreError::BadValue { cid: Box::new(*cid), reason: error.to_string() }),
@@ -109,17 +125,41 @@ impl Value {
     }
 }
 
-fn encoding_error(error: impl std::fmt::Display) -> StoreError {
-    StoreError::ValueEncoding { reason: error.to_string() }
+/// The content of `block` if it is exactly one DAG-CBOR byte string; `None` if it is anything else (which the
+/// general decoder then reads, or refuses).
+fn byte_string(block: &[u8]) -> Option<&[u8]> {
+    let (&first, rest) = block.split_first()?;
+    if first >> 5 != 2 {
+        return None;
+    }
+    let (length, content) = match first & 0x1f {
+        info @ 0..=23 => (u64::from(info), rest),
+        24 => {
+            let (&length, content) = rest.split_first()?;
+            (length >= 24).then_some((u64::from(length), content))?
+        }
+        25 => {
+            let (length, content) = rest.split_first_chunk::<2>()?;
+            let length = u64::from(u16::from_be_bytes(*length));
+            (length > 0xff).then_some((length, content))?
+        }
+        26 => {
+            let (length, content) = rest.split_first_chunk::<4>()?;
+            let length = u64::from(u32::from_be_bytes(*length));
+            (length > 0xffff).then_some((length, content))?
+        }
+        27 => {
+            let (length, content) = rest.split_first_chunk::<8>()?;
+            let length = u64::from_be_bytes(*length);
+            (length > 0xffff_ffff).then_some((length, content))?
+        }
+        _ => return None,
+    };
+    (content.len() as u64 == length).then_some(content)
 }
 
-/// A byte string for serde (a plain `&[u8]` would serialize as a list of integers), without copying the bytes.
-struct ByteString<'a>(&'a [u8]);
-
-impl serde::Serialize for ByteString<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(self.0)
-    }
+fn encoding_error(error: impl std::fmt::Display) -> StoreError {
+    StoreError::ValueEncoding { reason: error.to_string() }
 }
 
 impl From<Vec<u8>> for Value {
@@ -160,3 +200,6 @@ impl From<i64> for Value {
         Value::Ipld(Ipld::Integer(number.into()))
     }
 }
+
+#[cfg(test)]
+mod tests;

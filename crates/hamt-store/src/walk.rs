@@ -53,10 +53,10 @@ impl<'a, B: Blockstore> Links<'a, B> {
             .slots
             .iter()
             .filter_map(|(index, slot)| match slot {
-                Slot::Link(cid) => {
+                Slot::Link(link) => {
                     let mut path = self.path.clone();
                     path.push(*index);
-                    Some((*cid, path))
+                    Some((link.cid, path))
                 }
                 _ => None,
             })
@@ -99,8 +99,8 @@ impl<B: Blockstore> Iterator for Links<'_, B> {
                     frame.entry = 0;
                     continue;
                 }
-                Slot::Link(cid) => {
-                    let cid = *cid;
+                Slot::Link(link) => {
+                    let cid = link.cid;
                     frame.slot += 1;
                     self.path.push(index);
                     match self.map.load_node(&cid, &self.path) {
@@ -242,7 +242,7 @@ impl<'a, B: Blockstore> Diff<'a, B> {
 
     fn child(map: &StoredMap<B>, slot: Option<&Slot>, path: &[u8]) -> Result<Option<Arc<Node>>, StoreError> {
         Ok(match slot {
-            Some(Slot::Link(cid)) => Some(Arc::clone(&map.load_node(cid, path)?.node)),
+            Some(Slot::Link(link)) => Some(Arc::clone(&map.child(link, path)?.node)),
             Some(Slot::Dirty(node)) => Some(Arc::clone(node)),
             Some(Slot::Bucket(_)) | None => None,
         })

@@ -374,3 +374,62 @@ fn a_key_in_a_slot_its_hash_does_not_name_is_an_error_every_time() {
         ));
     }
 }
+
+/// A link remembers the child read through it only weakly: with every node cached, a second pass of lookups reads
+/// nothing from the store; with a cache far smaller than the map, the second pass reads evicted nodes again (and
+/// checks them again), so remembered links keep nothing alive that the cache let go.
+#[test]
+fn links_remember_children_only_while_the_cache_keeps_them() {
+    let store = MemoryStore::new();
+    let mut writer = StoredMap::new(&store);
+    for i in 0..8_000u32 {
+        writer.insert(format!("{i}"), Value::Bytes(i.to_le_bytes().to_vec())).unwrap();
+    }
+    let root = writer.flush().unwrap();
+    for (cache_bytes, everything_cached) in [(64 << 20, true), (64 << 10, false)] {
+        let counting = CountingStore::over(store.clone());
+        let config = Config { cache_bytes, value_cache_bytes: 0, ..Config::default() };
+        let reader = StoredMap::load_with_config(&counting, root, config).unwrap();
+        for pass in 0..2 {
+            counting.reset();
+            for i in 0..8_000u32 {
+                assert!(reader.get_link(&format!("{i}")).unwrap().is_some(), "key {i}, pass {pass}");
+            }
+        }
+        let stats = reader.cache_stats();
+        assert!(stats.bytes <= stats.capacity, "{stats:?}");
+        if everything_cached {
+            assert_eq!(counting.gets(), 0, "a second pass over a cache that holds every node");
+        } else {
+            assert!(counting.gets() > 500, "only {} reads in the second pass, {stats:?}", counting.gets());
+        }
+    }
+}
+
+/// Values on both sides of the size the value cache holds inline read back the same from the store and from the
+/// cache, in both value modes, and a second read comes from the cache.
+#[test]
+fn values_of_every_size_read_back_through_the_value_cache() {
+    let lengths = [0, 1, 30, 44, 45, 46, 47, 48, 100, 5000];
+    for value_mode in [ValueMode::Bytes, ValueMode::Cbor] {
+        let store = MemoryStore::new();
+        let config = Config { value_mode, ..Config::default() };
+        let mut writer = StoredMap::with_config(&store, config);
+        for length in lengths {
+            writer.insert(format!("{length}"), Value::Bytes(vec![length as u8; length])).unwrap();
+        }
+        let root = writer.flush().unwrap();
+        let counting = CountingStore::over(store.clone());
+        let reader = StoredMap::load_with_config(&counting, root, config).unwrap();
+        for pass in 0..2 {
+            counting.reset();
+            for length in lengths {
+                let expected = Value::Bytes(vec![length as u8; length]);
+                assert_eq!(reader.get(&format!("{length}")).unwrap(), Some(expected), "{value_mode:?} {length} {pass}");
+            }
+            if pass == 1 {
+                assert_eq!(counting.gets(), 0, "{value_mode:?}: the second pass reads from the caches");
+            }
+        }
+    }
+}

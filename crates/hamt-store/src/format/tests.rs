@@ -33,7 +33,7 @@ fn as_ipld(node: &Node, links: LinkFormat) -> Ipld {
     for (index, slot) in &node.slots {
         slots[usize::from(*index)] = match slot {
             Slot::Bucket(entries) => Ipld::Map(entries.iter().map(|(key, cid)| (key.clone(), link(cid))).collect()),
-            Slot::Link(cid) => Ipld::List(vec![link(cid)]),
+            Slot::Link(child) => Ipld::List(vec![link(&child.cid)]),
             Slot::Dirty(_) => unreachable!(),
         };
     }
@@ -45,7 +45,7 @@ fn encoding_matches_serde_ipld_dagcbor_in_both_link_formats() {
     let keys = ["a", "bb", "ccc", "key with spaces", "ключ", "🔑", ""];
     let mut node = bucket_node(&keys, &[]);
     if let Err(position) = node.find(255) {
-        node.insert_slot(position, 255, Slot::Link(block_cid(DAG_CBOR, b"child")));
+        node.insert_slot(position, 255, Slot::Link(Box::new(Link::new(block_cid(DAG_CBOR, b"child")))));
     }
     for links in [LinkFormat::Cid, LinkFormat::Multihash] {
         let ours = node.encode(links);
@@ -150,5 +150,38 @@ fn links_must_be_in_their_one_binary_form() {
         node.extend_from_slice(link);
         node.extend([0xa0; 255]);
         assert!(matches!(Node::decode(&node, &[]), Err(NodeError::BadLink { .. })), "{link:02x?}");
+    }
+}
+
+/// `find` counts from `below`, which insertions and removals keep: checked against a plain set of indices after
+/// every change, over slots in every bitmap word.
+#[test]
+fn find_agrees_with_a_model_of_held_slots() {
+    let mut node = Node::default();
+    let mut model = std::collections::BTreeSet::new();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for step in 0..2000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let index = (state >> 24) as u8;
+        match node.find(index) {
+            Ok(position) if step % 3 == 0 => {
+                node.remove_slot(position);
+                model.remove(&index);
+            }
+            Ok(_) => {}
+            Err(position) => {
+                node.insert_slot(position, index, Slot::Bucket(Vec::new()));
+                model.insert(index);
+            }
+        }
+        let mut below = 0;
+        for probe in 0..=u8::MAX {
+            let held = model.contains(&probe);
+            assert_eq!(node.find(probe), if held { Ok(below) } else { Err(below) }, "slot {probe} after step {step}");
+            below += usize::from(held);
+        }
+        assert!(node.slots.iter().map(|(index, _)| *index).eq(model.iter().copied()));
     }
 }

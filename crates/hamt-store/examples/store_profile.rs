@@ -1,0 +1,84 @@
+//! A fixed workload for instruction-level profiling of hamt-store's hot paths (a build and flush, and warm
+//! lookups), in the layout of the `store` section of `cargo xtask bench`: keys `key-<i>` in a seeded shuffled
+//! order, 32-byte values, bare multihash links, an in-memory store.
+//!
+//! Run under callgrind with collection limited to one phase, for instance:
+//!
+//! ```text
+//! cargo build --profile bench -p hamt-store --example store_profile
+//! valgrind --tool=callgrind --toggle-collect=store_profile::warm_lookups \
+//!     target/release/examples/store_profile 10000 bytes
+//! ```
+//!
+//! Collection can be toggled on `store_profile::build_and_flush` or `store_profile::warm_lookups`; divide the
+//! instructions by the key count for a figure per operation. Timings belong in the benchmark, not here.
+
+use std::hint::black_box;
+
+use hamt_store::{Cid, Config, LinkFormat, MemoryStore, StoredMap, Value, ValueMode};
+
+/// Keys `key-<i>` in a seeded shuffled order, each with the 32 bytes of BLAKE3(`value key-<i>`): the benchmark's
+/// workload.
+fn workload(size: usize) -> Vec<(String, Vec<u8>)> {
+    let mut entries: Vec<(String, Vec<u8>)> = (0..size)
+        .map(|index| {
+            let key = format!("key-{index}");
+            let value = blake3::hash(format!("value {key}").as_bytes()).as_bytes().to_vec();
+            (key, value)
+        })
+        .collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for index in (1..entries.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        entries.swap(index, (state % (index as u64 + 1)) as usize);
+    }
+    entries
+}
+
+/// Inserts every entry into a new map over `store` and flushes it. The map is returned, so that dropping it (which
+/// the benchmark does not time either) is not counted.
+#[inline(never)]
+fn build_and_flush<'a>(
+    store: &'a MemoryStore,
+    config: Config,
+    entries: &[(String, Vec<u8>)],
+) -> (Cid, StoredMap<&'a MemoryStore>) {
+    let mut map = StoredMap::with_config(store, config);
+    for (key, value) in entries {
+        map.insert(key.clone(), Value::Bytes(value.clone())).expect("an in-memory insert succeeds");
+    }
+    (map.flush().expect("an in-memory flush succeeds"), map)
+}
+
+/// Looks up every key through `reader`, whose caches already hold every node and value.
+#[inline(never)]
+fn warm_lookups(reader: &StoredMap<&MemoryStore>, entries: &[(String, Vec<u8>)]) -> usize {
+    let mut found = 0;
+    for (key, _) in entries {
+        found += usize::from(black_box(reader.get(key).expect("a cached lookup succeeds")).is_some());
+    }
+    found
+}
+
+fn main() {
+    let mut arguments = std::env::args().skip(1);
+    let size: usize = arguments.next().and_then(|size| size.parse().ok()).unwrap_or(10_000);
+    let value_mode = match arguments.next().as_deref() {
+        Some("cbor") => ValueMode::Cbor,
+        _ => ValueMode::Bytes,
+    };
+    let config = Config { value_mode, link_format: LinkFormat::Multihash, ..Config::default() };
+    let entries = workload(size);
+    let store = MemoryStore::new();
+    let (root, built) = build_and_flush(&store, config, &entries);
+    drop(built);
+    let reader = StoredMap::load_with_config(&store, root, config).expect("the root was just stored");
+    // A first pass fills the caches, so that the measured one finds every node and value there.
+    for (key, value) in &entries {
+        assert_eq!(reader.get(key).expect("a lookup succeeds"), Some(Value::Bytes(value.clone())));
+    }
+    assert_eq!(warm_lookups(&reader, &entries), size);
+    println!("{size} keys, root {root}");
+}
