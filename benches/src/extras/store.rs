@@ -38,8 +38,9 @@ fn mode_name(mode: ValueMode) -> &'static str {
     }
 }
 
-/// Keys `key-<i>` in a seeded shuffled order, with their values.
-fn workload(size: usize) -> Vec<(String, Vec<u8>)> {
+/// Keys `key-<i>` in a seeded shuffled order, with their values (also the workload of
+/// `examples/store_profile.rs`, which profiles hamt-store's hot paths under callgrind).
+pub fn workload(size: usize) -> Vec<(String, Vec<u8>)> {
     let mut entries: Vec<(String, Vec<u8>)> = (0..size)
         .map(|index| {
             let key = format!("key-{index}");

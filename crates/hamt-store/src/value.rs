@@ -115,11 +115,13 @@ impl Value {
             ValueMode::Bytes => Ok(Value::Bytes(bytes.to_vec())),
             // A byte string, the common case, is read directly: a head in its shortest form (as DAG-CBOR requires)
             // whose length is the rest of the block.
-            ValueMode::Cbor if let Some(content) = byte_string(bytes) => Ok(Value::Bytes(content.to_vec())),
-            ValueMode::Cbor => match serde_ipld_dagcbor::from_slice::<Ipld>(bytes) {
-                Ok(Ipld::Bytes(bytes)) => Ok(Value::Bytes(bytes)),
-                Ok(ipld) => Ok(Value::Ipld(ipld)),
-                Err(error) => Err(StoreError::BadValue { cid: Box::new(*cid), reason: error.to_string() }),
+            ValueMode::Cbor => match byte_string(bytes) {
+                Some(content) => Ok(Value::Bytes(content.to_vec())),
+                None => match serde_ipld_dagcbor::from_slice::<Ipld>(bytes) {
+                    Ok(Ipld::Bytes(bytes)) => Ok(Value::Bytes(bytes)),
+                    Ok(ipld) => Ok(Value::Ipld(ipld)),
+                    Err(error) => Err(StoreError::BadValue { cid: Box::new(*cid), reason: error.to_string() }),
+                },
             },
         }
     }

@@ -1,11 +1,11 @@
 //! A fixed workload for instruction-level profiling of hamt-store's hot paths (a build and flush, and warm
-//! lookups), in the layout of the `store` section of `cargo xtask bench`: keys `key-<i>` in a seeded shuffled
-//! order, 32-byte values, bare multihash links, an in-memory store.
+//! lookups), with the workload of the `store` section of `cargo xtask bench` (`extras::store::workload`: keys
+//! `key-<i>` in a seeded shuffled order, 32-byte values), bare multihash links and an in-memory store.
 //!
 //! Run under callgrind with collection limited to one phase, for instance:
 //!
 //! ```text
-//! cargo build --profile bench -p hamt-store --example store_profile
+//! cargo build --profile bench -p hamt-benches --example store_profile
 //! valgrind --tool=callgrind --toggle-collect=store_profile::warm_lookups \
 //!     target/release/examples/store_profile 10000 bytes
 //! ```
@@ -15,27 +15,8 @@
 
 use std::hint::black_box;
 
+use hamt_benches::extras::store::workload;
 use hamt_store::{Cid, Config, LinkFormat, MemoryStore, StoredMap, Value, ValueMode};
-
-/// Keys `key-<i>` in a seeded shuffled order, each with the 32 bytes of BLAKE3(`value key-<i>`): the benchmark's
-/// workload.
-fn workload(size: usize) -> Vec<(String, Vec<u8>)> {
-    let mut entries: Vec<(String, Vec<u8>)> = (0..size)
-        .map(|index| {
-            let key = format!("key-{index}");
-            let value = blake3::hash(format!("value {key}").as_bytes()).as_bytes().to_vec();
-            (key, value)
-        })
-        .collect();
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    for index in (1..entries.len()).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        entries.swap(index, (state % (index as u64 + 1)) as usize);
-    }
-    entries
-}
 
 /// Inserts every entry into a new map over `store` and flushes it. The map is returned, so that dropping it (which
 /// the benchmark does not time either) is not counted.
