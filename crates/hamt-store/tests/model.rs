@@ -289,14 +289,20 @@ fn failed_operations_leave_the_map_unchanged() {
     assert_eq!(contents(&StoredMap::load_with_config(flaky, root, config).unwrap()), model);
 }
 
+/// Writes a map of the keys `0..count` (as text), each with its number's little-endian bytes, into `store`, and
+/// returns its root.
+fn store_numbers(store: &MemoryStore, count: u32) -> Cid {
+    let mut map = StoredMap::new(store);
+    for i in 0..count {
+        map.insert(format!("{i}"), Value::Bytes(i.to_le_bytes().to_vec())).unwrap();
+    }
+    map.flush().unwrap()
+}
+
 #[test]
 fn readers_on_many_threads_share_a_small_cache() {
     let store = MemoryStore::new();
-    let mut map = StoredMap::new(&store);
-    for i in 0..20_000u32 {
-        map.insert(format!("{i}"), Value::Bytes(i.to_le_bytes().to_vec())).unwrap();
-    }
-    let root = map.flush().unwrap();
+    let root = store_numbers(&store, 20_000);
     let config = Config { cache_bytes: 256 << 10, ..Config::default() };
     let reader = StoredMap::load_with_config(&store, root, config).unwrap();
     std::thread::scope(|scope| {
@@ -381,11 +387,7 @@ fn a_key_in_a_slot_its_hash_does_not_name_is_an_error_every_time() {
 #[test]
 fn links_remember_children_only_while_the_cache_keeps_them() {
     let store = MemoryStore::new();
-    let mut writer = StoredMap::new(&store);
-    for i in 0..8_000u32 {
-        writer.insert(format!("{i}"), Value::Bytes(i.to_le_bytes().to_vec())).unwrap();
-    }
-    let root = writer.flush().unwrap();
+    let root = store_numbers(&store, 8_000);
     for (cache_bytes, everything_cached) in [(64 << 20, true), (64 << 10, false)] {
         let counting = CountingStore::over(store.clone());
         let config = Config { cache_bytes, value_cache_bytes: 0, ..Config::default() };
