@@ -530,6 +530,15 @@ fn write_link(out: &mut Vec<u8>, cid: &Cid, links: LinkFormat) {
     debug_assert!(written, "writing a link to a Vec failed");
 }
 
+/// The content of `block` if it is exactly one DAG-CBOR byte string (its head in the shortest form, nothing after
+/// it); `None` otherwise. The value decoder reads the common value this way, leaving every other block to the
+/// general decoder.
+pub(crate) fn lone_byte_string(block: &[u8]) -> Option<&[u8]> {
+    let mut reader = Reader { bytes: block, at: 0 };
+    let content = reader.byte_string(2, "a byte string").ok()?;
+    (reader.remaining() == 0).then_some(content)
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,

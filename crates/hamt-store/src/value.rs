@@ -4,7 +4,7 @@ use bytes::Bytes;
 use ipld_core::ipld::Ipld;
 
 use crate::StoreError;
-use crate::format::{RAW, block_cid, write_head};
+use crate::format::{RAW, block_cid, lone_byte_string, write_head};
 use cid::Cid;
 
 /// How a map's value blocks hold their values. Nothing in the stored data says which: the reader is told, as with
@@ -115,7 +115,7 @@ impl Value {
             ValueMode::Bytes => Ok(Value::Bytes(bytes.to_vec())),
             // A byte string, the common case, is read directly: a head in its shortest form (as DAG-CBOR requires)
             // whose length is the rest of the block.
-            ValueMode::Cbor => match byte_string(bytes) {
+            ValueMode::Cbor => match lone_byte_string(bytes) {
                 Some(content) => Ok(Value::Bytes(content.to_vec())),
                 None => match serde_ipld_dagcbor::from_slice::<Ipld>(bytes) {
                     Ok(Ipld::Bytes(bytes)) => Ok(Value::Bytes(bytes)),
@@ -125,39 +125,6 @@ impl Value {
             },
         }
     }
-}
-
-/// The content of `block` if it is exactly one DAG-CBOR byte string; `None` if it is anything else (which the
-/// general decoder then reads, or refuses).
-fn byte_string(block: &[u8]) -> Option<&[u8]> {
-    let (&first, rest) = block.split_first()?;
-    if first >> 5 != 2 {
-        return None;
-    }
-    let (length, content) = match first & 0x1f {
-        info @ 0..=23 => (u64::from(info), rest),
-        24 => {
-            let (&length, content) = rest.split_first()?;
-            (length >= 24).then_some((u64::from(length), content))?
-        }
-        25 => {
-            let (length, content) = rest.split_first_chunk::<2>()?;
-            let length = u64::from(u16::from_be_bytes(*length));
-            (length > 0xff).then_some((length, content))?
-        }
-        26 => {
-            let (length, content) = rest.split_first_chunk::<4>()?;
-            let length = u64::from(u32::from_be_bytes(*length));
-            (length > 0xffff).then_some((length, content))?
-        }
-        27 => {
-            let (length, content) = rest.split_first_chunk::<8>()?;
-            let length = u64::from_be_bytes(*length);
-            (length > 0xffff_ffff).then_some((length, content))?
-        }
-        _ => return None,
-    };
-    (content.len() as u64 == length).then_some(content)
 }
 
 fn encoding_error(error: impl std::fmt::Display) -> StoreError {

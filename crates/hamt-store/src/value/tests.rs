@@ -19,7 +19,7 @@ fn byte_strings_are_written_as_serde_ipld_dagcbor_writes_them() {
         let (_, same) = Value::Ipld(Ipld::Bytes(bytes.clone())).into_block(ValueMode::Cbor, "k").expect("encode");
         assert_eq!(same, expected);
         // And read back as bytes, through the direct path.
-        assert_eq!(byte_string(&block), Some(&bytes[..]));
+        assert_eq!(lone_byte_string(&block), Some(&bytes[..]));
         assert_eq!(Value::decode(ValueMode::Cbor, &cid, Bytes::from(block)).expect("decodes"), Value::Bytes(bytes));
     }
 }
@@ -60,7 +60,7 @@ fn the_direct_reader_agrees_with_the_general_decoder() {
     }
     for block in blocks {
         let general = serde_ipld_dagcbor::from_slice::<Ipld>(&block).ok();
-        match byte_string(&block) {
+        match lone_byte_string(&block) {
             Some(content) => assert_eq!(general, Some(Ipld::Bytes(content.to_vec())), "block {block:02x?}"),
             None => assert!(!matches!(general, Some(Ipld::Bytes(_))), "block {block:02x?} left to the general decoder"),
         }
