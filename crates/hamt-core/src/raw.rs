@@ -70,7 +70,7 @@ impl Shape {
     /// The shape of a bitmap node with these bitmaps.
     #[inline]
     pub(crate) fn bitmap(datamap: u32, nodemap: u32) -> Shape {
-        Shape { datamap, nodemap, entries: datamap.count_ones() as usize, children: nodemap.count_ones() as usize }
+        Shape::counted(datamap, nodemap, BitCounter::NATIVE)
     }
 
     /// [`bitmap`](Self::bitmap), counting with `counter`: for the code that does not run in a copy compiled with
@@ -185,12 +185,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     /// The shape of this node, read from its header.
     #[inline]
     pub(crate) fn shape(&self) -> Shape {
-        let header = self.header();
-        if header.datamap == 0 && header.nodemap == 0 {
-            Shape::collision(self.collision_len())
-        } else {
-            Shape::bitmap(header.datamap, header.nodemap)
-        }
+        self.shape_counted(BitCounter::NATIVE)
     }
 
     /// [`shape`](Self::shape), counting with `counter` (see [`Shape::counted`]).
@@ -254,24 +249,14 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     /// instructions).
     #[inline(always)]
     pub(crate) fn contents(&self, counter: BitCounter) -> Contents<'_, K, V, P> {
-        let header = self.header();
-        // The entries, the children, and the words between the header and the entries.
-        let (entries, children, words) = if header.datamap == 0 && header.nodemap == 0 {
-            (self.collision_len(), 0, 1)
-        } else {
-            let children = counter.count(header.nodemap) as usize;
-            (counter.count(header.datamap) as usize, children, children)
-        };
-        let align = align_of::<(K, V)>();
-        let offset = (size_of::<Header<P::Count>>() + words * size_of::<usize>() + align - 1) & !(align - 1);
-        // SAFETY: the counts are exact whichever way `counter` counts, so `entries` and `children` are this
-        // node's numbers of initialized entries and child handles, and `offset` is where its entries start (the
-        // arithmetic of `entries_offset`: a collision node's prefix is its one length word, a bitmap node's its
-        // children). Neither is mutated while shared borrows of this handle exist (mutation needs `NodeMut`).
+        let shape = self.shape_counted(counter);
+        // SAFETY: the counts are exact whichever way `counter` counts, so `shape` is this node's shape: it holds
+        // `shape.entries` initialized entries at `entries_ptr(shape)` and `shape.children` initialized child handles
+        // after the header. Neither is mutated while shared borrows of this handle exist (mutation needs `NodeMut`).
         unsafe {
             (
-                slice::from_raw_parts(self.ptr.cast::<u8>().add(offset).cast::<(K, V)>().as_ptr(), entries),
-                slice::from_raw_parts(self.children_ptr(), children),
+                slice::from_raw_parts(self.entries_ptr(shape), shape.entries),
+                slice::from_raw_parts(self.children_ptr(), shape.children),
             )
         }
     }
@@ -284,7 +269,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         if header.datamap & bit == 0 {
             return None;
         }
-        let index = (header.datamap & bit.wrapping_sub(1)).count_ones() as usize;
+        let index = index_of(header.datamap, bit);
         let shape = Shape::bitmap(header.datamap, header.nodemap);
         // SAFETY: `datamap` is non-zero, so this is a bitmap node of exactly this shape, and `index` counts the set
         // bits below a set bit, so it is less than `popcount(datamap)`, the number of initialized entries.
@@ -298,7 +283,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         let bit = lowest_bit(bit);
         let header = self.header();
         if header.datamap & bit != 0 {
-            let index = counter.count(header.datamap & bit.wrapping_sub(1)) as usize;
+            let index = counter.index_of(header.datamap, bit);
             let children = counter.count(header.nodemap) as usize;
             let align = align_of::<(K, V)>();
             let offset = (size_of::<Header<P::Count>>() + children * size_of::<usize>() + align - 1) & !(align - 1);
@@ -309,7 +294,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
             return Slot::Entry(unsafe { &*self.ptr.cast::<u8>().add(offset).cast::<(K, V)>().as_ptr().add(index) });
         }
         if header.nodemap & bit != 0 {
-            let index = counter.count(header.nodemap & bit.wrapping_sub(1)) as usize;
+            let index = counter.index_of(header.nodemap, bit);
             // SAFETY: `nodemap` has `bit`, so this is a bitmap node with `popcount(nodemap)` initialized children
             // and `index` is below that.
             return Slot::Child(unsafe { &*self.children_ptr().add(index) });
@@ -331,7 +316,7 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         if nodemap & bit == 0 {
             return None;
         }
-        let index = (nodemap & bit.wrapping_sub(1)).count_ones() as usize;
+        let index = index_of(nodemap, bit);
         // SAFETY: `nodemap` has `bit`, so this is a bitmap node with `popcount(nodemap)` children and `index` is
         // less than that.
         unsafe { Some(&*self.children_ptr().add(index)) }
@@ -572,7 +557,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         if datamap & bit == 0 {
             return None;
         }
-        let index = (datamap & bit.wrapping_sub(1)).count_ones() as usize;
+        let index = index_of(datamap, bit);
         self.into_parts().0.get_mut(index)
     }
 
@@ -584,7 +569,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         if nodemap & bit == 0 || self.node.is_collision() {
             return None;
         }
-        let index = (nodemap & bit.wrapping_sub(1)).count_ones() as usize;
+        let index = index_of(nodemap, bit);
         self.into_parts().1.get_mut(index)
     }
 
@@ -668,8 +653,8 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
             bit.is_power_of_two() && !old.is_collision() && old.datamap & bit != 0,
             "hamt: push_down of a missing entry"
         );
-        let entry_index = (old.datamap & bit.wrapping_sub(1)).count_ones() as usize;
-        let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
+        let entry_index = index_of(old.datamap, bit);
+        let child_index = index_of(old.nodemap, bit);
         let shape = Shape::bitmap(old.datamap ^ bit, old.nodemap | bit);
         let slides = slides_in_place::<K, V>();
         // Allocated before anything moves, so that a failure leaves the node untouched.
@@ -809,7 +794,7 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
             bit.is_power_of_two() && !old.is_collision() && old.nodemap & bit != 0,
             "hamt: a child to replace by an entry is missing"
         );
-        &self.node.children()[(old.nodemap & bit.wrapping_sub(1)).count_ones() as usize]
+        &self.node.children()[index_of(old.nodemap, bit)]
     }
 
     /// Replaces the child at `bit` (checked by the caller) by the entry that `make_entry` returns when handed the
@@ -819,8 +804,8 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     #[inline(always)]
     fn swap_child_for_entry(mut self, bit: u32, make_entry: impl FnOnce(Node<K, V, P>) -> (K, V)) {
         let old = self.node.shape();
-        let entry_index = ((old.datamap | bit) & bit.wrapping_sub(1)).count_ones() as usize;
-        let child_index = (old.nodemap & bit.wrapping_sub(1)).count_ones() as usize;
+        let entry_index = index_of(old.datamap | bit, bit);
+        let child_index = index_of(old.nodemap, bit);
         let shape = Shape::bitmap(old.datamap | bit, old.nodemap ^ bit);
         let builder = if slides_in_place::<K, V>() {
             // Grow first: on failure nothing has moved yet. On success the header already describes the new shape
@@ -1190,11 +1175,15 @@ impl ExactSizeIterator for Bits {}
 /// under Miri, this is `u32::count_ones`.
 #[derive(Clone, Copy)]
 pub(crate) struct BitCounter {
-    /// True only if the processor reported POPCNT: the field is private and only `new` sets it.
+    /// True only if the processor reported POPCNT: the field is private and only `new` sets it to true.
     hardware: bool,
 }
 
 impl BitCounter {
+    /// Counts with `u32::count_ones`: the POPCNT instruction in a copy compiled with it (see [`with_popcnt`]), a
+    /// dozen instructions elsewhere on the default x86-64 target.
+    pub(crate) const NATIVE: BitCounter = BitCounter { hardware: false };
+
     /// The way this processor counts bits best.
     #[inline(always)]
     pub(crate) fn new() -> Self {
@@ -1226,6 +1215,19 @@ impl BitCounter {
         }
         bits.count_ones()
     }
+
+    /// The position of the one-bit mask `bit` among the set bits of `bitmap`: the index of its slot's entry (in
+    /// `datamap`) or child (in `nodemap`).
+    #[inline(always)]
+    pub(crate) fn index_of(self, bitmap: u32, bit: u32) -> usize {
+        self.count(bitmap & bit.wrapping_sub(1)) as usize
+    }
+}
+
+/// [`BitCounter::index_of`] with [`BitCounter::NATIVE`].
+#[inline]
+pub(crate) fn index_of(bitmap: u32, bit: u32) -> usize {
+    BitCounter::NATIVE.index_of(bitmap, bit)
 }
 
 /// Runs `f`, compiled with the POPCNT instruction enabled where the processor has it: the in-place updates.

@@ -12,7 +12,7 @@ use core::mem;
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::{BitCounter, Builder, Edit, Node, NodeMut, Shape, Slot, Unallocated, with_popcnt};
+use crate::raw::{BitCounter, Builder, Edit, Node, NodeMut, Shape, Slot, Unallocated, index_of, with_popcnt};
 
 /// Bits of the hash consumed per level.
 pub(crate) const BITS: u32 = 5;
@@ -27,12 +27,6 @@ pub(crate) const MAX_DEPTH: usize = 14;
 #[inline]
 pub(crate) fn bit_at(hash: u64, shift: u32) -> u32 {
     1 << ((hash << shift) >> (64 - BITS))
-}
-
-/// The position of `bit` among the set bits of `bitmap`.
-#[inline]
-pub(crate) fn index_of(bitmap: u32, bit: u32) -> usize {
-    (bitmap & bit.wrapping_sub(1)).count_ones() as usize
 }
 
 /// Finds the entry for `key` below the root `node`.
@@ -758,20 +752,20 @@ where
     }
     // This walk recurses, so it does not run in a copy compiled with POPCNT: it counts with the lookup's counter.
     let counter = BitCounter::new();
-    let index_of = |bitmap: u32, bit: u32| counter.count(bitmap & bit.wrapping_sub(1)) as usize;
     let bit = bit_at(hash, shift);
     let (datamap, nodemap) = (node.datamap(), node.nodemap());
     let same_shape = Shape::counted(datamap, nodemap, counter);
     let (entries, children) = node.contents(counter);
     if datamap & bit != 0 {
-        let index = index_of(datamap, bit);
+        let index = counter.index_of(datamap, bit);
         let entry = &entries[index];
         if !op.is_key(&entry.0, None) {
             let Some(new_entry) = op.vacant() else { return Persistent::Unchanged };
             let existing_hash = hash_of(hasher, &entry.0);
             let child = merge_two(entry.clone(), existing_hash, new_entry, hash, shift + BITS);
             let shape = Shape::counted(datamap ^ bit, nodemap | bit, counter);
-            let copy = node.copy_edited(shape, Edit::Remove(index), Edit::Insert(index_of(nodemap, bit), child));
+            let copy =
+                node.copy_edited(shape, Edit::Remove(index), Edit::Insert(counter.index_of(nodemap, bit), child));
             return Persistent::Node(copy, Seen::Inserted);
         }
         // The update's own key is not stored; nothing is built yet, so its drop may panic harmlessly.
@@ -799,7 +793,7 @@ where
         };
     }
     if nodemap & bit != 0 {
-        let child_index = index_of(nodemap, bit);
+        let child_index = counter.index_of(nodemap, bit);
         let child = &children[child_index];
         return match update_persistent(child, hash, shift + BITS, op, hasher) {
             Persistent::Unchanged => Persistent::Unchanged,
@@ -811,7 +805,7 @@ where
                     return Persistent::Single(entry, removed);
                 }
                 let shape = Shape::counted(datamap | bit, nodemap ^ bit, counter);
-                let entry_edit = Edit::Insert(index_of(datamap | bit, bit), entry);
+                let entry_edit = Edit::Insert(counter.index_of(datamap | bit, bit), entry);
                 Persistent::Node(node.copy_edited(shape, entry_edit, Edit::Remove(child_index)), Seen::Removed(removed))
             }
             // A child subtree holds at least two entries, so one removal cannot empty it.
@@ -821,7 +815,7 @@ where
     let Some(new_entry) = op.vacant() else { return Persistent::Unchanged };
     let shape = Shape::counted(datamap | bit, nodemap, counter);
     Persistent::Node(
-        node.copy_edited(shape, Edit::Insert(index_of(datamap | bit, bit), new_entry), Edit::Keep),
+        node.copy_edited(shape, Edit::Insert(counter.index_of(datamap | bit, bit), new_entry), Edit::Keep),
         Seen::Inserted,
     )
 }
