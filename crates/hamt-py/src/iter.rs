@@ -1,11 +1,12 @@
 //! The views (`keys()`, `values()`, `items()`), the iterator over a map, and the lazy `diff` iterator.
 
-use hamt_core::{ArcTK, DiffItem};
+use hamt_core::DiffItem;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::guarded;
+use crate::gil::{GilGuarded, Pointers};
 use crate::map::Map;
 use crate::object::{Key, Trie, Value};
 
@@ -18,7 +19,7 @@ pub(crate) enum ItemKind {
 }
 
 /// The iterator of a trie, in the cell that owns the trie it borrows.
-type TrieIter<'a> = hamt_core::Iter<'a, Key, Value, ArcTK>;
+type TrieIter<'a> = hamt_core::Iter<'a, Key, Value, Pointers>;
 
 self_cell::self_cell!(
     /// A copy of a map's root (nodes are shared, not copied) and an iterator borrowing it.
@@ -37,13 +38,13 @@ self_cell::self_cell!(
 #[pyclass(module = "hamt", name = "MapIterator")]
 pub(crate) struct MapIterator {
     map: Py<Map>,
-    entries: IterCell,
+    entries: GilGuarded<IterCell>,
     kind: ItemKind,
 }
 
 impl MapIterator {
     pub(crate) fn new(map: &Bound<'_, Map>, kind: ItemKind) -> PyResult<MapIterator> {
-        let entries = IterCell::new(map.try_borrow()?.trie.clone(), |trie| trie.iter());
+        let entries = GilGuarded::new(IterCell::new(Trie::clone(&map.try_borrow()?.trie), |trie| trie.iter()));
         Ok(MapIterator { map: map.clone().unbind(), entries, kind })
     }
 }
@@ -182,7 +183,7 @@ view!(
 );
 
 /// The diff of two tries, in the cell that owns the tries it borrows.
-type TrieDiff<'a> = hamt_core::Diff<'a, Key, Value, ArcTK, crate::object::PythonHash>;
+type TrieDiff<'a> = hamt_core::Diff<'a, Key, Value, Pointers, crate::object::PythonHash>;
 
 self_cell::self_cell!(
     /// Two tries and the diff iterator that walks them.
@@ -197,13 +198,13 @@ self_cell::self_cell!(
 #[pyclass(module = "hamt", name = "DiffIterator")]
 pub(crate) struct DiffIterator {
     maps: (Py<Map>, Py<Map>),
-    cell: DiffCell,
+    cell: GilGuarded<DiffCell>,
 }
 
 impl DiffIterator {
     pub(crate) fn new(first: &Bound<'_, Map>, second: &Bound<'_, Map>) -> PyResult<DiffIterator> {
         let tries = (first.try_borrow()?.trie.clone(), second.try_borrow()?.trie.clone());
-        let cell = DiffCell::new(tries, |(first, second)| first.diff(second));
+        let cell = GilGuarded::new(DiffCell::new(tries, |(first, second)| first.diff(second)));
         Ok(DiffIterator { maps: (first.clone().unbind(), second.clone().unbind()), cell })
     }
 }

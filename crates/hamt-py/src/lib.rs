@@ -10,20 +10,21 @@
 //! - `serialize` converts plain Python data for `serialize_multiple` and `deserialize_multiple`.
 //!
 //! # Pointers, threads and the GIL
-//! The maps use [`hamt_core::ArcTK`]: a `Py<PyAny>` is `Send + Sync` (PyO3 increments and decrements reference
-//! counts only while attached to the interpreter, and defers a decrement made without it), so the trie can be shared
-//! between Python threads, and the classes need not be `unsendable` (which would raise in every other thread).
-//! `Map` is `frozen` (no borrow flag: nothing changes a map once made); `MapMutation` is not, because its
-//! methods change it in place and the garbage collector's `__clear__` must empty it to break a cycle. PyO3's
-//! borrow flag then guards every call on a mutation, and a re-entrant change from inside a key's `__eq__` raises
-//! `RuntimeError` instead of corrupting anything. The price of `ArcTK` is measured (benches, section `python`): a
-//! persistent `set` copies a path of nodes and increments the count of every child of the copied nodes, and
-//! atomic increments make it slower than `immutables`, whose counts are plain integers guarded by the GIL. The
-//! module is built for one interpreter (CPython 3.11 or later; not the stable ABI, whose reference counting goes
-//! through function calls) and declares that it needs the GIL: a free-threaded CPython re-enables the GIL when it
-//! imports the module.
+//! On an interpreter with a GIL the tries count references with plain integers ([`hamt_core::RcK`]), as
+//! `immutables` and CPython's own HAMT do: a persistent `set` counts a reference to every child of every node it
+//! copies, and atomic counts made it take twice as long. The classes must still be `Send + Sync` for PyO3 (Python
+//! calls their methods from any of its threads); `gil` is the one module with `unsafe` code, and argues why the
+//! GIL makes that claim true. On a free-threaded interpreter the same source builds with atomic counts
+//! ([`hamt_core::ArcTK`]) and claims nothing. `Map` is `frozen` (no borrow flag: nothing changes a map once made);
+//! `MapMutation` is not, because its methods change it in place and the garbage collector's `__clear__` must empty
+//! it to break a cycle. PyO3's borrow flag then guards every call on a mutation, and a re-entrant change from
+//! inside a key's `__eq__` raises `RuntimeError` instead of corrupting anything. The module is built for one
+//! interpreter (CPython 3.11 or later; not the stable ABI, whose reference counting goes through function calls)
+//! and declares that it needs the GIL: a free-threaded CPython re-enables the GIL when it imports the module
+//! (unless `PYTHON_GIL=0` says otherwise, which the atomic build of such an interpreter tolerates).
 
 mod errors;
+mod gil;
 mod iter;
 mod map;
 mod mutation;

@@ -11,6 +11,7 @@ use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::guarded;
+use crate::gil::GilGuarded;
 use crate::iter::{DiffIterator, ItemKind, MapItems, MapIterator, MapKeys, MapValues};
 use crate::mutation::MapMutation;
 use crate::object::{Key, PythonHash, Trie, Value, is_atomic};
@@ -26,7 +27,7 @@ const UNHASHED: isize = -1;
 /// otherwise), and the collector breaks the cycle by clearing that object, which frees the map.
 #[pyclass(module = "hamt", name = "Map", mapping, subclass, weakref, generic, frozen)]
 pub(crate) struct Map {
-    pub(crate) trie: Trie,
+    pub(crate) trie: GilGuarded<Trie>,
     /// What the entries are known to be.
     pub(crate) contents: Contents,
     /// The cached `hash()`, or [`UNHASHED`].
@@ -36,7 +37,7 @@ pub(crate) struct Map {
 impl Map {
     /// A map of `trie`, whose [`Contents`] the caller kept track of.
     pub(crate) fn from_trie(trie: Trie, contents: Contents) -> Map {
-        Map { trie, contents, hash: AtomicIsize::new(UNHASHED) }
+        Map { trie: GilGuarded::new(trie), contents, hash: AtomicIsize::new(UNHASHED) }
     }
 
     fn empty() -> Map {
@@ -379,7 +380,7 @@ impl Map {
         extend_trie(&mut map.trie, &mut map.contents, Some(other), None)?;
         let this = slf.try_borrow()?;
         // `union` keeps the receiver's value for a key in both: this map's, as `|` wants.
-        map.trie = guarded(|| this.trie.union(&map.trie))?;
+        *map.trie = guarded(|| this.trie.union(&map.trie))?;
         map.contents = map.contents.union(this.contents);
         Ok(map.into_pyobject(py)?.into_any().unbind())
     }
@@ -396,7 +397,7 @@ impl Map {
             return Ok(py.NotImplemented());
         };
         let other = other.try_borrow()?;
-        let same = guarded(|| self.trie == other.trie)?;
+        let same = guarded(|| *self.trie == *other.trie)?;
         Ok((same == equal).into_pyobject(py)?.to_owned().into_any().unbind())
     }
 
@@ -413,7 +414,7 @@ impl Map {
             (hash ^ (hash << 16) ^ 89_869_747).wrapping_mul(3_644_798_167)
         }
         let mut hash = 1_927_868_237_u64.wrapping_mul(self.trie.len() as u64 * 2 + 1);
-        for (key, value) in &self.trie {
+        for (key, value) in self.trie.iter() {
             hash ^= mix(key.object().bind(py).hash()? as u64);
             hash ^= mix(value.0.bind(py).hash()? as u64);
         }
@@ -431,7 +432,7 @@ impl Map {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, (Bound<'py, PyDict>,))> {
         let py = slf.py();
         let dict = PyDict::new(py);
-        for (key, value) in &slf.try_borrow()?.trie {
+        for (key, value) in slf.try_borrow()?.trie.iter() {
             dict.set_item(key.object().bind(py), value.0.bind(py))?;
         }
         Ok((slf.get_type(), (dict,)))
@@ -439,7 +440,7 @@ impl Map {
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         if self.contents.may_hold_cycle {
-            for (key, value) in &self.trie {
+            for (key, value) in self.trie.iter() {
                 visit.call(key.object())?;
                 visit.call(&value.0)?;
             }

@@ -7,6 +7,7 @@ use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::gil::GilGuarded;
 use crate::errors::{Failure, guarded, pending, try_guarded};
 use crate::map::{Contents, Map, extend_trie, lookup, trie_repr, with_probe};
 use crate::object::{Key, PythonHash, Trie, Value};
@@ -15,7 +16,7 @@ use crate::object::{Key, PythonHash, Trie, Value};
 /// in place, which is why a batch of updates costs less than as many `Map.set` calls.
 #[pyclass(module = "hamt", name = "MapMutation", mapping)]
 pub(crate) struct MapMutation {
-    trie: Trie,
+    trie: GilGuarded<Trie>,
     /// As [`Map::contents`].
     contents: Contents,
     finished: bool,
@@ -26,7 +27,7 @@ pub(crate) struct MapMutation {
 
 impl MapMutation {
     pub(crate) fn new(trie: Trie, contents: Contents) -> MapMutation {
-        MapMutation { trie, contents, finished: false, abandoned: false }
+        MapMutation { trie: GilGuarded::new(trie), contents, finished: false, abandoned: false }
     }
 
     /// The mutation, borrowed for a change, or the exception of [`MapMutation::check_open`]. One borrow where a
@@ -184,7 +185,7 @@ impl MapMutation {
         };
         extend_trie(&mut trie, &mut contents, col.as_ref(), kwargs)?;
         let mut this = slf.try_borrow_mut()?;
-        this.trie = trie;
+        *this.trie = trie;
         this.contents = contents;
         Ok(())
     }
@@ -221,7 +222,7 @@ impl MapMutation {
         let other = other.try_borrow()?;
         self.check_usable()?;
         other.check_usable()?;
-        let same = guarded(|| self.trie == other.trie)?;
+        let same = guarded(|| *self.trie == *other.trie)?;
         Ok((same == equal).into_pyobject(py)?.to_owned().into_any().unbind())
     }
 
@@ -236,7 +237,7 @@ impl MapMutation {
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         // An abandoned trie is not walked (its count may be wrong); a cycle through it is then not collected.
         if self.contents.may_hold_cycle && !self.abandoned {
-            for (key, value) in &self.trie {
+            for (key, value) in self.trie.iter() {
                 visit.call(key.object())?;
                 visit.call(&value.0)?;
             }
@@ -245,7 +246,7 @@ impl MapMutation {
     }
 
     fn __clear__(&mut self) {
-        self.trie = Trie::with_hasher(PythonHash);
+        *self.trie = Trie::with_hasher(PythonHash);
         self.contents = Contents::EMPTY;
     }
 }

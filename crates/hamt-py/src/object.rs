@@ -2,14 +2,15 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 
-use hamt_core::{ArcTK, HamtMap};
+use hamt_core::HamtMap;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyComplex, PyFloat, PyInt, PyString};
 
 use crate::errors;
+use crate::gil::Pointers;
 
 /// The trie behind `Map` and `MapMutation`.
-pub(crate) type Trie = HamtMap<Key, Value, ArcTK, PythonHash>;
+pub(crate) type Trie = HamtMap<Key, Value, Pointers, PythonHash>;
 
 /// A key: a Python object and its `hash()`, computed once when the key enters the map.
 ///

@@ -174,7 +174,7 @@ pub(crate) fn serialize_multiple<'py>(maps: &Bound<'py, PyAny>) -> PyResult<Boun
         let map = map?;
         let map = map.cast::<Map>()?.try_borrow()?;
         let mut encoded = EncodedMap::new();
-        for (key, value) in &map.trie {
+        for (key, value) in map.trie.iter() {
             encoded.insert_mut(encode(key.object().bind(py))?, encode(value.0.bind(py))?);
         }
         if encoded.len() != map.trie.len() {
