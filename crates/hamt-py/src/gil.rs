@@ -9,7 +9,7 @@
 //! one thread at a time touch any object. On an interpreter with a GIL the tries here do the same: their nodes
 //! use [`hamt_core::RcK`].
 //!
-//! # The claim
+//! # The claims
 //! A trie of `RcK` nodes is neither `Send` nor `Sync`, and PyO3 requires both of every class, because Python may
 //! call a method of one object from any of its threads. [`GilGuarded`] asserts them for what it holds, which is
 //! sound because of how this crate touches it:
@@ -31,11 +31,19 @@
 //!   name carries its ABI tag, `cpython-313` or `cpython-313t`), so the build-time choice matches the run time.
 //!   PyO3 refuses to load the module in a subinterpreter, whose GIL would not be the main interpreter's.
 //!
+//!
+//! The second claim is [`Object`]'s: the keys and values in a trie are cloned and dropped only by trie operations
+//! and deallocations, which run on attached threads as the first point says, so their reference counts change
+//! without PyO3's question whether the thread is attached (a thread-local read before every change).
+//!
 //! Miri cannot run this crate (its code runs only inside a Python interpreter), so the claim rests on the argument
 //! above; the trie code it relies on is hamt-core's, which Miri checks with both pointer kinds.
 #![allow(unsafe_code)]
 
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
+
+use pyo3::prelude::*;
 
 /// The pointer kind of every trie: plain counts under the GIL, atomic counts on a free-threaded interpreter.
 #[cfg(not(Py_GIL_DISABLED))]
@@ -81,3 +89,52 @@ unsafe impl<T> Send for GilGuarded<T> {}
 // the non-atomic reference counts behind it are never changed by two threads at once.
 #[cfg(not(Py_GIL_DISABLED))]
 unsafe impl<T> Sync for GilGuarded<T> {}
+
+/// A counted reference to a Python object, as the keys and values of a trie hold it: cloning and dropping it
+/// change the object's reference count in place.
+///
+/// PyO3's `Py` asks a thread-local whether the thread is attached to the interpreter before each change (and
+/// defers the change otherwise); copying a node clones every entry in it, and those questions were a tenth of a
+/// persistent `set`. The answer here is always yes (the module documentation's second claim).
+pub(crate) struct Object(ManuallyDrop<Py<PyAny>>);
+
+impl Object {
+    /// Holds `object`, whose reference it takes over.
+    pub(crate) fn new(object: Py<PyAny>) -> Object {
+        Object(ManuallyDrop::new(object))
+    }
+
+    /// The reference, handed back to PyO3.
+    pub(crate) fn into_inner(self) -> Py<PyAny> {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the reference is taken out exactly once.
+        unsafe { ManuallyDrop::take(&mut this.0) }
+    }
+}
+
+impl Deref for Object {
+    type Target = Py<PyAny>;
+
+    fn deref(&self) -> &Py<PyAny> {
+        &self.0
+    }
+}
+
+impl Clone for Object {
+    fn clone(&self) -> Object {
+        // SAFETY: the thread is attached to the interpreter (the module documentation's second claim), which is
+        // what `assume_attached` requires; the token does not outlive this call.
+        let py = unsafe { Python::assume_attached() };
+        Object::new(self.0.clone_ref(py))
+    }
+}
+
+impl Drop for Object {
+    fn drop(&mut self) {
+        // SAFETY: this is the drop, so `self.0` is never used again after it is taken out.
+        let object = unsafe { ManuallyDrop::take(&mut self.0) };
+        // SAFETY: as in `clone`: the thread is attached, so the count can change in place.
+        let py = unsafe { Python::assume_attached() };
+        drop(object.into_bound(py));
+    }
+}

@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::guarded;
-use crate::gil::GilGuarded;
+use crate::gil::{GilGuarded, Object};
 use crate::iter::{DiffIterator, ItemKind, MapItems, MapIterator, MapKeys, MapValues};
 use crate::mutation::MapMutation;
 use crate::object::{Key, PythonHash, Trie, Value, is_atomic};
@@ -95,7 +95,7 @@ pub(crate) fn extend_trie(
     let mut insert = |key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>| -> PyResult<()> {
         *contents = contents.with_pair(key, value);
         let key = Key::new(key)?;
-        let value = Value(value.clone().unbind());
+        let value = Value(Object::new(value.clone().unbind()));
         if contents.str_keys {
             // Only exact strings are compared, as in `with_probe`: nothing to guard.
             drop(trie.insert_mut(key, value));
@@ -162,13 +162,11 @@ pub(crate) fn with_probe<T>(
     operation: impl FnOnce(&Trie, &Key) -> T,
 ) -> PyResult<T> {
     let probe = Key::new(key)?;
-    let result = if contents.str_keys && key.is_exact_instance_of::<PyString>() {
+    if contents.str_keys && key.is_exact_instance_of::<PyString>() {
         Ok(operation(trie, &probe))
     } else {
         guarded(|| operation(trie, &probe))
-    };
-    probe.release(key.py());
-    result
+    }
 }
 
 /// The value for `key` in `trie` (a new reference).
@@ -252,7 +250,7 @@ impl Map {
                     unchanged = true;
                     Some(old.clone())
                 }
-                _ => Some(Value(value.clone().unbind())),
+                _ => Some(Value(Object::new(value.clone().unbind()))),
             })
         })?;
         if unchanged {
@@ -442,7 +440,7 @@ impl Map {
         if self.contents.may_hold_cycle {
             for (key, value) in self.trie.iter() {
                 visit.call(key.object())?;
-                visit.call(&value.0)?;
+                visit.call(&*value.0)?;
             }
         }
         Ok(())

@@ -7,7 +7,7 @@ use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::gil::GilGuarded;
+use crate::gil::{GilGuarded, Object};
 use crate::errors::{Failure, guarded, pending, try_guarded};
 use crate::map::{Contents, Map, extend_trie, lookup, trie_repr, with_probe};
 use crate::object::{Key, PythonHash, Trie, Value};
@@ -76,7 +76,7 @@ impl MapMutation {
     fn assign(&mut self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let contents = self.contents.with_pair(key, value);
         let key = Key::new(key)?;
-        let value = Value(value.clone().unbind());
+        let value = Value(Object::new(value.clone().unbind()));
         if contents.str_keys {
             // The stored key is kept when present, as `Entry` and `dict` keep it.
             drop(self.trie.insert_mut(key, value));
@@ -101,7 +101,7 @@ impl MapMutation {
         if !guarded(|| self.trie.contains_key(&probe))? {
             return Ok(None);
         }
-        Ok(self.in_place(|trie| trie.remove_mut(&probe))?.map(|value| value.0))
+        Ok(self.in_place(|trie| trie.remove_mut(&probe))?.map(|value| value.0.into_inner()))
     }
 }
 
@@ -239,7 +239,7 @@ impl MapMutation {
         if self.contents.may_hold_cycle && !self.abandoned {
             for (key, value) in self.trie.iter() {
                 visit.call(key.object())?;
-                visit.call(&value.0)?;
+                visit.call(&*value.0)?;
             }
         }
         Ok(())

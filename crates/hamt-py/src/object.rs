@@ -7,16 +7,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyComplex, PyFloat, PyInt, PyString};
 
 use crate::errors;
-use crate::gil::Pointers;
+use crate::gil::{Object, Pointers};
 
 /// The trie behind `Map` and `MapMutation`.
 pub(crate) type Trie = HamtMap<Key, Value, Pointers, PythonHash>;
 
 /// A key: a Python object and its `hash()`, computed once when the key enters the map.
 ///
-/// Cloning (which hamt-core does to entries of a node it copies) increments the reference count; every clone
-/// happens inside a method called from Python, so the thread is attached to the interpreter, which PyO3's
-/// `py-clone` checks (and would panic on, never corrupt, were it not).
+/// Cloning (which hamt-core does to entries of a node it copies) increments the reference count in place (see
+/// [`Object`]).
 ///
 /// Storing the hash makes a lookup call `__hash__` once (for the probe) and never for stored keys, as `dict` does.
 /// A key whose hash changes after insertion is simply not found again, as in `dict`; it cannot break the trie.
@@ -26,25 +25,18 @@ pub(crate) type Trie = HamtMap<Key, Value, Pointers, PythonHash>;
 pub(crate) struct Key {
     /// The Python hash with its five-bit groups reversed (a bijection of the Python hash).
     trie_hash: u64,
-    object: Py<PyAny>,
+    object: Object,
 }
 
 impl Key {
     /// The key for `object`, or the exception its `__hash__` raised.
     pub(crate) fn new(object: &Bound<'_, PyAny>) -> PyResult<Key> {
-        Ok(Key { trie_hash: groups_reversed(object.hash()? as u64), object: object.clone().unbind() })
+        Ok(Key { trie_hash: groups_reversed(object.hash()? as u64), object: Object::new(object.clone().unbind()) })
     }
 
     /// The Python object.
     pub(crate) fn object(&self) -> &Py<PyAny> {
         &self.object
-    }
-
-    /// Drops a key that was only a probe. Dropping it as a `Bound` decrements the count directly, where dropping
-    /// a `Py` first asks whether the thread is attached to the interpreter (a thread-local read), which `py`
-    /// already proves.
-    pub(crate) fn release(self, py: Python<'_>) {
-        drop(self.object.into_bound(py));
     }
 }
 
@@ -64,7 +56,7 @@ impl Eq for Key {}
 
 /// A value: a Python object, compared with `__eq__` by map equality and `diff`, and cloned as [`Key`] is.
 #[derive(Clone)]
-pub(crate) struct Value(pub(crate) Py<PyAny>);
+pub(crate) struct Value(pub(crate) Object);
 
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {

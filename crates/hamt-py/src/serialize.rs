@@ -11,6 +11,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyT
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{DataError, guarded};
+use crate::gil::Object;
 use crate::map::{Contents, Map};
 use crate::object::{Key, PythonHash, Trie, Value};
 
@@ -215,7 +216,7 @@ pub(crate) fn deserialize_multiple<'py>(bytes: &[u8], py: Python<'py>) -> PyResu
             let (key, value) = (decode(py, key)?, decode(py, value)?);
             contents = contents.with_pair(&key, &value);
             let key = Key::new(&key)?;
-            guarded(|| trie.insert_mut(key, Value(value.unbind())))?;
+            guarded(|| trie.insert_mut(key, Value(Object::new(value.unbind()))))?;
         }
         maps.push(Map::from_trie(trie.clone(), contents));
         previous = (version, trie, contents);
