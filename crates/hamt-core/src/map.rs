@@ -15,7 +15,7 @@ use crate::iter::{IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, V
 use crate::kind::PointerKind;
 use crate::ops::{Built, Count, Merge, MergeKind, Merger, Shared, is_subnode, nodes_equal};
 use crate::raw::{Found, Node};
-use crate::trie::{self, ByKey, Change, Insert, Keyed, Left, Persistent, Remove, Update, UpdateWith};
+use crate::trie::{self, ByKey, Change, Insert, Keyed, Left, Persistent, Remove, Seen, Update, UpdateWith};
 
 /// A persistent hash map: a CHAMP trie whose versions share every node they have in common.
 ///
@@ -484,8 +484,11 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let value = self.get(key)?.clone();
-        Some((value, self.remove(key)))
+        // One walk: the removal reports the entry it took out of this map's trie, whose value is cloned.
+        match self.updated_persistent_seen(Remove { target: ByKey(key), wants_key: false }) {
+            (rest, Some(Seen::Removed((_, value)))) => Some((value.clone(), rest)),
+            _ => None,
+        }
     }
 
     /// This map with `key` set to `value`, taking the map by value: the by-value twin of [`insert`](Self::insert),
@@ -534,17 +537,28 @@ where
         U: Update<K, V> + Keyed,
         U::Key: Hash,
     {
+        self.updated_persistent_seen(op).0
+    }
+
+    /// [`updated_persistent`](Self::updated_persistent), with what the walk found: `None` when nothing changed.
+    fn updated_persistent_seen<U>(&self, op: U) -> (Self, Option<Seen<'_, K, V>>)
+    where
+        U: Update<K, V> + Keyed,
+        U::Key: Hash,
+    {
         let hash = hash_of(&self.hasher, op.key());
         let Some(root) = &self.root else {
             return match op.vacant() {
-                Some(entry) => self.derived(Some(trie::single(entry, hash, 0)), 1),
-                None => self.clone(),
+                Some(entry) => (self.derived(Some(trie::single(entry, hash, 0)), 1), Some(Seen::Inserted)),
+                None => (self.clone(), None),
             };
         };
         match trie::update_persistent(root, hash, 0, op, &self.hasher) {
-            Persistent::Unchanged => self.clone(),
-            Persistent::Node(node, seen) => self.derived(Some(node), self.len.wrapping_add_signed(seen.len_delta())),
-            Persistent::Empty(_) => self.derived(None, 0),
+            Persistent::Unchanged => (self.clone(), None),
+            Persistent::Node(node, seen) => {
+                (self.derived(Some(node), self.len.wrapping_add_signed(seen.len_delta())), Some(seen))
+            }
+            Persistent::Empty(removed) => (self.derived(None, 0), Some(Seen::Removed(removed))),
             Persistent::Single(..) => unreachable!("the root never collapses into its parent"),
         }
     }
