@@ -15,7 +15,7 @@ use core::hash::{BuildHasher, Hash};
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
 use crate::ops::Built;
-use crate::raw::{Builder, Node, Shape};
+use crate::raw::{Bits, Builder, Node, Shape};
 use crate::trie::{BITS, COLLISION_SHIFT, bit_at};
 
 /// Groups of at most this many entries are sorted by hash (an insertion sort) and built from the sorted run rather
@@ -27,7 +27,7 @@ const SORT_UP_TO: usize = if cfg!(any(test, feature = "invariants")) { 3 } else 
 /// (see [`build_dealt`]): the partition moves positions, and each entry is moved into its node from wherever the
 /// input had it, which stays within the caches only if the input does. Test builds (the `invariants` feature) deal
 /// from 64 entries on, so that the test suites' small inputs take both paths.
-const DEAL_FROM: usize = if cfg!(any(test, feature = "invariants")) { 64 } else { 32_768 };
+const DEAL_FROM: usize = if cfg!(any(test, feature = "invariants")) { 64 } else { 131_072 };
 
 /// An entry's hash and its position in the input: what the partition moves instead of the entry.
 type Keyed = (u64, usize);
@@ -198,20 +198,30 @@ impl<K: Eq, V> Input<K, V> {
     /// Builds the node at `shift` for `group`, entries whose hashes agree above `shift` and do not all agree (or
     /// any nonempty group, at the root), in input order. `scratch` is as long as `group`; both are overwritten.
     fn node<P: PointerKind>(&mut self, group: &mut [Keyed], scratch: &mut [Keyed], shift: u32) -> Node<K, V, P> {
+        if let [first, second] = *group {
+            if first.0 != second.0 {
+                return self.pair(first, second, shift);
+            }
+        }
         if group.len() <= SORT_UP_TO {
             // A stable sort (an insertion sort, at this size) keeps equal hashes in input order for `dedup`.
             group.sort_by_key(|&(hash, _)| hash);
             return self.sorted_node(group, shift);
         }
+        let group_len = group.len();
         let mut counts = [0usize; 32];
         for &(hash, _) in group.iter() {
             counts[digit(hash, shift)] += 1;
         }
+        // The digits present, as a bitmap: the loops below visit only those.
+        let present =
+            counts.iter().enumerate().fold(0u32, |bits, (index, &count)| bits | (u32::from(count != 0) << index));
         let mut next = [0usize; 32];
         let mut start = 0;
-        for (next, count) in next.iter_mut().zip(counts) {
-            *next = start;
-            start += count;
+        for bit in Bits(present) {
+            let index = bit.trailing_zeros() as usize;
+            next[index] = start;
+            start += counts[index];
         }
         // The scatter keeps input order within each digit, which `dedup` relies on.
         for &item in group.iter() {
@@ -219,48 +229,61 @@ impl<K: Eq, V> Input<K, V> {
             scratch[*slot] = item;
             *slot += 1;
         }
-        // Each digit's distinct keys (a group of equal hashes may hold equal keys) give the node's shape.
-        let mut distinct = [0usize; 32];
-        let mut uniform = 0u32;
-        let (mut datamap, mut nodemap) = (0u32, 0u32);
-        let mut start = 0;
-        for (index, &count) in counts.iter().enumerate() {
-            if count == 0 {
+        // Each digit's distinct keys (a group of equal hashes may hold equal keys) give the node's shape. After the
+        // scatter, `next` holds where each digit's run ends.
+        let (mut datamap, mut uniform) = (0u32, 0u32);
+        for bit in Bits(present) {
+            let index = bit.trailing_zeros() as usize;
+            let count = counts[index];
+            if count == 1 {
+                datamap |= bit;
                 continue;
             }
-            let run = &mut scratch[start..start + count];
-            distinct[index] = if count > 1 && all_equal(run) {
-                uniform |= 1 << index;
-                self.dedup(run)
-            } else {
-                count
-            };
-            if distinct[index] == 1 {
-                datamap |= 1 << index;
-            } else {
-                nodemap |= 1 << index;
+            let end = next[index];
+            let run = &mut scratch[end - count..end];
+            if all_equal(run) {
+                uniform |= bit;
+                // `counts` now holds the distinct keys of a uniform run, which sit at its start.
+                counts[index] = self.dedup(run);
+                if counts[index] == 1 {
+                    datamap |= bit;
+                }
             }
-            start += count;
         }
         // Allocate the parent before its children, so that the nodes lie in depth-first order.
-        let mut builder = Builder::new(Shape::bitmap(datamap, nodemap));
+        let mut builder = Builder::new(Shape::bitmap(datamap, present & !datamap));
         let (mut rest, mut rest_scratch) = (scratch, group);
-        for (index, &count) in counts.iter().enumerate() {
-            if count == 0 {
-                continue;
-            }
-            let (run, after) = rest.split_at_mut(count);
-            let (run_scratch, after_scratch) = rest_scratch.split_at_mut(count);
+        for bit in Bits(present) {
+            let index = bit.trailing_zeros() as usize;
+            let end = next[index];
+            let length = end - (group_len - rest.len());
+            let (run, after) = rest.split_at_mut(length);
+            let (run_scratch, after_scratch) = rest_scratch.split_at_mut(length);
             (rest, rest_scratch) = (after, after_scratch);
-            let distinct = distinct[index];
-            if distinct == 1 {
+            if datamap & bit != 0 {
                 builder.push_entry(self.take(run[0].1));
-            } else if uniform & (1 << index) != 0 {
-                builder.push_child(self.chain(&run[..distinct], shift + BITS));
+            } else if uniform & bit != 0 {
+                builder.push_child(self.chain(&run[..counts[index]], shift + BITS));
             } else {
                 builder.push_child(self.node(run, run_scratch, shift + BITS));
             }
         }
+        builder.finish()
+    }
+
+    /// Builds the node at `shift` for two entries with different hashes that agree above `shift`: the most common
+    /// group at the bottom of a trie, built without sorting or counting.
+    fn pair<P: PointerKind>(&mut self, first: Keyed, second: Keyed, shift: u32) -> Node<K, V, P> {
+        let (first_bit, second_bit) = (bit_at(first.0, shift), bit_at(second.0, shift));
+        if first_bit == second_bit {
+            let mut builder = Builder::new(Shape::bitmap(0, first_bit));
+            builder.push_child(self.pair(first, second, shift + BITS));
+            return builder.finish();
+        }
+        let mut builder = Builder::new(Shape::bitmap(first_bit | second_bit, 0));
+        let (low, high) = if first_bit < second_bit { (first, second) } else { (second, first) };
+        builder.push_entry(self.take(low.1));
+        builder.push_entry(self.take(high.1));
         builder.finish()
     }
 
