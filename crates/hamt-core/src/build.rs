@@ -1,9 +1,15 @@
-//! Bulk construction: a trie built bottom-up from entries sorted by hash.
+//! Bulk construction: a trie built top-down by an MSD radix partition on the trie's own 5-bit digits.
 //!
-//! Sorting by hash puts the entries in trie order (hash bits are consumed from the top), so every node's contents
-//! are a contiguous run: each node is allocated once at its exact size, parents before children, which lays the
-//! nodes out in depth-first order in memory. Nothing is copied or reallocated, and lookups and iteration on the
-//! result touch memory in the order it was allocated.
+//! The entries are hashed once and stay where the input put them; what moves is a `(hash, position)` pair per
+//! entry. A group of entries whose hashes agree above `shift` is partitioned by its digit at `shift` (count the 32
+//! digits, scatter the pairs stably into a second buffer), which gives the node's shape; the node is allocated, and
+//! each digit's group becomes an entry or, recursively, a child, partitioned back into the first buffer. Nodes are
+//! therefore allocated once at their exact size, parents before children, which lays them out in depth-first order
+//! in memory, and an entry moves from the input straight into its node. Two-entry groups (the most common at the
+//! bottom) are built directly, other small groups are sorted by hash instead of counted, and a group whose hashes
+//! are all equal (where equal keys end up) is deduplicated and becomes a chain of one-child nodes ending in a
+//! collision node, without further passes. Large inputs are first dealt into their root slots, the partition's
+//! level 0 done by moving the entries, so that each slot's entries are gathered from a part that fits the caches.
 
 use alloc::vec::Vec;
 use core::hash::{BuildHasher, Hash};
@@ -11,22 +17,33 @@ use core::hash::{BuildHasher, Hash};
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
 use crate::ops::Built;
-use crate::raw::{Builder, Node, Shape};
+use crate::raw::{Bits, Builder, Node, Shape};
 use crate::trie::{BITS, COLLISION_SHIFT, bit_at};
 
-/// Below this many entries, [`build`] sorts them all at once; from it on, it first deals them into their root
-/// slots, so that each slot's sort and build work on a part of the input that fits the caches (the parallel
-/// builder deals them the same way, and builds the slots on different threads). Measured on `u64` keys: the same
-/// speed from 10k to 40k entries either way, 20% faster at 100k and 2.8 times at 1M. Test builds (the `invariants`
-/// feature) deal from 64 entries on, so that the test suites' small inputs take both paths.
-const PARTITION_FROM: usize = if cfg!(any(test, feature = "invariants")) { 64 } else { 32_768 };
+/// Groups of three up to this many entries (two-entry groups go to [`Input::pair`]) are sorted by hash (an insertion
+/// sort) and built from the sorted run rather than partitioned by counting: for a few entries, 32 counters cost more
+/// than the sort. Measured on `u64` keys, 4 and 8 build equally fast at 1k, 10k and 100k entries, 16 is 10% slower at
+/// 10k and 32 20% slower. Test builds (the `invariants` feature) sort up to 3, so that the test suites' small inputs
+/// take both paths.
+const SORT_UP_TO: usize = if cfg!(any(test, feature = "invariants")) { 3 } else { 8 };
+
+/// From this many entries on, [`build`] deals them into their root slots before partitioning each slot on its own
+/// (see [`build_dealt`]): the partition moves positions, and each entry is moved into its node from wherever the
+/// input had it, which stays within the caches only if the input does. Measured: at 100k entries, building without
+/// dealing is 5% (`u64`) to 15% (`String` keys) faster; at 200k, dealing is 15% faster with `String` keys; at 1M
+/// entries, not dealing is 2.2 times slower. Test builds (the `invariants` feature) deal from 64 entries on, so that
+/// the test suites' small inputs take both paths.
+const DEAL_FROM: usize = if cfg!(any(test, feature = "invariants")) { 64 } else { 131_072 };
+
+/// An entry's hash and its position in the input: what the partition moves instead of the entry.
+type Keyed = (u64, usize);
 
 /// Builds a canonical trie from `entries`; later entries win over earlier ones with an equal key. Returns the root
 /// and the number of distinct keys.
 ///
-/// One algorithm with two drivers: entries are dealt into the 32 root slots by the top bits of their hashes, each
-/// slot's subtrie is built by [`build_slot`], and [`node_from_slots`] writes the root. This function runs the
-/// slots one after the other; `par.rs` runs them on rayon's threads.
+/// One algorithm with two drivers: this function partitions the whole input from the root down; `par.rs` deals the
+/// entries into the 32 root slots on rayon's threads (the root level of the same partition), builds each slot with
+/// [`build_slot`] on its own thread, and writes the root with [`node_from_slots`].
 pub(crate) fn build<K, V, P, S, I>(entries: I, hasher: &S) -> (Option<Node<K, V, P>>, usize)
 where
     P: PointerKind,
@@ -34,56 +51,284 @@ where
     S: BuildHasher,
     I: IntoIterator<Item = (K, V)>,
 {
-    let hashed: Vec<(u64, (K, V))> = entries.into_iter().map(|(k, v)| (hash_of(hasher, &k), (k, v))).collect();
-    if hashed.len() < PARTITION_FROM {
-        return build_root(hashed);
+    let entries = entries.into_iter();
+    let capacity = entries.size_hint().0;
+    if capacity >= DEAL_FROM {
+        let hashed: Vec<(u64, (K, V))> = entries.map(|(key, value)| (hash_of(hasher, &key), (key, value))).collect();
+        return build_dealt(hashed);
+    }
+    let mut input = Input { entries: Vec::with_capacity(capacity), distinct: 0 };
+    let mut keyed: Vec<Keyed> = Vec::with_capacity(capacity);
+    for (key, value) in entries {
+        keyed.push((hash_of(hasher, &key), input.entries.len()));
+        input.entries.push(Some((key, value)));
+    }
+    if keyed.len() >= DEAL_FROM {
+        // The iterator said less than it held: deal after all.
+        let hashed = keyed.iter().zip(input.entries).map(|(&(hash, _), entry)| (hash, entry.expect("not taken")));
+        return build_dealt(hashed.collect());
+    }
+    if keyed.is_empty() {
+        return (None, 0);
+    }
+    let mut scratch = alloc::vec![(0, 0); keyed.len()];
+    let root = input.node(&mut keyed, &mut scratch, 0);
+    (Some(root), input.distinct)
+}
+
+/// Builds a large input's trie by dealing its entries into their root slots first (moving them, in input order),
+/// then building each slot with [`build_slot`], as the parallel builder does on several threads.
+fn build_dealt<K: Eq, V, P: PointerKind>(hashed: Vec<(u64, (K, V))>) -> (Option<Node<K, V, P>>, usize) {
+    let mut counts = [0usize; 32];
+    for (hash, _) in &hashed {
+        counts[root_slot(*hash)] += 1;
+    }
+    let mut groups: Vec<Vec<(u64, (K, V))>> = counts.iter().map(|&count| Vec::with_capacity(count)).collect();
+    for item in hashed {
+        groups[root_slot(item.0)].push(item);
     }
     let mut slots = Vec::with_capacity(32);
     let mut len = 0;
-    for (slot, group) in deal_by_root_slot(hashed).into_iter().enumerate() {
-        if group.is_empty() {
-            continue;
+    for (slot, group) in groups.into_iter().enumerate() {
+        if !group.is_empty() {
+            let (built, count) = build_slot(group, BITS);
+            len += count;
+            slots.push((1 << slot, built));
         }
-        let (built, count) = build_slot(group, BITS);
-        len += count;
-        slots.push((1 << slot, built));
     }
     (node_from_slots(slots), len)
 }
 
-/// Builds the whole trie from entries with their hashes, in one sort: for inputs too small to gain from dealing
-/// them into root slots first.
-fn build_root<K: Eq, V, P: PointerKind>(mut hashed: Vec<(u64, (K, V))>) -> (Option<Node<K, V, P>>, usize) {
-    // A stable sort keeps equal keys in their input order, so deduplication can keep the last.
-    sort_by_hash(&mut hashed, 0);
-    let hashed = dedup_keep_last(hashed);
-    let len = hashed.len();
-    if len == 0 {
-        return (None, 0);
+/// Builds what one slot of a node at `shift - BITS` holds, from entries whose hashes agree on the bits above
+/// `shift`, in input order (later entries win over earlier ones with an equal key): nothing, one entry to store
+/// inline, or a subtrie at `shift`. Returns it with the number of distinct keys. The parallel builder calls this
+/// once per root slot, on as many threads as it has; [`build_dealt`] on one.
+pub(crate) fn build_slot<K: Eq, V, P: PointerKind>(hashed: Vec<(u64, (K, V))>, shift: u32) -> (Built<K, V, P>, usize) {
+    let mut input = Input { entries: Vec::with_capacity(hashed.len()), distinct: 0 };
+    let mut keyed: Vec<Keyed> = Vec::with_capacity(hashed.len());
+    for (hash, entry) in hashed {
+        keyed.push((hash, input.entries.len()));
+        input.entries.push(Some(entry));
     }
-    let hashes: Vec<u64> = hashed.iter().map(|(hash, _)| *hash).collect();
-    let mut entries = hashed.into_iter().map(|(_, entry)| entry);
-    (Some(build_node(&hashes, &mut entries, 0)), len)
+    let built = match keyed.len() {
+        0 => Built::Empty,
+        1 => Built::One(input.take(keyed[0].1)),
+        _ if all_equal(&keyed) => match input.dedup(&mut keyed) {
+            1 => Built::One(input.take(keyed[0].1)),
+            distinct => Built::Many(input.chain(&keyed[..distinct], shift)),
+        },
+        _ => {
+            let mut scratch = alloc::vec![(0, 0); keyed.len()];
+            Built::Many(input.node(&mut keyed, &mut scratch, shift))
+        }
+    };
+    (built, input.distinct)
 }
 
 /// The root slot (0..32) that a hash selects.
 #[inline]
 pub(crate) fn root_slot(hash: u64) -> usize {
-    (hash >> (64 - BITS)) as usize
+    digit(hash, 0)
 }
 
-/// Deals entries into the 32 root slots, keeping input order within each slot (which deduplication relies on).
-/// Each slot's vector is allocated at its exact size, counted first.
-fn deal_by_root_slot<K, V>(hashed: Vec<(u64, (K, V))>) -> Vec<Vec<(u64, (K, V))>> {
-    let mut counts = [0usize; 32];
-    for (hash, _) in &hashed {
-        counts[root_slot(*hash)] += 1;
+/// The slot (0..32) that a hash selects in a node at `shift` (below [`COLLISION_SHIFT`]).
+#[inline]
+fn digit(hash: u64, shift: u32) -> usize {
+    ((hash << shift) >> (64 - BITS)) as usize
+}
+
+/// Whether every hash in a group of at least one is the same; stops at the first that differs, so that it costs
+/// next to nothing on the usual group, whose first two hashes differ.
+#[inline]
+fn all_equal(group: &[Keyed]) -> bool {
+    let first = group[0].0;
+    group[1..].iter().all(|&(hash, _)| hash == first)
+}
+
+/// The input's entries, each taken once into its node, and the count of distinct keys taken so far.
+struct Input<K, V> {
+    entries: Vec<Option<(K, V)>>,
+    distinct: usize,
+}
+
+impl<K: Eq, V> Input<K, V> {
+    /// Takes the entry at `position` to store it in a node, counting it.
+    #[inline]
+    fn take(&mut self, position: usize) -> (K, V) {
+        self.distinct += 1;
+        self.entries[position].take().expect("each entry is stored once")
     }
-    let mut slots: Vec<Vec<(u64, (K, V))>> = counts.iter().map(|&count| Vec::with_capacity(count)).collect();
-    for item in hashed {
-        slots[root_slot(item.0)].push(item);
+
+    /// The key of the entry at `position`, which has not been taken yet.
+    fn key(&self, position: usize) -> &K {
+        &self.entries[position].as_ref().expect("an entry not yet stored").0
     }
-    slots
+
+    /// Keeps the last of each set of equal keys in `group` (whose hashes are all equal, in input order), in the
+    /// position of the first, and drops the others; moves the kept ones to the front and returns how many they are.
+    fn dedup(&mut self, group: &mut [Keyed]) -> usize {
+        let mut kept = 0;
+        for index in 0..group.len() {
+            let position = group[index].1;
+            let key = self.key(position);
+            match group[..kept].iter().position(|&(_, earlier)| self.key(earlier) == key) {
+                Some(slot) => {
+                    // A later equal key replaces the earlier entry in its place.
+                    let earlier = core::mem::replace(&mut group[slot].1, position);
+                    self.entries[earlier] = None;
+                }
+                None => {
+                    group[kept] = group[index];
+                    kept += 1;
+                }
+            }
+        }
+        kept
+    }
+
+    /// Builds the subtrie at `shift` for two or more distinct keys that share one hash: one-child nodes down to a
+    /// collision node.
+    fn chain<P: PointerKind>(&mut self, group: &[Keyed], shift: u32) -> Node<K, V, P> {
+        if shift >= COLLISION_SHIFT {
+            let mut builder = Builder::new(Shape::collision(group.len()));
+            for &(_, position) in group {
+                builder.push_entry(self.take(position));
+            }
+            return builder.finish();
+        }
+        let mut builder = Builder::new(Shape::bitmap(0, bit_at(group[0].0, shift)));
+        builder.push_child(self.chain(group, shift + BITS));
+        builder.finish()
+    }
+
+    /// Builds the node at `shift` for `group`, entries whose hashes agree above `shift` and do not all agree (or
+    /// any nonempty group, at the root), in input order. `scratch` is as long as `group`; both are overwritten.
+    fn node<P: PointerKind>(&mut self, group: &mut [Keyed], scratch: &mut [Keyed], shift: u32) -> Node<K, V, P> {
+        if let [first, second] = *group {
+            if first.0 != second.0 {
+                return self.pair(first, second, shift);
+            }
+        }
+        if group.len() <= SORT_UP_TO {
+            // A stable sort (an insertion sort, at this size) keeps equal hashes in input order for `dedup`.
+            group.sort_by_key(|&(hash, _)| hash);
+            return self.sorted_node(group, shift);
+        }
+        let mut counts = [0usize; 32];
+        for &(hash, _) in group.iter() {
+            counts[digit(hash, shift)] += 1;
+        }
+        // The digits present, as a bitmap: the loops below visit only those.
+        let present =
+            counts.iter().enumerate().fold(0u32, |bits, (index, &count)| bits | (u32::from(count != 0) << index));
+        let mut next = [0usize; 32];
+        let mut start = 0;
+        for bit in Bits(present) {
+            let index = bit.trailing_zeros() as usize;
+            next[index] = start;
+            start += counts[index];
+        }
+        // The scatter keeps input order within each digit, which `dedup` relies on.
+        for &item in group.iter() {
+            let slot = &mut next[digit(item.0, shift)];
+            scratch[*slot] = item;
+            *slot += 1;
+        }
+        // Each digit's distinct keys (a group of equal hashes may hold equal keys) give the node's shape. After the
+        // scatter, `next` holds where each digit's run ends.
+        let (mut datamap, mut uniform) = (0u32, 0u32);
+        for bit in Bits(present) {
+            let index = bit.trailing_zeros() as usize;
+            let count = counts[index];
+            if count == 1 {
+                datamap |= bit;
+                continue;
+            }
+            let end = next[index];
+            let run = &mut scratch[end - count..end];
+            if all_equal(run) {
+                uniform |= bit;
+                // `counts` now holds the distinct keys of a uniform run, which sit at its start.
+                counts[index] = self.dedup(run);
+                if counts[index] == 1 {
+                    datamap |= bit;
+                }
+            }
+        }
+        // Allocate the parent before its children, so that the nodes lie in depth-first order.
+        let mut builder = Builder::new(Shape::bitmap(datamap, present & !datamap));
+        // Each digit's run is in `scratch`, and partitions back into the same range of `group`.
+        let (mut rest, mut rest_scratch) = (scratch, group);
+        let mut start = 0;
+        for bit in Bits(present) {
+            let index = bit.trailing_zeros() as usize;
+            let end = next[index];
+            let (run, after) = rest.split_at_mut(end - start);
+            let (run_scratch, after_scratch) = rest_scratch.split_at_mut(end - start);
+            (rest, rest_scratch, start) = (after, after_scratch, end);
+            if datamap & bit != 0 {
+                builder.push_entry(self.take(run[0].1));
+            } else if uniform & bit != 0 {
+                builder.push_child(self.chain(&run[..counts[index]], shift + BITS));
+            } else {
+                builder.push_child(self.node(run, run_scratch, shift + BITS));
+            }
+        }
+        builder.finish()
+    }
+
+    /// Builds the node at `shift` for two entries with different hashes that agree above `shift`: the most common
+    /// group at the bottom of a trie, built without sorting or counting.
+    fn pair<P: PointerKind>(&mut self, first: Keyed, second: Keyed, shift: u32) -> Node<K, V, P> {
+        let (first_bit, second_bit) = (bit_at(first.0, shift), bit_at(second.0, shift));
+        if first_bit == second_bit {
+            let mut builder = Builder::new(Shape::bitmap(0, first_bit));
+            builder.push_child(self.pair(first, second, shift + BITS));
+            return builder.finish();
+        }
+        let mut builder = Builder::new(Shape::bitmap(first_bit | second_bit, 0));
+        let (low, high) = if first_bit < second_bit { (first, second) } else { (second, first) };
+        builder.push_entry(self.take(low.1));
+        builder.push_entry(self.take(high.1));
+        builder.finish()
+    }
+
+    /// Builds the node at `shift` for a group sorted by hash (equal hashes in input order), as [`Input::node`]
+    /// does for an unsorted one: each run of equal digits is one slot.
+    fn sorted_node<P: PointerKind>(&mut self, group: &mut [Keyed], shift: u32) -> Node<K, V, P> {
+        // (start, end, distinct keys, all hashes equal) for each run of equal digits.
+        let mut runs = [(0usize, 0usize, 0usize, false); SORT_UP_TO];
+        let mut run_count = 0;
+        let (mut datamap, mut nodemap) = (0u32, 0u32);
+        let mut start = 0;
+        while start < group.len() {
+            let bit = bit_at(group[start].0, shift);
+            let end = start + group[start..].iter().take_while(|&&(hash, _)| bit_at(hash, shift) == bit).count();
+            // Sorted, so the run's hashes are all equal if its first and last are.
+            let uniform = end - start > 1 && group[start].0 == group[end - 1].0;
+            let distinct = if uniform { self.dedup(&mut group[start..end]) } else { end - start };
+            if distinct == 1 {
+                datamap |= bit;
+            } else {
+                nodemap |= bit;
+            }
+            runs[run_count] = (start, end, distinct, uniform);
+            run_count += 1;
+            start = end;
+        }
+        // Allocate the parent before its children, so that the nodes lie in depth-first order.
+        let mut builder = Builder::new(Shape::bitmap(datamap, nodemap));
+        for &(start, end, distinct, uniform) in &runs[..run_count] {
+            if distinct == 1 {
+                builder.push_entry(self.take(group[start].1));
+            } else if uniform {
+                builder.push_child(self.chain(&group[start..start + distinct], shift + BITS));
+            } else {
+                builder.push_child(self.sorted_node(&mut group[start..end], shift + BITS));
+            }
+        }
+        builder.finish()
+    }
 }
 
 /// Writes a bitmap node from what each of its slots holds (`(bit, slot)` in bit order): entries inline and
@@ -110,136 +355,4 @@ pub(crate) fn node_from_slots<K, V, P: PointerKind>(slots: Vec<(u32, Built<K, V,
         }
     }
     Some(builder.finish())
-}
-
-/// Sorts entries whose hashes agree on the bits above `shift` by hash, stably: a counting sort on the next bits of
-/// the hash (hashes are uniform, so the buckets hold a few entries each), then a stable sort of each bucket. Two
-/// passes over the data instead of the O(n log n) moves of a comparison sort.
-fn sort_by_hash<T>(items: &mut [(u64, T)], shift: u32) {
-    let len = items.len();
-    if len < 64 {
-        items.sort_by_key(|(hash, _)| *hash);
-        return;
-    }
-    // About four entries per bucket, at most 2^16 buckets.
-    let bits = (usize::BITS - 1 - len.leading_zeros()).saturating_sub(2).clamp(1, 16);
-    // The bits above `shift` are equal in every hash, so they would only waste buckets.
-    let bucket_of = |hash: u64| ((hash << shift) >> (64 - bits)) as usize;
-    let mut starts = alloc::vec![0usize; (1 << bits) + 1];
-    for (hash, _) in items.iter() {
-        starts[bucket_of(*hash) + 1] += 1;
-    }
-    for bucket in 1..starts.len() {
-        starts[bucket] += starts[bucket - 1];
-    }
-    // Where each entry goes: positions within a bucket follow input order, which keeps the sort stable.
-    let mut next = starts.clone();
-    let mut destination: Vec<usize> = items
-        .iter()
-        .map(|(hash, _)| {
-            let slot = &mut next[bucket_of(*hash)];
-            *slot += 1;
-            *slot - 1
-        })
-        .collect();
-    // Apply the permutation in place by following its cycles.
-    for index in 0..len {
-        while destination[index] != index {
-            let target = destination[index];
-            items.swap(index, target);
-            destination.swap(index, target);
-        }
-    }
-    for bucket in starts.windows(2) {
-        let run = &mut items[bucket[0]..bucket[1]];
-        if run.len() > 1 {
-            run.sort_by_key(|(hash, _)| *hash);
-        }
-    }
-}
-
-/// Builds what one slot of a node at `shift - BITS` holds, from entries whose hashes agree on the bits above
-/// `shift`, in input order (later entries win over earlier ones with an equal key): nothing, one entry to store
-/// inline, or a subtrie at `shift`. Returns it with the number of distinct keys. The parallel builder calls this
-/// once per root slot, on as many threads as it has; [`build`] on one.
-pub(crate) fn build_slot<K: Eq, V, P: PointerKind>(
-    mut hashed: Vec<(u64, (K, V))>,
-    shift: u32,
-) -> (Built<K, V, P>, usize) {
-    sort_by_hash(&mut hashed, shift);
-    let hashed = dedup_keep_last(hashed);
-    let len = hashed.len();
-    let built = match len {
-        0 => Built::Empty,
-        1 => Built::One(hashed.into_iter().next().expect("one entry").1),
-        _ => {
-            let hashes: Vec<u64> = hashed.iter().map(|(hash, _)| *hash).collect();
-            let mut entries = hashed.into_iter().map(|(_, entry)| entry);
-            Built::Many(build_node(&hashes, &mut entries, shift))
-        }
-    };
-    (built, len)
-}
-
-/// Removes all but the last of each run of equal keys (which are adjacent in hash order, within equal hashes).
-fn dedup_keep_last<K: Eq, V>(sorted: Vec<(u64, (K, V))>) -> Vec<(u64, (K, V))> {
-    if !sorted.windows(2).any(|pair| pair[0].0 == pair[1].0) {
-        return sorted;
-    }
-    let mut kept: Vec<(u64, (K, V))> = Vec::with_capacity(sorted.len());
-    let mut run_start = 0;
-    for (hash, entry) in sorted {
-        if kept.last().is_none_or(|last| last.0 != hash) {
-            run_start = kept.len();
-        }
-        // Within a run of equal hashes, a later equal key replaces the earlier one in place.
-        match kept[run_start..].iter_mut().find(|(_, existing)| existing.0 == entry.0) {
-            Some(slot) => slot.1 = entry,
-            None => kept.push((hash, entry)),
-        }
-    }
-    kept
-}
-
-/// Builds the node at `shift` for a run of distinct keys with these sorted hashes, taking their entries from
-/// `entries` in order. The run holds two or more entries, or is the root.
-fn build_node<K, V, P: PointerKind>(
-    hashes: &[u64],
-    entries: &mut impl Iterator<Item = (K, V)>,
-    shift: u32,
-) -> Node<K, V, P> {
-    if shift >= COLLISION_SHIFT {
-        let mut builder = Builder::new(Shape::collision(hashes.len()));
-        for entry in entries.take(hashes.len()) {
-            builder.push_entry(entry);
-        }
-        return builder.finish();
-    }
-    // The runs of equal bits at this level: one entry stays inline, two or more make a child.
-    let mut groups = [(0u32, 0usize, 0usize); 32];
-    let mut group_count = 0;
-    let (mut datamap, mut nodemap) = (0u32, 0u32);
-    let mut start = 0;
-    while start < hashes.len() {
-        let bit = bit_at(hashes[start], shift);
-        let end = start + hashes[start..].iter().take_while(|&&hash| bit_at(hash, shift) == bit).count();
-        if end - start == 1 {
-            datamap |= bit;
-        } else {
-            nodemap |= bit;
-        }
-        groups[group_count] = (bit, start, end);
-        group_count += 1;
-        start = end;
-    }
-    // Allocate the parent before its children, so that the nodes lie in depth-first order.
-    let mut builder = Builder::new(Shape::bitmap(datamap, nodemap));
-    for &(_, start, end) in &groups[..group_count] {
-        if end - start == 1 {
-            builder.push_entry(entries.next().expect("one entry per hash"));
-        } else {
-            builder.push_child(build_node(&hashes[start..end], entries, shift + BITS));
-        }
-    }
-    builder.finish()
 }

@@ -1224,8 +1224,9 @@ where
     K: Hash + Eq,
     S: BuildHasher + Default,
 {
-    /// Builds the trie bottom-up from the entries sorted by hash: every node is allocated once at its exact size,
-    /// in depth-first order, with no path copies. Later entries win over earlier ones with an equal key.
+    /// Builds the trie top-down by partitioning the entries on their hash digits: every node is allocated once at
+    /// its exact size, in depth-first order, with no path copies. Later entries win over earlier ones with an equal
+    /// key.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
         let mut map = Self::with_hasher(S::default());
         let (root, len) = build(entries, &map.hasher);
@@ -1243,7 +1244,7 @@ where
     S: BuildHasher + Clone,
 {
     /// Inserts every entry, later ones winning. A batch at least as large as a quarter of the map is built
-    /// bottom-up (as by `FromIterator`) and merged in with a union that reuses whole subtrees; a smaller one is
+    /// as by `FromIterator` and merged in with a union that reuses whole subtrees; a smaller one is
     /// inserted entry by entry.
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, entries: I) {
         let entries = entries.into_iter();

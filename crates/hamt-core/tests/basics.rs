@@ -164,6 +164,39 @@ for_each_kind!(from_iter_collide, from_iter_last_wins, [Collide]);
 for_each_kind!(from_iter_one_hash, from_iter_last_wins, [OneHash]);
 for_each_kind!(native_only from_iter_deep, from_iter_last_wins, [Deep]);
 
+/// `from_iter` on larger inputs than `from_iter_last_wins`: all keys distinct, each key many times over, and a
+/// handful of keys repeated throughout (long runs of equal keys in one group), each with and without a size hint
+/// (the builder chooses how to partition from the hint, and must cope with an iterator that yields more).
+fn from_iter_large<P: PointerKind, S: BuildHasher + Clone + Default>() {
+    let count = common::scaled(3000, 150) as u32;
+    for distinct in [count, count / 7, 3] {
+        // A multiplicative walk, so that equal keys are spread over the input rather than adjacent.
+        let entries: Vec<(u32, u32)> = (0..count).map(|i| (i.wrapping_mul(2_654_435_761) % distinct, i)).collect();
+        let expected: HashMap<u32, u32> = entries.iter().copied().collect();
+        let hinted: HamtMap<u32, u32, P, S> = entries.iter().copied().collect();
+        let unhinted: HamtMap<u32, u32, P, S> = entries.iter().copied().filter(|_| true).collect();
+        for map in [&hinted, &unhinted] {
+            map.check_invariants();
+            assert_eq!(map.len(), expected.len());
+            for (k, v) in &expected {
+                assert_eq!(map.get(k), Some(v), "from_iter must keep the last value of {k} ({distinct} keys)");
+            }
+        }
+        assert!(hinted == unhinted);
+        let inserted: HamtMap<u32, u32, P, S> = entries.iter().fold(HamtMap::default(), |mut map, &(k, v)| {
+            map.insert_mut(k, v);
+            map
+        });
+        assert!(hinted == inserted, "from_iter and inserts must build the same map ({distinct} keys)");
+        assert_eq!(hinted.iter().collect::<Vec<_>>(), inserted.iter().collect::<Vec<_>>());
+    }
+}
+
+for_each_kind!(from_iter_large_default, from_iter_large, [DefaultHashBuilder]);
+for_each_kind!(from_iter_large_collide, from_iter_large, [Collide]);
+for_each_kind!(native_only from_iter_large_one_hash, from_iter_large, [OneHash]);
+for_each_kind!(native_only from_iter_large_few_bits, from_iter_large, [FewBits]);
+
 /// Maps with the same contents built in different ways are equal, hash equal, iterate in the same order and have
 /// an empty diff.
 fn history_independence<P: PointerKind, S: BuildHasher + Clone + Default>() {
