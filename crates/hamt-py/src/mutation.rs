@@ -7,8 +7,8 @@ use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::gil::{GilGuarded, Object};
 use crate::errors::{Failure, guarded, pending, try_guarded};
+use crate::gil::{GilGuarded, Object};
 use crate::map::{Contents, Map, extend_trie, lookup, trie_repr, with_probe};
 use crate::object::{Key, PythonHash, Trie, Value};
 
