@@ -9,35 +9,45 @@ import weakref
 from hamt import Map
 
 
-def test_threads_read_and_derive_from_shared_maps():
-    base = Map({f"key{i}": i for i in range(5_000)})
-    variants = [base.set(f"key{i}", -i) for i in range(50)]
+def run_in_threads(work, count=4):
+    """Runs `work(seed)` for seeds `0..count` on as many threads, started together, and returns the exceptions
+    they raised."""
     failures = []
-    start = threading.Barrier(4)
+    start = threading.Barrier(count)
 
-    def reader(seed):
+    def run(seed):
         start.wait()
         try:
-            for round_ in range(200):
-                i = (seed * 7919 + round_ * 31) % 5_000
-                assert base[f"key{i}"] == i
-                variant = variants[round_ % 50]
-                assert variant[f"key{round_ % 50}"] == -(round_ % 50)
-                derived = variant.set(f"thread{seed}", round_).delete(f"key{i}")
-                assert len(derived) == 5_000 and f"key{i}" not in derived
-                assert derived != base
-                if round_ % 50 == 0:
-                    assert sum(1 for _ in variant.items()) == 5_000
-                    assert len(list(base.diff(variant))) == (0 if round_ % 50 == 0 else 1)
-        except Exception as error:  # noqa: BLE001 - reported to the main thread
+            work(seed)
+        except Exception as error:  # noqa: BLE001 - reported to the caller
             failures.append(error)
 
-    threads = [threading.Thread(target=reader, args=(seed,)) for seed in range(4)]
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert failures == []
+    return failures
+
+
+def test_threads_read_and_derive_from_shared_maps():
+    base = Map({f"key{i}": i for i in range(5_000)})
+    variants = [base.set(f"key{i}", -i) for i in range(50)]
+
+    def reader(seed):
+        for round_ in range(200):
+            i = (seed * 7919 + round_ * 31) % 5_000
+            assert base[f"key{i}"] == i
+            variant = variants[round_ % 50]
+            assert variant[f"key{round_ % 50}"] == -(round_ % 50)
+            derived = variant.set(f"thread{seed}", round_).delete(f"key{i}")
+            assert len(derived) == 5_000 and f"key{i}" not in derived
+            assert derived != base
+            if round_ % 50 == 0:
+                assert sum(1 for _ in variant.items()) == 5_000
+                assert len(list(base.diff(variant))) == (0 if round_ % 50 == 0 else 1)
+
+    assert run_in_threads(reader) == []
     assert base == Map({f"key{i}": i for i in range(5_000)})
 
 
@@ -51,11 +61,7 @@ def test_mutations_in_threads_are_independent():
                 mutation[i] = -seed
             results[seed] = mutation.finish()
 
-    threads = [threading.Thread(target=mutate, args=(seed,)) for seed in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert run_in_threads(mutate) == []
     for seed, result in results.items():
         assert all(result[i] == (-seed if i % 4 == seed else i) for i in range(1_000))
     assert all(base[i] == i for i in range(1_000))
@@ -94,30 +100,20 @@ def test_reference_counts_stay_exact_when_the_gil_changes_hands_mid_operation():
         values = [Value(n) for n in range(256)]
         watchers = [weakref.ref(value) for value in values]
         base = Map(zip(keys, values))
-        failures = []
-        start = threading.Barrier(4)
 
         def worker(seed):
-            start.wait()
-            try:
-                kept = []
-                for round_ in range(60):
-                    key = keys[(seed * 37 + round_ * 11) % 256]
-                    derived = base.set(key, values[(key.n + 1) % 256]).delete(keys[(key.n + 3) % 256])
-                    assert derived[key] is values[(key.n + 1) % 256]
-                    assert keys[(key.n + 3) % 256] not in derived
-                    assert len(derived) == 255
-                    kept.append(derived)
-                    if len(kept) > 8:
-                        kept.pop(0)
-            except Exception as error:  # noqa: BLE001 - reported to the main thread
-                failures.append(error)
+            kept = []
+            for round_ in range(60):
+                key = keys[(seed * 37 + round_ * 11) % 256]
+                derived = base.set(key, values[(key.n + 1) % 256]).delete(keys[(key.n + 3) % 256])
+                assert derived[key] is values[(key.n + 1) % 256]
+                assert keys[(key.n + 3) % 256] not in derived
+                assert len(derived) == 255
+                kept.append(derived)
+                if len(kept) > 8:
+                    kept.pop(0)
 
-        threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        failures = run_in_threads(worker)
     finally:
         sys.setswitchinterval(previous)
     assert failures == []
