@@ -5,7 +5,7 @@ use core::hash::{BuildHasher, Hash};
 
 use crate::kind::PointerKind;
 use crate::map::HamtMap;
-use crate::raw::Found;
+use crate::raw::{Found, NodeInMap};
 use crate::trie::{self, Place};
 
 /// A key's place in a map, from [`HamtMap::entry`]: occupied or vacant.
@@ -44,8 +44,15 @@ pub struct OccupiedEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::Def
 }
 
 /// A vacant [`Entry`].
+///
+/// It holds the node where the key goes when the path to it is the map's alone, so that inserting starts there
+/// instead of walking from the root again; otherwise (the map is empty, or shares a node on the way with other
+/// versions) inserting copies the path from the root.
 pub struct VacantEntry<'a, K, V, P: PointerKind = archery::RcK, S = crate::DefaultHashBuilder> {
-    map: &'a mut HamtMap<K, V, P, S>,
+    /// The map, and the node where the key goes when its path is the map's alone.
+    found: NodeInMap<'a, K, V, P, S>,
+    /// The shift of that node.
+    shift: u32,
     key: K,
     hash: u64,
 }
@@ -330,8 +337,8 @@ where
     V: Clone,
     S: BuildHasher,
 {
-    pub(crate) fn new(map: &'a mut HamtMap<K, V, P, S>, key: K, hash: u64) -> Self {
-        VacantEntry { map, key, hash }
+    pub(crate) fn new(found: NodeInMap<'a, K, V, P, S>, key: K, hash: u64, shift: u32) -> Self {
+        VacantEntry { found, shift, key, hash }
     }
 
     /// The key this entry would insert.
@@ -382,7 +389,7 @@ where
     /// The key is neither cloned nor compared again: the entry goes where the key's hash led when the entry was
     /// made, and the reference comes from that insertion.
     pub fn insert(self, value: V) -> &'a mut V {
-        &mut self.map.insert_vacant(self.hash, (self.key, value)).0.1
+        self.insert_entry(value).into_mut()
     }
 }
 
@@ -475,13 +482,23 @@ where
     /// assert_eq!(map["a"], 2);
     /// ```
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, P, S> {
-        let VacantEntry { map, key, hash } = self;
-        let mut place = Place { collision_index: 0 };
-        let found = Found::new(map, |map| {
-            let (entry, at) = map.insert_vacant(hash, (key, value));
-            place = at;
-            Some(entry)
-        });
+        let VacantEntry { found, shift, key, hash } = self;
+        let (found, place) = if found.has_place() {
+            // The node `entry` found: nothing else has reached the map since, so the key still goes below it.
+            found.change_node(|node, len, hasher| {
+                let inserted = trie::insert_vacant(node, hash, shift, (key, value), hasher);
+                *len += 1;
+                inserted
+            })
+        } else {
+            let mut place = Place { collision_index: 0 };
+            let found = Found::new(found.into_owner(), |map| {
+                let (entry, at) = map.insert_vacant(hash, (key, value));
+                place = at;
+                Some(entry)
+            });
+            (found, place)
+        };
         OccupiedEntry { found, key: None, hash, place }
     }
 }

@@ -48,8 +48,9 @@ use crate::trie::{self, ByKey, Change, Insert, Keyed, Left, Persistent, Remove, 
 /// ```
 pub struct HamtMap<K, V, P: PointerKind = RcK, S = DefaultHashBuilder> {
     root: Option<Node<K, V, P>>,
-    len: usize,
-    hasher: S,
+    // The entry API reaches these two beside a node of the trie (`raw::Found::change_node`).
+    pub(crate) len: usize,
+    pub(crate) hasher: S,
     hasher_id: HasherId,
 }
 
@@ -742,26 +743,34 @@ where
     /// ```
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, P, S> {
         let hash = hash_of(&self.hasher, &key);
-        let mut place = None;
-        // One walk: an entry on a path of nodes this map alone holds is kept by reference, so that the occupied
-        // entry reads and changes it with no further walk.
-        let found = Found::new(self, |map| {
-            let located = trie::locate_mut(map.root.as_mut()?, hash, |stored, _| *stored == key);
-            match located {
+        let (mut place, mut vacant_shift) = (None, 0);
+        // One walk: on a path of nodes this map alone holds, an entry is kept by reference, so that the occupied
+        // entry reads and changes it with no further walk, and so is the node where an absent key would go, so
+        // that the vacant entry inserts there.
+        let found = Found::new_or_other(self, |map| {
+            let Some(root) = map.root.as_mut() else { return Ok(None) };
+            match trie::locate_mut(root, hash, |stored, _| *stored == key) {
                 trie::Located::Unique(entry, at) => {
                     place = Some(at);
-                    Some(entry)
+                    Ok(Some(entry))
                 }
                 trie::Located::Shared(at) => {
                     place = Some(at);
-                    None
+                    Ok(None)
                 }
-                trie::Located::Absent => None,
+                trie::Located::Vacant(node, shift) => {
+                    vacant_shift = shift;
+                    Err(node)
+                }
+                trie::Located::Absent => Ok(None),
             }
         });
-        match place {
-            Some(place) => Entry::Occupied(OccupiedEntry::new(found, key, hash, place)),
-            None => Entry::Vacant(VacantEntry::new(found.into_owner(), key, hash)),
+        match (found, place) {
+            (Err(node), _) => Entry::Vacant(VacantEntry::new(node, key, hash, vacant_shift)),
+            (Ok(found), Some(place)) => Entry::Occupied(OccupiedEntry::new(found, key, hash, place)),
+            (Ok(found), None) => {
+                Entry::Vacant(VacantEntry::new(Found::new(found.into_owner(), |_| None), key, hash, 0))
+            }
         }
     }
 

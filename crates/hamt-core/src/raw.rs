@@ -39,6 +39,7 @@ use core::slice;
 
 use crate::kind::PointerKind;
 use crate::kind::sealed::RefCount;
+use crate::map::HamtMap;
 
 /// The fixed part of every node: 16 bytes with the 32-bit counts of every kind. Aligned like a `u64` so that the
 /// prefix after it (child pointers, or a collision node's length) is aligned on every target.
@@ -276,6 +277,20 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         unsafe { Some(&*self.entries_ptr(shape).add(index)) }
     }
 
+    /// Where entry `index` of a bitmap node with `children` children lies: after the header and the children, at
+    /// the arithmetic of `entries_offset`, with the counts given rather than read.
+    ///
+    /// # Safety
+    /// The node is a bitmap node with `children` children and more than `index` entries, so that the address is
+    /// inside its block.
+    #[inline(always)]
+    unsafe fn entry_slot(&self, children: usize, index: usize) -> *mut (K, V) {
+        let align = align_of::<(K, V)>();
+        let offset = (size_of::<Header<P::Count>>() + children * size_of::<usize>() + align - 1) & !(align - 1);
+        // SAFETY: the caller's contract puts both offsets inside the node's block.
+        unsafe { self.ptr.cast::<u8>().add(offset).cast::<(K, V)>().as_ptr().add(index) }
+    }
+
     /// What the slot at `bit` of a bitmap node holds: the lookup's read of one level, with every count (the slot's
     /// position and the length of the children array that the entries follow) made by `counter`.
     #[inline(always)]
@@ -285,13 +300,11 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         if header.datamap & bit != 0 {
             let index = counter.index_of(header.datamap, bit);
             let children = counter.count(header.nodemap) as usize;
-            let align = align_of::<(K, V)>();
-            let offset = (size_of::<Header<P::Count>>() + children * size_of::<usize>() + align - 1) & !(align - 1);
-            // SAFETY: `datamap` has `bit`, so this is a bitmap node: its entries start after the header and its
-            // `popcount(nodemap)` children, at `offset` (the arithmetic of `entries_offset`), and `index` counts the
-            // set bits of `datamap` below a set bit, so it is below `popcount(datamap)`, the number of initialized
-            // entries. Both counts are exact whichever way `counter` counts.
-            return Slot::Entry(unsafe { &*self.ptr.cast::<u8>().add(offset).cast::<(K, V)>().as_ptr().add(index) });
+            // SAFETY: `datamap` has `bit`, so this is a bitmap node with `children` children, and `index` counts
+            // the set bits of `datamap` below a set bit, so it is below `popcount(datamap)`, the number of
+            // initialized entries (both counts are exact whichever way `counter` counts): `entry_slot` points at an
+            // initialized entry, which lives as long as the borrow of the handle.
+            return Slot::Entry(unsafe { &*self.entry_slot(children, index) });
         }
         if header.nodemap & bit != 0 {
             let index = counter.index_of(header.nodemap, bit);
@@ -559,6 +572,28 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
         }
         let index = index_of(datamap, bit);
         self.into_parts().0.get_mut(index)
+    }
+
+    /// What the slot at `bit` of a bitmap node holds, mutably: [`Node::slot_at_bit`]'s read, with every count
+    /// made by `counter`, of a node this handle alone holds.
+    #[inline(always)]
+    pub(crate) fn into_slot_at_bit(self, bit: u32, counter: BitCounter) -> SlotMut<'a, K, V, P> {
+        let bit = lowest_bit(bit);
+        let (datamap, nodemap) = (self.node.header().datamap, self.node.header().nodemap);
+        if datamap & bit != 0 {
+            let index = counter.index_of(datamap, bit);
+            let children = counter.count(nodemap) as usize;
+            // SAFETY: as in `Node::slot_at_bit`, the slot is an initialized entry of this bitmap node; the handle
+            // is the only one and is borrowed mutably for `'a`, so nothing else reads or writes the entry.
+            return SlotMut::Entry(unsafe { &mut *self.node.entry_slot(children, index) });
+        }
+        if nodemap & bit != 0 {
+            let index = counter.index_of(nodemap, bit);
+            // SAFETY: `nodemap` has `bit`, so this is a bitmap node with `popcount(nodemap)` initialized children
+            // and `index` is below that; the handle is unique and borrowed mutably for `'a`.
+            return SlotMut::Child(unsafe { &mut *self.node.children_ptr().add(index) });
+        }
+        SlotMut::Empty
     }
 
     /// The child stored at `bit` of a bitmap node, mutably.
@@ -1061,6 +1096,21 @@ impl<'a, M, T> Found<'a, M, T> {
         found
     }
 
+    /// Borrows `owner` for `'a` and keeps the place `find` returns in it: a place of this type (or none), or a
+    /// place of another type, which the `Found` of that type in `Err` keeps.
+    pub(crate) fn new_or_other<U>(
+        owner: &'a mut M,
+        find: impl FnOnce(&mut M) -> Result<Option<&mut T>, &mut U>,
+    ) -> Result<Self, Found<'a, M, U>> {
+        let mut owner = NonNull::from(owner);
+        // SAFETY: `owner` comes from a mutable borrow for `'a`, which the result keeps; this is the only reference
+        // made from it, and it ends when `find` returns, leaving only the place derived from it.
+        match find(unsafe { owner.as_mut() }) {
+            Ok(place) => Ok(Found { owner, place: place.map(NonNull::from), marker: PhantomData }),
+            Err(other) => Err(Found { owner, place: Some(NonNull::from(other)), marker: PhantomData }),
+        }
+    }
+
     /// Forgets the place held, and keeps the one `find` returns instead (if any).
     pub(crate) fn refind(&mut self, find: impl FnOnce(&mut M) -> Option<&mut T>) {
         let place = find(self.owner_mut());
@@ -1122,6 +1172,39 @@ impl<'a, M, T> Found<'a, M, T> {
     }
 }
 
+/// A place of type `T` in a map, found by a walk (see [`Found`]).
+pub(crate) type FoundInMap<'a, K, V, P, S, T> = Found<'a, HamtMap<K, V, P, S>, T>;
+
+/// A node of a map's trie, found by a walk: where the entry API's vacant entry inserts.
+pub(crate) type NodeInMap<'a, K, V, P, S> = FoundInMap<'a, K, V, P, S, Node<K, V, P>>;
+
+impl<'a, K, V, P: PointerKind, S> NodeInMap<'a, K, V, P, S> {
+    /// Changes the node held, with the map's length and hasher at hand (an insertion below the node counts itself
+    /// and may hash an entry it pushes down), and holds the place that `change` returns instead.
+    ///
+    /// The length and the hasher are fields of the map outside its trie, so neither overlaps the node held, which
+    /// is either the map's `root` field or a child slot in the block of a node: reaching them leaves the node's
+    /// borrow valid, as a borrow of one field leaves another field's.
+    ///
+    /// # Panics
+    /// If no node is held.
+    pub(crate) fn change_node<U, R>(
+        self,
+        change: impl for<'x> FnOnce(&'x mut Node<K, V, P>, &'x mut usize, &'x S) -> (&'x mut U, R),
+    ) -> (FoundInMap<'a, K, V, P, S, U>, R) {
+        let mut node = self.place.expect("hamt: change_node needs a node");
+        let owner = self.owner.as_ptr();
+        // SAFETY: `owner` is the map's mutable borrow for `'a`, which `self` holds; the two fields are reached by
+        // raw place projections (no reference to the whole map is made), and they are disjoint from the node held
+        // (see above), so the node's borrow stays valid and nothing else refers to the fields.
+        let (len, hasher) = unsafe { (&mut *ptr::addr_of_mut!((*owner).len), &*ptr::addr_of!((*owner).hasher)) };
+        // SAFETY: as in `place_mut`: the node was derived from the owner's borrow, and nothing has reached the
+        // owner since but the two fields above, which it does not overlap; `self` is consumed.
+        let (place, result) = change(unsafe { node.as_mut() }, len, hasher);
+        (Found { owner: self.owner, place: Some(NonNull::from(place)), marker: PhantomData }, result)
+    }
+}
+
 /// The lowest set bit of `bit` (zero for zero). The slot readers take a one-bit mask; reducing any other value to
 /// one bit keeps the index they compute below the number of set bits of the bitmap they test, so a wrong argument
 /// reads the wrong slot at worst, never outside the node. For the masks the trie computes (`1 << n`) the compiler
@@ -1135,6 +1218,13 @@ fn lowest_bit(bit: u32) -> u32 {
 pub(crate) enum Slot<'a, K, V, P: PointerKind> {
     Entry(&'a (K, V)),
     Child(&'a Node<K, V, P>),
+    Empty,
+}
+
+/// What one slot of a node this handle alone holds contains, mutably ([`NodeMut::into_slot_at_bit`]).
+pub(crate) enum SlotMut<'a, K, V, P: PointerKind> {
+    Entry(&'a mut (K, V)),
+    Child(&'a mut Node<K, V, P>),
     Empty,
 }
 

@@ -12,7 +12,7 @@ use core::mem;
 
 use crate::hasher::hash_of;
 use crate::kind::PointerKind;
-use crate::raw::{BitCounter, Builder, Edit, Node, NodeMut, Shape, Slot, Unallocated, index_of, with_popcnt};
+use crate::raw::{BitCounter, Builder, Edit, Node, NodeMut, Shape, Slot, SlotMut, Unallocated, index_of, with_popcnt};
 
 /// Bits of the hash consumed per level.
 pub(crate) const BITS: u32 = 5;
@@ -884,23 +884,27 @@ pub(crate) fn locate<K, V, P: PointerKind>(
 }
 
 /// What [`locate_mut`] found.
-pub(crate) enum Located<'a, K, V> {
+pub(crate) enum Located<'a, K, V, P: PointerKind> {
     /// The entry, on a path of nodes the map alone holds: it can be changed where it is.
     Unique(&'a mut (K, V), Place),
     /// The entry's place, on a path through a node that other versions share (changing it needs a path copy).
     Shared(Place),
-    /// The key is absent.
+    /// The key is absent, and the node where it would go (at this shift) lies on a path of nodes the map alone
+    /// holds: an insertion can start there ([`insert_vacant`]) instead of at the root.
+    Vacant(&'a mut Node<K, V, P>, u32),
+    /// The key is absent, below a node that other versions share (an insertion copies the path from the root).
     Absent,
 }
 
 /// [`locate`] from the root `slot`, walking down mutably while the nodes are unshared, so that an entry found on
-/// an unshared path comes back as a mutable reference (the entry API keeps it, and walks no more). Copies
-/// nothing.
+/// an unshared path comes back as a mutable reference (the entry API keeps it, and walks no more), and so does the
+/// node where an absent key would go. Copies nothing.
 pub(crate) fn locate_mut<'a, K, V, P: PointerKind>(
     mut slot: &'a mut Node<K, V, P>,
     hash: u64,
     is_key: impl Fn(&K, Option<usize>) -> bool,
-) -> Located<'a, K, V> {
+) -> Located<'a, K, V, P> {
+    let counter = BitCounter::new();
     let mut shift = 0;
     loop {
         if !slot.is_unique() {
@@ -910,27 +914,29 @@ pub(crate) fn locate_mut<'a, K, V, P: PointerKind>(
             };
         }
         if shift >= COLLISION_SHIFT {
-            let (entries, _) = slot.unique_mut().expect("checked unique above").into_parts();
-            let Some(index) = entries.iter().enumerate().position(|(index, entry)| is_key(&entry.0, Some(index)))
+            // The key is compared through a shared look first, so that the slot itself can be handed back when
+            // it is absent.
+            let Some(index) =
+                slot.entries().iter().enumerate().position(|(index, entry)| is_key(&entry.0, Some(index)))
             else {
-                return Located::Absent;
+                return Located::Vacant(slot, shift);
             };
+            let (entries, _) = slot.unique_mut().expect("checked unique above").into_parts();
             return Located::Unique(&mut entries[index], Place { collision_index: index });
         }
         let bit = bit_at(hash, shift);
-        let (datamap, nodemap) = (slot.datamap(), slot.nodemap());
-        if datamap & bit != 0 {
-            let entry = slot.unique_mut().expect("checked unique above").into_entry_at_bit(bit).expect("has bit");
-            return if is_key(&entry.0, None) {
-                Located::Unique(entry, Place { collision_index: 0 })
-            } else {
-                Located::Absent
-            };
+        // The key is compared through a shared read first, so that the slot itself can be handed back when the
+        // key is absent; the mutable read that follows a match reads the same slot again.
+        match slot.slot_at_bit(bit, counter) {
+            Slot::Entry(entry) if is_key(&entry.0, None) => {}
+            Slot::Entry(_) | Slot::Empty => return Located::Vacant(slot, shift),
+            Slot::Child(_) => {}
         }
-        if nodemap & bit == 0 {
-            return Located::Absent;
+        match slot.unique_mut().expect("checked unique above").into_slot_at_bit(bit, counter) {
+            SlotMut::Entry(entry) => return Located::Unique(entry, Place { collision_index: 0 }),
+            SlotMut::Child(child) => slot = child,
+            SlotMut::Empty => unreachable!("the shared read found the slot occupied"),
         }
-        slot = slot.unique_mut().expect("checked unique above").into_child_at_bit(bit).expect("nodemap has bit");
         shift += BITS;
     }
 }

@@ -178,6 +178,43 @@ fn nan_keys_insert_entry<P: PointerKind, S: BuildHasher + Default + Clone>() {
     assert_eq!(map.len(), keys as usize);
 }
 
+/// A map built only through vacant entries, which insert at the node where `entry`'s walk stopped: beside an entry
+/// that must move down, into an empty slot deep in the trie, or into a collision node; and, once a clone shares
+/// the nodes, from the root with a path copy. It matches a model, keeps its invariants, never clones a key, and
+/// leaves the clone as it was.
+fn vacant_entries_insert_where_the_walk_stopped<P: PointerKind, S: BuildHasher + Default + Clone>() {
+    let mut map = Map::<P, S>::default();
+    let mut model = HashMap::new();
+    let keys = common::scaled(400, 40) as u32;
+    let mut snapshot = None;
+    for n in 0..keys {
+        if n == keys / 2 {
+            snapshot = Some((map.clone(), model.clone()));
+        }
+        let clones = counts().2;
+        match map.entry(Key::new(n)) {
+            Entry::Vacant(entry) => *entry.insert(n) += 1,
+            Entry::Occupied(_) => panic!("key {n} is absent"),
+        }
+        // (Once the clone shares the nodes, path copies clone the entries of the copied nodes.)
+        if snapshot.is_none() {
+            assert_eq!(counts().2, clones, "a vacant entry cloned the key");
+        }
+        model.insert(n, n + 1);
+        // Every other key is looked at again through its now occupied entry.
+        if n % 2 == 0 {
+            assert_eq!(*map.entry(Key::new(n)).or_insert(0), n + 1);
+        }
+    }
+    map.check_invariants();
+    assert_eq!(map.len(), model.len());
+    assert!(map.iter().all(|(key, value)| model[&key.n] == *value));
+    let (half, half_model) = snapshot.expect("taken half way");
+    half.check_invariants();
+    assert_eq!(half.len(), half_model.len());
+    assert!(half.iter().all(|(key, value)| half_model[&key.n] == *value));
+}
+
 for_each_kind!(nan_default, nan_keys_insert_without_panicking, [DefaultHashBuilder]);
 for_each_kind!(nan_insert_entry_default, nan_keys_insert_entry, [DefaultHashBuilder]);
 for_each_kind!(nan_insert_entry_one_hash, nan_keys_insert_entry, [OneHash]);
@@ -186,6 +223,9 @@ for_each_kind!(nan_one_hash, nan_keys_insert_without_panicking, [OneHash]);
 for_each_kind!(drift_default, drifting_keys_insert_without_panicking, [DefaultHashBuilder]);
 for_each_kind!(drift_collide, drifting_keys_insert_without_panicking, [Collide]);
 for_each_kind!(searches_once, entry_searches_once, [DefaultHashBuilder]);
+for_each_kind!(vacant_default, vacant_entries_insert_where_the_walk_stopped, [DefaultHashBuilder]);
+for_each_kind!(vacant_collide, vacant_entries_insert_where_the_walk_stopped, [Collide]);
+for_each_kind!(vacant_one_hash, vacant_entries_insert_where_the_walk_stopped, [OneHash]);
 
 /// Removing moves the stored key and value out (no clone) from a map that owns its nodes, the last entry too, and
 /// `remove_entry_mut` returns the stored key, not the one it was given.
