@@ -277,42 +277,47 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         unsafe { Some(&*self.entries_ptr(shape).add(index)) }
     }
 
-    /// Where entry `index` of a bitmap node with `children` children lies: after the header and the children, at
-    /// the arithmetic of `entries_offset`, with the counts given rather than read.
-    ///
-    /// # Safety
-    /// The node is a bitmap node with `children` children and more than `index` entries, so that the address is
-    /// inside its block.
+    /// Where the slot at `bit` of a bitmap node is, and what it holds, with every count (the slot's position and
+    /// the length of the children array that the entries follow) made by `counter`: the one reading of a slot's
+    /// address, which [`slot_at_bit`](Self::slot_at_bit) and [`NodeMut::into_slot_at_bit`] turn into references.
+    /// A pointer it returns is to an initialized entry or child of this node.
     #[inline(always)]
-    unsafe fn entry_slot(&self, children: usize, index: usize) -> *mut (K, V) {
-        let align = align_of::<(K, V)>();
-        let offset = (size_of::<Header<P::Count>>() + children * size_of::<usize>() + align - 1) & !(align - 1);
-        // SAFETY: the caller's contract puts both offsets inside the node's block.
-        unsafe { self.ptr.cast::<u8>().add(offset).cast::<(K, V)>().as_ptr().add(index) }
-    }
-
-    /// What the slot at `bit` of a bitmap node holds: the lookup's read of one level, with every count (the slot's
-    /// position and the length of the children array that the entries follow) made by `counter`.
-    #[inline(always)]
-    pub(crate) fn slot_at_bit(&self, bit: u32, counter: BitCounter) -> Slot<'_, K, V, P> {
+    fn slot_ptr(&self, bit: u32, counter: BitCounter) -> SlotPtr<K, V, P> {
         let bit = lowest_bit(bit);
         let header = self.header();
         if header.datamap & bit != 0 {
             let index = counter.index_of(header.datamap, bit);
             let children = counter.count(header.nodemap) as usize;
-            // SAFETY: `datamap` has `bit`, so this is a bitmap node with `children` children, and `index` counts
-            // the set bits of `datamap` below a set bit, so it is below `popcount(datamap)`, the number of
-            // initialized entries (both counts are exact whichever way `counter` counts): `entry_slot` points at an
-            // initialized entry, which lives as long as the borrow of the handle.
-            return Slot::Entry(unsafe { &*self.entry_slot(children, index) });
+            let align = align_of::<(K, V)>();
+            let offset = (size_of::<Header<P::Count>>() + children * size_of::<usize>() + align - 1) & !(align - 1);
+            // SAFETY: `datamap` has `bit`, so this is a bitmap node: its entries start after the header and its
+            // `popcount(nodemap)` children, at `offset` (the arithmetic of `entries_offset`), and `index` counts the
+            // set bits of `datamap` below a set bit, so it is below `popcount(datamap)`, the number of initialized
+            // entries. Both counts are exact whichever way `counter` counts, so the address is inside the block.
+            return SlotPtr::Entry(unsafe { self.ptr.cast::<u8>().add(offset).cast::<(K, V)>().as_ptr().add(index) });
         }
         if header.nodemap & bit != 0 {
             let index = counter.index_of(header.nodemap, bit);
             // SAFETY: `nodemap` has `bit`, so this is a bitmap node with `popcount(nodemap)` initialized children
             // and `index` is below that.
-            return Slot::Child(unsafe { &*self.children_ptr().add(index) });
+            return SlotPtr::Child(unsafe { self.children_ptr().add(index) });
         }
-        Slot::Empty
+        SlotPtr::Empty
+    }
+
+    /// What the slot at `bit` of a bitmap node holds: the lookup's read of one level, with every count made by
+    /// `counter` (see [`slot_ptr`](Self::slot_ptr)).
+    #[inline(always)]
+    pub(crate) fn slot_at_bit(&self, bit: u32, counter: BitCounter) -> Slot<'_, K, V, P> {
+        // SAFETY: `slot_ptr` points at an initialized entry or child of this node, which lives, unchanged, as long
+        // as the shared borrow of the handle.
+        unsafe {
+            match self.slot_ptr(bit, counter) {
+                SlotPtr::Entry(entry) => Slot::Entry(&*entry),
+                SlotPtr::Child(child) => Slot::Child(&*child),
+                SlotPtr::Empty => Slot::Empty,
+            }
+        }
     }
 
     /// What the slot at `bit` of a bitmap node holds (see [`slot_at_bit`](Self::slot_at_bit)).
@@ -578,22 +583,15 @@ impl<'a, K, V, P: PointerKind> NodeMut<'a, K, V, P> {
     /// made by `counter`, of a node this handle alone holds.
     #[inline(always)]
     pub(crate) fn into_slot_at_bit(self, bit: u32, counter: BitCounter) -> SlotMut<'a, K, V, P> {
-        let bit = lowest_bit(bit);
-        let (datamap, nodemap) = (self.node.header().datamap, self.node.header().nodemap);
-        if datamap & bit != 0 {
-            let index = counter.index_of(datamap, bit);
-            let children = counter.count(nodemap) as usize;
-            // SAFETY: as in `Node::slot_at_bit`, the slot is an initialized entry of this bitmap node; the handle
-            // is the only one and is borrowed mutably for `'a`, so nothing else reads or writes the entry.
-            return SlotMut::Entry(unsafe { &mut *self.node.entry_slot(children, index) });
+        // SAFETY: `slot_ptr` points at an initialized entry or child of this node; the handle is the only one and
+        // is borrowed mutably for `'a`, so nothing else reads or writes the slot meanwhile.
+        unsafe {
+            match self.node.slot_ptr(bit, counter) {
+                SlotPtr::Entry(entry) => SlotMut::Entry(&mut *entry),
+                SlotPtr::Child(child) => SlotMut::Child(&mut *child),
+                SlotPtr::Empty => SlotMut::Empty,
+            }
         }
-        if nodemap & bit != 0 {
-            let index = counter.index_of(nodemap, bit);
-            // SAFETY: `nodemap` has `bit`, so this is a bitmap node with `popcount(nodemap)` initialized children
-            // and `index` is below that; the handle is unique and borrowed mutably for `'a`.
-            return SlotMut::Child(unsafe { &mut *self.node.children_ptr().add(index) });
-        }
-        SlotMut::Empty
     }
 
     /// The child stored at `bit` of a bitmap node, mutably.
@@ -1218,6 +1216,13 @@ fn lowest_bit(bit: u32) -> u32 {
 pub(crate) enum Slot<'a, K, V, P: PointerKind> {
     Entry(&'a (K, V)),
     Child(&'a Node<K, V, P>),
+    Empty,
+}
+
+/// Where one slot of a bitmap node is ([`Node::slot_ptr`]): the address behind [`Slot`] and [`SlotMut`].
+enum SlotPtr<K, V, P: PointerKind> {
+    Entry(*mut (K, V)),
+    Child(*mut Node<K, V, P>),
     Empty,
 }
 

@@ -26,7 +26,7 @@ mod raw_nodes {
 
     use archery::{ArcTK, RcK};
 
-    use crate::raw::{Builder, Edit, Node, Shape};
+    use crate::raw::{BitCounter, Builder, Edit, Node, Shape, Slot, SlotMut};
 
     type Entry = (Rc<String>, Rc<u32>);
 
@@ -93,8 +93,10 @@ mod raw_nodes {
         assert!(node.entry_at_bit(2 | 4 | 16).is_none());
         assert_eq!(node.entry_at_bit(16 | 32).map(|(_, value)| **value), Some(2));
         assert!(node.child_at_bit(2 | 4 | 16).is_none());
+        assert!(matches!(node.slot_at_bit(2 | 4 | 16, BitCounter::NATIVE), Slot::Empty));
+        assert!(node.unique_mut().expect("unique").into_entry_at_bit(2 | 4 | 16).is_none());
         let unique = node.unique_mut().expect("unique");
-        assert!(unique.into_entry_at_bit(2 | 4 | 16).is_none());
+        assert!(matches!(unique.into_slot_at_bit(2 | 4 | 16, BitCounter::NATIVE), SlotMut::Empty));
     }
 
     /// The reshapes check their bit before moving anything.
