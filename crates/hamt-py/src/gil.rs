@@ -31,7 +31,6 @@
 //!   name carries its ABI tag, `cpython-313` or `cpython-313t`), so the build-time choice matches the run time.
 //!   PyO3 refuses to load the module in a subinterpreter, whose GIL would not be the main interpreter's.
 //!
-//!
 //! The second claim is [`Object`]'s: the keys and values in a trie are cloned and dropped only by trie operations
 //! and deallocations, which run on attached threads as the first point says, so their reference counts change
 //! without PyO3's question whether the thread is attached (a thread-local read before every change).

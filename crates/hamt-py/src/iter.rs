@@ -44,7 +44,7 @@ pub(crate) struct MapIterator {
 
 impl MapIterator {
     pub(crate) fn new(map: &Bound<'_, Map>, kind: ItemKind) -> PyResult<MapIterator> {
-        let entries = GilGuarded::new(IterCell::new(Trie::clone(&map.try_borrow()?.trie), |trie| trie.iter()));
+        let entries = GilGuarded::new(IterCell::new(map.try_borrow()?.trie.clone(), |trie| trie.iter()));
         Ok(MapIterator { map: map.clone().unbind(), entries, kind })
     }
 }
