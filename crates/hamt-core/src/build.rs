@@ -57,12 +57,8 @@ where
         let hashed: Vec<(u64, (K, V))> = entries.map(|(key, value)| (hash_of(hasher, &key), (key, value))).collect();
         return build_dealt(hashed);
     }
-    let mut input = Input { entries: Vec::with_capacity(capacity), distinct: 0 };
-    let mut keyed: Vec<Keyed> = Vec::with_capacity(capacity);
-    for (key, value) in entries {
-        keyed.push((hash_of(hasher, &key), input.entries.len()));
-        input.entries.push(Some((key, value)));
-    }
+    let (mut input, mut keyed) =
+        Input::positioned(entries.map(|(key, value)| (hash_of(hasher, &key), (key, value))), capacity);
     if keyed.len() >= DEAL_FROM {
         // The iterator said less than it held: deal after all.
         let hashed = keyed.iter().zip(input.entries).map(|(&(hash, _), entry)| (hash, entry.expect("not taken")));
@@ -104,12 +100,8 @@ fn build_dealt<K: Eq, V, P: PointerKind>(hashed: Vec<(u64, (K, V))>) -> (Option<
 /// inline, or a subtrie at `shift`. Returns it with the number of distinct keys. The parallel builder calls this
 /// once per root slot, on as many threads as it has; [`build_dealt`] on one.
 pub(crate) fn build_slot<K: Eq, V, P: PointerKind>(hashed: Vec<(u64, (K, V))>, shift: u32) -> (Built<K, V, P>, usize) {
-    let mut input = Input { entries: Vec::with_capacity(hashed.len()), distinct: 0 };
-    let mut keyed: Vec<Keyed> = Vec::with_capacity(hashed.len());
-    for (hash, entry) in hashed {
-        keyed.push((hash, input.entries.len()));
-        input.entries.push(Some(entry));
-    }
+    let capacity = hashed.len();
+    let (mut input, mut keyed) = Input::positioned(hashed, capacity);
     let built = match keyed.len() {
         0 => Built::Empty,
         1 => Built::One(input.take(keyed[0].1)),
@@ -152,6 +144,18 @@ struct Input<K, V> {
 }
 
 impl<K: Eq, V> Input<K, V> {
+    /// The input of `hashed` (entries with their hashes, in input order; about `capacity` of them), and the
+    /// `(hash, position)` pair of each entry, which the partition moves in the entry's place.
+    fn positioned(hashed: impl IntoIterator<Item = (u64, (K, V))>, capacity: usize) -> (Self, Vec<Keyed>) {
+        let mut input = Input { entries: Vec::with_capacity(capacity), distinct: 0 };
+        let mut keyed = Vec::with_capacity(capacity);
+        for (hash, entry) in hashed {
+            keyed.push((hash, input.entries.len()));
+            input.entries.push(Some(entry));
+        }
+        (input, keyed)
+    }
+
     /// Takes the entry at `position` to store it in a node, counting it.
     #[inline]
     fn take(&mut self, position: usize) -> (K, V) {
