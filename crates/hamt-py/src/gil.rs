@@ -39,10 +39,19 @@
 //! above; the trie code it relies on is hamt-core's, which Miri checks with both pointer kinds.
 #![allow(unsafe_code)]
 
+use std::ffi::c_int;
+use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
 
 use pyo3::prelude::*;
+use pyo3::types::{PyString, PyType};
+use pyo3::{Borrowed, ffi};
+
+use crate::map::Map;
+use crate::object::Key;
 
 /// The pointer kind of every trie: plain counts under the GIL, atomic counts on a free-threaded interpreter.
 #[cfg(not(Py_GIL_DISABLED))]
@@ -135,5 +144,146 @@ impl Drop for Object {
         // SAFETY: as in `clone`: the thread is attached, so the count can change in place.
         let py = unsafe { Python::assume_attached() };
         drop(object.into_bound(py));
+    }
+}
+
+/// Runs `f` with the token of the attached thread, without asking whether the thread is attached (PyO3's
+/// `Python::attach` reads a thread-local count first): for the comparisons that trie operations make, which run
+/// attached (the module documentation's first point).
+pub(crate) fn with_attached<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
+    // SAFETY: trie operations run on a thread attached to the interpreter, and the token does not outlive `f`.
+    f(unsafe { Python::assume_attached() })
+}
+
+/// A value that holds a Python object without counting a reference to it, for as long as the borrow `'a` of that
+/// object: a lookup's probe key, which the trie only compares. It is never dropped (so it never gives back the
+/// reference it did not take); a clone of what it holds counts its own reference as usual.
+pub(crate) struct Uncounted<'a, T> {
+    value: ManuallyDrop<T>,
+    borrow: PhantomData<&'a Py<PyAny>>,
+}
+
+impl<'a> Uncounted<'a, Key> {
+    /// The key of `object` with the stored hash `trie_hash`, for as long as `object` is borrowed. Saves the
+    /// increment and decrement of a probe's count, which also write to the probe's memory.
+    pub(crate) fn key(trie_hash: u64, object: &'a Bound<'_, PyAny>) -> Uncounted<'a, Key> {
+        // SAFETY: `from_owned_ptr` takes over a reference without counting it; the reference taken over is the
+        // borrow of `object`, which outlives `'a`, and the `Py` made here is never dropped: it moves into the key
+        // inside `ManuallyDrop`, which `Uncounted` never takes out or drops (it hands out only `&Key`).
+        let object = Object::new(unsafe { Bound::from_owned_ptr(object.py(), object.as_ptr()) }.unbind());
+        Uncounted { value: ManuallyDrop::new(Key::from_parts(trie_hash, object)), borrow: PhantomData }
+    }
+}
+
+impl<T> Deref for Uncounted<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// PyO3's implementations of the slots that [`install_fast_slots`] replaced: the fast slots hand them every call
+/// they do not answer themselves.
+static GENERAL_SUBSCRIPT: OnceLock<ffi::binaryfunc> = OnceLock::new();
+static GENERAL_CONTAINS: OnceLock<ffi::objobjproc> = OnceLock::new();
+
+/// Puts C slots for `map[key]` and `key in map` on the type `Map` that answer the common case directly (see
+/// [`map::fast_lookup`](crate::map::fast_lookup)) and hand every other call to PyO3's implementation, which
+/// they replace.
+///
+/// PyO3's slot wrappers mark the thread attached in a thread-local count, set up a panic trap and extract the
+/// arguments: about 90 of a lookup's 500 instructions. CPython calls a slot only on an attached thread, so a
+/// lookup that runs no Python code, drops no `Py` and raises nothing needs none of that. Subclasses made later
+/// inherit the fast slots; `Map.__getitem__` called by name still reaches PyO3's (a slot wrapper keeps the
+/// function it was made for). Runs once, when the module is initialised (PyO3 refuses to initialise it twice).
+pub(crate) fn install_fast_slots(map_type: &Bound<'_, PyType>) {
+    let ty = map_type.as_type_ptr();
+    // SAFETY: `ty` is the heap type PyO3 made for `Map`, whose mapping and sequence method tables live in the
+    // type object itself; nothing reads them while this runs (module initialisation, attached, before any instance
+    // or subclass exists), and `PyType_Modified` drops what CPython cached of the type afterwards. A slot is
+    // replaced only when its general function was saved, so the saved one is never one of these.
+    unsafe {
+        let mapping = (*ty).tp_as_mapping;
+        if !mapping.is_null() {
+            if let Some(general) = (*mapping).mp_subscript {
+                if GENERAL_SUBSCRIPT.set(general).is_ok() {
+                    (*mapping).mp_subscript = Some(subscript);
+                }
+            }
+        }
+        let sequence = (*ty).tp_as_sequence;
+        if !sequence.is_null() {
+            if let Some(general) = (*sequence).sq_contains {
+                if GENERAL_CONTAINS.set(general).is_ok() {
+                    (*sequence).sq_contains = Some(contains);
+                }
+            }
+        }
+        ffi::PyType_Modified(ty);
+    }
+}
+
+/// `map[key]`: the value [`map::fast_lookup`](crate::map::fast_lookup) finds (a new reference), else PyO3's slot
+/// (which also raises `KeyError` for an absent key).
+unsafe extern "C" fn subscript(map: *mut ffi::PyObject, key: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls a type's `mp_subscript` on an attached thread with a borrowed instance of the type
+    // (or of a subclass, which has the same layout up to `Map`) and a borrowed key, both alive for the call.
+    // A panic is caught here (unwinding out of a C slot would abort) and the call handed to PyO3's slot, which
+    // reports panics its own way. The fast path drops no `Py` (whose drop would consult PyO3's thread-local
+    // count, which this slot does not set) and leaves no exception set.
+    unsafe {
+        let py = Python::assume_attached();
+        let found = catch_unwind(AssertUnwindSafe(|| {
+            let map = Borrowed::from_ptr(py, map).cast_unchecked::<Map>();
+            crate::map::fast_lookup(map.get(), &Borrowed::from_ptr(py, key))
+        }));
+        match found {
+            Ok(Some(Some(value))) => value.0.clone_ref(py).into_ptr(),
+            _ => match GENERAL_SUBSCRIPT.get() {
+                Some(general) => general(map, key),
+                None => std::ptr::null_mut(),
+            },
+        }
+    }
+}
+
+/// `key in map`: [`map::fast_lookup`](crate::map::fast_lookup)'s answer when it has one, else PyO3's slot.
+unsafe extern "C" fn contains(map: *mut ffi::PyObject, key: *mut ffi::PyObject) -> c_int {
+    // SAFETY: as in `subscript`: CPython calls `sq_contains` attached, with a borrowed instance and key.
+    unsafe {
+        let py = Python::assume_attached();
+        let found = catch_unwind(AssertUnwindSafe(|| {
+            let map = Borrowed::from_ptr(py, map).cast_unchecked::<Map>();
+            crate::map::fast_lookup(map.get(), &Borrowed::from_ptr(py, key)).map(|value| value.is_some())
+        }));
+        match found {
+            Ok(Some(present)) => c_int::from(present),
+            _ => match GENERAL_CONTAINS.get() {
+                Some(general) => general(map, key),
+                None => -1,
+            },
+        }
+    }
+}
+
+/// The hash CPython cached in the string `text` when it was first hashed, or `None` if it has not been (`-1`).
+///
+/// Reading it directly saves a lookup the call of `hash()` through the type's `tp_hash` (a tenth of the lookup's
+/// instructions). For an exact `str` it is the string's `hash()`; on a free-threaded interpreter, where another
+/// thread may be writing the field at the same time, and on PyPy, it is left to `hash()`.
+pub(crate) fn cached_str_hash(text: &Bound<'_, PyString>) -> Option<isize> {
+    #[cfg(not(any(Py_GIL_DISABLED, PyPy)))]
+    {
+        // SAFETY: every `str` object, exact or a subclass, starts with a `PyASCIIObject`, whose `hash` field
+        // CPython writes once, when the string is first hashed, by a thread holding the GIL; this thread holds
+        // the GIL too, so the read is not concurrent with that write.
+        let hash = unsafe { (*text.as_ptr().cast::<ffi::PyASCIIObject>()).hash };
+        (hash != -1).then_some(hash)
+    }
+    #[cfg(any(Py_GIL_DISABLED, PyPy))]
+    {
+        let _ = text;
+        None
     }
 }

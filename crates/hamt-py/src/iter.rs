@@ -138,7 +138,7 @@ fn contains(map: &Bound<'_, Map>, kind: ItemKind, item: &Bound<'_, PyAny>) -> Py
     let map = map.try_borrow()?;
     match kind {
         ItemKind::Keys => {
-            let key = Key::new(item)?;
+            let key = Key::probe(item)?;
             guarded(|| map.trie.contains_key(&key))
         }
         ItemKind::Items => {
@@ -146,7 +146,8 @@ fn contains(map: &Bound<'_, Map>, kind: ItemKind, item: &Bound<'_, PyAny>) -> Py
             if pair.len() != 2 {
                 return Ok(false);
             }
-            let key = Key::new(&pair.get_item(0)?)?;
+            let key = pair.get_item(0)?;
+            let key = Key::probe(&key)?;
             let Some(value) = guarded(|| map.trie.get(&key).map(|value| value.0.clone_ref(item.py())))? else {
                 return Ok(false);
             };

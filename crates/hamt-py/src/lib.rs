@@ -41,6 +41,7 @@ use pyo3::prelude::*;
 fn hamt(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     module.add_class::<map::Map>()?;
+    gil::install_fast_slots(&py.get_type::<map::Map>());
     module.add_class::<mutation::MapMutation>()?;
     module.add_class::<iter::MapKeys>()?;
     module.add_class::<iter::MapValues>()?;

@@ -97,7 +97,7 @@ impl MapMutation {
     /// `OccupiedEntry::remove` would compare the key a second time and panic if the answer changed; a key whose
     /// `__eq__` is inconsistent is the caller's problem, but must never be a crash.)
     fn take(&mut self, key: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
-        let probe = Key::new(key)?;
+        let probe = Key::probe(key)?;
         if !guarded(|| self.trie.contains_key(&probe))? {
             return Ok(None);
         }

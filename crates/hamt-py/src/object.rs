@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyComplex, PyFloat, PyInt, PyString};
 
 use crate::errors;
-use crate::gil::{Object, Pointers};
+use crate::gil::{Object, Pointers, Uncounted, cached_str_hash, with_attached};
 
 /// The trie behind `Map` and `MapMutation`.
 pub(crate) type Trie = HamtMap<Key, Value, Pointers, PythonHash>;
@@ -32,6 +32,24 @@ impl Key {
     /// The key for `object`, or the exception its `__hash__` raised.
     pub(crate) fn new(object: &Bound<'_, PyAny>) -> PyResult<Key> {
         Ok(Key { trie_hash: groups_reversed(object.hash()? as u64), object: Object::new(object.clone().unbind()) })
+    }
+
+    /// `object` as a probe for one lookup, holding it without counting a reference (see [`Uncounted`]), or the
+    /// exception its `__hash__` raised.
+    pub(crate) fn probe<'a>(object: &'a Bound<'_, PyAny>) -> PyResult<Uncounted<'a, Key>> {
+        Ok(Uncounted::key(groups_reversed(object.hash()? as u64), object))
+    }
+
+    /// An exact `str` as a probe, as [`Key::probe`] makes it, if its hash is cached in it (see
+    /// [`cached_str_hash`]): no call to `hash()`.
+    pub(crate) fn probe_str<'a>(text: &'a Bound<'_, PyString>) -> Option<Uncounted<'a, Key>> {
+        let hash = cached_str_hash(text)?;
+        Some(Uncounted::key(groups_reversed(hash as u64), text.as_any()))
+    }
+
+    /// The key of `object` and its hash as [`Key::new`] stores it.
+    pub(crate) fn from_parts(trie_hash: u64, object: Object) -> Key {
+        Key { trie_hash, object }
     }
 
     /// The Python object.
@@ -79,7 +97,7 @@ fn python_equal(first: &Py<PyAny>, second: &Py<PyAny>) -> bool {
     if errors::pending() {
         return false;
     }
-    Python::attach(|py| match first.bind(py).eq(second.bind(py)) {
+    with_attached(|py| match first.bind(py).eq(second.bind(py)) {
         Ok(equal) => equal,
         Err(error) => {
             errors::record(error);

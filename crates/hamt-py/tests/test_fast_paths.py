@@ -4,6 +4,8 @@ A comparison first tests identity, and calls `__eq__` only when that fails; a lo
 whose keys are all exact `str` skips the guard against exceptions from `__eq__`, which any other key still has.
 """
 
+import sys
+
 import pytest
 
 from conftest import Boom
@@ -147,3 +149,52 @@ def test_overwriting_a_str_key_keeps_the_stored_key_object():
         mutation[stored] = 1
         mutation[fresh("key")] = 2
         assert next(iter(mutation.finish())) is stored
+
+
+def test_c_slots_answer_as_the_methods_do():
+    # `m[k]` and `k in m` have C slots of their own that answer exact `str` keys whose hash the string has cached,
+    # and hand everything else (absent keys, other types, unhashed strings) to the methods.
+    keys = [f"slot{i}" for i in range(3000)]
+    values = [object() for _ in keys]
+    map_ = Map(zip(keys, values))
+    for key, value in zip(keys, values):
+        hash(key)
+        assert map_[key] is value and Map.__getitem__(map_, key) is value
+        assert key in map_ and Map.__contains__(map_, key)
+    unhashed = fresh("slot7")
+    assert map_[unhashed] is values[7] and unhashed in map_
+    for missing in ["slot-missing", fresh("slot-missing"), 7, None]:
+        with pytest.raises(KeyError) as raised:
+            map_[missing]
+        assert raised.value.args == (missing,)
+        assert missing not in map_
+    assert map_.get("slot-missing") is None
+
+
+def test_c_slots_count_references_exactly():
+    key, value = fresh("counted"), object()
+    map_ = Map({key: value, "other": 1})
+    probe = fresh("counted")
+    hash(probe)
+    before = sys.getrefcount(key), sys.getrefcount(value), sys.getrefcount(probe)
+    for _ in range(1000):
+        assert map_[probe] is value and probe in map_ and map_[key] is value and key in map_
+    assert (sys.getrefcount(key), sys.getrefcount(value), sys.getrefcount(probe)) == before
+
+
+def test_subclasses_inherit_the_c_slots_or_override_them():
+    class Plain(Map):
+        pass
+
+    class Overriding(Map):
+        def __getitem__(self, key):
+            return ("overridden", super().__getitem__(key))
+
+        def __contains__(self, key):
+            return key == "everything"
+
+    plain, overriding = Plain({"a": 1}), Overriding({"a": 1})
+    assert plain["a"] == 1 and "a" in plain and "b" not in plain
+    assert overriding["a"] == ("overridden", 1) and "everything" in overriding and "a" not in overriding
+    with pytest.raises(KeyError):
+        plain["b"]
