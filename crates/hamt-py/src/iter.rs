@@ -1,12 +1,15 @@
 //! The views (`keys()`, `values()`, `items()`), the iterator over a map, and the lazy `diff` iterator.
 
 use hamt_core::DiffItem;
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::guarded;
-use crate::gil::{GilGuarded, Pointers};
+use std::sync::OnceLock;
+
+use crate::gil::{Exclusive, GilGuarded, Pointers, refill_pair};
 use crate::map::Map;
 use crate::object::{Key, Trie, Value};
 
@@ -35,18 +38,73 @@ self_cell::self_cell!(
 /// It walks a copy of the map's root by reference, so that it increments the count of only what it yields, and
 /// keeps the map itself, as a list iterator keeps its list, so that the garbage collector sees the objects it can
 /// still yield through the map.
-#[pyclass(module = "hamt", name = "MapIterator")]
+///
+/// The class is `frozen`: its position changes through [`Exclusive`], which refuses a step taken while another is
+/// in progress, and the C slot of `next()` (`crate::gil`) calls [`fast_next`] without PyO3's call wrapper.
+#[pyclass(module = "hamt", name = "MapIterator", frozen)]
 pub(crate) struct MapIterator {
     map: Py<Map>,
-    entries: GilGuarded<IterCell>,
+    entries: Exclusive<IterCell>,
     kind: ItemKind,
+    /// The first tuple of `(key, value)` yielded, refilled by later steps when the consumer has let it go
+    /// ([`refill_pair`]).
+    pair: OnceLock<Py<PyTuple>>,
 }
 
 impl MapIterator {
     pub(crate) fn new(map: &Bound<'_, Map>, kind: ItemKind) -> PyResult<MapIterator> {
-        let entries = GilGuarded::new(IterCell::new(map.try_borrow()?.trie.clone(), |trie| trie.iter()));
-        Ok(MapIterator { map: map.clone().unbind(), entries, kind })
+        let entries = Exclusive::new(IterCell::new(map.get().trie.clone(), |trie| trie.iter()));
+        Ok(MapIterator { map: map.clone().unbind(), entries, kind, pair: OnceLock::new() })
     }
+}
+
+/// The next item of `iterator` (`None` when it is exhausted), or `None` outside when a step is already in progress.
+///
+/// The step only takes new references to the entry's objects, which runs no Python code; the tuple of an item is
+/// made after it, since making it may run the garbage collector and so any finalizer. Everything it owns is a
+/// `Bound`, so that its C slot may call it without PyO3's call wrapper (see `crate::gil`).
+pub(crate) fn fast_next<'py>(iterator: &MapIterator, py: Python<'py>) -> Option<PyResult<Option<Bound<'py, PyAny>>>> {
+    let kind = iterator.kind;
+    let entry = iterator.entries.with_mut(|cell| {
+        cell.with_dependent_mut(|_, entries| {
+            entries.next().map(|(key, value)| (key.object().bind(py).clone(), value.0.bind(py).clone()))
+        })
+    })?;
+    let Some((key, value)) = entry else {
+        return Some(Ok(None));
+    };
+    Some(match kind {
+        ItemKind::Keys => Ok(Some(key)),
+        ItemKind::Values => Ok(Some(value)),
+        ItemKind::Items => new_or_refilled_pair(iterator, key, value).map(|pair| Some(pair.into_any())),
+    })
+}
+
+/// The tuple `(key, value)`: the iterator's first tuple refilled if nothing else holds it, else a new tuple (the
+/// first of which the iterator keeps).
+fn new_or_refilled_pair<'py>(
+    iterator: &MapIterator,
+    key: Bound<'py, PyAny>,
+    value: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let (key, value) = match iterator.pair.get() {
+        Some(cached) => match refill_pair(cached, key, value) {
+            Ok(pair) => return Ok(pair),
+            Err(objects) => objects,
+        },
+        None => (key, value),
+    };
+    let py = key.py();
+    // A pair converts to a tuple by filling a new 2-tuple directly.
+    let pair = (key, value).into_pyobject(py)?;
+    if iterator.pair.get().is_none() {
+        // Nothing ran since the test above (the GIL is held), so the cell is still empty; a failed set would
+        // hand the reference back, to be released as a `Bound`.
+        if let Err(unused) = iterator.pair.set(pair.clone().unbind()) {
+            drop(unused.into_bound(py));
+        }
+    }
+    Ok(pair)
 }
 
 #[pymethods]
@@ -55,29 +113,23 @@ impl MapIterator {
         slf
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        let kind = self.kind;
-        self.entries.with_dependent_mut(|_, entries| {
-            let Some((key, value)) = entries.next() else {
-                return Ok(None);
-            };
-            Ok(Some(match kind {
-                ItemKind::Keys => key.object().clone_ref(py),
-                ItemKind::Values => value.0.clone_ref(py),
-                // A pair converts to a tuple by filling a new 2-tuple directly.
-                ItemKind::Items => {
-                    (key.object().clone_ref(py), value.0.clone_ref(py)).into_pyobject(py)?.into_any().unbind()
-                }
-            }))
-        })
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        match fast_next(self, py) {
+            Some(item) => Ok(item?.map(Bound::unbind)),
+            None => Err(PyRuntimeError::new_err("MapIterator already executing")),
+        }
     }
 
     fn __length_hint__(&self) -> usize {
-        self.entries.borrow_dependent().len()
+        self.entries.with_mut(|cell| cell.borrow_dependent().len()).unwrap_or(0)
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.map)
+        visit.call(&self.map)?;
+        if let Some(pair) = self.pair.get() {
+            visit.call(pair)?;
+        }
+        Ok(())
     }
 }
 
@@ -124,7 +176,7 @@ macro_rules! view {
 
 impl MapIterator {
     /// Everything the iterator yields, for a `repr`.
-    fn entries_of(mut self, py: Python<'_>) -> PyResult<Vec<Py<PyAny>>> {
+    fn entries_of(self, py: Python<'_>) -> PyResult<Vec<Py<PyAny>>> {
         let mut all = Vec::with_capacity(self.__length_hint__());
         while let Some(item) = self.__next__(py)? {
             all.push(item);

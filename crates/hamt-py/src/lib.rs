@@ -41,12 +41,12 @@ use pyo3::prelude::*;
 fn hamt(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     module.add_class::<map::Map>()?;
-    gil::install_fast_slots(&py.get_type::<map::Map>());
     module.add_class::<mutation::MapMutation>()?;
     module.add_class::<iter::MapKeys>()?;
     module.add_class::<iter::MapValues>()?;
     module.add_class::<iter::MapItems>()?;
     module.add_class::<iter::MapIterator>()?;
+    gil::install_fast_slots(&py.get_type::<map::Map>(), &py.get_type::<iter::MapIterator>());
     module.add_class::<iter::DiffIterator>()?;
     module.add_function(wrap_pyfunction!(serialize::serialize_multiple, module)?)?;
     module.add_function(wrap_pyfunction!(serialize::deserialize_multiple, module)?)?;

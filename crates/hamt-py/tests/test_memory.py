@@ -2,6 +2,7 @@
 nothing per entry."""
 
 import gc
+import sys
 import tracemalloc
 import weakref
 
@@ -203,3 +204,55 @@ def test_cycle_through_slots_and_lists_is_collected():
 
     assert collected(through_slots)
     assert collected(through_a_list)
+
+
+def test_items_iterator_refills_only_a_tuple_nobody_holds():
+    # The items iterator refills its first tuple when the consumer has let it go (as dict's does); a tuple still
+    # held elsewhere is never changed.
+    source = {f"key{i}": i for i in range(1_000)}
+    map_ = Map(source)
+    assert sorted(map_.items()) == sorted(source.items())
+    kept = []
+    for index, pair in enumerate(map_.items()):
+        if index % 3 == 0:
+            kept.append((pair, tuple(list(pair))))
+    assert all(pair == copy for pair, copy in kept) and len(kept) == 334
+    seen = {key: value for key, value in map_.items()}
+    assert seen == source
+
+
+def test_refilled_tuple_is_tracked_when_it_holds_a_container():
+    # The collector stops tracking a tuple of atomic objects; a refill that puts a container in must track it again.
+    map_ = Map({f"key{i}": (i if i % 2 else [i]) for i in range(40)})
+    checked = 0
+    for pair in map_.items():
+        if isinstance(pair[1], list):
+            assert gc.is_tracked(pair)
+            checked += 1
+        del pair
+        gc.collect()
+    assert checked == 20
+
+
+def test_cycle_through_the_items_iterator_tuple_is_collected():
+    value = Node()
+    iterator = iter(Map({"k": value, "other": 0}).items())
+    while next(iterator)[1] is not value:
+        pass
+    value.iterator = iterator  # iterator -> its kept tuple -> value -> iterator
+    alive = weakref.ref(value)
+    del value, iterator
+    gc.collect()
+    assert alive() is None
+
+
+def test_items_iteration_releases_every_reference():
+    values = [object() for _ in range(100)]
+    map_ = Map({f"key{i}": value for i, value in enumerate(values)})
+    before = [sys.getrefcount(value) for value in values]
+    for _ in range(3):
+        for _key, _value in map_.items():
+            pass
+        list(map_.items())
+    del _key, _value
+    assert [sys.getrefcount(value) for value in values] == before
