@@ -31,13 +31,13 @@ pub(crate) struct Key {
 impl Key {
     /// The key for `object`, or the exception its `__hash__` raised.
     pub(crate) fn new(object: &Bound<'_, PyAny>) -> PyResult<Key> {
-        Ok(Key { trie_hash: groups_reversed(object.hash()? as u64), object: Object::new(object.clone().unbind()) })
+        Ok(Key { trie_hash: trie_hash(object)?, object: Object::new(object.clone().unbind()) })
     }
 
     /// `object` as a probe for one lookup, holding it without counting a reference (see [`Uncounted`]), or the
     /// exception its `__hash__` raised.
     pub(crate) fn probe<'a>(object: &'a Bound<'_, PyAny>) -> PyResult<Uncounted<'a, Key>> {
-        Ok(Uncounted::key(groups_reversed(object.hash()? as u64), object))
+        Ok(Uncounted::key(trie_hash(object)?, object))
     }
 
     /// An exact `str` as a probe, as [`Key::probe`] makes it, if its hash is cached in it (see
@@ -56,6 +56,18 @@ impl Key {
     pub(crate) fn object(&self) -> &Py<PyAny> {
         &self.object
     }
+}
+
+/// The hash a [`Key`] of `object` stores: its `hash()` with the groups reversed. An exact `str` that has been
+/// hashed before (almost every key: a string is hashed when it is first used as a key anywhere) gives its cached
+/// hash without the call through its type.
+fn trie_hash(object: &Bound<'_, PyAny>) -> PyResult<u64> {
+    let cached = object.cast_exact::<PyString>().ok().and_then(cached_str_hash);
+    let hash = match cached {
+        Some(hash) => hash,
+        None => object.hash()?,
+    };
+    Ok(groups_reversed(hash as u64))
 }
 
 impl Hash for Key {
