@@ -190,6 +190,58 @@ pub(crate) fn fast_lookup<'m>(map: &'m Map, key: &Bound<'_, PyAny>) -> Option<Op
     Some(map.trie.get(&probe))
 }
 
+/// `map.set(key, value)`: the method's body, which its C function (`crate::gil`) also calls. Owns only `Bound`s.
+pub(crate) fn map_set<'py>(
+    slf: &Bound<'py, Map>,
+    key: &Bound<'py, PyAny>,
+    value: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let this = slf.get();
+    let contents = this.contents.with_pair(key, value);
+    let key = Key::new(key)?;
+    let mut unchanged = false;
+    let trie = guarded(|| {
+        this.trie.update_with(key, |old| match old {
+            Some(old) if old.0.is(value) => {
+                unchanged = true;
+                Some(old.clone())
+            }
+            _ => Some(Value(Object::new(value.clone().unbind()))),
+        })
+    })?;
+    if unchanged {
+        return Ok(slf.clone().into_any());
+    }
+    Ok(Map::from_trie(trie, contents).into_pyobject(slf.py())?.into_any())
+}
+
+/// `map.delete(key)`: the method's body, which its C function (`crate::gil`) also calls. Owns only `Bound`s.
+pub(crate) fn map_delete<'py>(slf: &Bound<'py, Map>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Map>> {
+    let this = slf.get();
+    // One walk; the removed value is not wanted, so it is not cloned (as `extract` would): an absent key leaves
+    // the length as it was.
+    let rest = with_probe(&this.trie, this.contents, key, |trie, probe| trie.remove(probe))?;
+    if rest.len() == this.trie.len() {
+        return Err(PyKeyError::new_err((key.clone().unbind(),)));
+    }
+    Map::from_trie(rest, this.contents).into_pyobject(slf.py())
+}
+
+/// `map.get(key, default=None)`: the method's body, which its C function (`crate::gil`) also calls. Owns only
+/// `Bound`s.
+pub(crate) fn map_get<'py>(
+    slf: &Bound<'py, Map>,
+    key: &Bound<'py, PyAny>,
+    default: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let this = slf.get();
+    let py = slf.py();
+    let found = with_probe(&this.trie, this.contents, key, |trie, probe| {
+        trie.get(probe).map(|value| value.0.bind(py).clone())
+    })?;
+    Ok(found.unwrap_or_else(|| default.map_or_else(|| py.None().into_bound(py), |default| default.clone())))
+}
+
 /// The one optional positional argument of `Map(...)`, `update(...)`.
 fn single_argument<'py>(args: &Bound<'py, PyTuple>, what: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
     match args.len() {
@@ -251,43 +303,20 @@ impl Map {
     /// is `value` itself, the copied path is dropped and this map returned (a lookup first would cost every other
     /// call a second walk).
     fn set(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let this = slf.get();
-        let contents = this.contents.with_pair(key, value);
-        let key = Key::new(key)?;
-        let mut unchanged = false;
-        let trie = guarded(|| {
-            this.trie.update_with(key, |old| match old {
-                Some(old) if old.0.is(value) => {
-                    unchanged = true;
-                    Some(old.clone())
-                }
-                _ => Some(Value(Object::new(value.clone().unbind()))),
-            })
-        })?;
-        if unchanged {
-            return Ok(slf.clone().into_any().unbind());
-        }
-        Ok(Map::from_trie(trie, contents).into_pyobject(slf.py())?.into_any().unbind())
+        map_set(slf, key, value).map(Bound::unbind)
     }
 
     /// The map without `key`.
     ///
     /// Raises `KeyError` when `key` is absent.
-    fn delete(&self, key: &Bound<'_, PyAny>) -> PyResult<Map> {
-        // One walk; the removed value is not wanted, so it is not cloned (as `extract` would): an absent key
-        // leaves the length as it was.
-        let rest = with_probe(&self.trie, self.contents, key, |trie, probe| trie.remove(probe))?;
-        if rest.len() == self.trie.len() {
-            return Err(PyKeyError::new_err((key.clone().unbind(),)));
-        }
-        Ok(Map::from_trie(rest, self.contents))
+    fn delete(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<Py<Map>> {
+        map_delete(slf, key).map(Bound::unbind)
     }
 
     /// The value for `key`, or `default`.
     #[pyo3(signature = (key, default = None))]
-    fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
-        let found = lookup(&self.trie, self.contents, key)?;
-        Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
+    fn get(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>, default: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        map_get(slf, key, default).map(Bound::unbind)
     }
 
     fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -350,8 +379,8 @@ impl Map {
     }
 
     /// `delete`, by the name pyrsistent and the project's seeds use.
-    fn dissoc(&self, key: &Bound<'_, PyAny>) -> PyResult<Map> {
-        self.delete(key)
+    fn dissoc(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<Py<Map>> {
+        Map::delete(slf, key)
     }
 
     /// `update`, by the name the project's seeds use.

@@ -256,3 +256,29 @@ def test_items_iteration_releases_every_reference():
         list(map_.items())
     del _key, _value
     assert [sys.getrefcount(value) for value in values] == before
+
+
+def test_no_leak_through_the_c_functions():
+    # `m[k]`, `k in m`, `next()` over items and `set`/`delete`/`get` run without PyO3's call wrapper, which is
+    # where PyO3 releases references it had to queue: anything they released through PyO3's queue would pile up.
+    base = Map({f"key{i}": [i] for i in range(100)}).set(7, "int key")
+
+    def work():
+        for i in range(100):
+            key = f"key{i}"
+            base[key], key in base, base.get(key), base.get("absent", 0), base.set(key, i).delete(key)
+            for probe in ("absent", 8):
+                try:
+                    base.delete(probe)
+                except KeyError:
+                    pass
+                try:
+                    base[probe]
+                except KeyError:
+                    pass
+            base.set(7, "other").delete(7)
+        for _pair in base.items():
+            pass
+        list(base.items())
+
+    assert allocated_after(work) < 10_000
