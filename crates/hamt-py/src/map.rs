@@ -182,6 +182,7 @@ pub(crate) fn lookup(trie: &Trie, contents: Contents, key: &Bound<'_, PyAny>) ->
 /// The lookup of `key` in `map` when it runs no Python code and cannot raise: when every key of the map is an exact
 /// `str` and so is `key` (as [`with_probe`] decides), and the key's hash is already cached in the string. `None`
 /// for every other call, which takes the general way. Answers the fast C slots of `Map` (`crate::gil`).
+#[inline(always)]
 pub(crate) fn fast_lookup<'m>(map: &'m Map, key: &Bound<'_, PyAny>) -> Option<Option<&'m Value>> {
     if !map.contents.str_keys {
         return None;
