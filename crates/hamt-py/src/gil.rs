@@ -1,5 +1,5 @@
-//! The pointer kind of the tries, and the one claim of this crate that the compiler cannot check: the only module
-//! of hamt-py with `unsafe` code.
+//! The pointer kind of the tries, and the claims of this crate that the compiler cannot check: the only module of
+//! hamt-py with `unsafe` code.
 //!
 //! # Why plain reference counts
 //! A persistent `set` copies the path to the changed entry and counts one more reference to every child of every
@@ -35,8 +35,20 @@
 //! and deallocations, which run on attached threads as the first point says, so their reference counts change
 //! without PyO3's question whether the thread is attached (a thread-local read before every change).
 //!
-//! Miri cannot run this crate (its code runs only inside a Python interpreter), so the claim rests on the argument
-//! above; the trie code it relies on is hamt-core's, which Miri checks with both pointer kinds.
+//! The same fact, a thread attached to the interpreter for every access, carries the rest of the module:
+//! - [`Uncounted`] holds a lookup's probe key without counting a reference, for as long as the borrow of its object.
+//! - [`Exclusive`] is an iterator's position, changed through a shared reference behind a plain busy flag (atomic
+//!   borrow flags are PyO3's price for a class that is not `frozen`).
+//! - [`cached_str_hash`] reads the hash a string caches in itself, and [`refill_pair`] refills a 2-tuple that only
+//!   its owner holds, as `dict`'s items iterator does.
+//! - The C functions of [`install_fast_slots`] and [`install_fast_methods`] take `map[key]`, `key in map`,
+//!   `next()` over a map and positional calls of `set`, `delete` and `get` without PyO3's call wrapper, and hand
+//!   every call they do not take to the PyO3 function they replaced. CPython calls them attached; what they run owns
+//!   only `Bound`s, and an exception is restored inside `Python::attach`, so nothing waits in PyO3's queue of
+//!   reference counts to release (which only its wrapper empties).
+//!
+//! Miri cannot run this crate (its code runs only inside a Python interpreter), so the claims rest on the argument
+//! above; the trie code they rely on is hamt-core's, which Miri checks with both pointer kinds.
 #![allow(unsafe_code)]
 
 use std::ffi::c_int;
