@@ -35,8 +35,10 @@
 //!       skips this step.
 //!   11. `fuzz`: `cargo xtask fuzz --seconds 10`, every fuzz target built once and run for 10 seconds (300 with
 //!       `--deep`). `--no-fuzz` skips it.
-//!   12. `python`: the Python package (crates/hamt-py) built with maturin into `target/hamt-py/venv`, then its
-//!       pytest suite and immutables 0.21's own suite (see xtask/src/pypackage.rs).
+//!   12. `python`: the Python package (crates/hamt-py) built with maturin into `target/hamt-py/venv` (Python 3.11),
+//!       then its pytest suite and immutables 0.21's own suite (see xtask/src/pypackage.rs).
+//!   13. `python-3.13`: the same with Python 3.13 (`python3.13` on the `PATH` or pyenv's), in
+//!       `target/hamt-py/venv-3.13`; skipped, saying so, on a machine without one.
 //!
 //!   Missing tools (rustfmt, clippy, the nightly toolchain with miri and rust-src, cargo-nextest, cargo-fuzz) are
 //!   installed on the way. The run ends with a table of each step's time, then the line

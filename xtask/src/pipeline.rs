@@ -137,6 +137,7 @@ fn steps(root: &Path, depth: Depth, run_miri: bool, run_fuzz: bool) -> Vec<Step>
             .needs(Tool::NightlyFuzz)
             .command(Invocation::cargo("xtask fuzz --seconds").args(&[depth.fuzz_seconds_per_target()])),
         crate::pypackage::step(root),
+        crate::pypackage::newer_step(root),
     ]
 }
 

@@ -110,6 +110,12 @@ fn find_python() -> Option<PathBuf> {
     candidates.into_iter().find(|python| version_of(python).is_some_and(|version| version >= MINIMUM_VERSION))
 }
 
+/// The first interpreter of exactly `version` (major, minor): `python3.N` on the `PATH`, then pyenv's versions.
+pub(crate) fn find_python_version(version: (u32, u32)) -> Option<PathBuf> {
+    let on_path = PathBuf::from(format!("python{}.{}", version.0, version.1));
+    std::iter::once(on_path).chain(pyenv_pythons()).find(|python| version_of(python) == Some(version))
+}
+
 /// The interpreters of pyenv's versions 3.12 and later, newest first.
 fn pyenv_pythons() -> Vec<PathBuf> {
     let Some(home) = env::var_os("PYENV_ROOT")
