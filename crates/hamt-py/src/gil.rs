@@ -581,48 +581,44 @@ unsafe fn call_method(
     }
 }
 
-/// `Map.set(key, value)`.
-unsafe extern "C" fn set(
-    map: *mut ffi::PyObject,
-    args: *const *mut ffi::PyObject,
-    nargs: ffi::Py_ssize_t,
-    kwnames: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: CPython calls this as the `METH_FASTCALL | METH_KEYWORDS` method it was installed as.
-    unsafe {
-        call_method(map, args, nargs, kwnames, 2..=2, &GENERAL_SET, |map, key, value| {
-            let value = value.expect("two arguments");
-            crate::map::map_set(map, &key, &value)
-        })
-    }
+/// Defines a `METH_FASTCALL | METH_KEYWORDS` C function of `Map` that runs `body` through [`call_method`] on
+/// positional calls of `arity` arguments and hands every other call to the PyO3 function saved in `general`.
+macro_rules! fast_method {
+    ($(#[$doc:meta])* $name:ident, $arity:expr, $general:ident, $body:expr) => {
+        $(#[$doc])*
+        unsafe extern "C" fn $name(
+            map: *mut ffi::PyObject,
+            args: *const *mut ffi::PyObject,
+            nargs: ffi::Py_ssize_t,
+            kwnames: *mut ffi::PyObject,
+        ) -> *mut ffi::PyObject {
+            // SAFETY: CPython calls this as the `METH_FASTCALL | METH_KEYWORDS` method of `Map` it was installed
+            // as (`install_fast_methods`), with the arguments `call_method` requires.
+            unsafe { call_method(map, args, nargs, kwnames, $arity, &$general, $body) }
+        }
+    };
 }
 
-/// `Map.delete(key)`.
-unsafe extern "C" fn delete(
-    map: *mut ffi::PyObject,
-    args: *const *mut ffi::PyObject,
-    nargs: ffi::Py_ssize_t,
-    kwnames: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: as for `set`.
-    unsafe {
-        call_method(map, args, nargs, kwnames, 1..=1, &GENERAL_DELETE, |map, key, _| {
-            crate::map::map_delete(map, &key).map(Bound::into_any)
-        })
-    }
-}
+fast_method!(
+    /// `Map.set(key, value)`.
+    set,
+    2..=2,
+    GENERAL_SET,
+    |map, key, value| crate::map::map_set(map, &key, &value.expect("two arguments"))
+);
 
-/// `Map.get(key, default=None)`.
-unsafe extern "C" fn get(
-    map: *mut ffi::PyObject,
-    args: *const *mut ffi::PyObject,
-    nargs: ffi::Py_ssize_t,
-    kwnames: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: as for `set`.
-    unsafe {
-        call_method(map, args, nargs, kwnames, 1..=2, &GENERAL_GET, |map, key, default| {
-            crate::map::map_get(map, &key, default.as_deref())
-        })
-    }
-}
+fast_method!(
+    /// `Map.delete(key)`.
+    delete,
+    1..=1,
+    GENERAL_DELETE,
+    |map, key, _| crate::map::map_delete(map, &key).map(Bound::into_any)
+);
+
+fast_method!(
+    /// `Map.get(key, default=None)`.
+    get,
+    1..=2,
+    GENERAL_GET,
+    |map, key, default| crate::map::map_get(map, &key, default.as_deref())
+);
