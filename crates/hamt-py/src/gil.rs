@@ -463,9 +463,10 @@ static GENERAL_GET: OnceLock<ffi::PyCFunctionFastWithKeywords> = OnceLock::new()
 /// positional call directly and hand any other (keywords, a wrong number of arguments) to PyO3's function.
 ///
 /// PyO3's method wrappers mark the thread attached in a thread-local count, set up a panic trap and extract the
-/// arguments by a general description of the signature: about 250 of the 4,000 instructions of a persistent `set`
-/// or `delete` on a 10k map. The new descriptors keep the name, flags and documentation (with its text signature)
-/// of PyO3's. A method not found as expected is left as it is.
+/// arguments by a general description of the signature: about 180 of the 3,850 instructions of a persistent
+/// `delete` on a 10k map (measured with callgrind; the C function that replaces them costs about 40). The new
+/// descriptors keep the name, flags and documentation (with its text signature) of PyO3's. A method not found as
+/// expected is left as it is.
 pub(crate) fn install_fast_methods(map_type: &Bound<'_, PyType>) {
     replace_method(map_type, c"set", set, &GENERAL_SET);
     replace_method(map_type, c"delete", delete, &GENERAL_DELETE);
