@@ -174,9 +174,13 @@ pub(crate) fn with_probe<T>(
 /// # Errors
 ///
 /// As [`with_probe`].
-pub(crate) fn lookup(trie: &Trie, contents: Contents, key: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+pub(crate) fn lookup<'py>(
+    trie: &Trie,
+    contents: Contents,
+    key: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = key.py();
-    with_probe(trie, contents, key, |trie, probe| trie.get(probe).map(|value| value.0.clone_ref(py)))
+    with_probe(trie, contents, key, |trie, probe| trie.get(probe).map(|value| value.0.bind(py).clone()))
 }
 
 /// The lookup of `key` in `map` when it runs no Python code and cannot raise: when every key of the map is an exact
@@ -237,9 +241,7 @@ pub(crate) fn map_get<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let this = slf.get();
     let py = slf.py();
-    let found = with_probe(&this.trie, this.contents, key, |trie, probe| {
-        trie.get(probe).map(|value| value.0.bind(py).clone())
-    })?;
+    let found = lookup(&this.trie, this.contents, key)?;
     Ok(found.unwrap_or_else(|| default.map_or_else(|| py.None().into_bound(py), |default| default.clone())))
 }
 
@@ -321,7 +323,9 @@ impl Map {
     }
 
     fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        lookup(&self.trie, self.contents, key)?.ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
+        lookup(&self.trie, self.contents, key)?
+            .map(Bound::unbind)
+            .ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {

@@ -145,13 +145,15 @@ impl MapMutation {
     #[pyo3(signature = (key, default = None))]
     fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
         self.check_usable()?;
-        let found = lookup(&self.trie, self.contents, key)?;
+        let found = lookup(&self.trie, self.contents, key)?.map(Bound::unbind);
         Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
     }
 
     fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.check_usable()?;
-        lookup(&self.trie, self.contents, key)?.ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
+        lookup(&self.trie, self.contents, key)?
+            .map(Bound::unbind)
+            .ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
