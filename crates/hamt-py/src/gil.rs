@@ -544,6 +544,7 @@ fn raise(error: PyErr) {
 /// The arguments must be those CPython passes to a `METH_FASTCALL | METH_KEYWORDS` method of `Map`: `map` an
 /// instance of `Map` (the method descriptor checks the type before the call), `args` `nargs` borrowed objects
 /// (plus the keyword values, when `kwnames` is not null), all alive for the call, on an attached thread.
+#[inline(always)]
 unsafe fn call_method(
     map: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
