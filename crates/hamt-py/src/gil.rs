@@ -212,10 +212,8 @@ impl Deref for Object {
 
 impl Clone for Object {
     fn clone(&self) -> Object {
-        // SAFETY: the thread is attached to the interpreter (the module documentation's second claim), which is
-        // what `assume_attached` requires; the token does not outlive this call.
-        let py = unsafe { Python::assume_attached() };
-        Object::new(self.0.clone_ref(py))
+        // The thread is attached (the module documentation's second claim), so the count changes in place.
+        Object::new(with_attached(|py| self.0.clone_ref(py)))
     }
 }
 
@@ -223,17 +221,17 @@ impl Drop for Object {
     fn drop(&mut self) {
         // SAFETY: this is the drop, so `self.0` is never used again after it is taken out.
         let object = unsafe { ManuallyDrop::take(&mut self.0) };
-        // SAFETY: as in `clone`: the thread is attached, so the count can change in place.
-        let py = unsafe { Python::assume_attached() };
-        drop(object.into_bound(py));
+        // As in `clone`: the thread is attached, so the count changes in place.
+        with_attached(|py| drop(object.into_bound(py)));
     }
 }
 
 /// Runs `f` with the token of the attached thread, without asking whether the thread is attached (PyO3's
-/// `Python::attach` reads a thread-local count first): for the comparisons that trie operations make, which run
-/// attached (the module documentation's first point).
+/// `Python::attach` reads a thread-local count first): for what trie operations do to keys and values (clone,
+/// drop, compare), which runs attached (the module documentation's first and second points).
 pub(crate) fn with_attached<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
-    // SAFETY: trie operations run on a thread attached to the interpreter, and the token does not outlive `f`.
+    // SAFETY: trie operations, and the drops of the objects they hold, run on a thread attached to the interpreter
+    // (the module documentation's claims), and the token does not outlive `f`.
     f(unsafe { Python::assume_attached() })
 }
 
