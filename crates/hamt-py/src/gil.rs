@@ -285,30 +285,26 @@ pub(crate) fn install_fast_slots(map_type: &Bound<'_, PyType>, iterator_type: &B
     // or subclass exists), and `PyType_Modified` drops what CPython cached of the type afterwards. A slot is
     // replaced only when its general function was saved, so the saved one is never one of these.
     unsafe {
-        let mapping = (*ty).tp_as_mapping;
-        if !mapping.is_null() {
-            if let Some(general) = (*mapping).mp_subscript {
-                if GENERAL_SUBSCRIPT.set(general).is_ok() {
-                    (*mapping).mp_subscript = Some(subscript);
-                }
-            }
+        if let Some(mapping) = (*ty).tp_as_mapping.as_mut() {
+            replace_slot(&mut mapping.mp_subscript, &GENERAL_SUBSCRIPT, subscript);
         }
-        let sequence = (*ty).tp_as_sequence;
-        if !sequence.is_null() {
-            if let Some(general) = (*sequence).sq_contains {
-                if GENERAL_CONTAINS.set(general).is_ok() {
-                    (*sequence).sq_contains = Some(contains);
-                }
-            }
+        if let Some(sequence) = (*ty).tp_as_sequence.as_mut() {
+            replace_slot(&mut sequence.sq_contains, &GENERAL_CONTAINS, contains);
         }
         ffi::PyType_Modified(ty);
         let ty = iterator_type.as_type_ptr();
-        if let Some(general) = (*ty).tp_iternext {
-            if GENERAL_ITERNEXT.set(general).is_ok() {
-                (*ty).tp_iternext = Some(iternext);
-            }
-        }
+        replace_slot(&mut (*ty).tp_iternext, &GENERAL_ITERNEXT, iternext);
         ffi::PyType_Modified(ty);
+    }
+}
+
+/// Puts `fast` in `slot` after saving the function it held in `general`; leaves an empty slot, or one whose
+/// function was saved before, as it is (so the saved function is never a fast one).
+fn replace_slot<F: Copy>(slot: &mut Option<F>, general: &OnceLock<F>, fast: F) {
+    if let Some(current) = *slot {
+        if general.set(current).is_ok() {
+            *slot = Some(fast);
+        }
     }
 }
 
