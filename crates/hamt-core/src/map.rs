@@ -295,7 +295,7 @@ where
     /// let map: hamt_core::HamtMap<_, _> = [(1, "one")].into();
     /// assert_eq!(map.get_key_value(&1), Some((&1, &"one")));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
     where
         K: Borrow<Q>,

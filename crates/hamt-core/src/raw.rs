@@ -305,6 +305,25 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         SlotPtr::Empty
     }
 
+    /// The child in slot `digit` (`0..32`) of a full node, one whose 32 slots all hold children (`nodemap` all
+    /// ones), or `None` for any other node.
+    ///
+    /// In a full node a slot's position is its digit, so the lookup can read the child without counting bits: the
+    /// address depends only on the node's, and once the processor predicts the test of `nodemap` (the levels near
+    /// the root of a large map are full, level after level) it loads the child while the header is still on its
+    /// way. That takes one of the two dependent loads per level (header, then slot) off the lookup's critical path,
+    /// where an array-mapped trie such as CPython's HAMT, which stores its large nodes uncompressed, has only one.
+    #[inline(always)]
+    pub(crate) fn full_child(&self, digit: u32) -> Option<&Node<K, V, P>> {
+        if self.header().nodemap != u32::MAX {
+            return None;
+        }
+        // SAFETY: `nodemap` has all 32 bits, so this is a bitmap node with 32 initialized children (a collision
+        // node's `nodemap` is zero), and `digit % 32` is below 32. They live, unchanged, as long as the shared
+        // borrow of the handle.
+        unsafe { Some(&*self.children_ptr().add((digit % 32) as usize)) }
+    }
+
     /// What the slot at `bit` of a bitmap node holds: the lookup's read of one level, with every count made by
     /// `counter` (see [`slot_ptr`](Self::slot_ptr)).
     #[inline(always)]

@@ -23,50 +23,102 @@ pub(crate) const COLLISION_SHIFT: u32 = 13 * BITS;
 /// The deepest level a node can be at (the collision level), plus one: the longest root-to-leaf path.
 pub(crate) const MAX_DEPTH: usize = 14;
 
+/// The slot (`0..32`) that `hash` selects in a node at `shift` (`shift = 5 * level`, below `COLLISION_SHIFT`).
+#[inline]
+pub(crate) fn digit_at(hash: u64, shift: u32) -> u32 {
+    ((hash << shift) >> (64 - BITS)) as u32
+}
+
 /// The bit that `hash` selects in a node at `shift` (`shift = 5 * level`, below `COLLISION_SHIFT`).
 #[inline]
 pub(crate) fn bit_at(hash: u64, shift: u32) -> u32 {
-    1 << ((hash << shift) >> (64 - BITS))
+    1 << digit_at(hash, shift)
 }
 
 /// Finds the entry for `key` below the root `node`.
-#[inline]
+///
+/// The root's level is taken before the loop of [`get_at`], so that it reads only the hash's top five bits: where
+/// the hash is computed inline (a hasher that rearranges a key's own hash, say), the compiler can find those five
+/// bits with a fraction of the hash's instructions, and the processor can start reading the root while the rest of
+/// the hash, which only the levels below need, is still being computed.
+#[inline(always)]
 pub(crate) fn get<'a, K, V, P, Q>(node: &'a Node<K, V, P>, hash: u64, key: &Q) -> Option<&'a (K, V)>
 where
     P: PointerKind,
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    get_at(node, hash, 0, key)
+    let counter = BitCounter::new();
+    match step(node, digit_at(hash, 0), key, counter) {
+        Step::Down(child) => walk(child, hash, BITS, key, counter),
+        Step::Done(found) => found,
+    }
 }
 
 /// Finds the entry for `key` below `node`, which is at `shift`.
+#[inline]
+pub(crate) fn get_at<'a, K, V, P, Q>(node: &'a Node<K, V, P>, hash: u64, shift: u32, key: &Q) -> Option<&'a (K, V)>
+where
+    P: PointerKind,
+    K: Borrow<Q>,
+    Q: Eq + ?Sized,
+{
+    walk(node, hash, shift, key, BitCounter::new())
+}
+
+/// The lookup's loop: [`get_at`], with bits counted by `counter`.
 ///
 /// Bits are counted with a [`BitCounter`] chosen once per lookup (POPCNT where the processor has it): a lookup is
 /// too short to pay for a call into a copy compiled with POPCNT, as the in-place updates do.
 #[inline]
-pub(crate) fn get_at<'a, K, V, P, Q>(
+fn walk<'a, K, V, P, Q>(
     mut node: &'a Node<K, V, P>,
     hash: u64,
     mut shift: u32,
     key: &Q,
+    counter: BitCounter,
 ) -> Option<&'a (K, V)>
 where
     P: PointerKind,
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    let counter = BitCounter::new();
     loop {
         if shift >= COLLISION_SHIFT {
             return node.entries().iter().find(|entry| entry.0.borrow() == key);
         }
-        match node.slot_at_bit(bit_at(hash, shift), counter) {
-            Slot::Entry(entry) => return if entry.0.borrow() == key { Some(entry) } else { None },
-            Slot::Child(child) => node = child,
-            Slot::Empty => return None,
+        match step(node, digit_at(hash, shift), key, counter) {
+            Step::Down(child) => node = child,
+            Step::Done(found) => return found,
         }
         shift += BITS;
+    }
+}
+
+/// Where one level of a lookup leads.
+enum Step<'a, K, V, P: PointerKind> {
+    /// To this child, one level down.
+    Down(&'a Node<K, V, P>),
+    /// To this answer: the entry for the key, or none.
+    Done(Option<&'a (K, V)>),
+}
+
+/// One level of a lookup: the slot `digit` of the bitmap node `node`. A full node's child is read without
+/// counting bits (see [`Node::full_child`]).
+#[inline(always)]
+fn step<'a, K, V, P, Q>(node: &'a Node<K, V, P>, digit: u32, key: &Q, counter: BitCounter) -> Step<'a, K, V, P>
+where
+    P: PointerKind,
+    K: Borrow<Q>,
+    Q: Eq + ?Sized,
+{
+    if let Some(child) = node.full_child(digit) {
+        return Step::Down(child);
+    }
+    match node.slot_at_bit(1 << digit, counter) {
+        Slot::Entry(entry) => Step::Done((entry.0.borrow() == key).then_some(entry)),
+        Slot::Child(child) => Step::Down(child),
+        Slot::Empty => Step::Done(None),
     }
 }
 

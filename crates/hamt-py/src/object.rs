@@ -187,9 +187,9 @@ fn groups_reversed(hash: u64) -> u64 {
     const OUTER: u64 = 0x1f | (0x1f << 15) | (0x1f << 30) | (0x1f << 45);
     /// The middle group of each run, which stays where it is.
     const MIDDLE: u64 = OUTER << 5;
-    let groups = hash & ((1 << 60) - 1);
+    let groups = hash & ((1 << 60) - 1) & !0x1f;
     let groups = (groups >> 30) | ((groups & HALF) << 30);
     let groups = ((groups >> 15) & RUNS) | ((groups & RUNS) << 15);
     let groups = ((groups >> 10) & OUTER) | ((groups & OUTER) << 10) | (groups & MIDDLE);
-    (groups << 4) | (hash >> 60)
+    (hash << 59) | (groups << 4) | (hash >> 60)
 }
