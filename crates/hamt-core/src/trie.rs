@@ -104,7 +104,8 @@ enum Step<'a, K, V, P: PointerKind> {
 }
 
 /// One level of a lookup: the slot `digit` of the bitmap node `node`. A full node's child is read without
-/// counting bits (see [`Node::full_child`]).
+/// counting bits (see [`Node::full_child`]), and the second cache line of the child the walk goes down to is asked
+/// for at once (see [`Node::prefetch_second_line`]).
 #[inline(always)]
 fn step<'a, K, V, P, Q>(node: &'a Node<K, V, P>, digit: u32, key: &Q, counter: BitCounter) -> Step<'a, K, V, P>
 where
@@ -112,14 +113,16 @@ where
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    if let Some(child) = node.full_child(digit) {
-        return Step::Down(child);
-    }
-    match node.slot_at_bit(1 << digit, counter) {
-        Slot::Entry(entry) => Step::Done((entry.0.borrow() == key).then_some(entry)),
-        Slot::Child(child) => Step::Down(child),
-        Slot::Empty => Step::Done(None),
-    }
+    let child = match node.full_child(digit) {
+        Some(child) => child,
+        None => match node.slot_at_bit(1 << digit, counter) {
+            Slot::Entry(entry) => return Step::Done((entry.0.borrow() == key).then_some(entry)),
+            Slot::Child(child) => child,
+            Slot::Empty => return Step::Done(None),
+        },
+    };
+    child.prefetch_second_line();
+    Step::Down(child)
 }
 
 /// A node holding one entry, at the bit `hash` selects at `shift`. At the collision level this is a collision node
