@@ -240,3 +240,108 @@ mod popcount_paths {
         check_paths::<BuildHasherDefault<FourBits>>(1500, 200);
     }
 }
+
+/// Lookups through full nodes (every slot a child), which read the child in the slot of the digit without
+/// counting bits (`Node::full_child`), and through the same nodes once they are one child short, which count:
+/// against a model, in maps built every way a root can come to be full.
+mod full_nodes {
+    use alloc::collections::BTreeMap;
+    use alloc::vec::Vec;
+    use core::hash::{BuildHasherDefault, Hasher};
+
+    use archery::RcK;
+
+    use crate::HamtMap;
+    use crate::raw::Node;
+
+    /// Hashes a `u64` to itself, so that a key chooses its own path: its top five bits the root's slot, the next
+    /// five the slot below, and so on.
+    #[derive(Default)]
+    struct Itself(u64);
+
+    impl Hasher for Itself {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, _: &[u8]) {
+            unreachable!("only u64 keys are hashed");
+        }
+        fn write_u64(&mut self, value: u64) {
+            self.0 = value;
+        }
+    }
+
+    type Map = HamtMap<u64, u64, RcK, BuildHasherDefault<Itself>>;
+
+    /// How many levels are full: two natively, one under Miri (the 2,048 keys of two take minutes there).
+    const FULL_LEVELS: u32 = if cfg!(miri) { 1 } else { 2 };
+
+    /// How far left a key's counter is shifted: it fills the top `5 * FULL_LEVELS + 1` bits of the hash.
+    const SHIFT: u32 = 63 - 5 * FULL_LEVELS;
+
+    /// The keys: a counter in the hash's top bits, so that every slot of the full levels has two keys below it,
+    /// and the level below holds pairs of entries (2,048 keys for two full levels, 64 for one).
+    fn keys() -> Vec<u64> {
+        (0..1_u64 << (5 * FULL_LEVELS + 1)).map(|i| i << SHIFT).collect()
+    }
+
+    fn is_full(node: &Node<u64, u64, RcK>) -> bool {
+        node.full_child(0).is_some()
+    }
+
+    /// Every key of `model` is found with its value, and probes that lead to an empty slot, to a slot holding
+    /// another key, and past the keys' range are not.
+    fn check(map: &Map, model: &BTreeMap<u64, u64>) {
+        map.check_invariants();
+        assert_eq!(map.len(), model.len());
+        for (key, value) in model {
+            assert_eq!(map.get(key), Some(value));
+            assert_eq!(map.get_key_value(key), Some((key, value)));
+        }
+        for i in 0..1_u64 << (5 * FULL_LEVELS + 1) {
+            for probe in [(i << SHIFT) | (5 << (SHIFT - 9)), (i << SHIFT) | 1, (i << SHIFT) ^ (1 << (SHIFT - 1))] {
+                assert_eq!(map.get(&probe), model.get(&probe), "probe {probe:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn lookups_through_full_and_almost_full_nodes_agree_with_the_model() {
+        let mut model: BTreeMap<u64, u64> = keys().into_iter().map(|key| (key, key >> (SHIFT - 3))).collect();
+        let built: Map = model.iter().map(|(&key, &value)| (key, value)).collect();
+        let mut inserted = Map::default();
+        let mut persistent = Map::default();
+        for (&key, &value) in &model {
+            inserted.insert_mut(key, value);
+            persistent = persistent.insert(key, value);
+        }
+        for map in [&built, &inserted, &persistent] {
+            let root = map.root().expect("the map is not empty");
+            assert!(is_full(root), "the test needs a full root");
+            if FULL_LEVELS == 2 {
+                assert!((0..32).all(|digit| root.full_child(digit).is_some_and(is_full)), "and full nodes below");
+            }
+            check(map, &model);
+        }
+        let mut map = built.clone();
+        let count = model.len() as u64;
+        if FULL_LEVELS == 2 {
+            // One key fewer below the root's first slot: the node there holds 31 children and an entry, and is
+            // read by counting bits.
+            map.remove_mut(&0);
+            model.remove(&0);
+            let root = map.root().expect("the map is not empty");
+            assert!(is_full(root) && !is_full(root.full_child(0).expect("the root is full")));
+            check(&map, &model);
+        }
+        // The keys below the root's last slot removed: the root is one child short.
+        for i in count - count / 32..count {
+            map.remove_mut(&(i << SHIFT));
+            model.remove(&(i << SHIFT));
+        }
+        assert!(!is_full(map.root().expect("the map is not empty")));
+        check(&map, &model);
+        // The maps that still share the full nodes are unchanged.
+        assert!(built == inserted && inserted == persistent && built.len() as u64 == count);
+    }
+}
