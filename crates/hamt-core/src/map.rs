@@ -302,7 +302,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let root = self.root.as_ref()?;
-        trie::get(root, hash_of(&self.hasher, key), key).map(|(k, v)| (k, v))
+        trie::get(root, hash_of(&self.hasher, key), key, self.len).map(|(k, v)| (k, v))
     }
 
     /// Whether the map has an entry for `key`.

@@ -345,3 +345,26 @@ mod full_nodes {
         assert!(built == inserted && inserted == persistent && built.len() as u64 == count);
     }
 }
+
+/// Lookups in a map large enough that the walk asks for lines ahead (`trie::PREFETCH_FROM`), the copy of the walk
+/// that smaller maps never run, and in the same map once it is below that size again: against a model.
+#[test]
+fn lookups_on_both_sides_of_the_prefetch_size() {
+    use alloc::collections::BTreeMap;
+
+    // Under Miri the prefetch is compiled out, so the large map would only repeat the small one, slowly.
+    let count: u64 = if cfg!(miri) { 200 } else { 2 * crate::trie::PREFETCH_FROM as u64 };
+    let mut map: HamtMap<u64, u64> = (0..count).map(|key| (key, key ^ 0x5555)).collect();
+    let mut model: BTreeMap<u64, u64> = (0..count).map(|key| (key, key ^ 0x5555)).collect();
+    for round in 0..2 {
+        assert_eq!(map.len(), model.len());
+        for probe in 0..count + count / 4 {
+            assert_eq!(map.get(&probe), model.get(&probe), "round {round}, probe {probe}");
+        }
+        // Down to a quarter: below the size on the second round.
+        for key in 0..count * 3 / 4 {
+            map.remove_mut(&key);
+            model.remove(&key);
+        }
+    }
+}

@@ -41,19 +41,45 @@ pub(crate) fn bit_at(hash: u64, shift: u32) -> u32 {
 /// the hash is computed inline (a hasher that rearranges a key's own hash, say), the compiler can find those five
 /// bits with a fraction of the hash's instructions, and the processor can start reading the root while the rest of
 /// the hash, which only the levels below need, is still being computed.
+///
+/// `len` is the number of entries in the trie: from [`PREFETCH_FROM`] on, the walk asks for the second cache line
+/// of each node it goes down to (see [`Node::prefetch_second_line`]).
 #[inline(always)]
-pub(crate) fn get<'a, K, V, P, Q>(node: &'a Node<K, V, P>, hash: u64, key: &Q) -> Option<&'a (K, V)>
+pub(crate) fn get<'a, K, V, P, Q>(node: &'a Node<K, V, P>, hash: u64, key: &Q, len: usize) -> Option<&'a (K, V)>
 where
     P: PointerKind,
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
     let counter = BitCounter::new();
-    match step(node, digit_at(hash, 0), key, counter) {
-        Step::Down(child) => walk(child, hash, BITS, key, counter),
-        Step::Done(found) => found,
+    // Two copies of the walk, so that neither tests at every level whether to ask for lines.
+    if len >= PREFETCH_FROM {
+        match step::<_, _, _, _, true>(node, digit_at(hash, 0), key, counter, true) {
+            Step::Down(child) => walk::<_, _, _, _, true>(child, hash, BITS, key, counter),
+            Step::Done(found) => found,
+        }
+    } else {
+        match step::<_, _, _, _, false>(node, digit_at(hash, 0), key, counter, true) {
+            Step::Down(child) => walk::<_, _, _, _, false>(child, hash, BITS, key, counter),
+            Step::Done(found) => found,
+        }
     }
 }
+
+/// The shift of the first level at which a lookup no longer tests for full nodes (level 4).
+///
+/// A node is full when each of its 32 slots holds at least two keys, so a node at level `d` needs well over
+/// `64 * 32^d` keys of random hashes: levels 0 to 3 are full in maps of some 60 thousand, 2 million and 60 million
+/// keys. Below them, long chains of nodes that hold a single child are what keys whose hashes share a long prefix
+/// make (colliding keys end in them), and there the test only costs.
+const FULL_NODES_BELOW: u32 = 4 * BITS;
+
+/// The number of entries from which a lookup asks for the second cache line of each node it goes down to: about
+/// where a trie outgrows a core's 1 MiB second-level cache (some 30 bytes of nodes per entry, and the keys and
+/// values they point to). In a smaller trie the nodes are mostly cached already, and the request for a line the
+/// lookup does not need evicts one that a later lookup does: measured at 1,000 `String` keys, lookups were 25%
+/// slower with it; at 100,000 and more, faster (docs/architecture.md).
+pub(crate) const PREFETCH_FROM: usize = 1 << 15;
 
 /// Finds the entry for `key` below `node`, which is at `shift`.
 #[inline]
@@ -63,15 +89,15 @@ where
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    walk(node, hash, shift, key, BitCounter::new())
+    walk::<_, _, _, _, false>(node, hash, shift, key, BitCounter::new())
 }
 
-/// The lookup's loop: [`get_at`], with bits counted by `counter`.
+/// The lookup's loop: [`get_at`], with bits counted by `counter`, asking for lines if `PREFETCH` (see [`get`]).
 ///
 /// Bits are counted with a [`BitCounter`] chosen once per lookup (POPCNT where the processor has it): a lookup is
 /// too short to pay for a call into a copy compiled with POPCNT, as the in-place updates do.
 #[inline]
-fn walk<'a, K, V, P, Q>(
+fn walk<'a, K, V, P, Q, const PREFETCH: bool>(
     mut node: &'a Node<K, V, P>,
     hash: u64,
     mut shift: u32,
@@ -87,7 +113,7 @@ where
         if shift >= COLLISION_SHIFT {
             return node.entries().iter().find(|entry| entry.0.borrow() == key);
         }
-        match step(node, digit_at(hash, shift), key, counter) {
+        match step::<_, _, _, _, PREFETCH>(node, digit_at(hash, shift), key, counter, shift < FULL_NODES_BELOW) {
             Step::Down(child) => node = child,
             Step::Done(found) => return found,
         }
@@ -104,16 +130,22 @@ enum Step<'a, K, V, P: PointerKind> {
 }
 
 /// One level of a lookup: the slot `digit` of the bitmap node `node`. A full node's child is read without
-/// counting bits (see [`Node::full_child`]), and the second cache line of the child the walk goes down to is asked
-/// for at once (see [`Node::prefetch_second_line`]).
+/// counting bits (see [`Node::full_child`]) if `full` asks to test for one; with `PREFETCH`, the second cache line
+/// of the child the walk goes down to is asked for at once (see [`Node::prefetch_second_line`]).
 #[inline(always)]
-fn step<'a, K, V, P, Q>(node: &'a Node<K, V, P>, digit: u32, key: &Q, counter: BitCounter) -> Step<'a, K, V, P>
+fn step<'a, K, V, P, Q, const PREFETCH: bool>(
+    node: &'a Node<K, V, P>,
+    digit: u32,
+    key: &Q,
+    counter: BitCounter,
+    full: bool,
+) -> Step<'a, K, V, P>
 where
     P: PointerKind,
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    let child = match node.full_child(digit) {
+    let child = match node.full_child(digit).filter(|_| full) {
         Some(child) => child,
         None => match node.slot_at_bit(1 << digit, counter) {
             Slot::Entry(entry) => return Step::Done((entry.0.borrow() == key).then_some(entry)),
@@ -121,7 +153,9 @@ where
             Slot::Empty => return Step::Done(None),
         },
     };
-    child.prefetch_second_line();
+    if PREFETCH {
+        child.prefetch_second_line();
+    }
     Step::Down(child)
 }
 
