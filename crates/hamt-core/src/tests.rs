@@ -346,8 +346,8 @@ mod full_nodes {
     }
 }
 
-/// Lookups in a map large enough that the walk asks for lines ahead (`trie::PREFETCH_FROM`), the copy of the walk
-/// that smaller maps never run, and in the same map once it is below that size again: against a model.
+/// Lookups in a map large enough that the walk asks for each node's second line (`trie::PREFETCH_FROM`), and in
+/// the same map once it is below that size again: against a model.
 #[test]
 fn lookups_on_both_sides_of_the_prefetch_size() {
     use alloc::collections::BTreeMap;

@@ -43,7 +43,7 @@ pub(crate) fn bit_at(hash: u64, shift: u32) -> u32 {
 /// the hash, which only the levels below need, is still being computed.
 ///
 /// `len` is the number of entries in the trie: from [`PREFETCH_FROM`] on, the walk asks for the second cache line
-/// of each node it goes down to (see [`Node::prefetch_second_line`]).
+/// of each node it goes down to, and below it for the first (see [`Node::prefetch_line`]).
 #[inline(always)]
 pub(crate) fn get<'a, K, V, P, Q>(node: &'a Node<K, V, P>, hash: u64, key: &Q, len: usize) -> Option<&'a (K, V)>
 where
@@ -52,26 +52,21 @@ where
     Q: Eq + ?Sized,
 {
     let counter = BitCounter::new();
-    // Two copies of the walk, so that neither tests at every level whether to ask for lines.
-    if len >= PREFETCH_FROM {
-        match step::<_, _, _, _, true>(node, digit_at(hash, 0), key, counter, true) {
-            Step::Down(child) => walk::<_, _, _, _, true>(child, hash, BITS, key, counter),
-            Step::Done(found) => found,
-        }
-    } else {
-        match step::<_, _, _, _, false>(node, digit_at(hash, 0), key, counter, true) {
-            Step::Down(child) => walk::<_, _, _, _, false>(child, hash, BITS, key, counter),
-            Step::Done(found) => found,
-        }
+    // One walk for every size, with the line to ask for as a number rather than a test at every level.
+    let line = usize::from(len >= PREFETCH_FROM);
+    match step(node, digit_at(hash, 0), key, counter, true, line) {
+        Step::Down(child) => walk(child, hash, BITS, key, counter, line),
+        Step::Done(found) => found,
     }
 }
 
 /// The shift of the first level at which a lookup no longer tests for full nodes (level 4).
 ///
-/// A node is full when each of its 32 slots holds at least two keys, so a node at level `d` needs well over
-/// `64 * 32^d` keys of random hashes: levels 0 to 3 are full in maps of some 60 thousand, 2 million and 60 million
-/// keys. Below them, long chains of nodes that hold a single child are what keys whose hashes share a long prefix
-/// make (colliding keys end in them), and there the test only costs.
+/// A node is full when each of its 32 slots holds at least two keys. With random hashes, a node at level `d` is
+/// then likely full once the map holds some `6 * 32^(d + 1)` keys (six per slot leave one slot in 50 with fewer
+/// than two): levels 0 to 3 fill at about 200, 6 thousand, 200 thousand and 6 million keys, and level 4 only at
+/// 200 million. Below level 3, the nodes a lookup meets are mostly chains of nodes that hold a single child, which
+/// keys whose hashes share a long prefix make (colliding keys end in them), and there the test only costs.
 const FULL_NODES_BELOW: u32 = 4 * BITS;
 
 /// The number of entries from which a lookup asks for the second cache line of each node it goes down to: about
@@ -89,20 +84,22 @@ where
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    walk::<_, _, _, _, false>(node, hash, shift, key, BitCounter::new())
+    walk(node, hash, shift, key, BitCounter::new(), 0)
 }
 
-/// The lookup's loop: [`get_at`], with bits counted by `counter`, asking for lines if `PREFETCH` (see [`get`]).
+/// The lookup's loop: [`get_at`], with bits counted by `counter`, asking for cache line `line` of each node it goes
+/// down to (see [`get`]).
 ///
 /// Bits are counted with a [`BitCounter`] chosen once per lookup (POPCNT where the processor has it): a lookup is
 /// too short to pay for a call into a copy compiled with POPCNT, as the in-place updates do.
 #[inline]
-fn walk<'a, K, V, P, Q, const PREFETCH: bool>(
+fn walk<'a, K, V, P, Q>(
     mut node: &'a Node<K, V, P>,
     hash: u64,
     mut shift: u32,
     key: &Q,
     counter: BitCounter,
+    line: usize,
 ) -> Option<&'a (K, V)>
 where
     P: PointerKind,
@@ -113,7 +110,7 @@ where
         if shift >= COLLISION_SHIFT {
             return node.entries().iter().find(|entry| entry.0.borrow() == key);
         }
-        match step::<_, _, _, _, PREFETCH>(node, digit_at(hash, shift), key, counter, shift < FULL_NODES_BELOW) {
+        match step(node, digit_at(hash, shift), key, counter, shift < FULL_NODES_BELOW, line) {
             Step::Down(child) => node = child,
             Step::Done(found) => return found,
         }
@@ -130,15 +127,16 @@ enum Step<'a, K, V, P: PointerKind> {
 }
 
 /// One level of a lookup: the slot `digit` of the bitmap node `node`. A full node's child is read without
-/// counting bits (see [`Node::full_child`]) if `full` asks to test for one; with `PREFETCH`, the second cache line
-/// of the child the walk goes down to is asked for at once (see [`Node::prefetch_second_line`]).
+/// counting bits (see [`Node::full_child`]) if `full` asks to test for one, and cache line `line` of the child the
+/// walk goes down to is asked for at once (see [`Node::prefetch_line`]).
 #[inline(always)]
-fn step<'a, K, V, P, Q, const PREFETCH: bool>(
+fn step<'a, K, V, P, Q>(
     node: &'a Node<K, V, P>,
     digit: u32,
     key: &Q,
     counter: BitCounter,
     full: bool,
+    line: usize,
 ) -> Step<'a, K, V, P>
 where
     P: PointerKind,
@@ -153,9 +151,7 @@ where
             Slot::Empty => return Step::Done(None),
         },
     };
-    if PREFETCH {
-        child.prefetch_second_line();
-    }
+    child.prefetch_line(line);
     Step::Down(child)
 }
 
