@@ -218,22 +218,54 @@ def main():
         child_seed(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
         return
     quick = "--quick" in sys.argv
-    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
+    sizes = [10_000, 100_000, 1_000_000] if not quick else [10_000, 100_000]
     repeats = "3" if quick else "7"
     memory_size = 100_000 if quick else 1_000_000
+    # Timings are taken in several rounds, each peer in a fresh interpreter per round and the peers in a different
+    # order each round, and each figure is the median of its rounds: the same build measured in two processes can
+    # differ by more than the differences between peers (where the allocator puts the keys, values and nodes
+    # changes the cache misses of a lookup; immutables' 100k lookups have measured anywhere from 40 to 89 ns), and
+    # a figure from one process per peer would compare placements, not maps.
+    rounds = 1 if quick else 3
+    timings = {}
+    crashed = set()
+    for round_ in range(rounds):
+        order = PEERS[round_ % len(PEERS) :] + PEERS[: round_ % len(PEERS)]
+        for peer in order:
+            child = ["child-times", peer.name, repeats, *map(str, sizes)]
+            run = subprocess.run([sys.executable, __file__, *child], stdout=subprocess.PIPE, text=True)
+            for line in run.stdout.splitlines():
+                figure = json.loads(line)
+                key = (figure["operation"], figure["size"], figure["implementation"], figure["unit"])
+                if figure["value"] is not None:
+                    timings.setdefault(key, []).append(figure["value"])
+            # A peer that crashes runs again in the next round; its crash is reported once.
+            if run.returncode < 0 and peer.name in crashed:
+                continue
+            if not report_status(peer, child, run.returncode):
+                crashed.add(peer.name)
+    for (operation, size, name, unit), values in timings.items():
+        emit(operation, size, name, statistics.median(values), unit)
     for peer in PEERS:
-        # Each measurement in a fresh interpreter, so that one's freed memory cannot be reused by the next, and so
-        # that a peer that crashes (pypersistent 2.0 has been seen to) loses only the figures it had not printed.
-        children = [["child-times", peer.name, repeats, *map(str, sizes)], ["child-memory", peer.name, str(memory_size)]]
+        # Memory and the seed workload once, each in a fresh interpreter too, so that one's freed memory cannot be
+        # reused by the next, and so that a peer that crashes (pypersistent 2.0 has been seen to) loses only the
+        # figures it had not printed.
+        children = [["child-memory", peer.name, str(memory_size)]]
         if peer.set is not None:
             children.append(["child-seed", peer.name, "500", "10000", "1"])
         for child in children:
-            status = subprocess.run([sys.executable, __file__, *child]).returncode
-            if status < 0:
-                emit(f"crashed in {child[0].removeprefix('child-')}", 0, peer.name, -status, "signal")
-            elif status != 0:
-                raise SystemExit(f"{child} failed with status {status}")
+            report_status(peer, child, subprocess.run([sys.executable, __file__, *child]).returncode)
 
+
+def report_status(peer, child, status):
+    """Records a child that a signal killed (its figures so far are kept) and stops on any other failure; whether
+    the child ran to the end."""
+    if status < 0:
+        emit(f"crashed in {child[0].removeprefix('child-')}", 0, peer.name, -status, "signal")
+        return False
+    if status != 0:
+        raise SystemExit(f"{child} failed with status {status}")
+    return True
 
 if __name__ == "__main__":
     main()
