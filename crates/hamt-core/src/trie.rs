@@ -37,7 +37,7 @@ pub(crate) fn bit_at(hash: u64, shift: u32) -> u32 {
 
 /// Finds the entry for `key` below the root `node`.
 ///
-/// The root's level is taken before the loop of [`get_at`], so that it reads only the hash's top five bits: where
+/// The root's level is taken before the loop (`walk`, which [`get_at`] also runs), so that it reads only the hash's top five bits: where
 /// the hash is computed inline (a hasher that rearranges a key's own hash, say), the compiler can find those five
 /// bits with a fraction of the hash's instructions, and the processor can start reading the root while the rest of
 /// the hash, which only the levels below need, is still being computed.
