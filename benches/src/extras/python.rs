@@ -136,8 +136,8 @@ fn describe(section: &mut Section, figures: &Figures) {
         "`str` keys (`key00000000`...), `int` values. Times are per operation, medians over repeats of a loop over \
          10k keys (lookups, `set`, `delete`) or over the whole map, in a fresh interpreter per implementation; each \
          time is the median of three such rounds (one with `--quick`), the implementations in a different order \
-         each round, because two processes of the same build can differ by more than two implementations do. `set` and `delete` keep nothing, so each also \
-         pays for freeing what it built, in every implementation. pypersistent and rpds-py have no transient: their \
+         each round, because two processes of the same build can differ by more than two implementations do. `set` \
+         and `delete` keep nothing, so each also pays for freeing what it built, in every implementation. pypersistent and rpds-py have no transient: their \
          batch build is construction from the pairs. `dict` has no persistent update. The ratio column is hamt's \
          time over immutables' (below 1 is faster).",
     );

@@ -279,10 +279,13 @@ mod full_nodes {
     /// How far left a key's counter is shifted: it fills the top `5 * FULL_LEVELS + 1` bits of the hash.
     const SHIFT: u32 = 63 - 5 * FULL_LEVELS;
 
+    /// How many keys: two below every slot of the full levels (2,048 for two full levels, 64 for one).
+    const COUNT: u64 = 1 << (5 * FULL_LEVELS + 1);
+
     /// The keys: a counter in the hash's top bits, so that every slot of the full levels has two keys below it,
-    /// and the level below holds pairs of entries (2,048 keys for two full levels, 64 for one).
+    /// and the level below holds pairs of entries.
     fn keys() -> Vec<u64> {
-        (0..1_u64 << (5 * FULL_LEVELS + 1)).map(|i| i << SHIFT).collect()
+        (0..COUNT).map(|i| i << SHIFT).collect()
     }
 
     fn is_full(node: &Node<u64, u64, RcK>) -> bool {
@@ -298,7 +301,7 @@ mod full_nodes {
             assert_eq!(map.get(key), Some(value));
             assert_eq!(map.get_key_value(key), Some((key, value)));
         }
-        for i in 0..1_u64 << (5 * FULL_LEVELS + 1) {
+        for i in 0..COUNT {
             for probe in [(i << SHIFT) | (5 << (SHIFT - 9)), (i << SHIFT) | 1, (i << SHIFT) ^ (1 << (SHIFT - 1))] {
                 assert_eq!(map.get(&probe), model.get(&probe), "probe {probe:#x}");
             }
@@ -324,7 +327,6 @@ mod full_nodes {
             check(map, &model);
         }
         let mut map = built.clone();
-        let count = model.len() as u64;
         if FULL_LEVELS == 2 {
             // One key fewer below the root's first slot: the node there holds 31 children and an entry, and is
             // read by counting bits.
@@ -335,14 +337,14 @@ mod full_nodes {
             check(&map, &model);
         }
         // The keys below the root's last slot removed: the root is one child short.
-        for i in count - count / 32..count {
+        for i in COUNT - COUNT / 32..COUNT {
             map.remove_mut(&(i << SHIFT));
             model.remove(&(i << SHIFT));
         }
         assert!(!is_full(map.root().expect("the map is not empty")));
         check(&map, &model);
         // The maps that still share the full nodes are unchanged.
-        assert!(built == inserted && inserted == persistent && built.len() as u64 == count);
+        assert!(built == inserted && inserted == persistent && built.len() as u64 == COUNT);
     }
 }
 

@@ -143,7 +143,8 @@ where
     K: Borrow<Q>,
     Q: Eq + ?Sized,
 {
-    let child = match node.full_child(digit).filter(|_| full) {
+    let full_child = if full { node.full_child(digit) } else { None };
+    let child = match full_child {
         Some(child) => child,
         None => match node.slot_at_bit(1 << digit, counter) {
             Slot::Entry(entry) => return Step::Done((entry.0.borrow() == key).then_some(entry)),

@@ -218,7 +218,7 @@ def main():
         child_seed(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
         return
     quick = "--quick" in sys.argv
-    sizes = [10_000, 100_000, 1_000_000] if not quick else [10_000, 100_000]
+    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
     repeats = "3" if quick else "7"
     memory_size = 100_000 if quick else 1_000_000
     # Timings are taken in several rounds, each peer in a fresh interpreter per round and the peers in a different
@@ -266,6 +266,7 @@ def report_status(peer, child, status):
     if status != 0:
         raise SystemExit(f"{child} failed with status {status}")
     return True
+
 
 if __name__ == "__main__":
     main()
