@@ -250,10 +250,28 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
     /// instructions).
     #[inline(always)]
     pub(crate) fn contents(&self, counter: BitCounter) -> Contents<'_, K, V, P> {
+        // SAFETY: the counts are exact whichever way `counter` counts, so this is the node's shape.
+        unsafe { self.contents_in(self.shape_counted(counter)) }
+    }
+
+    /// The shape of this node, read from its header, and its [`contents`](Self::contents): one read of the
+    /// header and one count of each bitmap for both.
+    #[inline]
+    pub(crate) fn shaped_contents(&self, counter: BitCounter) -> (Shape, Contents<'_, K, V, P>) {
         let shape = self.shape_counted(counter);
-        // SAFETY: the counts are exact whichever way `counter` counts, so `shape` is this node's shape: it holds
-        // `shape.entries` initialized entries at `entries_ptr(shape)` and `shape.children` initialized child handles
-        // after the header. Neither is mutated while shared borrows of this handle exist (mutation needs `NodeMut`).
+        // SAFETY: the counts are exact whichever way `counter` counts, so this is the node's shape.
+        (shape, unsafe { self.contents_in(shape) })
+    }
+
+    /// [`contents`](Self::contents), given the node's shape.
+    ///
+    /// # Safety
+    /// `shape` is this node's shape.
+    #[inline]
+    unsafe fn contents_in(&self, shape: Shape) -> Contents<'_, K, V, P> {
+        // SAFETY: as the caller promises, the node holds `shape.entries` initialized entries at `entries_ptr(shape)`
+        // and `shape.children` initialized child handles after the header. Neither is mutated while shared borrows
+        // of this handle exist (mutation needs `NodeMut`).
         unsafe {
             (
                 slice::from_raw_parts(self.entries_ptr(shape), shape.entries),
@@ -481,6 +499,51 @@ impl<K, V, P: PointerKind> Node<K, V, P> {
         }
         builder.clone_entries(after);
         builder.finish()
+    }
+
+    /// A copy of this node (of shape `shape`) with `child` in place of the child at `index`: the path copy of every
+    /// level above a persistent update, where nothing else changes. `copy_edited` with `Edit::Keep` and
+    /// `Edit::Replace`, without its general bookkeeping: the children are copied in one block and their counts
+    /// incremented in a second pass.
+    ///
+    /// # Panics
+    /// If `shape` is not this node's, or `index` is not one of its children; if cloning an entry panics (the copy
+    /// is then dropped, and `child` with it).
+    #[inline]
+    pub(crate) fn copy_replacing_child(&self, shape: Shape, index: usize, child: Self) -> Self
+    where
+        K: Clone,
+        V: Clone,
+    {
+        assert!(
+            !shape.is_collision() && self.datamap() == shape.datamap && self.nodemap() == shape.nodemap,
+            "hamt: the copy's shape is not the node's"
+        );
+        // SAFETY: `shape` is a bitmap shape with this node's bitmaps (checked above), and a bitmap shape's counts
+        // are always its bitmaps' popcounts (`Shape`'s fields are private to its constructors), so it is this
+        // node's shape.
+        let (entries, children) = unsafe { self.contents_in(shape) };
+        let mut builder = Builder::new(shape);
+        builder.copy_children_replacing(children, index, child);
+        builder.clone_entries(entries);
+        builder.finish()
+    }
+}
+
+/// Adds a reference to each node of `nodes`: the counting half of cloning them, for handles copied bitwise.
+///
+/// Four at a time: the loop's own test and step are then paid once per four nodes, of about seven instructions
+/// per node (a path copy counts thirty-two at each level of a full trie).
+#[inline]
+fn count_handles<K, V, P: PointerKind>(nodes: &[Node<K, V, P>]) {
+    let mut fours = nodes.chunks_exact(4);
+    for four in &mut fours {
+        for node in four {
+            node.header().count.increment();
+        }
+    }
+    for node in fours.remainder() {
+        node.header().count.increment();
     }
 }
 
@@ -1592,6 +1655,32 @@ impl<K, V, P: PointerKind> Builder<K, V, P> {
             unsafe { base.add(start + offset).write(child.clone()) };
         }
         self.children = start + children.len();
+    }
+
+    /// Writes `children` as the node's children, with `child` in place of the one at `index`.
+    ///
+    /// # Panics
+    /// If children were already written, if `children` is not as many as the shape has, or if `index` is not
+    /// one of them; `child` is then dropped.
+    #[inline]
+    pub(crate) fn copy_children_replacing(&mut self, children: &[Node<K, V, P>], index: usize, child: Node<K, V, P>) {
+        let count = children.len();
+        assert!(
+            self.children == 0 && count == self.expected_children() && index < count,
+            "hamt: the children do not fit the shape"
+        );
+        let base = self.node().children_ptr();
+        // SAFETY: the children array has room for `count` handles (checked above), none written yet, and does not
+        // overlap `children`, which lives in another node. The copies are bitwise: each one becomes a counted
+        // handle when its node's count is incremented below, except the one at `index`, which `child` overwrites
+        // without being dropped (it was never counted). Nothing between the copy and `self.children = count` can
+        // unwind (an overflowing count aborts), so the builder never sees an uncounted copy.
+        unsafe { ptr::copy_nonoverlapping(children.as_ptr(), base, count) };
+        count_handles(&children[..index]);
+        count_handles(&children[index + 1..]);
+        // SAFETY: `index` is inside the array (checked above); the bitwise copy there is not a handle (see above).
+        unsafe { base.add(index).write(child) };
+        self.children = count;
     }
 
     /// Writes clones of `entries` as the next entries. A panicking `Clone` leaves the builder consistent: the

@@ -346,6 +346,46 @@ mod full_nodes {
         // The maps that still share the full nodes are unchanged.
         assert!(built == inserted && inserted == persistent && built.len() as u64 == COUNT);
     }
+
+    /// Path copies of nodes of every width, replacing each of their children in turn (`copy_replacing_child`,
+    /// which counts the kept children four at a time): every version agrees with its model, and once the copies
+    /// are dropped the values are held by the original map alone (no handle was counted too often or too rarely).
+    #[test]
+    fn path_copies_of_every_width_keep_every_version_and_their_counts() {
+        use alloc::rc::Rc;
+
+        type Counted = HamtMap<u64, Rc<u64>, RcK, BuildHasherDefault<Itself>>;
+        let below = 1 << 53; // the second key of a root slot: the same root digit, another digit below.
+        // Under Miri, a sample of the widths (the chunks of four and each remainder).
+        let widths: Vec<u64> = if cfg!(miri) { alloc::vec![1, 3, 4, 7, 32] } else { (1..=32).collect() };
+        for width in widths {
+            // `width` root slots with two keys each (children), and up to three slots with one key (entries).
+            let mut keys: Vec<u64> = (0..width).flat_map(|slot| [slot << 59, (slot << 59) | below]).collect();
+            keys.extend((width..32.min(width + 3)).map(|slot| slot << 59));
+            let original: Counted = keys.iter().map(|&key| (key, Rc::new(key))).collect();
+            assert_eq!(original.root().map(|root| root.children().len()), Some(width as usize));
+            for slot in 0..width {
+                let (replaced, added) = (slot << 59, (slot << 59) | (below >> 1));
+                let changed = original.insert(replaced, Rc::new(0)).insert(added, Rc::new(1));
+                let removed = original.remove(&((slot << 59) | below));
+                changed.check_invariants();
+                removed.check_invariants();
+                for &key in &keys {
+                    assert_eq!(*original[&key], key, "width {width}, slot {slot}: the original changed");
+                    let expected = if key == replaced { 0 } else { key };
+                    assert_eq!(changed.get(&key).map(|value| **value), Some(expected));
+                    let kept = key != ((slot << 59) | below);
+                    assert_eq!(removed.get(&key).map(|value| **value), kept.then_some(key));
+                }
+                assert_eq!(changed.get(&added).map(|value| **value), Some(1));
+                assert_eq!((changed.len(), removed.len()), (keys.len() + 1, keys.len() - 1));
+            }
+            assert!(
+                original.values().all(|value| Rc::strong_count(value) == 1),
+                "width {width}: a value is still held after the copies were dropped"
+            );
+        }
+    }
 }
 
 /// Lookups in a map large enough that the walk asks for each node's second line (`trie::PREFETCH_FROM`), and in

@@ -840,8 +840,7 @@ where
     let counter = BitCounter::new();
     let bit = bit_at(hash, shift);
     let (datamap, nodemap) = (node.datamap(), node.nodemap());
-    let same_shape = Shape::counted(datamap, nodemap, counter);
-    let (entries, children) = node.contents(counter);
+    let (same_shape, (entries, children)) = node.shaped_contents(counter);
     if datamap & bit != 0 {
         let index = counter.index_of(datamap, bit);
         let entry = &entries[index];
@@ -884,7 +883,7 @@ where
         return match update_persistent(child, hash, shift + BITS, op, hasher) {
             Persistent::Unchanged => Persistent::Unchanged,
             Persistent::Node(new_child, seen) => {
-                Persistent::Node(node.copy_edited(same_shape, Edit::Keep, Edit::Replace(child_index, new_child)), seen)
+                Persistent::Node(node.copy_replacing_child(same_shape, child_index, new_child), seen)
             }
             Persistent::Single(entry, removed) => {
                 if shift > 0 && datamap == 0 && nodemap == bit {

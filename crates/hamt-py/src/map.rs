@@ -205,7 +205,7 @@ pub(crate) fn map_set<'py>(
     let contents = this.contents.with_pair(key, value);
     let key = Key::new(key)?;
     let mut unchanged = false;
-    let trie = guarded(|| {
+    let update = || {
         this.trie.update_with(key, |old| match old {
             Some(old) if old.0.is(value) => {
                 unchanged = true;
@@ -213,7 +213,9 @@ pub(crate) fn map_set<'py>(
             }
             _ => Some(Value(Object::new(value.clone().unbind()))),
         })
-    })?;
+    };
+    // Exact strings compare without Python code, as in `with_probe`: nothing to guard.
+    let trie = if contents.str_keys { update() } else { guarded(update)? };
     if unchanged {
         return Ok(slf.clone().into_any());
     }
