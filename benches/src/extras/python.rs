@@ -134,10 +134,12 @@ fn get(figures: &Figures, operation: &str, size: usize, implementation: &str) ->
 fn describe(section: &mut Section, figures: &Figures) {
     section.line(
         "`str` keys (`key00000000`...), `int` values. Times are per operation, medians over repeats of a loop over \
-         10k keys (lookups, `set`, `delete`) or over the whole map, in a fresh interpreter per implementation; each \
-         time is the median of three such rounds (one with `--quick`), the implementations in a different order \
-         each round, because two processes of the same build can differ by more than two implementations do. `set` \
-         and `delete` keep nothing, so each also pays for freeing what it built, in every implementation. pypersistent and rpds-py have no transient: their \
+         10k keys (lookups, `set`, `delete`) or over the whole map. hamt, immutables and `dict` are timed in one \
+         interpreter, one run of each in turn, because two processes of the same build can differ by more than two \
+         implementations do; pyrsistent, pypersistent and rpds-py each in an interpreter of its own, because their \
+         runs evict the others' data from the caches (hamt over immutables moved by 10-20% at 10k with them \
+         there) and pypersistent has been seen to crash. Each time is the median of three such rounds (one with \
+         `--quick`). `set` and `delete` keep nothing, so each also pays for freeing what it built, in every implementation. pypersistent and rpds-py have no transient: their \
          batch build is construction from the pairs. `dict` has no persistent update. The ratio column is hamt's \
          time over immutables' (below 1 is faster).",
     );

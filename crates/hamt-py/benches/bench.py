@@ -3,8 +3,9 @@
 Run by the Python section of `cargo xtask bench` (benches/src/extras/python.rs) in a virtual environment with a
 release build of hamt and the peers of requirements-bench.txt. Prints one JSON object per line and figure:
 `{"operation": ..., "size": ..., "implementation": ..., "value": ..., "unit": ...}` (a value that is not a finite
-number is null). Times are the median over repeats of the time per
-operation; memory is measured in a fresh interpreter per implementation, as the growth of the resident set.
+number is null). Times are the median over repeats of the time per operation, the implementations timed in turn
+in one interpreter (pypersistent in one of its own); memory is measured in a fresh interpreter per implementation,
+as the growth of the resident set.
 """
 
 import gc
@@ -97,72 +98,93 @@ def emit(operation, size, name, value, unit):
     print(json.dumps(figure, allow_nan=False), flush=True)
 
 
-def per_operation_ns(work, operations, repeats, budget_ns=2_000_000_000):
-    """The median over up to `repeats` runs of `work()` (which performs `operations` operations), per operation;
-    runs stop early once they have taken `budget_ns` together, so that the slowest peers at 1M finish."""
-    times = []
-    spent = 0
-    for _ in range(repeats):
-        start = time.perf_counter_ns()
-        work()
-        elapsed = time.perf_counter_ns() - start
-        times.append(elapsed / operations)
-        spent += elapsed
-        if spent > budget_ns:
-            break
-    return statistics.median(times)
+def interleaved(operation, size, peers, work_of, operations, repeats, budget_ns=2_000_000_000):
+    """Times `work_of(peer)()` (which performs `operations` operations) for each of `peers`, one run of each in
+    turn, in an order that rotates from run to run, `repeats` times; emits each peer's median time per operation.
+    A peer stops once its runs have taken `budget_ns` together, so that the slowest peers at 1M finish."""
+    works = {peer.name: work_of(peer) for peer in peers}
+    names = list(works)
+    times = {name: [] for name in names}
+    spent = dict.fromkeys(names, 0)
+    for run in range(repeats):
+        for name in names[run % len(names) :] + names[: run % len(names)]:
+            if spent[name] > budget_ns:
+                continue
+            start = time.perf_counter_ns()
+            works[name]()
+            elapsed = time.perf_counter_ns() - start
+            times[name].append(elapsed / operations)
+            spent[name] += elapsed
+    for name in names:
+        emit(operation, size, name, statistics.median(times[name]), "ns")
 
 
-def measure_times(peer, sizes, repeats):
+def measure_times(peers, sizes, repeats):
+    """The timings of `peers`, all in this interpreter: each size's keys, source dict and sample are made once and
+    given to every peer, and each operation runs the peers in turn (`interleaved`)."""
     rng = random.Random(7)
+    updaters = [peer for peer in peers if peer.set is not None]
     for size in sizes:
         keys = [f"key{i:08d}" for i in range(size)]
         source = {key: i for i, key in enumerate(keys)}
         pairs = list(source.items())
         sample = rng.sample(keys, min(size, 10_000))
         build_repeats = max(1, repeats * 10_000 // size)
-        for peer in [peer]:
-            gc.collect()
-            m = peer.from_dict(source)
+        gc.collect()
+        maps = {peer.name: peer.from_dict(source) for peer in peers}
 
-            def lookups(m=m):
+        def lookups(peer):
+            def work(m=maps[peer.name]):
                 for key in sample:
                     m[key]
 
-            emit("lookup", size, peer.name, per_operation_ns(lookups, len(sample), repeats), "ns")
-            if peer.set is not None:
+            return work
 
-                def sets(m=m, set_=peer.set):
-                    for key in sample:
-                        set_(m, key, -1)
+        def sets(peer):
+            def work(m=maps[peer.name], set_=peer.set):
+                for key in sample:
+                    set_(m, key, -1)
 
-                def deletes(m=m, delete=peer.delete):
-                    for key in sample:
-                        delete(m, key)
+            return work
 
-                emit("set", size, peer.name, per_operation_ns(sets, len(sample), repeats), "ns")
-                emit("delete", size, peer.name, per_operation_ns(deletes, len(sample), repeats), "ns")
-            emit("build", size, peer.name, per_operation_ns(lambda: peer.build(pairs), size, build_repeats), "ns")
-            emit(
-                "from dict",
-                size,
-                peer.name,
-                per_operation_ns(lambda: peer.from_dict(source), size, build_repeats),
-                "ns",
-            )
+        def deletes(peer):
+            def work(m=maps[peer.name], delete=peer.delete):
+                for key in sample:
+                    delete(m, key)
 
-            def iterate(m=m):
+            return work
+
+        def iterate(peer):
+            def work(m=maps[peer.name]):
                 for _key, _value in m.items():
                     pass
 
-            emit("iterate items", size, peer.name, per_operation_ns(iterate, size, build_repeats), "ns")
+            return work
+
+        interleaved("lookup", size, peers, lookups, len(sample), repeats)
+        if updaters:
+            interleaved("set", size, updaters, sets, len(sample), repeats)
+            interleaved("delete", size, updaters, deletes, len(sample), repeats)
+        interleaved("build", size, peers, lambda peer: lambda: peer.build(pairs), size, build_repeats)
+        interleaved("from dict", size, peers, lambda peer: lambda: peer.from_dict(source), size, build_repeats)
+        interleaved("iterate items", size, peers, iterate, size, build_repeats)
+        variants = {}
+        for peer in peers:
+            m = maps[peer.name]
             if peer.set is not None:
-                variant = peer.set(m, keys[size // 2], -1)
+                variants[peer.name] = peer.set(m, keys[size // 2], -1)
             else:
-                variant = dict(m)
-                variant[keys[size // 2]] = -1
-            emit("equal to variant", size, peer.name, per_operation_ns(lambda: m == variant, 1, repeats), "ns")
-            del m
+                variants[peer.name] = dict(m)
+                variants[peer.name][keys[size // 2]] = -1
+        interleaved(
+            "equal to variant",
+            size,
+            peers,
+            lambda peer: lambda m=maps[peer.name], variant=variants[peer.name]: m == variant,
+            1,
+            repeats,
+        )
+        del maps, variants
 
 
 def rss_bytes():
@@ -211,8 +233,8 @@ def main():
         child_memory(sys.argv[2], int(sys.argv[3]))
         return
     if sys.argv[1:2] == ["child-times"]:
-        peer = next(p for p in PEERS if p.name == sys.argv[2])
-        measure_times(peer, [int(size) for size in sys.argv[4:]], int(sys.argv[3]))
+        names = sys.argv[2].split(",")
+        measure_times([p for p in PEERS if p.name in names], [int(size) for size in sys.argv[4:]], int(sys.argv[3]))
         return
     if sys.argv[1:2] == ["child-seed"]:
         child_seed(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
@@ -221,29 +243,35 @@ def main():
     sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
     repeats = "3" if quick else "7"
     memory_size = 100_000 if quick else 1_000_000
-    # Timings are taken in several rounds, each peer in a fresh interpreter per round and the peers in a different
-    # order each round, and each figure is the median of its rounds: the same build measured in two processes can
-    # differ by more than the differences between peers (where the allocator puts the keys, values and nodes
-    # changes the cache misses of a lookup; immutables' 100k lookups have measured anywhere from 40 to 89 ns), and
-    # a figure from one process per peer would compare placements, not maps.
+    # hamt, immutables and dict, the implementations the targets compare, are timed together in one interpreter,
+    # one run of each in turn (see `measure_times`): the same build measured in two processes can differ by more
+    # than the differences between peers (where the allocator and the kernel put the keys, values and nodes changes
+    # the cache and TLB misses of a lookup; immutables' 100k lookups have measured anywhere from 40 to 89 ns, one
+    # process to the next), and one process per implementation would compare placements, not maps. The other peers
+    # run in an interpreter each: timed in the same interpreter as the three, they moved hamt's time over
+    # immutables' at 10k by 10-20% (lookups 0.95 -> 1.19 with pyrsistent, `set` and `delete` 1.00 -> 1.10 with
+    # rpds-py) with the same instruction counts, as the runs of one implementation evict the others' data from the
+    # caches; and pypersistent has been seen to crash, which would take the others' figures with it. Each figure is
+    # the median of its rounds.
+    groups = [["hamt", "immutables", "dict"], ["pyrsistent"], ["rpds-py"], ["pypersistent"]]
     rounds = 1 if quick else 3
     timings = {}
     crashed = set()
-    for round_ in range(rounds):
-        order = PEERS[round_ % len(PEERS) :] + PEERS[: round_ % len(PEERS)]
-        for peer in order:
-            child = ["child-times", peer.name, repeats, *map(str, sizes)]
+    for _round in range(rounds):
+        for group in groups:
+            label = ",".join(group)
+            child = ["child-times", label, repeats, *map(str, sizes)]
             run = subprocess.run([sys.executable, __file__, *child], stdout=subprocess.PIPE, text=True)
             for line in run.stdout.splitlines():
                 figure = json.loads(line)
                 key = (figure["operation"], figure["size"], figure["implementation"], figure["unit"])
                 if figure["value"] is not None:
                     timings.setdefault(key, []).append(figure["value"])
-            # A peer that crashes runs again in the next round; its crash is reported once.
-            if run.returncode < 0 and peer.name in crashed:
+            # A group that crashes runs again in the next round; its crash is reported once.
+            if run.returncode < 0 and label in crashed:
                 continue
-            if not report_status(peer, child, run.returncode):
-                crashed.add(peer.name)
+            if not report_status(label, child, run.returncode):
+                crashed.add(label)
     for (operation, size, name, unit), values in timings.items():
         emit(operation, size, name, statistics.median(values), unit)
     for peer in PEERS:
@@ -254,14 +282,14 @@ def main():
         if peer.set is not None:
             children.append(["child-seed", peer.name, "500", "10000", "1"])
         for child in children:
-            report_status(peer, child, subprocess.run([sys.executable, __file__, *child]).returncode)
+            report_status(peer.name, child, subprocess.run([sys.executable, __file__, *child]).returncode)
 
 
-def report_status(peer, child, status):
-    """Records a child that a signal killed (its figures so far are kept) and stops on any other failure; whether
-    the child ran to the end."""
+def report_status(name, child, status):
+    """Records a child that a signal killed (its figures so far are kept) under `name` (its implementations) and
+    stops on any other failure; whether the child ran to the end."""
     if status < 0:
-        emit(f"crashed in {child[0].removeprefix('child-')}", 0, peer.name, -status, "signal")
+        emit(f"crashed in {child[0].removeprefix('child-')}", 0, name, -status, "signal")
         return False
     if status != 0:
         raise SystemExit(f"{child} failed with status {status}")
