@@ -48,6 +48,7 @@ fn hamt(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<iter::MapIterator>()?;
     gil::install_fast_slots(&py.get_type::<map::Map>(), &py.get_type::<iter::MapIterator>());
     gil::install_fast_methods(&py.get_type::<map::Map>());
+    gil::install_fast_lifecycle(&py.get_type::<map::Map>());
     module.add_class::<iter::DiffIterator>()?;
     module.add_function(wrap_pyfunction!(serialize::serialize_multiple, module)?)?;
     module.add_function(wrap_pyfunction!(serialize::deserialize_multiple, module)?)?;

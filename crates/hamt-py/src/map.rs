@@ -40,7 +40,7 @@ impl Map {
         Map { trie: GilGuarded::new(trie), contents, hash: AtomicIsize::new(UNHASHED) }
     }
 
-    fn empty() -> Map {
+    pub(crate) fn empty() -> Map {
         Map::from_trie(Trie::with_hasher(PythonHash), Contents::EMPTY)
     }
 }
@@ -219,7 +219,7 @@ pub(crate) fn map_set<'py>(
     if unchanged {
         return Ok(slf.clone().into_any());
     }
-    Ok(Map::from_trie(trie, contents).into_pyobject(slf.py())?.into_any())
+    Ok(crate::gil::new_map(slf.py(), Map::from_trie(trie, contents))?.into_any())
 }
 
 /// `map.delete(key)`: the method's body, which its C function (`crate::gil`) also calls. Owns only `Bound`s.
@@ -231,7 +231,7 @@ pub(crate) fn map_delete<'py>(slf: &Bound<'py, Map>, key: &Bound<'py, PyAny>) ->
     if rest.len() == this.trie.len() {
         return Err(PyKeyError::new_err((key.clone().unbind(),)));
     }
-    Map::from_trie(rest, this.contents).into_pyobject(slf.py())
+    crate::gil::new_map(slf.py(), Map::from_trie(rest, this.contents))
 }
 
 /// `map.get(key, default=None)`: the method's body, which its C function (`crate::gil`) also calls. Owns only
@@ -372,7 +372,7 @@ impl Map {
         let this = slf.try_borrow()?;
         let (mut trie, mut contents) = (this.trie.clone(), this.contents);
         extend_trie(&mut trie, &mut contents, col.as_ref(), kwargs)?;
-        Ok(Map::from_trie(trie, contents).into_pyobject(slf.py())?.into_any().unbind())
+        Ok(crate::gil::new_map(slf.py(), Map::from_trie(trie, contents))?.into_any().unbind())
     }
 
     /// A `MapMutation`: a mutable copy whose `finish()` returns a new map, for many updates at the cost of one.

@@ -1,10 +1,12 @@
-"""The shortcuts of the lookup path keep dict's semantics.
+"""The shortcuts of the lookup path keep dict's semantics, and maps made and freed without PyO3 are whole.
 
 A comparison first tests identity, and calls `__eq__` only when that fails; a lookup of an exact `str` in a map
 whose keys are all exact `str` skips the guard against exceptions from `__eq__`, which any other key still has.
 """
 
+import gc
 import sys
+import weakref
 
 import pytest
 
@@ -198,3 +200,33 @@ def test_subclasses_inherit_the_c_slots_or_override_them():
     assert overriding["a"] == ("overridden", 1) and "everything" in overriding and "a" not in overriding
     with pytest.raises(KeyError):
         plain["b"]
+
+
+def test_maps_made_and_freed_by_the_shortcuts_release_everything():
+    """`set`, `delete` and `update` make their maps with `tp_alloc` and `Map` frees them in its own `tp_dealloc`
+    (crate::gil, `install_fast_lifecycle`): each map, of `Map` or of a subclass, is freed when its last reference
+    goes, its weak references are cleared first (their callbacks run), and the references it held are released."""
+
+    class Sub(Map):
+        pass
+
+    value, key = object(), fresh("freed")
+    before = sys.getrefcount(value), sys.getrefcount(key)
+    cleared = []
+    for make in (
+        lambda: Map({"a": 1}).set(key, value),
+        lambda: Map({key: value, "a": 1}).delete("a"),
+        lambda: Map({"a": 1}).update({key: value}),
+        lambda: Sub({key: value}),
+        lambda: Sub({"a": 1}).set(key, value),
+    ):
+        made = make()
+        assert made[key] is value
+        ref = weakref.ref(made, cleared.append)
+        if isinstance(made, Sub):
+            made.attribute = [made]  # a cycle through the subclass's __dict__, which only the collector frees
+        del made
+        gc.collect()
+        assert ref() is None
+    assert len(cleared) == 5
+    assert (sys.getrefcount(value), sys.getrefcount(key)) == before
