@@ -157,13 +157,21 @@ fn describe(section: &mut Section, figures: &Figures) {
         };
         section.figure(format!("python {operation} {} / {implementation}", size_label(*size)), *value, unit);
     }
-    for ((operation, _, implementation), signal) in
+    for ((operation, size, implementation), signal) in
         figures.iter().filter(|((name, _, _), _)| name.starts_with("crashed"))
     {
         section.line("");
-        section.line(format!(
-            "{implementation} {operation} (signal {signal}): the figures it had not printed are missing (`-`)."
-        ));
+        // A timing child that crashed is run again without the operation it died in (bench.py's `run_times`); a
+        // memory or seed-workload child (size 0 here) loses what it had not printed.
+        section.line(if *size > 0 {
+            format!(
+                "{implementation} {operation} at {} (signal {signal}): those figures are missing (`-`); the other \
+                 operations were timed again in a new interpreter.",
+                size_label(*size)
+            )
+        } else {
+            format!("{implementation} {operation} (signal {signal}): the figures it had not printed are missing (`-`).")
+        });
     }
     for (operation, title) in OPERATIONS {
         section.line("");

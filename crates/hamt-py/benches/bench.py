@@ -119,16 +119,24 @@ def interleaved(operation, size, peers, work_of, operations, repeats, budget_ns=
         emit(operation, size, name, statistics.median(times[name]), "ns")
 
 
-def measure_times(peers, sizes, repeats):
+# The timed operations, in the order `measure_times` runs them at each size.
+TIMED_OPERATIONS = ["lookup", "set", "delete", "build", "from dict", "iterate items", "equal to variant"]
+
+
+def measure_times(peers, sizes, repeats, skip=frozenset()):
     """The timings of `peers`, all in this interpreter: each size's keys, source dict and sample are made once and
-    given to every peer, and each operation runs the peers in turn (`interleaved`)."""
+    given to every peer, and each operation runs the peers in turn (`interleaved`). The `(operation, size)` pairs
+    in `skip` are left out."""
     rng = random.Random(7)
     updaters = [peer for peer in peers if peer.set is not None]
     for size in sizes:
         keys = [f"key{i:08d}" for i in range(size)]
+        sample = rng.sample(keys, min(size, 10_000))
+        wanted = [operation for operation in TIMED_OPERATIONS if (operation, size) not in skip]
+        if not wanted:
+            continue
         source = {key: i for i, key in enumerate(keys)}
         pairs = list(source.items())
-        sample = rng.sample(keys, min(size, 10_000))
         build_repeats = max(1, repeats * 10_000 // size)
         gc.collect()
         maps = {peer.name: peer.from_dict(source) for peer in peers}
@@ -161,30 +169,29 @@ def measure_times(peers, sizes, repeats):
 
             return work
 
-        interleaved("lookup", size, peers, lookups, len(sample), repeats)
-        if updaters:
-            interleaved("set", size, updaters, sets, len(sample), repeats)
-            interleaved("delete", size, updaters, deletes, len(sample), repeats)
-        interleaved("build", size, peers, lambda peer: lambda: peer.build(pairs), size, build_repeats)
-        interleaved("from dict", size, peers, lambda peer: lambda: peer.from_dict(source), size, build_repeats)
-        interleaved("iterate items", size, peers, iterate, size, build_repeats)
-        variants = {}
-        for peer in peers:
+        def equal_to_variant(peer):
             m = maps[peer.name]
             if peer.set is not None:
-                variants[peer.name] = peer.set(m, keys[size // 2], -1)
+                variant = peer.set(m, keys[size // 2], -1)
             else:
-                variants[peer.name] = dict(m)
-                variants[peer.name][keys[size // 2]] = -1
-        interleaved(
-            "equal to variant",
-            size,
-            peers,
-            lambda peer: lambda m=maps[peer.name], variant=variants[peer.name]: m == variant,
-            1,
-            repeats,
-        )
-        del maps, variants
+                variant = dict(m)
+                variant[keys[size // 2]] = -1
+            return lambda: m == variant
+
+        runs = {
+            "lookup": (peers, lookups, len(sample), repeats),
+            "set": (updaters, sets, len(sample), repeats),
+            "delete": (updaters, deletes, len(sample), repeats),
+            "build": (peers, lambda peer: lambda: peer.build(pairs), size, build_repeats),
+            "from dict": (peers, lambda peer: lambda: peer.from_dict(source), size, build_repeats),
+            "iterate items": (peers, iterate, size, build_repeats),
+            "equal to variant": (peers, equal_to_variant, 1, repeats),
+        }
+        for operation in wanted:
+            timed_peers, work_of, operations, operation_repeats = runs[operation]
+            if timed_peers:
+                interleaved(operation, size, timed_peers, work_of, operations, operation_repeats)
+        del maps
 
 
 def rss_bytes():
@@ -233,8 +240,15 @@ def main():
         child_memory(sys.argv[2], int(sys.argv[3]))
         return
     if sys.argv[1:2] == ["child-times"]:
-        names = sys.argv[2].split(",")
-        measure_times([p for p in PEERS if p.name in names], [int(size) for size in sys.argv[4:]], int(sys.argv[3]))
+        names, repeats, rest = sys.argv[2].split(","), int(sys.argv[3]), sys.argv[4:]
+        skip = set()
+        if "--skip" in rest:
+            for pair in rest[rest.index("--skip") + 1].split(";"):
+                if pair:
+                    operation, size = pair.rsplit("@", 1)
+                    skip.add((operation, int(size)))
+            rest = rest[: rest.index("--skip")]
+        measure_times([p for p in PEERS if p.name in names], [int(size) for size in rest], repeats, skip)
         return
     if sys.argv[1:2] == ["child-seed"]:
         child_seed(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
@@ -259,19 +273,10 @@ def main():
     crashed = set()
     for _round in range(rounds):
         for group in groups:
-            label = ",".join(group)
-            child = ["child-times", label, repeats, *map(str, sizes)]
-            run = subprocess.run([sys.executable, __file__, *child], stdout=subprocess.PIPE, text=True)
-            for line in run.stdout.splitlines():
-                figure = json.loads(line)
+            for figure in run_times(",".join(group), repeats, sizes, crashed):
                 key = (figure["operation"], figure["size"], figure["implementation"], figure["unit"])
                 if figure["value"] is not None:
                     timings.setdefault(key, []).append(figure["value"])
-            # A group that crashes runs again in the next round; its crash is reported once.
-            if run.returncode < 0 and label in crashed:
-                continue
-            if not report_status(label, child, run.returncode):
-                crashed.add(label)
     for (operation, size, name, unit), values in timings.items():
         emit(operation, size, name, statistics.median(values), unit)
     for peer in PEERS:
@@ -283,6 +288,37 @@ def main():
             children.append(["child-seed", peer.name, "500", "10000", "1"])
         for child in children:
             report_status(peer.name, child, subprocess.run([sys.executable, __file__, *child]).returncode)
+
+
+def run_times(label, repeats, sizes, crashed):
+    """The figures of a `child-times` run of the implementations `label`. A child that a signal kills (pypersistent
+    2.0 has been seen to, at 1M) runs again in a new interpreter without the operations it finished and the one it
+    died in, so that only that one's figures are missing; each such crash is reported once (`crashed` holds those
+    reported)."""
+    order = [(operation, size) for size in sizes for operation in TIMED_OPERATIONS]
+    skip, figures = set(), []
+    for _attempt in range(len(order) + 1):
+        child = ["child-times", label, repeats, *map(str, sizes)]
+        if skip:
+            child += ["--skip", ";".join(f"{operation}@{size}" for operation, size in sorted(skip))]
+        run = subprocess.run([sys.executable, __file__, *child], stdout=subprocess.PIPE, text=True)
+        done = set()
+        for line in run.stdout.splitlines():
+            figure = json.loads(line)
+            figures.append(figure)
+            done.add((figure["operation"], figure["size"]))
+        if run.returncode >= 0:
+            report_status(label, child, run.returncode)
+            return figures
+        pending = [pair for pair in order if pair not in skip and pair not in done]
+        if not pending:
+            return figures
+        operation, size = pending[0]
+        if (label, operation, size) not in crashed:
+            crashed.add((label, operation, size))
+            emit(f"crashed in {operation}", size, label, -run.returncode, "signal")
+        skip |= done | {pending[0]}
+    return figures
 
 
 def report_status(name, child, status):
