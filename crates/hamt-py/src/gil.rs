@@ -651,9 +651,10 @@ static MAP_LAYOUT: OnceLock<MapLayout> = OnceLock::new();
 /// collector) and writes the value; [`dealloc_map`] untracks the object, clears its weak references, drops the
 /// value, calls `tp_free` and releases the type, the protocol of a heap type's `tp_dealloc`.
 ///
-/// They are installed only if an object made by PyO3 holds nothing but the value beyond the object header: every
-/// other byte (the weak reference list, and PyO3's bookkeeping, which for a `frozen` class shared between threads
-/// holds nothing) is zero, as `tp_alloc` leaves it. Otherwise, or on any surprise, PyO3 keeps both jobs.
+/// They are installed only if an object made by PyO3 is exactly the object header, the value and the weak
+/// reference list, the list empty: PyO3's other bookkeeping takes no bytes for a `frozen` class shared between
+/// threads, so `tp_alloc`'s zeroes and the value are the whole object, as PyO3 would have made it. Otherwise, or
+/// on any surprise, PyO3 keeps both jobs.
 pub(crate) fn install_fast_lifecycle(map_type: &Bound<'_, PyType>) {
     let py = map_type.py();
     let Ok(sample) = Bound::new(py, Map::empty()) else {
@@ -662,8 +663,9 @@ pub(crate) fn install_fast_lifecycle(map_type: &Bound<'_, PyType>) {
     let ty = map_type.as_type_ptr();
     let header = std::mem::size_of::<ffi::PyObject>();
     // SAFETY: runs once, at module initialisation, attached, before any other `Map` object exists; `sample` is a
-    // live `Map` object of exactly that type, whose `tp_basicsize` bytes are readable, and `get` points at its
-    // value inside it.
+    // live `Map` object of exactly that type, `get` points at its value inside it, and the only bytes read are
+    // the type's fields and the weak reference list, which the layout check finds inside the object (after the
+    // value, within `tp_basicsize`) before reading it, and which PyO3 initialises (to null).
     unsafe {
         if ffi::Py_TYPE(sample.as_ptr()) != ty {
             return;
@@ -678,16 +680,17 @@ pub(crate) fn install_fast_lifecycle(map_type: &Bound<'_, PyType>) {
             return;
         };
         let pointer = std::mem::size_of::<*mut ffi::PyObject>();
+        // Exactly the object header, the value, and the weak reference list: nothing else for `tp_alloc`'s zeroes
+        // to stand in for, and the list, which PyO3 writes, still empty.
         let fits = (*ty).tp_itemsize == 0
-            && contents >= header
-            && end <= size
-            && weaklist >= header
-            && weaklist + pointer <= size
-            && (weaklist + pointer <= contents || weaklist >= end)
+            && contents == header
+            && weaklist == end
+            && size == weaklist + pointer
+            && object.add(weaklist).cast::<*mut ffi::PyObject>().read().is_null()
             && (*ty).tp_alloc.is_some()
             && (*ty).tp_free.is_some()
             && ffi::PyType_HasFeature(ty, ffi::Py_TPFLAGS_HEAPTYPE) != 0;
-        if !fits || (header..size).any(|offset| !(contents..end).contains(&offset) && *object.add(offset) != 0) {
+        if !fits {
             return;
         }
         if MAP_LAYOUT.set(MapLayout { map_type: ty, contents, weaklist }).is_ok() {
