@@ -139,8 +139,9 @@ fn describe(section: &mut Section, figures: &Figures) {
          implementations do; pyrsistent, pypersistent and rpds-py each in an interpreter of its own, because their \
          runs evict the others' data from the caches (hamt over immutables moved by 10-20% at 10k with them \
          there) and pypersistent has been seen to crash. Each time is the median of three such rounds (one with \
-         `--quick`). `set` and `delete` keep nothing, so each also pays for freeing what it built, in every implementation. pypersistent and rpds-py have no transient: their \
-         batch build is construction from the pairs. `dict` has no persistent update. The ratio column is hamt's \
+         `--quick`). `set` and `delete` keep nothing, so each also pays for freeing what it built, in every \
+         implementation. pypersistent and rpds-py have no transient: their batch build is construction from the \
+         pairs. `dict` has no persistent update. The ratio column is hamt's \
          time over immutables' (below 1 is faster).",
     );
     for ((operation, size, implementation), value) in figures {

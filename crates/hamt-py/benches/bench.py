@@ -3,9 +3,9 @@
 Run by the Python section of `cargo xtask bench` (benches/src/extras/python.rs) in a virtual environment with a
 release build of hamt and the peers of requirements-bench.txt. Prints one JSON object per line and figure:
 `{"operation": ..., "size": ..., "implementation": ..., "value": ..., "unit": ...}` (a value that is not a finite
-number is null). Times are the median over repeats of the time per operation, the implementations timed in turn
-in one interpreter (pypersistent in one of its own); memory is measured in a fresh interpreter per implementation,
-as the growth of the resident set.
+number is null). Times are the median over repeats of the time per operation: hamt, immutables and dict timed in
+turn in one interpreter, each other peer in one of its own; memory is measured in a fresh interpreter per
+implementation, as the growth of the resident set.
 """
 
 import gc
@@ -308,7 +308,7 @@ def run_times(label, repeats, sizes, crashed):
             figures.append(figure)
             done.add((figure["operation"], figure["size"]))
         if run.returncode >= 0:
-            report_status(label, child, run.returncode)
+            report_status(label, child, run.returncode)  # stops on a failure
             return figures
         pending = [pair for pair in order if pair not in skip and pair not in done]
         if not pending:
@@ -323,13 +323,11 @@ def run_times(label, repeats, sizes, crashed):
 
 def report_status(name, child, status):
     """Records a child that a signal killed (its figures so far are kept) under `name` (its implementations) and
-    stops on any other failure; whether the child ran to the end."""
+    stops on any other failure."""
     if status < 0:
         emit(f"crashed in {child[0].removeprefix('child-')}", 0, name, -status, "signal")
-        return False
-    if status != 0:
+    elif status != 0:
         raise SystemExit(f"{child} failed with status {status}")
-    return True
 
 
 if __name__ == "__main__":

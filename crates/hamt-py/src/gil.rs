@@ -627,6 +627,8 @@ fast_method!(
 struct MapLayout {
     /// The `Map` type object (kept alive by PyO3's type object, for the life of the process).
     map_type: *mut ffi::PyTypeObject,
+    /// Its `tp_alloc`.
+    alloc: ffi::allocfunc,
     /// The offset of the `Map` value from the start of the object.
     contents: usize,
     /// The offset of the weak reference list (`tp_weaklistoffset`).
@@ -687,13 +689,12 @@ pub(crate) fn install_fast_lifecycle(map_type: &Bound<'_, PyType>) {
             && weaklist == end
             && size == weaklist + pointer
             && object.add(weaklist).cast::<*mut ffi::PyObject>().read().is_null()
-            && (*ty).tp_alloc.is_some()
             && (*ty).tp_free.is_some()
             && ffi::PyType_HasFeature(ty, ffi::Py_TPFLAGS_HEAPTYPE) != 0;
-        if !fits {
+        let (true, Some(alloc)) = (fits, (*ty).tp_alloc) else {
             return;
-        }
-        if MAP_LAYOUT.set(MapLayout { map_type: ty, contents, weaklist }).is_ok() {
+        };
+        if MAP_LAYOUT.set(MapLayout { map_type: ty, alloc, contents, weaklist }).is_ok() {
             (*ty).tp_dealloc = Some(dealloc_map);
             ffi::PyType_Modified(ty);
         }
@@ -714,10 +715,7 @@ pub(crate) fn new_map(py: Python<'_>, map: Map) -> PyResult<Bound<'_, Map>> {
     // the value's is as PyO3 leaves it; the value is written before anything else can see the object (no Python
     // code runs in between, so no collection). The new reference is owned by the returned `Bound`.
     unsafe {
-        let Some(alloc) = (*layout.map_type).tp_alloc else {
-            return Bound::new(py, map);
-        };
-        let object = alloc(layout.map_type, 0);
+        let object = (layout.alloc)(layout.map_type, 0);
         if object.is_null() {
             return Err(PyErr::fetch(py));
         }
