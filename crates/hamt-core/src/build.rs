@@ -38,8 +38,8 @@ const DEAL_FROM: usize = if cfg!(any(test, feature = "invariants")) { 64 } else 
 /// An entry's hash and its position in the input: what the partition moves instead of the entry.
 type Keyed = (u64, usize);
 
-/// Builds a canonical trie from `entries`; later entries win over earlier ones with an equal key. Returns the root
-/// and the number of distinct keys.
+/// Builds a canonical trie from `entries`; of entries with equal keys, the first key is kept with the last value (as
+/// inserting them in order does). Returns the root and the number of distinct keys.
 ///
 /// One algorithm with two drivers: this function partitions the whole input from the root down; `par.rs` deals the
 /// entries into the 32 root slots on rayon's threads (the root level of the same partition), builds each slot with
@@ -96,7 +96,7 @@ fn build_dealt<K: Eq, V, P: PointerKind>(hashed: Vec<(u64, (K, V))>) -> (Option<
 }
 
 /// Builds what one slot of a node at `shift - BITS` holds, from entries whose hashes agree on the bits above
-/// `shift`, in input order (later entries win over earlier ones with an equal key): nothing, one entry to store
+/// `shift`, in input order (of equal keys, the first key with the last value): nothing, one entry to store
 /// inline, or a subtrie at `shift`. Returns it with the number of distinct keys. The parallel builder calls this
 /// once per root slot, on as many threads as it has; [`build_dealt`] on one.
 pub(crate) fn build_slot<K: Eq, V, P: PointerKind>(hashed: Vec<(u64, (K, V))>, shift: u32) -> (Built<K, V, P>, usize) {
@@ -168,8 +168,10 @@ impl<K: Eq, V> Input<K, V> {
         &self.entries[position].as_ref().expect("an entry not yet stored").0
     }
 
-    /// Keeps the last of each set of equal keys in `group` (whose hashes are all equal, in input order), in the
-    /// position of the first, and drops the others; moves the kept ones to the front and returns how many they are.
+    /// Keeps one entry of each set of equal keys in `group` (whose hashes are all equal, in input order): the first
+    /// key, with the last value, as inserting them one by one does (like std's maps, `insert` keeps the key it
+    /// finds and replaces its value). Drops the other keys and values; moves the kept entries to the front and
+    /// returns how many they are.
     fn dedup(&mut self, group: &mut [Keyed]) -> usize {
         let mut kept = 0;
         for index in 0..group.len() {
@@ -177,9 +179,10 @@ impl<K: Eq, V> Input<K, V> {
             let key = self.key(position);
             match group[..kept].iter().position(|&(_, earlier)| self.key(earlier) == key) {
                 Some(slot) => {
-                    // A later equal key replaces the earlier entry in its place.
-                    let earlier = core::mem::replace(&mut group[slot].1, position);
-                    self.entries[earlier] = None;
+                    // A later equal key's value replaces the earlier entry's value; the later key is dropped.
+                    let (_, value) = self.entries[position].take().expect("an entry not yet stored");
+                    let earlier = group[slot].1;
+                    self.entries[earlier].as_mut().expect("an entry not yet stored").1 = value;
                 }
                 None => {
                     group[kept] = group[index];

@@ -634,3 +634,34 @@ fn from_and_macros_need_no_annotation() {
     let atomic: HamtMap<i32, &str, hamt_core::ArcTK> = [(1, "one")].into();
     assert_eq!(atomic[&1], "one");
 }
+
+#[test]
+fn bulk_builds_keep_the_first_key_and_the_last_value_as_inserts_do() {
+    // Sizes on both sides of the sorted and counted partitions and of dealing into root slots; the hashers put
+    // equal-hash groups (where duplicates are found) at every depth.
+    for n in [3_u32, 20, 300, 5_000] {
+        let entries: Vec<(Tagged, u32)> = (0..n)
+            .map(|key| (Tagged(key, "first"), 0))
+            .chain((0..n).step_by(3).map(|key| (Tagged(key, "second"), 1)))
+            .chain((0..n).step_by(6).map(|key| (Tagged(key, "third"), 2)))
+            .collect();
+        let mut model: HashMap<Tagged, u32> = HashMap::new();
+        for (key, value) in entries.clone() {
+            model.insert(key, value);
+        }
+        let check = |entries: Vec<(&Tagged, &u32)>| {
+            assert_eq!(entries.len(), model.len());
+            for (key, value) in entries {
+                let (model_key, model_value) = model.get_key_value(key).expect("a key of the model");
+                assert_eq!((key.1, value), (model_key.1, model_value), "key {}", key.0);
+                assert_eq!(key.1, "first");
+            }
+        };
+        let built: HamtMap<Tagged, u32> = entries.iter().cloned().collect();
+        check(built.iter().collect());
+        let colliding: HamtMap<Tagged, u32, RcK, OneHash> = entries.iter().cloned().collect();
+        check(colliding.iter().collect());
+        let few: HamtMap<Tagged, u32, RcK, FewBits> = entries.iter().cloned().collect();
+        check(few.iter().collect());
+    }
+}

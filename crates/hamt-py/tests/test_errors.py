@@ -212,3 +212,52 @@ def test_inconsistent_keys_never_crash():
             assert len(list(map_)) == len(map_)
 
     run()
+
+
+def test_batches_propagate_the_first_exception_and_change_nothing():
+    # Construction and large updates go to hamt-core as one batch, read as it is built: an exception from a key's
+    # `__eq__` or `__hash__`, from the iteration, or from a malformed pair stops it and reaches the caller.
+    colliders = [(Collider(str(i)), i) for i in range(100)]
+    key = RaisingKey()
+    with pytest.raises(Boom, match="eq"):
+        Map(colliders + [(key, 1)])
+    assert key.eq_calls == 1
+    map_ = Map(colliders[:10])
+    before = snapshot(map_)
+    for update in (lambda m: m.update(colliders + [(RaisingKey(), 1)]), lambda m: m | dict(colliders[50:] + [(RaisingKey(), 1)])):
+        with pytest.raises(Boom, match="eq"):
+            update(map_)
+        assert snapshot(map_) == before
+    with pytest.raises(Boom, match="hash"):
+        Map([(str(i), i) for i in range(1000)] + [(RaisingKey(raise_on_hash=True), 1)])
+
+    def pairs():
+        yield from ((str(i), i) for i in range(1000))
+        raise Boom("iteration")
+
+    with pytest.raises(Boom, match="iteration"):
+        Map(pairs())
+    with pytest.raises(ValueError, match="element #1000 has length 3"):
+        map_.update([(str(i), i) for i in range(1000)] + [(1, 2, 3)])
+    assert snapshot(map_) == before
+
+
+def test_a_source_dict_changed_while_it_is_read_raises_runtime_error():
+    source = {str(i): i for i in range(100)}
+
+    class Grower:
+        armed = False
+
+        def __hash__(self):
+            if self.armed:
+                source["grown"] = 0
+            return 1
+
+        def __eq__(self, other):
+            return self is other
+
+    grower = Grower()
+    source[grower] = 1
+    grower.armed = True
+    with pytest.raises(RuntimeError, match="changed size during iteration"):
+        Map(source)

@@ -230,3 +230,24 @@ def test_maps_made_and_freed_by_the_shortcuts_release_everything():
         assert ref() is None
     assert len(cleared) == 5
     assert (sys.getrefcount(value), sys.getrefcount(key)) == before
+
+
+def test_batches_keep_the_stored_key_object_and_the_last_value():
+    # Construction and large updates are built in one batch (hamt-core's bulk build, and a union for an update of a
+    # non-empty map); of equal keys they keep the first key object with the last value, as dict does.
+    firsts = [fresh(f"k{i}") for i in range(300)]
+    lasts = [fresh(f"k{i}") for i in range(300)]
+    pairs = [(key, 1) for key in firsts] + [(key, 2) for key in lasts]
+    model = dict(pairs)
+    for built in [Map(pairs), Map(dict(zip(firsts, [0] * 300)), **{key: 2 for key in lasts})]:
+        assert dict(built.items()) == model
+        assert all(stored is first for stored, first in zip(sorted(built, key=lambda k: int(k[1:])), firsts))
+    base = Map({key: 0 for key in firsts[:200]})
+    for updated in [base.update({key: 2 for key in lasts}), base.update([(key, 2) for key in lasts])]:
+        assert dict(updated.items()) == {key: 2 for key in firsts}
+        kept = {key: key for key in updated}
+        assert all(kept[key] is key for key in firsts[:200])
+    mutation = base.mutate()
+    mutation.update({key: 3 for key in lasts})
+    stored = sorted(mutation.finish(), key=lambda key: int(key[1:]))
+    assert all(key is expected for key, expected in zip(stored, firsts[:200] + lasts[200:]))
