@@ -103,26 +103,21 @@ pub(crate) fn extend_trie(
 ) -> PyResult<()> {
     // Exact dicts, lists and tuples report their true length; any other object's `__len__` could claim more than
     // it yields, and hamt-core reserves room for the length it is told.
-    let trusted_len = |object: &Bound<'_, PyAny>| {
-        let exact = object.is_exact_instance_of::<PyDict>()
-            || object.is_exact_instance_of::<PyList>()
-            || object.is_exact_instance_of::<PyTuple>();
-        if exact { object.len().unwrap_or(0) } else { 0 }
+    let trusted_len = |col: &Bound<'_, PyAny>| {
+        let exact = col.is_exact_instance_of::<PyDict>()
+            || col.is_exact_instance_of::<PyList>()
+            || col.is_exact_instance_of::<PyTuple>();
+        if exact { col.len().unwrap_or(0) } else { 0 }
     };
-    let mut expected = kwargs.map_or(0, |kwargs| kwargs.len());
+    let expected = col.map_or(0, trusted_len) + kwargs.map_or(0, |kwargs| kwargs.len());
     let from_col: Box<dyn Iterator<Item = PyResult<Pair<'_>>> + '_> = match col {
         None => Box::new(std::iter::empty()),
         Some(col) => {
             if let Ok(dict) = col.cast_exact::<PyDict>() {
-                expected += dict.len();
                 Box::new(dict.iter().map(Ok))
             } else {
-                let elements = if col.hasattr("items")? {
-                    col.call_method0("items")?.try_iter()?
-                } else {
-                    expected += trusted_len(col);
-                    col.try_iter()?
-                };
+                let elements =
+                    if col.hasattr("items")? { col.call_method0("items")?.try_iter()? } else { col.try_iter()? };
                 Box::new(elements.enumerate().map(|(index, element)| pair_of(index, element?)))
             }
         }
@@ -172,8 +167,8 @@ fn pair_of<'py>(index: usize, element: Bound<'py, PyAny>) -> PyResult<Pair<'py>>
 /// or a key's `__hash__`) ends the batch and is kept in `error` for [`extend_trie`] to raise.
 struct Batch<I> {
     pairs: I,
-    /// How many pairs the source says it has, if it can be trusted to (see [`extend_trie`]): hamt-core's hint
-    /// for building the batch rather than inserting it pair by pair.
+    /// How many pairs the source says it has, if it can be trusted to (see [`extend_trie`]): less those read,
+    /// hamt-core's hint for building the batch rather than inserting it pair by pair.
     expected: usize,
     /// How many pairs were read.
     read: usize,
@@ -194,7 +189,6 @@ impl<'py, I: Iterator<Item = PyResult<Pair<'py>>>> Iterator for Batch<I> {
             Ok(pair) => pair?,
             Err(_) => Err(PyRuntimeError::new_err("dictionary changed size during iteration")),
         };
-        self.expected = self.expected.saturating_sub(1);
         self.read += 1;
         let entry = pair.and_then(|(key, value)| {
             self.contents = self.contents.with_pair(&key, &value);
@@ -210,7 +204,7 @@ impl<'py, I: Iterator<Item = PyResult<Pair<'py>>>> Iterator for Batch<I> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.error.is_some() { (0, Some(0)) } else { (self.expected, None) }
+        if self.error.is_some() { (0, Some(0)) } else { (self.expected.saturating_sub(self.read), None) }
     }
 }
 

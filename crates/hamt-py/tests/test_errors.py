@@ -224,7 +224,11 @@ def test_batches_propagate_the_first_exception_and_change_nothing():
     assert key.eq_calls == 1
     map_ = Map(colliders[:10])
     before = snapshot(map_)
-    for update in (lambda m: m.update(colliders + [(RaisingKey(), 1)]), lambda m: m | dict(colliders[50:] + [(RaisingKey(), 1)])):
+    updates = [
+        lambda m: m.update(colliders + [(RaisingKey(), 1)]),
+        lambda m: m | dict(colliders[50:] + [(RaisingKey(), 1)]),
+    ]
+    for update in updates:
         with pytest.raises(Boom, match="eq"):
             update(map_)
         assert snapshot(map_) == before
